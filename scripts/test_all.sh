@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The project's whole check, run by `npm test` (and by .ci/run): format, lint, type check,
+# native builds (AMD with hipcc, NVIDIA with nvcc, each when its compiler is present), the
+# WebAssembly reproducibility check, the Deno test suite, and the npm package's tests under
+# Node. Prints `N passed, N failed` as its last line and exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+DENO="${DENO:-node_modules/.bin/deno}"
+passed=0
+failed=0
+step() { # step NAME CMD...: a build/check step counts as one test
+  local name=$1; shift
+  echo "== $name"
+  if "$@"; then passed=$((passed + 1)); echo "-- ok: $name"; else failed=$((failed + 1)); echo "-- FAILED: $name"; fi
+}
+step "deno fmt --check" "$DENO" fmt --check
+step "deno lint" "$DENO" lint
+step "deno check" "$DENO" task -q check
+if command -v hipcc >/dev/null 2>&1; then
+  step "native build (AMD, hipcc)" "$DENO" task -q build:native --target amd
+else
+  echo "skip: hipcc not installed; the AMD native build is not checked here (CI installs it)"
+fi
+if command -v nvcc >/dev/null 2>&1; then
+  step "native build (NVIDIA, nvcc)" "$DENO" task -q build:native --target cuda
+else
+  echo "skip: nvcc not installed; the NVIDIA native build is not checked here"
+fi
+if [ -f scripts/build_wasm.ts ]; then
+  step "wasm kernels reproducible" "$DENO" task -q build:wasm --check
+fi
+
+echo "== deno test"
+log=$(mktemp)
+"$DENO" task -q test 2>&1 | tee "$log"
+line=$(grep -E '(ok|FAILED) \| [0-9]+ passed' "$log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')
+if [ -z "$line" ]; then
+  echo "deno test printed no summary"; failed=$((failed + 1))
+else
+  p=$(echo "$line" | sed -E 's/.*\| ([0-9]+) passed.*/\1/')
+  f=$(echo "$line" | sed -E 's/.*\| ([0-9]+) failed.*/\1/')
+  passed=$((passed + p)); failed=$((failed + f))
+fi
+
+if [ -f scripts/build_npm.ts ]; then
+  echo "== npm package: build, install into a temporary project, Node tests"
+  nlog=$(mktemp)
+  "$DENO" task -q build:npm --test 2>&1 | tee "$nlog"
+  np=$(grep -E '^# pass [0-9]+' "$nlog" | tail -1 | awk '{print $3}')
+  nf=$(grep -E '^# fail [0-9]+' "$nlog" | tail -1 | awk '{print $3}')
+  if [ -z "$np" ]; then echo "node tests printed no summary"; failed=$((failed + 1)); else
+    passed=$((passed + np)); failed=$((failed + nf)); fi
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,56 @@
+/**
+ * The engine facade used by mod.ts, the CLI and the server: a default plugin registry with
+ * the built-in backends, and `loadModel` that turns a backend choice ("auto", "cpu", "hip"
+ * or any registered name) into a placement policy.
+ *
+ * @module
+ */
+import { registerDefaultBackends } from "./backends/defaults.ts";
+import { Model, type ModelLoadOptions } from "./core/model.ts";
+import { PluginRegistry } from "./core/registry.ts";
+import { Session, type SessionOptions } from "./core/session.ts";
+import { writeStderr } from "./runtime/host.ts";
+
+/** The process-wide registry, with the built-in backends registered. */
+export const registry: PluginRegistry = new PluginRegistry();
+registerDefaultBackends(registry);
+
+/** Options of loadModel. */
+export interface LoadModelOptions extends Omit<ModelLoadOptions, "backends" | "fallback" | "log"> {
+  /**
+   * "auto" (default): every available backend in priority order, falling back to the CPU
+   * with a one-line notice. "cpu": the CPU only. Another name: that backend, where any
+   * fallback (unavailable, out of memory, unsupported op) is a typed error instead.
+   */
+  readonly backend?: string;
+  /** Registry to draw backends and tokenizer plugins from (default: `registry`). */
+  readonly registry?: PluginRegistry;
+  /** Receives notices; default writes them to stderr. Pass `() => {}` to silence. */
+  readonly log?: (line: string) => void;
+}
+
+/** Loads a GGUF model. */
+export function loadModel(path: string, opts: LoadModelOptions = {}): Promise<Model> {
+  const reg = opts.registry ?? registry;
+  const choice = opts.backend ?? "auto";
+  const all = reg.backends();
+  const cpu = all[all.length - 1];
+  let backends = all;
+  if (choice === cpu.name) backends = [cpu];
+  else if (choice !== "auto") {
+    const b = reg.backend(choice);
+    backends = [b, cpu];
+  }
+  return Model.load(path, {
+    ...opts,
+    backends,
+    fallback: choice === "auto" || choice === cpu.name ? "auto" : "strict",
+    log: opts.log ?? ((line) => writeStderr(line + "\n")),
+    tokenizer: opts.tokenizer ?? ((md) => reg.tokenizerFor(md)?.create(md)),
+  });
+}
+
+/** Creates a session over a model. */
+export function createSession(model: Model, opts: SessionOptions = {}): Session {
+  return new Session(model, opts);
+}

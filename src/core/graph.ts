@@ -1,0 +1,163 @@
+/**
+ * The op graph IR that backends execute. Values are float32 activations laid out
+ * row-major as [rows, cols] (one row per token). Weights are referred to by their GGUF
+ * tensor name and resolved by each backend against the weights it holds.
+ *
+ * A graph describes one forward pass over `nTokens` tokens starting at a position given at
+ * compute time; the same graph can therefore be reused for every decode step of a size.
+ *
+ * @module
+ */
+
+/** Graph format version; bump when node shapes change incompatibly. */
+export const GRAPH_VERSION = 1;
+
+/** A float32 activation tensor of shape [rows, cols]. */
+export interface GraphValue {
+  readonly id: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly name: string;
+}
+
+/** RoPE ordering: "normal" rotates adjacent pairs (2i, 2i+1); "neox" rotates (i, i + nRot/2). */
+export type RopeMode = "normal" | "neox";
+
+/** RoPE parameters (llama.cpp semantics). */
+export interface RopeParams {
+  readonly mode: RopeMode;
+  /** Number of leading dimensions of each head that rotate. */
+  readonly nRot: number;
+  readonly freqBase: number;
+  /** Linear position scale (1 / scaling factor); 1 for none. */
+  readonly freqScale: number;
+  /** YaRN: extrapolation mix factor (0 disables YaRN). */
+  readonly extFactor: number;
+  /** YaRN: attention magnitude factor (1 for none). */
+  readonly attnFactor: number;
+  readonly betaFast: number;
+  readonly betaSlow: number;
+  /** Context length the model was trained at (YaRN). */
+  readonly nCtxOrig: number;
+}
+
+/** Every node kind. `layer` is the transformer block the node belongs to (-1 input, nLayers output). */
+export type GraphNode =
+  | { op: "embed"; layer: number; out: number; weight: string }
+  | { op: "rms_norm"; layer: number; out: number; x: number; weight: string; eps: number }
+  | { op: "matmul"; layer: number; out: number; x: number; weight: string; bias?: string }
+  | {
+    op: "rope";
+    layer: number;
+    out: number;
+    x: number;
+    nHeads: number;
+    headDim: number;
+    rope: RopeParams;
+  }
+  | {
+    op: "attention";
+    layer: number;
+    out: number;
+    q: number;
+    k: number;
+    v: number;
+    nHead: number;
+    nHeadKV: number;
+    headDim: number;
+    valueDim: number;
+    scale: number;
+  }
+  | { op: "swiglu"; layer: number; out: number; gate: number; up: number }
+  | { op: "add"; layer: number; out: number; a: number; b: number }
+  | { op: "last_row"; layer: number; out: number; x: number };
+
+/** The op name of a node. */
+export type OpKind = GraphNode["op"];
+
+/** All op kinds, for capability tables. */
+export const OP_KINDS: readonly OpKind[] = [
+  "embed",
+  "rms_norm",
+  "matmul",
+  "rope",
+  "attention",
+  "swiglu",
+  "add",
+  "last_row",
+];
+
+/** A forward graph over `nTokens` tokens. The token ids and start position are compute inputs. */
+export interface Graph {
+  readonly version: number;
+  readonly nTokens: number;
+  readonly nLayers: number;
+  readonly values: readonly GraphValue[];
+  readonly nodes: readonly GraphNode[];
+  /** The value holding logits ([1, vocab] for "last", [nTokens, vocab] for "all"). */
+  readonly output: number;
+}
+
+/** Input value ids a node reads. */
+export function nodeInputs(n: GraphNode): number[] {
+  switch (n.op) {
+    case "embed":
+      return [];
+    case "rms_norm":
+    case "matmul":
+    case "rope":
+    case "last_row":
+      return [n.x];
+    case "attention":
+      return [n.q, n.k, n.v];
+    case "swiglu":
+      return [n.gate, n.up];
+    case "add":
+      return [n.a, n.b];
+  }
+}
+
+/** Weight tensor names a node reads. */
+export function nodeWeights(n: GraphNode): string[] {
+  switch (n.op) {
+    case "embed":
+    case "rms_norm":
+      return [n.weight];
+    case "matmul":
+      return n.bias ? [n.weight, n.bias] : [n.weight];
+    default:
+      return [];
+  }
+}
+
+/** Incremental graph construction with automatic value ids. */
+export class GraphBuilder {
+  private readonly values: GraphValue[] = [];
+  private readonly nodes: GraphNode[] = [];
+  constructor(readonly nTokens: number, readonly nLayers: number) {}
+
+  /** Declares a new value. */
+  value(rows: number, cols: number, name: string): number {
+    const id = this.values.length;
+    this.values.push({ id, rows, cols, name });
+    return id;
+  }
+
+  /** Appends a node (its `out` must come from `value`). */
+  push(node: GraphNode): number {
+    this.nodes.push(node);
+    return node.out;
+  }
+
+  /** Finishes the graph with `output` as the logits value. */
+  build(output: number): Graph {
+    return {
+      version: GRAPH_VERSION,
+      nTokens: this.nTokens,
+      nLayers: this.nLayers,
+      values: this.values,
+      nodes: this.nodes,
+      output,
+    };
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The scheduler: assigns each node of a graph to the first backend, in the priority order
+ * the caller gives for that node, that supports it (CPU last), groups consecutive nodes of
+ * one backend into segments, and runs the segments, passing activations across backends.
+ *
+ * @module
+ */
+import type { GGMLType } from "../gguf/ggml_types.ts";
+import type { Backend, KVStore, WeightStore } from "./backend.ts";
+import { BackendError } from "./errors.ts";
+import { type Graph, type GraphNode, nodeInputs } from "./graph.ts";
+
+/** A run of consecutive nodes executed by one backend in one call. */
+export interface Segment {
+  readonly backend: Backend;
+  readonly nodes: number[];
+  /** Values this segment reads that other segments produce. */
+  readonly inputs: number[];
+  /** Values this segment produces that later segments or the caller need. */
+  readonly outputs: number[];
+}
+
+/** A graph with its segments. */
+export interface Plan {
+  readonly graph: Graph;
+  readonly segments: readonly Segment[];
+}
+
+/**
+ * Picks, for every node, the first backend of `candidates(node)` that supports it.
+ * Throws BACKEND_UNSUPPORTED_OP when none does.
+ */
+export function assignNodes(
+  graph: Graph,
+  candidates: (node: GraphNode) => readonly Backend[],
+  weightType: (name: string) => GGMLType | undefined,
+): Backend[] {
+  return graph.nodes.map((node) => {
+    const list = candidates(node);
+    const b = list.find((be) => be.supportsOp(node, weightType));
+    if (!b) {
+      throw new BackendError(
+        "BACKEND_UNSUPPORTED_OP",
+        `no backend supports ${node.op} in layer ${node.layer}`,
+        {
+          expected: list.map((x) => x.name).join(", "),
+          actual: node.op,
+        },
+      );
+    }
+    return b;
+  });
+}
+
+/** Groups consecutive nodes of one backend and computes the values that cross segments. */
+export function planSegments(graph: Graph, nodeBackend: readonly Backend[]): Plan {
+  const segments: { backend: Backend; nodes: number[] }[] = [];
+  for (let i = 0; i < graph.nodes.length; i++) {
+    const last = segments[segments.length - 1];
+    if (last && last.backend === nodeBackend[i]) last.nodes.push(i);
+    else segments.push({ backend: nodeBackend[i], nodes: [i] });
+  }
+  const producer = new Map<number, number>(); // value -> segment index
+  segments.forEach((s, si) => s.nodes.forEach((n) => producer.set(graph.nodes[n].out, si)));
+  const inputs = segments.map(() => new Set<number>());
+  const outputs = segments.map(() => new Set<number>());
+  segments.forEach((s, si) => {
+    for (const n of s.nodes) {
+      for (const v of nodeInputs(graph.nodes[n])) {
+        const p = producer.get(v);
+        if (p !== undefined && p !== si) {
+          inputs[si].add(v);
+          outputs[p].add(v);
+        }
+      }
+    }
+  });
+  const outSeg = producer.get(graph.output);
+  if (outSeg !== undefined) outputs[outSeg].add(graph.output);
+  return {
+    graph,
+    segments: segments.map((s, i) => ({
+      backend: s.backend,
+      nodes: s.nodes,
+      inputs: [...inputs[i]],
+      outputs: [...outputs[i]],
+    })),
+  };
+}
+
+/** What one execution of a plan needs besides the plan. */
+export interface RunContext {
+  readonly weights: ReadonlyMap<Backend, WeightStore>;
+  readonly kv: ReadonlyMap<Backend, KVStore>;
+  readonly tokens: Int32Array;
+  readonly pos0: number;
+}
+
+/** Runs every segment in order; returns the graph's output (logits). */
+export async function runPlan(plan: Plan, ctx: RunContext): Promise<Float32Array> {
+  const host = new Map<number, Float32Array>();
+  for (const s of plan.segments) {
+    const weights = ctx.weights.get(s.backend);
+    if (!weights) {
+      throw new BackendError("BACKEND_CALL_FAILED", `backend ${s.backend.name} holds no weights`);
+    }
+    const inputs = new Map<number, Float32Array>();
+    for (const v of s.inputs) inputs.set(v, host.get(v)!);
+    const outs = await s.backend.compute({
+      graph: plan.graph,
+      nodes: s.nodes,
+      weights,
+      kv: ctx.kv.get(s.backend),
+      tokens: ctx.tokens,
+      pos0: ctx.pos0,
+      inputs,
+      outputs: s.outputs,
+    });
+    for (const [v, a] of outs) host.set(v, a);
+  }
+  const out = host.get(plan.graph.output);
+  if (!out) throw new BackendError("BACKEND_CALL_FAILED", "graph output was not produced");
+  return out;
+}
+
+/** One line per segment: which backend runs which layers. */
+export function describePlan(plan: Plan): string {
+  return plan.segments.map((s) => {
+    const layers = s.nodes.map((n) => plan.graph.nodes[n].layer);
+    const lo = Math.min(...layers);
+    const hi = Math.max(...layers);
+    return `${s.backend.name}: ${s.nodes.length} ops, layers ${lo}..${hi}`;
+  }).join("; ");
+}

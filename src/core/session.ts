@@ -1,0 +1,173 @@
+/**
+ * A session: one conversation's KV cache and position over a shared Model. Evaluates token
+ * batches (prompt reuse by common prefix, optional context shift) and generates text.
+ *
+ * @module
+ */
+import type { KVStore } from "./backend.ts";
+import { ContextOverflowError, InvalidArgumentError, RocmForgeError } from "./errors.ts";
+import type { OutputMode } from "../model/llama.ts";
+import type { Model } from "./model.ts";
+import { runPlan } from "./scheduler.ts";
+
+/** Session options. */
+export interface SessionOptions {
+  /** Positions the KV cache holds (default: the model's context length). */
+  readonly contextLength?: number;
+  /**
+   * Opt-in context shift: when the context is full, keep the first `keep` tokens, drop the
+   * oldest half of the rest, and continue. Without it, overflowing is a ContextOverflowError.
+   */
+  readonly contextShift?: { readonly keep: number };
+  /** Largest batch evaluated in one forward pass (default 256). */
+  readonly batchSize?: number;
+}
+
+/** A conversation state over a model. */
+export class Session {
+  readonly contextLength: number;
+  private readonly kv = new Map<import("./backend.ts").Backend, KVStore>();
+  private history: number[] = [];
+  private readonly batch: number;
+  private disposed = false;
+
+  constructor(readonly model: Model, readonly opts: SessionOptions = {}) {
+    this.contextLength = opts.contextLength ?? model.contextLength;
+    if (!Number.isInteger(this.contextLength) || this.contextLength < 1) {
+      throw new InvalidArgumentError(`contextLength must be a positive integer`, {
+        actual: this.contextLength,
+      });
+    }
+    this.batch = opts.batchSize ?? 256;
+    const c = model.config;
+    for (const [b, layers] of model.kvLayers()) {
+      this.kv.set(
+        b,
+        b.createKV({
+          layers,
+          capacity: this.contextLength,
+          nHeadKV: c.headCountKV,
+          headDim: c.keyLength,
+          valueDim: c.valueLength,
+        }),
+      );
+    }
+  }
+
+  /** Tokens whose keys and values are in the cache. */
+  get tokens(): readonly number[] {
+    return this.history;
+  }
+
+  /** Number of positions used. */
+  get nPast(): number {
+    return this.history.length;
+  }
+
+  /** Forgets everything (positions restart at 0). */
+  reset(): void {
+    this.history = [];
+  }
+
+  /**
+   * Drops cached tokens after `n` (keeps the first n), e.g. to reuse a common prompt
+   * prefix.
+   */
+  truncate(n: number): void {
+    this.history = this.history.slice(0, Math.max(0, n));
+  }
+
+  /**
+   * Evaluates `tokens` after the cached ones. Returns logits: for "last", the last token's
+   * row [vocab]; for "all", one row per given token [tokens.length * vocab]; for "hidden",
+   * each token's final normalized hidden state [tokens.length * embeddingLength].
+   */
+  async eval(tokens: readonly number[], logits: OutputMode = "last"): Promise<Float32Array> {
+    this.assertLive();
+    if (tokens.length === 0) {
+      throw new InvalidArgumentError("eval needs at least one token", { actual: 0 });
+    }
+    const vocab = this.model.config.vocabSize;
+    for (const t of tokens) {
+      if (!Number.isInteger(t) || t < 0 || t >= vocab) {
+        throw new InvalidArgumentError(`token id ${t} is outside the vocabulary`, {
+          expected: `0..${vocab - 1}`,
+          actual: t,
+        });
+      }
+    }
+    if (this.history.length + tokens.length > this.contextLength) {
+      this.makeRoom(tokens.length);
+      if (this.history.length === 0 && tokens.length > this.contextLength) {
+        throw this.overflow(tokens.length);
+      }
+    }
+    // A shift leaves history that is no longer in the cache: re-evaluate it first.
+    const pending = this.replay;
+    this.replay = [];
+    if (pending.length) await this.forward(pending, "last");
+    return await this.forward(tokens, logits);
+  }
+
+  private replay: number[] = [];
+
+  private makeRoom(incoming: number): void {
+    const shift = this.opts.contextShift;
+    if (!shift) throw this.overflow(incoming);
+    const keep = Math.min(shift.keep, this.history.length);
+    const rest = this.history.length - keep;
+    let discard = Math.max(
+      Math.floor(rest / 2),
+      this.history.length + incoming - this.contextLength,
+    );
+    discard = Math.min(discard, rest);
+    const kept = [...this.history.slice(0, keep), ...this.history.slice(keep + discard)];
+    if (kept.length + incoming > this.contextLength) throw this.overflow(incoming);
+    this.history = [];
+    this.replay = kept;
+  }
+
+  private overflow(incoming: number): ContextOverflowError {
+    return new ContextOverflowError(
+      `context of ${this.contextLength} tokens exceeded: ${this.history.length} cached + ${incoming} new`,
+      { expected: this.contextLength, actual: this.history.length + incoming },
+    );
+  }
+
+  private async forward(tokens: readonly number[], logits: OutputMode): Promise<Float32Array> {
+    const width = logits === "hidden"
+      ? this.model.config.embeddingLength
+      : this.model.config.vocabSize;
+    const all = logits !== "last" ? new Float32Array(tokens.length * width) : undefined;
+    let last: Float32Array | undefined;
+    for (let i = 0; i < tokens.length; i += this.batch) {
+      const chunk = tokens.slice(i, i + this.batch);
+      const isLast = i + this.batch >= tokens.length;
+      const mode = logits;
+      const plan = this.model.plan(chunk.length, mode);
+      const out = await runPlan(plan, {
+        weights: this.model.weights,
+        kv: this.kv,
+        tokens: Int32Array.from(chunk),
+        pos0: this.history.length,
+      });
+      this.history.push(...chunk);
+      if (all) all.set(out, i * width);
+      else if (isLast) last = out;
+    }
+    return all ?? last!;
+  }
+
+  private assertLive(): void {
+    if (this.disposed || this.model.isDisposed) {
+      throw new RocmForgeError("DISPOSED", "session or model was disposed");
+    }
+  }
+
+  /** Frees the KV cache. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const kv of this.kv.values()) kv.dispose();
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * Builds the llama-family forward graph (llama, mistral, qwen2 and close variants) from a
+ * model configuration and the names of the tensors present in the file.
+ *
+ * @module
+ */
+import { ModelConfigError } from "../core/errors.ts";
+import { type Graph, GraphBuilder, type RopeParams } from "../core/graph.ts";
+import type { ModelConfig } from "../gguf/model_config.ts";
+
+/** Architectures this builder runs. */
+export const LLAMA_FAMILY: readonly string[] = ["llama", "mistral", "qwen2"];
+
+/** The tensors a llama-family model reads, resolved from the file. */
+export interface LlamaTensors {
+  tokenEmbd: string;
+  output: string;
+  outputNorm: string;
+  /** Per layer: whether q/k/v biases exist (qwen2). */
+  qkvBias: boolean[];
+}
+
+/** Expected [cols, rows] (ggml dims) of every tensor the graph uses. */
+export function expectedShapes(c: ModelConfig, t: LlamaTensors): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  const dim = c.embeddingLength;
+  const qDim = c.headCount * c.keyLength;
+  const kDim = c.headCountKV * c.keyLength;
+  const vDim = c.headCountKV * c.valueLength;
+  m.set(t.tokenEmbd, [dim, c.vocabSize]);
+  m.set(t.output, [dim, c.vocabSize]);
+  m.set(t.outputNorm, [dim]);
+  for (let l = 0; l < c.blockCount; l++) {
+    const p = `blk.${l}.`;
+    m.set(p + "attn_norm.weight", [dim]);
+    m.set(p + "attn_q.weight", [dim, qDim]);
+    m.set(p + "attn_k.weight", [dim, kDim]);
+    m.set(p + "attn_v.weight", [dim, vDim]);
+    m.set(p + "attn_output.weight", [c.headCount * c.valueLength, dim]);
+    m.set(p + "ffn_norm.weight", [dim]);
+    m.set(p + "ffn_gate.weight", [dim, c.feedForwardLength]);
+    m.set(p + "ffn_up.weight", [dim, c.feedForwardLength]);
+    m.set(p + "ffn_down.weight", [c.feedForwardLength, dim]);
+    if (t.qkvBias[l]) {
+      m.set(p + "attn_q.bias", [qDim]);
+      m.set(p + "attn_k.bias", [kDim]);
+      m.set(p + "attn_v.bias", [vDim]);
+    }
+  }
+  return m;
+}
+
+/**
+ * Resolves tensor names against the file's tensor dims and checks every shape.
+ * A missing tensor or a wrong shape is a ModelConfigError naming it.
+ */
+export function resolveLlamaTensors(
+  c: ModelConfig,
+  dims: ReadonlyMap<string, readonly number[]>,
+): LlamaTensors {
+  if (!LLAMA_FAMILY.includes(c.arch)) {
+    throw new ModelConfigError(
+      "UNSUPPORTED_ARCHITECTURE",
+      `architecture ${c.arch} has no graph builder`,
+      {
+        expected: LLAMA_FAMILY.join(", "),
+        actual: c.arch,
+      },
+    );
+  }
+  const t: LlamaTensors = {
+    tokenEmbd: "token_embd.weight",
+    output: dims.has("output.weight") ? "output.weight" : "token_embd.weight",
+    outputNorm: "output_norm.weight",
+    qkvBias: [],
+  };
+  for (let l = 0; l < c.blockCount; l++) t.qkvBias.push(dims.has(`blk.${l}.attn_q.bias`));
+  for (const [name, want] of expectedShapes(c, t)) {
+    const have = dims.get(name);
+    if (!have) {
+      throw new ModelConfigError("MISSING_TENSOR", `tensor ${name} is missing`, { expected: name });
+    }
+    const h = [...have];
+    while (h.length > want.length && h[h.length - 1] === 1) h.pop();
+    if (h.length !== want.length || h.some((d, i) => d !== want[i])) {
+      throw new ModelConfigError(
+        "BAD_TENSOR_SHAPE",
+        `tensor ${name} has shape [${have}], expected [${want}]`,
+        {
+          expected: want,
+          actual: [...have],
+        },
+      );
+    }
+  }
+  return t;
+}
+
+/** RoPE parameters from the configuration. */
+export function ropeParams(c: ModelConfig): RopeParams {
+  const s = c.ropeScaling;
+  const scaled = s.type !== "none" && s.factor > 0;
+  return {
+    mode: c.ropeType,
+    nRot: c.ropeDimensionCount,
+    freqBase: c.ropeFreqBase,
+    freqScale: scaled ? 1 / s.factor : 1,
+    extFactor: s.type === "yarn" ? (s.yarnExtFactor ?? 1) : 0,
+    attnFactor: s.type === "yarn" ? (s.yarnAttnFactor ?? 1) : 1,
+    betaFast: s.yarnBetaFast ?? 32,
+    betaSlow: s.yarnBetaSlow ?? 1,
+    nCtxOrig: s.originalContextLength || c.contextLength,
+  };
+}
+
+/** What a forward pass outputs: last row's logits, every row's logits, or hidden states. */
+export type OutputMode = "last" | "all" | "hidden";
+
+/**
+ * The forward graph for `nTokens` tokens; `logits` "last" computes only the last row's
+ * logits (generation), "all" every row's (scoring), "hidden" every row's final normalized
+ * hidden state [T, dim] (embeddings).
+ */
+export function buildLlamaGraph(
+  c: ModelConfig,
+  t: LlamaTensors,
+  nTokens: number,
+  logits: OutputMode,
+): Graph {
+  const T = nTokens;
+  const L = c.blockCount;
+  const dim = c.embeddingLength;
+  const qDim = c.headCount * c.keyLength;
+  const kDim = c.headCountKV * c.keyLength;
+  const vDim = c.headCountKV * c.valueLength;
+  const aDim = c.headCount * c.valueLength;
+  const rope = ropeParams(c);
+  const b = new GraphBuilder(T, L);
+  let x = b.push({ op: "embed", layer: -1, out: b.value(T, dim, "inp_embd"), weight: t.tokenEmbd });
+  for (let l = 0; l < L; l++) {
+    const p = `blk.${l}.`;
+    const mm = (x: number, name: string, cols: number, bias: boolean) =>
+      b.push({
+        op: "matmul",
+        layer: l,
+        out: b.value(T, cols, `${p}${name}`),
+        x,
+        weight: `${p}${name}.weight`,
+        bias: bias ? `${p}${name}.bias` : undefined,
+      });
+    const h = b.push({
+      op: "rms_norm",
+      layer: l,
+      out: b.value(T, dim, `${p}attn_norm`),
+      x,
+      weight: `${p}attn_norm.weight`,
+      eps: c.rmsNormEps,
+    });
+    const bias = t.qkvBias[l];
+    const q0 = mm(h, "attn_q", qDim, bias);
+    const k0 = mm(h, "attn_k", kDim, bias);
+    const v = mm(h, "attn_v", vDim, bias);
+    const q = b.push({
+      op: "rope",
+      layer: l,
+      out: b.value(T, qDim, `${p}q_rope`),
+      x: q0,
+      nHeads: c.headCount,
+      headDim: c.keyLength,
+      rope,
+    });
+    const k = b.push({
+      op: "rope",
+      layer: l,
+      out: b.value(T, kDim, `${p}k_rope`),
+      x: k0,
+      nHeads: c.headCountKV,
+      headDim: c.keyLength,
+      rope,
+    });
+    const a = b.push({
+      op: "attention",
+      layer: l,
+      out: b.value(T, aDim, `${p}attn`),
+      q,
+      k,
+      v,
+      nHead: c.headCount,
+      nHeadKV: c.headCountKV,
+      headDim: c.keyLength,
+      valueDim: c.valueLength,
+      scale: 1 / Math.sqrt(c.keyLength),
+    });
+    const o = mm(a, "attn_output", dim, false);
+    x = b.push({ op: "add", layer: l, out: b.value(T, dim, `${p}attn_res`), a: x, b: o });
+    const h2 = b.push({
+      op: "rms_norm",
+      layer: l,
+      out: b.value(T, dim, `${p}ffn_norm`),
+      x,
+      weight: `${p}ffn_norm.weight`,
+      eps: c.rmsNormEps,
+    });
+    const g = mm(h2, "ffn_gate", c.feedForwardLength, false);
+    const u = mm(h2, "ffn_up", c.feedForwardLength, false);
+    const s = b.push({
+      op: "swiglu",
+      layer: l,
+      out: b.value(T, c.feedForwardLength, `${p}ffn_act`),
+      gate: g,
+      up: u,
+    });
+    const d = mm(s, "ffn_down", dim, false);
+    x = b.push({ op: "add", layer: l, out: b.value(T, dim, `${p}ffn_res`), a: x, b: d });
+  }
+  const rows = logits === "last" ? 1 : T;
+  if (logits === "last" && T > 1) {
+    x = b.push({ op: "last_row", layer: L, out: b.value(1, dim, "last_row"), x });
+  }
+  const n = b.push({
+    op: "rms_norm",
+    layer: L,
+    out: b.value(rows, dim, "output_norm"),
+    x,
+    weight: t.outputNorm,
+    eps: c.rmsNormEps,
+  });
+  if (logits === "hidden") return b.build(n);
+  const out = b.push({
+    op: "matmul",
+    layer: L,
+    out: b.value(rows, c.vocabSize, "logits"),
+    x: n,
+    weight: t.output,
+  });
+  return b.build(out);
+}
