@@ -1,0 +1,190 @@
+/**
+ * Special token ids and flags, as llama.cpp settles them: per-model defaults, overridden by
+ * `tokenizer.ggml.*_token_id` keys that lie inside the vocabulary; end-of-turn, FIM and
+ * end-of-generation tokens detected by their text; the sorted cache of tokens that are
+ * split out of raw text before tokenization; and the per-model strip attributes.
+ *
+ * @module
+ */
+import { TokenizerError } from "../core/errors.ts";
+import { type Metadata, optBool, optUint } from "./metadata.ts";
+import { TokenAttr } from "./token_attr.ts";
+import type { Vocab } from "./vocab.ts";
+
+/** Special ids of a vocabulary (undefined: the model has none). */
+export interface SpecialIds {
+  bos: number | undefined;
+  eos: number | undefined;
+  eot: number | undefined;
+  eom: number | undefined;
+  unk: number | undefined;
+  sep: number | undefined;
+  pad: number | undefined;
+  mask: number | undefined;
+  /** Every end-of-generation id. */
+  eog: Set<number>;
+}
+
+type IdField = "bos" | "eos" | "eot" | "eom" | "unk" | "sep" | "pad" | "mask";
+
+const DEFAULTS: Record<Vocab["kind"], Partial<Record<IdField, number>>> = {
+  spm: { bos: 1, eos: 2, unk: 0 },
+  bpe: { bos: 11, eos: 11 },
+  wpm: { bos: 101, unk: 100, sep: 102, pad: 0, mask: 103 },
+};
+
+const ID_KEYS: [IdField, string][] = [
+  ["bos", "tokenizer.ggml.bos_token_id"],
+  ["eos", "tokenizer.ggml.eos_token_id"],
+  ["eot", "tokenizer.ggml.eot_token_id"],
+  ["eom", "tokenizer.ggml.eom_token_id"],
+  ["unk", "tokenizer.ggml.unknown_token_id"],
+  ["sep", "tokenizer.ggml.seperator_token_id"],
+  ["pad", "tokenizer.ggml.padding_token_id"],
+  ["mask", "tokenizer.ggml.mask_token_id"],
+];
+
+/** End-of-turn texts, most specific first (llama.cpp takes the first it meets). */
+const EOT_TEXTS = [
+  "<|eot_id|>",
+  "<|im_end|>",
+  "<|end|>",
+  "<end_of_turn>",
+  "<|endoftext|>",
+  "<EOT>",
+  "_<EOT>",
+  "<｜end▁of▁sentence｜>",
+  "<end_of_utterance>",
+];
+/** Texts of tokens that end generation. */
+const EOG_TEXTS = [
+  "<|eot_id|>",
+  "<|im_end|>",
+  "<|end|>",
+  "<end_of_turn>",
+  "<|endoftext|>",
+  "<|eom_id|>",
+  "<EOT>",
+  "_<EOT>",
+  "<|end_of_text|>",
+  "<end_of_utterance>",
+];
+/** FIM pad / repo / file-separator tokens, which llama.cpp also treats as end of generation. */
+const FIM_EOG: [string, string[]][] = [
+  ["tokenizer.ggml.fim_pad_token_id", ["<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>"]],
+  [
+    "tokenizer.ggml.fim_rep_token_id",
+    ["<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>"],
+  ],
+  ["tokenizer.ggml.fim_sep_token_id", ["<|file_sep|>"]],
+];
+
+function inRange(v: Vocab, id: number | undefined): number | undefined {
+  return id !== undefined && id < v.texts.length ? id : undefined;
+}
+
+function findText(v: Vocab, texts: string[]): number | undefined {
+  for (const t of texts) {
+    const id = v.textToId.get(t);
+    if (id !== undefined) return id;
+  }
+  return undefined;
+}
+
+function markControl(v: Vocab, id: number): void {
+  v.attrs[id] |= TokenAttr.CONTROL;
+}
+
+/** Fills ids, add flags, EOG set, special cache and strip attributes of `v`. */
+export function applySpecialIds(v: Vocab, md: Metadata, generalName: string): void {
+  const defaults = DEFAULTS[v.kind];
+  for (const [field, key] of ID_KEYS) {
+    let id = inRange(v, defaults[field]);
+    const fromMd = optUint(md, key);
+    if (fromMd !== undefined && fromMd < v.texts.length) id = fromMd;
+    v[field] = id;
+  }
+  if (v.pre === "chatglm-bpe" && optUint(md, "tokenizer.ggml.bos_token_id") === undefined) {
+    v.bos = undefined;
+  }
+  v.addBos = optBool(md, "tokenizer.ggml.add_bos_token") ?? v.addBos;
+  v.addEos = optBool(md, "tokenizer.ggml.add_eos_token") ?? v.addEos;
+  v.addSep = optBool(md, "tokenizer.ggml.add_sep_token") ?? v.addSep;
+  const required: [string, boolean, IdField][] = [
+    ["add_bos_token", v.addBos, "bos"],
+    ["add_eos_token", v.addEos, "eos"],
+    ["add_sep_token", v.addSep, "sep"],
+  ];
+  for (const [flag, on, field] of required) {
+    if (on && v[field] === undefined) {
+      throw new TokenizerError(
+        "TOKENIZER_BAD_METADATA",
+        `tokenizer.ggml.${flag} is true but the model has no ${field} token`,
+        { key: `tokenizer.ggml.${flag}`, expected: `a ${field} token id`, actual: "none" },
+      );
+    }
+  }
+
+  if (v.eot === undefined) {
+    v.eot = findText(v, EOT_TEXTS);
+    if (v.eot !== undefined) markControl(v, v.eot);
+  }
+  if (v.eom === undefined) {
+    v.eom = v.textToId.get("<|eom_id|>");
+    if (v.eom !== undefined) markControl(v, v.eom);
+  }
+  for (const [key, texts] of FIM_EOG) {
+    const fromMd = optUint(md, key);
+    const id = fromMd !== undefined && fromMd < v.texts.length ? fromMd : findText(v, texts);
+    if (id !== undefined) {
+      markControl(v, id);
+      v.eog.add(id);
+    }
+  }
+  for (const t of EOG_TEXTS) {
+    const id = v.textToId.get(t);
+    if (id === undefined) continue;
+    v.eog.add(id);
+    markControl(v, id);
+  }
+  for (const id of [v.eos, v.eot, v.eom]) if (id !== undefined) v.eog.add(id);
+
+  buildSpecialCache(v);
+  applyStripAttrs(v, generalName.toLowerCase());
+}
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    n += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  }
+  return n;
+}
+
+function buildSpecialCache(v: Vocab): void {
+  const mask = TokenAttr.CONTROL | TokenAttr.USER_DEFINED | TokenAttr.UNKNOWN;
+  const ids: number[] = [];
+  for (let i = 0; i < v.attrs.length; i++) if (v.attrs[i] & mask) ids.push(i);
+  const len = new Map(ids.map((id) => [id, utf8Length(v.texts[id])]));
+  ids.sort((a, b) => len.get(b)! - len.get(a)! || a - b);
+  v.specialCache = ids;
+}
+
+function setAttr(v: Vocab, id: number | undefined, bit: number, on: boolean): void {
+  if (id === undefined) return;
+  v.attrs[id] = on ? v.attrs[id] | bit : v.attrs[id] & ~bit;
+}
+
+/** llama.cpp's per-model token attributes (they are not stored in GGUF files). */
+function applyStripAttrs(v: Vocab, name: string): void {
+  if (["jina-v2-de", "jina-v2-es", "jina-v2-code"].some((p) => v.pre.includes(p))) {
+    setAttr(v, v.textToId.get("<mask>"), TokenAttr.LSTRIP, true);
+  } else if (name.includes("phi-3") || name.includes("phi3")) {
+    for (const id of v.specialCache) setAttr(v, id, TokenAttr.RSTRIP, true);
+    setAttr(v, v.textToId.get("</s>"), TokenAttr.RSTRIP, true);
+    for (const t of ["<unk>", "<s>", "<|endoftext|>"]) {
+      setAttr(v, v.textToId.get(t), TokenAttr.RSTRIP, false);
+    }
+  }
+}
