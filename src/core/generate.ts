@@ -6,8 +6,7 @@
  * @module
  */
 import { createSamplerChain, type SamplingParams } from "../samplers/params.ts";
-import type { Sampler } from "../samplers/types.ts";
-import { candidatesFromLogits } from "../samplers/types.ts";
+import { type Candidates, candidatesFromLogits, type Sampler } from "../samplers/types.ts";
 import { InvalidArgumentError } from "./errors.ts";
 import { logSumExp, topLogprobs } from "./logprobs.ts";
 import type { Session } from "./session.ts";
@@ -115,6 +114,7 @@ export async function* generate(
   }
   let logits = await evalPrompt(session, promptTokens);
   const history: number[] = [...promptTokens];
+  let cands: Candidates | undefined;
   const limit = Math.min(
     maxTokens,
     session.opts.contextShift ? Infinity : session.contextLength - session.nPast,
@@ -124,7 +124,8 @@ export async function* generate(
       finish = "abort";
       break;
     }
-    const token = sampleWith(sampler, logits, history);
+    cands = candidatesFromLogits(logits, cands);
+    const token = sampleWith(sampler, cands, history);
     sampler.accept?.(token);
     if (!opts.ignoreEos && tok.isEog(token)) {
       finish = "stop";
@@ -161,8 +162,7 @@ export async function* generate(
   return result();
 }
 
-function sampleWith(s: Sampler, logits: Float32Array, history: readonly number[]): number {
-  const c = candidatesFromLogits(logits);
+function sampleWith(s: Sampler, c: Candidates, history: readonly number[]): number {
   s.apply(c, { history });
   if (c.selected < 0) {
     // A sampler plugin that only filters: take the best remaining candidate.
