@@ -1,272 +1,171 @@
 /**
  * GGUF v2/v3 reader. Every count, length and offset is checked against the bytes that
  * remain before anything is allocated or read; malformed input yields a GGUFError with the
- * offset and the expected/actual facts.
+ * offset and the expected/actual facts, never another exception, a hang or an allocation
+ * sized by a field the file merely claims. Tensor data is not read here.
  *
  * @module
  */
 import { GGUFError } from "../core/errors.ts";
 import { type ByteSource, fileSource, memorySource } from "../runtime/byte_source.ts";
+import { Cursor } from "./_cursor.ts";
+import { readValue } from "./_meta_reader.ts";
 import { isKnownType, typeTraits } from "./ggml_types.ts";
-import {
-  type GGUFFile,
-  type GGUFMetaEntry,
-  type GGUFTensorInfo,
-  GGUFValueType,
-  type MetaValue,
-} from "./gguf_file.ts";
+import type { GGUFFile, GGUFMetaEntry, GGUFTensorInfo } from "./gguf_file.ts";
 
-const MAGIC = 0x46554747; // "GGUF" little-endian
-const MAX_DIMS = 8;
-const MAX_NESTING = 8;
-const utf8 = new TextDecoder("utf-8", { fatal: false });
+/** "GGUF" read as a little-endian u32. */
+export const GGUF_MAGIC = 0x46554747;
+/** Alignment of the data section when `general.alignment` is absent. */
+export const GGUF_DEFAULT_ALIGNMENT = 32;
+/** Most dimensions a tensor may have (ggml's GGML_MAX_DIMS is 4; 8 leaves room). */
+export const MAX_DIMS = 8;
+/** Largest `general.alignment` accepted. */
+export const MAX_ALIGNMENT = 1 << 20;
+/** Smallest encoded tensor info: name length, 1 dim, type, offset. */
+const MIN_TENSOR_INFO = 8 + 4 + 8 + 4 + 8;
+/** Smallest encoded metadata entry: key length, type, a 1-byte value. */
+const MIN_KV = 8 + 4 + 1;
 
-/** Bounds-checked little-endian cursor over a ByteSource, reading it in chunks. */
-class Cursor {
-  pos = 0;
-  private buf = new Uint8Array(0);
-  private bufStart = 0;
-  private view = new DataView(this.buf.buffer);
-  constructor(readonly src: ByteSource) {}
+function readHeader(c: Cursor): number {
+  const magic = c.u32("magic");
+  if (magic !== GGUF_MAGIC) {
+    const hex = `0x${magic.toString(16).padStart(8, "0")}`;
+    throw new GGUFError("GGUF_BAD_MAGIC", `not a GGUF file: magic ${hex} at offset 0`, {
+      offset: 0,
+      expected: "0x46554747 (GGUF)",
+      actual: hex,
+    });
+  }
+  const version = c.u32("version");
+  if (version !== 2 && version !== 3) {
+    const swapped = ((version & 0xff) << 24) >>> 0 | (version >>> 8 & 0xff) << 16;
+    const hint = version === 1
+      ? " (GGUF v1 is obsolete; reconvert the model)"
+      : swapped === 0x03000000 || swapped === 0x02000000 || (version >>> 16) !== 0
+      ? " (a big-endian GGUF? only little-endian files are supported)"
+      : "";
+    throw new GGUFError("GGUF_BAD_VERSION", `unsupported GGUF version ${version}${hint}`, {
+      offset: 4,
+      expected: "2 or 3",
+      actual: version,
+    });
+  }
+  return version;
+}
 
-  get remaining(): number {
-    return this.src.size - this.pos;
+function readAlignment(metadata: Map<string, GGUFMetaEntry>): number {
+  const al = metadata.get("general.alignment");
+  if (!al) return GGUF_DEFAULT_ALIGNMENT;
+  const v = typeof al.value === "bigint" && al.value <= BigInt(MAX_ALIGNMENT)
+    ? Number(al.value)
+    : al.value;
+  if (
+    typeof v !== "number" || !Number.isInteger(v) || v <= 0 || v > MAX_ALIGNMENT ||
+    (v & (v - 1)) !== 0
+  ) {
+    throw new GGUFError(
+      "GGUF_BAD_VALUE",
+      `general.alignment ${String(al.value)} is not a power of two <= ${MAX_ALIGNMENT}`,
+      { expected: `power of two <= ${MAX_ALIGNMENT}`, actual: String(al.value) },
+    );
   }
+  return v;
+}
 
-  private need(n: number, what: string): void {
-    if (n > this.remaining) {
-      throw new GGUFError(
-        "GGUF_TRUNCATED",
-        `truncated GGUF: ${what} needs ${n} bytes at offset ${this.pos}, ${this.remaining} remain`,
-        {
-          offset: this.pos,
-          expected: n,
-          actual: this.remaining,
-          bytes: n,
-        },
-      );
-    }
-    const end = this.pos + n;
-    if (this.pos < this.bufStart || end > this.bufStart + this.buf.byteLength) {
-      const len = Math.min(Math.max(n, 1 << 20), this.src.size - this.pos);
-      this.buf = this.src.read(this.pos, len);
-      this.bufStart = this.pos;
-      this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
-    }
-  }
+function badTensor(message: string, facts: Record<string, unknown>): never {
+  throw new GGUFError("GGUF_BAD_TENSOR", message, facts);
+}
 
-  u8(what: string): number {
-    this.need(1, what);
-    return this.view.getUint8(this.pos++ - this.bufStart);
+function readTensorInfo(c: Cursor, alignment: number): GGUFTensorInfo {
+  const at = c.pos;
+  const name = c.string("tensor name");
+  const nDims = c.u32(`tensor ${name} dimension count`);
+  if (nDims < 1 || nDims > MAX_DIMS) {
+    badTensor(`tensor ${name} has ${nDims} dimensions`, {
+      offset: at,
+      expected: `1..${MAX_DIMS}`,
+      actual: nDims,
+    });
   }
-  i8(what: string): number {
-    this.need(1, what);
-    return this.view.getInt8(this.pos++ - this.bufStart);
-  }
-  u16(what: string): number {
-    this.need(2, what);
-    const v = this.view.getUint16(this.pos - this.bufStart, true);
-    this.pos += 2;
-    return v;
-  }
-  i16(what: string): number {
-    this.need(2, what);
-    const v = this.view.getInt16(this.pos - this.bufStart, true);
-    this.pos += 2;
-    return v;
-  }
-  u32(what: string): number {
-    this.need(4, what);
-    const v = this.view.getUint32(this.pos - this.bufStart, true);
-    this.pos += 4;
-    return v;
-  }
-  i32(what: string): number {
-    this.need(4, what);
-    const v = this.view.getInt32(this.pos - this.bufStart, true);
-    this.pos += 4;
-    return v;
-  }
-  f32(what: string): number {
-    this.need(4, what);
-    const v = this.view.getFloat32(this.pos - this.bufStart, true);
-    this.pos += 4;
-    return v;
-  }
-  f64(what: string): number {
-    this.need(8, what);
-    const v = this.view.getFloat64(this.pos - this.bufStart, true);
-    this.pos += 8;
-    return v;
-  }
-  u64(what: string): bigint {
-    this.need(8, what);
-    const v = this.view.getBigUint64(this.pos - this.bufStart, true);
-    this.pos += 8;
-    return v;
-  }
-  i64(what: string): bigint {
-    this.need(8, what);
-    const v = this.view.getBigInt64(this.pos - this.bufStart, true);
-    this.pos += 8;
-    return v;
-  }
-  /** A u64 that must fit in a safe integer and be at most `max`. */
-  count(what: string, max: number): number {
-    const at = this.pos;
-    const v = this.u64(what);
-    if (v > BigInt(max)) {
-      throw new GGUFError("GGUF_LIMIT", `${what} ${v} at offset ${at} exceeds the limit ${max}`, {
+  const dims: number[] = [];
+  let nElements = 1;
+  for (let d = 0; d < nDims; d++) {
+    const dim = c.count(`tensor ${name} dimension ${d}`, Number.MAX_SAFE_INTEGER);
+    dims.push(dim);
+    nElements *= dim;
+    if (!Number.isSafeInteger(nElements)) {
+      throw new GGUFError("GGUF_LIMIT", `tensor ${name} element count overflows`, {
         offset: at,
-        expected: `<= ${max}`,
-        actual: v.toString(),
+        actual: dims.join("x"),
       });
     }
-    return Number(v);
   }
-  bytes(n: number, what: string): Uint8Array {
-    this.need(n, what);
-    const out = this.buf.subarray(this.pos - this.bufStart, this.pos - this.bufStart + n);
-    this.pos += n;
-    return out;
+  const typeAt = c.pos;
+  const type = c.u32(`tensor ${name} type`);
+  if (!isKnownType(type)) {
+    badTensor(`tensor ${name} has unknown ggml type ${type}`, {
+      offset: typeAt,
+      expected: "a ggml type id",
+      actual: type,
+    });
   }
-  string(what: string): string {
-    const n = this.count(`${what} length`, this.remaining);
-    return utf8.decode(this.bytes(n, what));
+  const traits = typeTraits(type);
+  if (dims[0] % traits.blockSize !== 0) {
+    badTensor(
+      `tensor ${name}: row of ${dims[0]} is not a multiple of the ${traits.name} block ` +
+        `${traits.blockSize}`,
+      { offset: at, expected: traits.blockSize, actual: dims[0] },
+    );
   }
+  const offsetAt = c.pos;
+  const offset = c.count(`tensor ${name} data offset`, c.size);
+  if (offset % alignment !== 0) {
+    badTensor(`tensor ${name} data offset ${offset} is not aligned to ${alignment}`, {
+      offset: offsetAt,
+      expected: alignment,
+      actual: offset,
+    });
+  }
+  const nBytes = (nElements / traits.blockSize) * traits.typeSize;
+  return { name, dims, type, offset, nElements, nBytes };
 }
 
-/** Minimum encoded size of one value of a type (bounds array counts before allocating). */
-function minSize(t: number): number {
-  switch (t) {
-    case GGUFValueType.UINT8:
-    case GGUFValueType.INT8:
-    case GGUFValueType.BOOL:
-      return 1;
-    case GGUFValueType.UINT16:
-    case GGUFValueType.INT16:
-      return 2;
-    case GGUFValueType.UINT32:
-    case GGUFValueType.INT32:
-    case GGUFValueType.FLOAT32:
-      return 4;
-    default:
-      return 8; // 64-bit scalars, string length, array header (type + count) >= 12
-  }
-}
-
-function readValue(c: Cursor, type: number, key: string, depth: number): GGUFMetaEntry {
-  const at = c.pos;
-  switch (type) {
-    case GGUFValueType.UINT8:
-      return { type, value: c.u8(key) };
-    case GGUFValueType.INT8:
-      return { type, value: c.i8(key) };
-    case GGUFValueType.UINT16:
-      return { type, value: c.u16(key) };
-    case GGUFValueType.INT16:
-      return { type, value: c.i16(key) };
-    case GGUFValueType.UINT32:
-      return { type, value: c.u32(key) };
-    case GGUFValueType.INT32:
-      return { type, value: c.i32(key) };
-    case GGUFValueType.FLOAT32:
-      return { type, value: c.f32(key) };
-    case GGUFValueType.FLOAT64:
-      return { type, value: c.f64(key) };
-    case GGUFValueType.UINT64:
-      return { type, value: c.u64(key) };
-    case GGUFValueType.INT64:
-      return { type, value: c.i64(key) };
-    case GGUFValueType.BOOL: {
-      const b = c.u8(key);
-      if (b > 1) {
-        throw new GGUFError("GGUF_BAD_VALUE", `bool ${key} at offset ${at} is ${b}, not 0 or 1`, {
-          offset: at,
-          expected: "0 or 1",
-          actual: b,
-        });
-      }
-      return { type, value: b === 1 };
-    }
-    case GGUFValueType.STRING:
-      return { type, value: c.string(key) };
-    case GGUFValueType.ARRAY: {
-      if (depth >= MAX_NESTING) {
-        throw new GGUFError(
-          "GGUF_LIMIT",
-          `array ${key} nested deeper than ${MAX_NESTING} at offset ${at}`,
-          {
-            offset: at,
-            expected: `<= ${MAX_NESTING}`,
-            actual: depth + 1,
-          },
-        );
-      }
-      const itemType = c.u32(`${key} array type`);
-      if (itemType > GGUFValueType.FLOAT64) {
-        throw new GGUFError(
-          "GGUF_BAD_VALUE",
-          `array ${key} has unknown element type ${itemType} at offset ${at}`,
-          {
-            offset: at,
-            expected: "0..12",
-            actual: itemType,
-          },
-        );
-      }
-      const n = c.count(`${key} array count`, Math.floor(c.remaining / minSize(itemType)));
-      const values: MetaValue[] = new Array(n);
-      let items: GGUFMetaEntry[] | undefined;
-      if (itemType === GGUFValueType.ARRAY) items = new Array(n);
-      for (let i = 0; i < n; i++) {
-        const e = readValue(c, itemType, key, depth + 1);
-        values[i] = e.value;
-        if (items) items[i] = e;
-      }
-      const entry: GGUFMetaEntry = { type, itemType: itemType as GGUFValueType, value: values };
-      if (items) entry.items = items;
-      return entry;
-    }
-    default:
+/** Checks that every tensor's data lies inside the file and that no two overlap. */
+function checkTensorData(tensors: GGUFTensorInfo[], dataOffset: number, size: number): void {
+  for (const t of tensors) {
+    const start = dataOffset + t.offset;
+    const end = start + t.nBytes;
+    if (end > size) {
       throw new GGUFError(
-        "GGUF_BAD_VALUE",
-        `metadata ${key} has unknown value type ${type} at offset ${at}`,
-        {
-          offset: at,
-          expected: "0..12",
-          actual: type,
-        },
+        "GGUF_TRUNCATED",
+        `tensor ${t.name} data [${start}, ${end}) lies past the end of the file (${size} bytes)`,
+        { offset: start, expected: end, actual: size, bytes: t.nBytes },
       );
+    }
+  }
+  const sorted = tensors.filter((t) => t.nBytes > 0).sort((a, b) => a.offset - b.offset);
+  for (let i = 1; i < sorted.length; i++) {
+    const prev = sorted[i - 1];
+    const cur = sorted[i];
+    if (cur.offset < prev.offset + prev.nBytes) {
+      badTensor(`tensor ${cur.name} data overlaps tensor ${prev.name}`, {
+        offset: dataOffset + cur.offset,
+        expected: `>= ${dataOffset + prev.offset + prev.nBytes}`,
+        actual: dataOffset + cur.offset,
+      });
+    }
   }
 }
 
 /** Parses a GGUF from a ByteSource. Tensor data is not read. */
 export function readGGUF(src: ByteSource): GGUFFile {
   const c = new Cursor(src);
-  const magic = c.u32("magic");
-  if (magic !== MAGIC) {
-    throw new GGUFError(
-      "GGUF_BAD_MAGIC",
-      `not a GGUF file: magic 0x${magic.toString(16)} at offset 0`,
-      {
-        offset: 0,
-        expected: "0x46554747 (GGUF)",
-        actual: `0x${magic.toString(16)}`,
-      },
-    );
-  }
-  const version = c.u32("version");
-  if (version !== 2 && version !== 3) {
-    throw new GGUFError("GGUF_BAD_VERSION", `unsupported GGUF version ${version}`, {
-      offset: 4,
-      expected: "2 or 3",
-      actual: version,
-    });
-  }
-  // Each tensor info takes at least 8+4+8+4+8 bytes; each KV at least 8+4+1.
-  const nTensors = c.count("tensor count", Math.floor(c.remaining / 32));
-  const nKV = c.count("metadata count", Math.floor(c.remaining / 13));
+  const version = readHeader(c);
+  const nTensors = c.count(
+    "tensor count",
+    Math.floor(Math.max(0, c.remaining - 16) / MIN_TENSOR_INFO),
+  );
+  const nKV = c.count("metadata count", Math.floor(Math.max(0, c.remaining - 8) / MIN_KV));
   const metadata = new Map<string, GGUFMetaEntry>();
   for (let i = 0; i < nKV; i++) {
     const keyAt = c.pos;
@@ -277,116 +176,23 @@ export function readGGUF(src: ByteSource): GGUFFile {
         actual: key,
       });
     }
-    const type = c.u32(`${key} type`);
+    const type = c.u32(`metadata ${key} type`);
     metadata.set(key, readValue(c, type, key, 0));
   }
-  let alignment = 32;
-  const al = metadata.get("general.alignment");
-  if (al) {
-    const v = typeof al.value === "bigint" ? Number(al.value) : al.value;
-    if (
-      typeof v !== "number" || !Number.isInteger(v) || v <= 0 || (v & (v - 1)) !== 0 || v > 1 << 20
-    ) {
-      throw new GGUFError(
-        "GGUF_BAD_VALUE",
-        `general.alignment ${String(al.value)} is not a power of two`,
-        {
-          expected: "power of two <= 1 MiB",
-          actual: String(al.value),
-        },
-      );
-    }
-    alignment = v;
-  }
+  const alignment = readAlignment(metadata);
   const tensors: GGUFTensorInfo[] = [];
   const names = new Set<string>();
   for (let i = 0; i < nTensors; i++) {
     const at = c.pos;
-    const name = c.string("tensor name");
-    if (names.has(name)) {
-      throw new GGUFError("GGUF_BAD_TENSOR", `duplicate tensor ${name} at offset ${at}`, {
-        offset: at,
-        actual: name,
-      });
+    const t = readTensorInfo(c, alignment);
+    if (names.has(t.name)) {
+      badTensor(`duplicate tensor ${t.name} at offset ${at}`, { offset: at, actual: t.name });
     }
-    names.add(name);
-    const nDims = c.u32(`${name} dimension count`);
-    if (nDims < 1 || nDims > MAX_DIMS) {
-      throw new GGUFError("GGUF_BAD_TENSOR", `tensor ${name} has ${nDims} dimensions`, {
-        offset: at,
-        expected: `1..${MAX_DIMS}`,
-        actual: nDims,
-      });
-    }
-    const dims: number[] = [];
-    let nElements = 1;
-    for (let d = 0; d < nDims; d++) {
-      const dim = c.count(`${name} dimension ${d}`, Number.MAX_SAFE_INTEGER);
-      dims.push(dim);
-      nElements *= dim;
-      if (!Number.isSafeInteger(nElements)) {
-        throw new GGUFError("GGUF_LIMIT", `tensor ${name} element count overflows`, {
-          offset: at,
-          actual: dims.join("x"),
-        });
-      }
-    }
-    const typeAt = c.pos;
-    const type = c.u32(`${name} type`);
-    if (!isKnownType(type)) {
-      throw new GGUFError("GGUF_BAD_TENSOR", `tensor ${name} has unknown type ${type}`, {
-        offset: typeAt,
-        expected: "a ggml type id",
-        actual: type,
-      });
-    }
-    const traits = typeTraits(type);
-    if (dims[0] % traits.blockSize !== 0) {
-      throw new GGUFError(
-        "GGUF_BAD_TENSOR",
-        `tensor ${name}: row of ${
-          dims[0]
-        } is not a multiple of ${traits.name} block ${traits.blockSize}`,
-        {
-          offset: at,
-          expected: traits.blockSize,
-          actual: dims[0],
-        },
-      );
-    }
-    const offset = c.count(`${name} offset`, Number.MAX_SAFE_INTEGER);
-    if (offset % alignment !== 0) {
-      throw new GGUFError(
-        "GGUF_BAD_TENSOR",
-        `tensor ${name} offset ${offset} is not aligned to ${alignment}`,
-        {
-          offset: at,
-          expected: alignment,
-          actual: offset,
-        },
-      );
-    }
-    const nBytes = (nElements / traits.blockSize) * traits.typeSize;
-    tensors.push({ name, dims, type, offset, nElements, nBytes });
+    names.add(t.name);
+    tensors.push(t);
   }
   const dataOffset = Math.ceil(c.pos / alignment) * alignment;
-  for (const t of tensors) {
-    const end = dataOffset + t.offset + t.nBytes;
-    if (end > src.size) {
-      throw new GGUFError(
-        "GGUF_TRUNCATED",
-        `tensor ${t.name} data [${
-          dataOffset + t.offset
-        }, ${end}) lies past the end of the file (${src.size} bytes)`,
-        {
-          offset: dataOffset + t.offset,
-          expected: end,
-          actual: src.size,
-          bytes: t.nBytes,
-        },
-      );
-    }
-  }
+  checkTensorData(tensors, dataOffset, src.size);
   return { version, metadata, tensors, alignment, dataOffset, source: src };
 }
 
