@@ -6,6 +6,7 @@
  * @module
  */
 import { registerDefaultBackends } from "./backends/defaults.ts";
+import { PluginError } from "./core/errors.ts";
 import { Model, type ModelLoadOptions } from "./core/model.ts";
 import { PluginRegistry } from "./core/registry.ts";
 import { Session, type SessionOptions } from "./core/session.ts";
@@ -29,11 +30,17 @@ export interface LoadModelOptions extends Omit<ModelLoadOptions, "backends" | "f
   readonly log?: (line: string) => void;
 }
 
-/** Loads a GGUF model. */
-export function loadModel(path: string, opts: LoadModelOptions = {}): Promise<Model> {
+/** Loads a GGUF model. Every failure, a bad backend name included, rejects the promise. */
+export async function loadModel(path: string, opts: LoadModelOptions = {}): Promise<Model> {
   const reg = opts.registry ?? registry;
   const choice = opts.backend ?? "auto";
   const all = reg.backends();
+  if (all.length === 0) {
+    throw new PluginError("PLUGIN_NOT_FOUND", "the plugin registry has no backends", {
+      expected: ">= 1 backend (the CPU last)",
+      actual: 0,
+    });
+  }
   const cpu = all[all.length - 1];
   let backends = all;
   if (choice === cpu.name) backends = [cpu];
@@ -41,7 +48,7 @@ export function loadModel(path: string, opts: LoadModelOptions = {}): Promise<Mo
     const b = reg.backend(choice);
     backends = [b, cpu];
   }
-  return Model.load(path, {
+  return await Model.load(path, {
     ...opts,
     backends,
     fallback: choice === "auto" || choice === cpu.name ? "auto" : "strict",

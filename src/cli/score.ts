@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { InvalidArgumentError } from "../core/errors.ts";
 import { logSumExp, topLogprobs } from "../core/logprobs.ts";
 import { Session } from "../core/session.ts";
 import { formatFlags, parseArgs, UsageError } from "./args.ts";
@@ -46,6 +47,14 @@ export const scoreCommand: Command = {
     });
     try {
       const vocab = model.config.vocabSize;
+      // The last id is only a target (never evaluated), so check every id here.
+      const bad = ids.find((id) => id >= vocab);
+      if (bad !== undefined) {
+        throw new InvalidArgumentError(`token id ${bad} is outside the vocabulary`, {
+          expected: `0..${vocab - 1}`,
+          actual: bad,
+        });
+      }
       const logits = await session.eval(ids.slice(0, -1), "all");
       for (let i = 1; i < ids.length; i++) {
         const row = logits.subarray((i - 1) * vocab, i * vocab);

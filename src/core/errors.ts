@@ -95,3 +95,10 @@ export class AbortError extends RocmForgeError<"ABORTED"> {
     super("ABORTED", message);
   }
 }
+
+/** A session, model or backend used after dispose(). */
+export class DisposedError extends RocmForgeError<"DISPOSED"> {
+  constructor(message: string, facts: ErrorFacts = {}) {
+    super("DISPOSED", message, facts);
+  }
+}

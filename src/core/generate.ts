@@ -101,6 +101,8 @@ export async function* generate(
   const out: number[] = [];
   let text = "";
   let finish: FinishReason = "length";
+  // Set when a stop string matched: held text is then dropped, not flushed.
+  let stopString = false;
   const result = (): GenerateResult => ({
     finishReason: finish,
     text,
@@ -145,12 +147,13 @@ export async function* generate(
     if (emit || lp !== undefined) yield { text: emit, token, logprob: lp, topLogprobs: top };
     if (stopped) {
       finish = "stop";
+      stopString = true;
       break;
     }
     if (out.length >= limit) break;
     logits = await session.eval([token], "last");
   }
-  if (finish !== "stop") {
+  if (!stopString) {
     const rest = stop.push(decoder.flush());
     const tail = rest.emit + (rest.stopped ? "" : stop.flush());
     if (rest.stopped) finish = "stop";

@@ -5,7 +5,7 @@
  * @module
  */
 import type { KVStore } from "./backend.ts";
-import { ContextOverflowError, InvalidArgumentError, RocmForgeError } from "./errors.ts";
+import { ContextOverflowError, DisposedError, InvalidArgumentError } from "./errors.ts";
 import type { OutputMode } from "../model/llama.ts";
 import type { Model } from "./model.ts";
 import { runPlan } from "./scheduler.ts";
@@ -160,7 +160,7 @@ export class Session {
 
   private assertLive(): void {
     if (this.disposed || this.model.isDisposed) {
-      throw new RocmForgeError("DISPOSED", "session or model was disposed");
+      throw new DisposedError("session or model was disposed");
     }
   }
 
