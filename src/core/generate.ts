@@ -7,7 +7,7 @@
  */
 import { createSamplerChain, type SamplingParams } from "../samplers/params.ts";
 import { type Candidates, candidatesFromLogits, type Sampler } from "../samplers/types.ts";
-import { InvalidArgumentError } from "./errors.ts";
+import { AbortError, InvalidArgumentError } from "./errors.ts";
 import { logSumExp, topLogprobs } from "./logprobs.ts";
 import type { Session } from "./session.ts";
 import { StopMatcher } from "./stop_strings.ts";
@@ -66,11 +66,12 @@ export function commonPrefix(a: readonly number[], b: readonly number[]): number
 export async function evalPrompt(
   session: Session,
   prompt: readonly number[],
+  signal?: AbortSignal,
 ): Promise<Float32Array> {
   if (prompt.length === 0) throw new InvalidArgumentError("prompt is empty", { actual: 0 });
   const keep = Math.min(commonPrefix(session.tokens, prompt), prompt.length - 1);
   session.truncate(keep);
-  return await session.eval(prompt.slice(keep), "last");
+  return await session.eval(prompt.slice(keep), "last", { signal });
 }
 
 /**
@@ -114,7 +115,16 @@ export async function* generate(
     finish = "abort";
     return result();
   }
-  let logits = await evalPrompt(session, promptTokens);
+  let logits: Float32Array;
+  try {
+    logits = await evalPrompt(session, promptTokens, opts.signal);
+  } catch (e) {
+    if (e instanceof AbortError) {
+      finish = "abort";
+      return result();
+    }
+    throw e;
+  }
   const history: number[] = [...promptTokens];
   let cands: Candidates | undefined;
   const limit = Math.min(

@@ -5,7 +5,7 @@
  * @module
  */
 import type { KVStore } from "./backend.ts";
-import { ContextOverflowError, DisposedError, InvalidArgumentError } from "./errors.ts";
+import { AbortError, ContextOverflowError, DisposedError, InvalidArgumentError } from "./errors.ts";
 import type { OutputMode } from "../model/llama.ts";
 import type { Model } from "./model.ts";
 import { runPlan } from "./scheduler.ts";
@@ -82,7 +82,11 @@ export class Session {
    * row [vocab]; for "all", one row per given token [tokens.length * vocab]; for "hidden",
    * each token's final normalized hidden state [tokens.length * embeddingLength].
    */
-  async eval(tokens: readonly number[], logits: OutputMode = "last"): Promise<Float32Array> {
+  async eval(
+    tokens: readonly number[],
+    logits: OutputMode = "last",
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<Float32Array> {
     this.assertLive();
     if (tokens.length === 0) {
       throw new InvalidArgumentError("eval needs at least one token", { actual: 0 });
@@ -105,8 +109,8 @@ export class Session {
     // A shift leaves history that is no longer in the cache: re-evaluate it first.
     const pending = this.replay;
     this.replay = [];
-    if (pending.length) await this.forward(pending, "last");
-    return await this.forward(tokens, logits);
+    if (pending.length) await this.forward(pending, "last", opts.signal);
+    return await this.forward(tokens, logits, opts.signal);
   }
 
   private replay: number[] = [];
@@ -134,13 +138,19 @@ export class Session {
     );
   }
 
-  private async forward(tokens: readonly number[], logits: OutputMode): Promise<Float32Array> {
+  private async forward(
+    tokens: readonly number[],
+    logits: OutputMode,
+    signal?: AbortSignal,
+  ): Promise<Float32Array> {
     const width = logits === "hidden"
       ? this.model.config.embeddingLength
       : this.model.config.vocabSize;
     const all = logits !== "last" ? new Float32Array(tokens.length * width) : undefined;
     let last: Float32Array | undefined;
     for (let i = 0; i < tokens.length; i += this.batch) {
+      // A long prompt stops between batches; what was evaluated stays cached.
+      if (signal?.aborted) throw new AbortError("evaluation aborted");
       const chunk = tokens.slice(i, i + this.batch);
       const isLast = i + this.batch >= tokens.length;
       const mode = logits;

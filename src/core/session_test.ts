@@ -215,3 +215,16 @@ test("session: disposed sessions and models refuse work", async () => {
   assert(own.isDisposed);
   await assertRejects(() => t.eval(PROMPT), isCode("DISPOSED"));
 }, shared);
+
+test("session: an aborted signal stops a batched prompt evaluation between batches", async () => {
+  const m = await model();
+  const s = new Session(m, { batchSize: 2 });
+  const ac = new AbortController();
+  ac.abort();
+  await assertRejects(() => s.eval(PROMPT, "last", { signal: ac.signal }), isCode("ABORTED"));
+  assertEquals(s.nPast, 0);
+  const r = await drain(s, PROMPT, { maxTokens: 4, signal: ac.signal });
+  assertEquals(r.finishReason, "abort");
+  assertEquals(r.completionTokens, 0);
+  s.dispose();
+}, shared);
