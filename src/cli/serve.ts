@@ -1,0 +1,124 @@
+/**
+ * `serve -m MODEL [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--parallel N]
+ * [--queue N] [--ctx N] [--backend auto|cpu|hip]`: the OpenAI-compatible HTTP server (the API
+ * key may instead come from the environment variable ROCMFORGE_API_KEY). It
+ * listens at once (GET /health answers 503 until the model is loaded), serves until
+ * SIGINT/SIGTERM, then stops accepting, lets running generations finish for
+ * `--shutdown-grace` ms, cancels the rest, and exits 0.
+ *
+ * @module
+ */
+import { env, onShutdownSignal, readTextFile } from "../runtime/host.ts";
+import { serveHttp } from "../runtime/http_server.ts";
+import { createApp } from "../server/app.ts";
+import { Engine } from "../server/engine.ts";
+import { formatFlags, parseArgs, UsageError } from "./args.ts";
+import { type Command, registerCommand } from "./command.ts";
+import { loadFromFlags, MODEL_FLAGS } from "./_load.ts";
+
+const FLAGS = {
+  ...MODEL_FLAGS,
+  host: { type: "string", default: "127.0.0.1", valueName: "ADDR", description: "interface" },
+  port: { type: "integer", default: 8080, valueName: "PORT", description: "port (0: any free)" },
+  "api-key": {
+    type: "string",
+    valueName: "KEY",
+    description:
+      "require `Authorization: Bearer KEY` on every route but /health (default: env ROCMFORGE_API_KEY)",
+  },
+  parallel: {
+    type: "integer",
+    short: "np",
+    default: 1,
+    valueName: "N",
+    description: "requests generating at once (slots)",
+  },
+  queue: { type: "integer", default: 64, valueName: "N", description: "requests that may wait" },
+  alias: { type: "string", valueName: "NAME", description: "model id (default: file name)" },
+  "chat-template-file": {
+    type: "string",
+    valueName: "FILE",
+    description: "Jinja chat template (default: the model's, else ChatML)",
+  },
+  "body-limit": {
+    type: "integer",
+    default: 1 << 20,
+    valueName: "BYTES",
+    description: "largest request body",
+  },
+  "shutdown-grace": {
+    type: "integer",
+    default: 5000,
+    valueName: "MS",
+    description: "time running requests get to finish on SIGINT/SIGTERM",
+  },
+} as const;
+
+function positive(name: string, v: number, min: number): void {
+  if (v < min) throw new UsageError(`--${name} must be >= ${min}, not ${v}`, { actual: v });
+}
+
+/** The serve command. */
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "serve a model over an OpenAI-compatible HTTP API",
+  usage: `serve -m MODEL [flags]\n${formatFlags(FLAGS)}`,
+  async run(argv, io) {
+    const { flags, positionals } = parseArgs(argv, FLAGS);
+    if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
+    if (!flags.model) throw new UsageError("missing -m MODEL", { expected: "-m MODEL.gguf" });
+    positive("parallel", flags.parallel, 1);
+    positive("queue", flags.queue, 0);
+    positive("body-limit", flags["body-limit"], 1024);
+    positive("shutdown-grace", flags["shutdown-grace"], 0);
+    if (flags.port < 0 || flags.port > 65535) {
+      throw new UsageError(`--port must be in 0..65535, not ${flags.port}`, { actual: flags.port });
+    }
+    const apiKey = flags["api-key"] ?? env("ROCMFORGE_API_KEY");
+    if (apiKey !== undefined && apiKey.trim() === "") {
+      throw new UsageError("--api-key must not be empty", { actual: apiKey });
+    }
+    const engine = new Engine({
+      parallel: flags.parallel,
+      queueSize: flags.queue,
+      apiKey,
+      modelId: flags.alias,
+      bodyLimit: flags["body-limit"],
+      chatTemplate: flags["chat-template-file"]
+        ? readTextFile(flags["chat-template-file"])
+        : undefined,
+      log: (line) => io.stderr(line + "\n"),
+    });
+    const server = await serveHttp(createApp({ engine }).fetch, {
+      hostname: flags.host,
+      port: flags.port,
+    });
+    io.stderr(`listening on ${server.url} (model loading; GET /health is 503 until ready)\n`);
+    let stop!: (reason: string) => void;
+    const stopped = new Promise<string>((r) => stop = r);
+    const off = onShutdownSignal((sig) => stop(sig));
+    let loadError: unknown;
+    loadFromFlags(flags, io).then((model) => {
+      if (engine.state === "stopping") return model.dispose();
+      engine.attach(model);
+      io.stderr(
+        `ready: ${engine.modelId} on ${server.url} (${flags.parallel} slot(s), ` +
+          `context ${engine.ready().contextLength} each)\n`,
+      );
+    }, (e) => {
+      loadError = e;
+      engine.fail(e);
+      stop("load failure");
+    });
+    const why = await stopped;
+    off();
+    io.stderr(`${why}: shutting down\n`);
+    const closing = server.close();
+    await engine.shutdown({ graceMs: flags["shutdown-grace"] });
+    await closing;
+    if (loadError !== undefined) throw loadError;
+    io.stderr("stopped\n");
+    return 0;
+  },
+};
+registerCommand(serveCommand);

@@ -1,0 +1,134 @@
+/**
+ * The OpenAPI 3.1 document of the server, generated from the zod schemas in schemas.ts
+ * (`z.toJSONSchema`, JSON Schema 2020-12, which OpenAPI 3.1 uses), so the served document
+ * cannot drift from what the routes validate and return.
+ *
+ * @module
+ */
+import { z } from "zod";
+import * as S from "./schemas.ts";
+
+const COMPONENTS: Readonly<Record<string, z.ZodType>> = {
+  CompletionRequest: S.CompletionRequest,
+  CompletionResponse: S.CompletionResponse,
+  ChatCompletionRequest: S.ChatCompletionRequest,
+  ChatCompletionResponse: S.ChatCompletionResponse,
+  ChatCompletionChunk: S.ChatCompletionChunk,
+  EmbeddingRequest: S.EmbeddingRequest,
+  EmbeddingResponse: S.EmbeddingResponse,
+  ModelList: S.ModelList,
+  TokenizeRequest: S.TokenizeRequest,
+  TokenizeResponse: S.TokenizeResponse,
+  DetokenizeRequest: S.DetokenizeRequest,
+  DetokenizeResponse: S.DetokenizeResponse,
+  HealthResponse: S.HealthResponse,
+  ErrorResponse: S.ErrorResponse,
+};
+
+type Json = Record<string, unknown>;
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+
+const json = (name: string, description: string): Json => ({
+  description,
+  content: { "application/json": { schema: ref(name) } },
+});
+
+const ERRORS: Json = {
+  "400": json("ErrorResponse", "Invalid request (the error's `param` names the field)"),
+  "401": json("ErrorResponse", "Missing or wrong API key"),
+  "404": json("ErrorResponse", "Unknown model"),
+  "413": json("ErrorResponse", "Request body too large"),
+  "429": json("ErrorResponse", "All slots busy and the queue is full"),
+  "503": json("ErrorResponse", "Model loading or server shutting down"),
+};
+
+function post(summary: string, req: string, res: string, stream?: string): Json {
+  const ok: Json = stream
+    ? {
+      description:
+        `${res}; with \`stream: true\`, server-sent events of ${stream} ending with \`data: [DONE]\``,
+      content: {
+        "application/json": { schema: ref(res) },
+        "text/event-stream": { schema: { type: "string" } },
+      },
+    }
+    : json(res, res);
+  return {
+    post: {
+      summary,
+      requestBody: { required: true, content: { "application/json": { schema: ref(req) } } },
+      responses: { "200": ok, ...ERRORS },
+    },
+  };
+}
+
+function get(summary: string, res: Json, open = false): Json {
+  return {
+    get: { summary, ...(open ? { security: [] } : {}), responses: { "200": res, ...ERRORS } },
+  };
+}
+
+let cached: Json | undefined;
+
+/** The OpenAPI 3.1 document (built once). */
+export function openApiDocument(): Json {
+  if (cached) return cached;
+  const schemas: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(COMPONENTS)) {
+    const s = z.toJSONSchema(schema, {
+      target: "draft-2020-12",
+      io: name.endsWith("Request") ? "input" : "output",
+      unrepresentable: "any",
+    }) as Json;
+    delete s.$schema;
+    schemas[name] = s;
+  }
+  cached = {
+    openapi: "3.1.0",
+    info: {
+      title: "ROCmForge OpenAI-compatible server",
+      version: "1.0.0",
+      description: "Text and chat completions, embeddings and tokenization for one GGUF model.",
+    },
+    security: [{ bearerAuth: [] }],
+    paths: {
+      "/v1/completions": post(
+        "Text completion",
+        "CompletionRequest",
+        "CompletionResponse",
+        "CompletionResponse",
+      ),
+      "/v1/chat/completions": post(
+        "Chat completion",
+        "ChatCompletionRequest",
+        "ChatCompletionResponse",
+        "ChatCompletionChunk",
+      ),
+      "/v1/embeddings": post("Embeddings", "EmbeddingRequest", "EmbeddingResponse"),
+      "/v1/models": get("The served model", json("ModelList", "Model list")),
+      "/tokenize": post("Text to token ids", "TokenizeRequest", "TokenizeResponse"),
+      "/detokenize": post("Token ids to text", "DetokenizeRequest", "DetokenizeResponse"),
+      "/health": get("Readiness (503 while loading)", json("HealthResponse", "Ready"), true),
+      "/metrics": get("Prometheus metrics", {
+        description: "Prometheus text exposition format",
+        content: { "text/plain": { schema: { type: "string" } } },
+      }),
+      "/openapi.json": get("This document", {
+        description: "OpenAPI 3.1 document",
+        content: { "application/json": { schema: { type: "object" } } },
+      }),
+    },
+    components: {
+      schemas,
+      securitySchemes: {
+        bearerAuth: {
+          type: "http",
+          scheme: "bearer",
+          description: "Needed on every route but /health when the server runs with --api-key",
+        },
+      },
+    },
+  };
+  return cached;
+}
