@@ -1,0 +1,92 @@
+// act_quant.hip: activation rounding before a product with a quantized weight, as llama.cpp's
+// CPU path does it (so the GPU computes the same function as the CPU reference):
+// - 32-element blocks (weights Q4_0, Q4_1, Q5_0, Q5_1, Q8_0): d = amax/127, q = rne(x/d), and
+//   the scale is kept in half precision (q8_0 / q8_1 blocks);
+// - 256-element blocks (K-quants): d = max/-127 with max the signed value of largest
+//   magnitude, q = min(127, rne(x * -127/max)) (q8_K blocks).
+// Output: xq[T*K] int8 and, per 32 elements, xds = (scale, scale * sum(q)).
+#include "quant_types.h"
+#include "rf_kernels.h"
+
+namespace rf {
+
+namespace {
+constexpr int QT_THREADS = 256;
+
+__device__ __forceinline__ float block_max(float v, float* red) {
+  v = rf_warp_max(v);
+  const int w = threadIdx.x / RF_WARP, lane = threadIdx.x % RF_WARP;
+  __syncthreads();
+  if (lane == 0) red[w] = v;
+  __syncthreads();
+  float m = red[0];
+  for (int i = 1; i < QT_THREADS / RF_WARP; ++i) m = fmaxf(m, red[i]);
+  return m;
+}
+}  // namespace
+
+// One thread per element; blocks of 32 elements.
+__global__ void __launch_bounds__(QT_THREADS)
+    quantize_q8_32_kernel(const float* __restrict__ x, int8_t* __restrict__ xq,
+                          float2* __restrict__ xds, int64_t n) {
+  const int64_t i = (int64_t)blockIdx.x * QT_THREADS + threadIdx.x;
+  const float v = i < n ? x[i] : 0.f;
+  const float amax = rf_group_max<32>(fabsf(v));
+  const float d = amax / 127.f;
+  const float id = d != 0.f ? 1.f / d : 0.f;
+  const int q = __float2int_rn(v * id);
+  const float dh = __half2float(__float2half_rn(d));
+  const float sum = rf_group_sum<32>((float)q);
+  if (i < n) {
+    xq[i] = (int8_t)q;
+    if ((i & 31) == 0) xds[i >> 5] = make_float2(dh, dh * sum);
+  }
+}
+
+// One block of 256 threads per 256 elements (n is a multiple of 256).
+__global__ void __launch_bounds__(QT_THREADS)
+    quantize_q8_256_kernel(const float* __restrict__ x, int8_t* __restrict__ xq,
+                           float2* __restrict__ xds) {
+  __shared__ float red[QT_THREADS / 32];
+  const int64_t base = (int64_t)blockIdx.x * 256;
+  const int tid = threadIdx.x;
+  const float v = x[base + tid];
+  const float amax = block_max(fabsf(v), red);
+  // The first element of largest magnitude gives the signed max (as the CPU loop finds it).
+  const float first = block_max(fabsf(v) == amax ? (float)(255 - tid) : -1.f, red);
+  const float mx = x[base + (255 - (int)first)];
+  float d = 0.f;
+  int q = 0;
+  if (amax != 0.f) {
+    const float iscale = -127.f / mx;
+    d = 1.f / iscale;
+    q = min(127, __float2int_rn(iscale * v));
+  }
+  const float sum = rf_group_sum<32>((float)q);
+  xq[base + tid] = (int8_t)q;
+  if ((tid & 31) == 0) xds[(base + tid) >> 5] = make_float2(d, d * sum);
+}
+
+int64_t act_quant_bytes(int T, int K) {
+  const int64_t q = ((int64_t)T * K + 255) & ~(int64_t)255;
+  const int64_t d = ((int64_t)T * (K / 32) * 8 + 255) & ~(int64_t)255;
+  return q + d;
+}
+
+hipError_t launch_quantize_act(hipStream_t stream, int type, const float* x, void* ws, int T,
+                               int K, int8_t** xq, float** xds) {
+  *xq = static_cast<int8_t*>(ws);
+  *xds = reinterpret_cast<float*>(static_cast<uint8_t*>(ws) +
+                                  (((int64_t)T * K + 255) & ~(int64_t)255));
+  float2* ds = reinterpret_cast<float2*>(*xds);
+  const int64_t n = (int64_t)T * K;
+  if (type == T_Q4_K || type == T_Q5_K || type == T_Q6_K) {
+    quantize_q8_256_kernel<<<(unsigned)(n / 256), QT_THREADS, 0, stream>>>(x, *xq, ds);
+  } else {
+    quantize_q8_32_kernel<<<(unsigned)((n + QT_THREADS - 1) / QT_THREADS), QT_THREADS, 0,
+                            stream>>>(x, *xq, ds, n);
+  }
+  return hipGetLastError();
+}
+
+}  // namespace rf

@@ -1,0 +1,222 @@
+// quant_types.h: device-side readers of GGUF weight blocks (ggml layouts), shared by the
+// matvec, matmul and embedding kernels.
+//
+// Every quantized type is read in sub-blocks of 32 elements. For sub-block `s` of a block:
+//   qword(blk, s, j)  -> 4 signed int8 values, elements 4j..4j+3 of the sub-block (j < 8)
+//   scales(blk, s, d0, d1, m) -> element e of the sub-block is  d_(e/16) * q_e + m
+// so a dot product with int8 activations a (scale da, sum-times-scale sa) is
+//   da * (d0 * dot(q[0..15], a[0..15]) + d1 * dot(q[16..31], a[16..31])) + m * sa.
+#pragma once
+#include <stdint.h>
+
+#include "../native/gpu_compat.h"
+
+namespace rf {
+
+__device__ __forceinline__ float h2f(uint16_t h) { return __half2float(__ushort_as_half(h)); }
+__device__ __forceinline__ float bf2f(uint16_t h) { return __uint_as_float(((uint32_t)h) << 16); }
+__device__ __forceinline__ uint16_t ld16(const uint8_t* p) {
+  return *reinterpret_cast<const uint16_t*>(p);
+}
+// 32-bit little-endian load from a 2-byte aligned address.
+__device__ __forceinline__ uint32_t ld32a2(const uint8_t* p) {
+  const uint16_t* h = reinterpret_cast<const uint16_t*>(p);
+  return (uint32_t)h[0] | ((uint32_t)h[1] << 16);
+}
+__device__ __forceinline__ uint32_t ld32(const uint8_t* p) {
+  return *reinterpret_cast<const uint32_t*>(p);
+}
+// Subtracts `k` (< 128) from each of four unsigned bytes holding values >= 0, giving int8s.
+__device__ __forceinline__ int sub_bytes(uint32_t v, uint32_t k) {
+  return (int)(((v | 0x80808080u) - k * 0x01010101u) ^ 0x80808080u);
+}
+// Spreads the low 4 bits of `b` to bit 4 of each byte.
+__device__ __forceinline__ uint32_t spread4(uint32_t b) {
+  return ((b & 1u) << 4) | ((b & 2u) << 11) | ((b & 4u) << 18) | ((b & 8u) << 25);
+}
+
+template <int TYPE>
+struct QT;
+
+template <>
+struct QT<2> {  // Q4_0: half d; u8 qs[16]
+  static constexpr int BLOCK = 32, BYTES = 18, SUBS = 1;
+  __device__ static int qword(const uint8_t* b, int, int j) {
+    uint32_t v = ld32a2(b + 2 + 4 * (j & 3));
+    v = (j < 4 ? v : v >> 4) & 0x0F0F0F0Fu;
+    return sub_bytes(v, 8);
+  }
+  __device__ static void scales(const uint8_t* b, int, float& d0, float& d1, float& m) {
+    d0 = d1 = h2f(ld16(b));
+    m = 0.f;
+  }
+};
+
+template <>
+struct QT<3> {  // Q4_1: half d, m; u8 qs[16]
+  static constexpr int BLOCK = 32, BYTES = 20, SUBS = 1;
+  __device__ static int qword(const uint8_t* b, int, int j) {
+    uint32_t v = ld32(b + 4 + 4 * (j & 3));
+    return (int)((j < 4 ? v : v >> 4) & 0x0F0F0F0Fu);
+  }
+  __device__ static void scales(const uint8_t* b, int, float& d0, float& d1, float& m) {
+    d0 = d1 = h2f(ld16(b));
+    m = h2f(ld16(b + 2));
+  }
+};
+
+template <>
+struct QT<6> {  // Q5_0: half d; u8 qh[4]; u8 qs[16]
+  static constexpr int BLOCK = 32, BYTES = 22, SUBS = 1;
+  __device__ static int qword(const uint8_t* b, int, int j) {
+    const uint32_t qh = ld32a2(b + 2);
+    uint32_t v = ld32a2(b + 6 + 4 * (j & 3));
+    v = (j < 4 ? v : v >> 4) & 0x0F0F0F0Fu;
+    v |= spread4((qh >> (4 * j)) & 0xFu);  // element e uses bit e (j<4) or bit 16+e-16 (j>=4)
+    return sub_bytes(v, 16);
+  }
+  __device__ static void scales(const uint8_t* b, int, float& d0, float& d1, float& m) {
+    d0 = d1 = h2f(ld16(b));
+    m = 0.f;
+  }
+};
+
+template <>
+struct QT<7> {  // Q5_1: half d, m; u8 qh[4]; u8 qs[16]
+  static constexpr int BLOCK = 32, BYTES = 24, SUBS = 1;
+  __device__ static int qword(const uint8_t* b, int, int j) {
+    const uint32_t qh = ld32(b + 4);
+    uint32_t v = ld32(b + 8 + 4 * (j & 3));
+    v = (j < 4 ? v : v >> 4) & 0x0F0F0F0Fu;
+    return (int)(v | spread4((qh >> (4 * j)) & 0xFu));
+  }
+  __device__ static void scales(const uint8_t* b, int, float& d0, float& d1, float& m) {
+    d0 = d1 = h2f(ld16(b));
+    m = h2f(ld16(b + 2));
+  }
+};
+
+template <>
+struct QT<8> {  // Q8_0: half d; i8 qs[32]
+  static constexpr int BLOCK = 32, BYTES = 34, SUBS = 1;
+  __device__ static int qword(const uint8_t* b, int, int j) { return (int)ld32a2(b + 2 + 4 * j); }
+  __device__ static void scales(const uint8_t* b, int, float& d0, float& d1, float& m) {
+    d0 = d1 = h2f(ld16(b));
+    m = 0.f;
+  }
+};
+
+// 6-bit scale and min of sub-block j of a Q4_K/Q5_K block (12 packed scale bytes at `q`).
+__device__ __forceinline__ void scale_min_k4(int j, const uint8_t* q, int& sc, int& mn) {
+  if (j < 4) {
+    sc = q[j] & 63;
+    mn = q[j + 4] & 63;
+  } else {
+    sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
+
+template <>
+struct QT<12> {  // Q4_K: half d, dmin; u8 scales[12]; u8 qs[128]
+  static constexpr int BLOCK = 256, BYTES = 144, SUBS = 8;
+  __device__ static int qword(const uint8_t* b, int s, int j) {
+    const uint32_t v = ld32(b + 16 + 32 * (s >> 1) + 4 * j);
+    return (int)((v >> (4 * (s & 1))) & 0x0F0F0F0Fu);
+  }
+  __device__ static void scales(const uint8_t* b, int s, float& d0, float& d1, float& m) {
+    int sc, mn;
+    scale_min_k4(s, b + 4, sc, mn);
+    d0 = d1 = h2f(ld16(b)) * (float)sc;
+    m = -h2f(ld16(b + 2)) * (float)mn;
+  }
+};
+
+template <>
+struct QT<13> {  // Q5_K: half d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]
+  static constexpr int BLOCK = 256, BYTES = 176, SUBS = 8;
+  __device__ static int qword(const uint8_t* b, int s, int j) {
+    const uint32_t v = ld32(b + 48 + 32 * (s >> 1) + 4 * j);
+    const uint32_t h = ld32(b + 16 + 4 * j);
+    return (int)(((v >> (4 * (s & 1))) & 0x0F0F0F0Fu) | (((h >> s) & 0x01010101u) << 4));
+  }
+  __device__ static void scales(const uint8_t* b, int s, float& d0, float& d1, float& m) {
+    int sc, mn;
+    scale_min_k4(s, b + 4, sc, mn);
+    d0 = d1 = h2f(ld16(b)) * (float)sc;
+    m = -h2f(ld16(b + 2)) * (float)mn;
+  }
+};
+
+template <>
+struct QT<14> {  // Q6_K: u8 ql[128]; u8 qh[64]; i8 scales[16]; half d
+  static constexpr int BLOCK = 256, BYTES = 210, SUBS = 8;
+  __device__ static int qword(const uint8_t* b, int s, int j) {
+    const int n = s >> 2, g = s & 3;
+    const uint32_t l = ld32a2(b + 64 * n + 32 * (g & 1) + 4 * j);
+    const uint32_t h = ld32a2(b + 128 + 32 * n + 4 * j);
+    const uint32_t v = ((l >> (4 * (g >> 1))) & 0x0F0F0F0Fu) | (((h >> (2 * g)) & 0x03030303u) << 4);
+    return sub_bytes(v, 32);
+  }
+  __device__ static void scales(const uint8_t* b, int s, float& d0, float& d1, float& m) {
+    const int n = s >> 2, g = s & 3;
+    const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192);
+    const float d = h2f(ld16(b + 208));
+    d0 = d * (float)sc[8 * n + 2 * g];
+    d1 = d * (float)sc[8 * n + 2 * g + 1];
+    m = 0.f;
+  }
+};
+
+// Plain float types: element k of a row.
+template <int TYPE>
+__device__ __forceinline__ float load_plain(const uint8_t* row, int64_t k);
+template <>
+__device__ __forceinline__ float load_plain<0>(const uint8_t* row, int64_t k) {
+  return reinterpret_cast<const float*>(row)[k];
+}
+template <>
+__device__ __forceinline__ float load_plain<1>(const uint8_t* row, int64_t k) {
+  return h2f(reinterpret_cast<const uint16_t*>(row)[k]);
+}
+template <>
+__device__ __forceinline__ float load_plain<30>(const uint8_t* row, int64_t k) {
+  return bf2f(reinterpret_cast<const uint16_t*>(row)[k]);
+}
+
+// Element k of a quantized row (slow path: embeddings).
+template <int TYPE>
+__device__ __forceinline__ float load_quant(const uint8_t* row, int64_t k) {
+  using Q = QT<TYPE>;
+  const uint8_t* blk = row + (k / Q::BLOCK) * Q::BYTES;
+  const int within = (int)(k % Q::BLOCK);
+  const int s = within / 32, e = within % 32;
+  const int w = Q::qword(blk, s, e / 4);
+  const int q = (int)(int8_t)((uint32_t)w >> (8 * (e % 4)));
+  float d0, d1, m;
+  Q::scales(blk, s, d0, d1, m);
+  return (e < 16 ? d0 : d1) * (float)q + m;
+}
+
+// Calls f.template operator()<TYPE>() for a supported weight type; returns false otherwise.
+template <class F>
+__host__ bool dispatch_type(int type, F&& f) {
+  switch (type) {
+    case 0: f.template operator()<0>(); return true;
+    case 1: f.template operator()<1>(); return true;
+    case 30: f.template operator()<30>(); return true;
+    case 2: f.template operator()<2>(); return true;
+    case 3: f.template operator()<3>(); return true;
+    case 6: f.template operator()<6>(); return true;
+    case 7: f.template operator()<7>(); return true;
+    case 8: f.template operator()<8>(); return true;
+    case 12: f.template operator()<12>(); return true;
+    case 13: f.template operator()<13>(); return true;
+    case 14: f.template operator()<14>(); return true;
+    default: return false;
+  }
+}
+
+__host__ __device__ constexpr bool is_plain(int type) { return type == 0 || type == 1 || type == 30; }
+
+}  // namespace rf

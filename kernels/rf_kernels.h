@@ -1,0 +1,78 @@
+// rf_kernels.h: host-side launchers of the GPU kernels in kernels/*.hip. Each launcher enqueues
+// its kernels on `stream` and returns the launch error (hipSuccess when all were queued).
+// `warp` is the device's runtime warp size; kernels use the matching compile-time RF_WARP.
+#pragma once
+#include <stdint.h>
+
+#include "../native/gpu_compat.h"
+
+namespace rf {
+
+// ggml type ids the kernels read.
+enum GgmlType {
+  T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q4_1 = 3, T_Q5_0 = 6, T_Q5_1 = 7, T_Q8_0 = 8,
+  T_Q4_K = 12, T_Q5_K = 13, T_Q6_K = 14, T_BF16 = 30,
+};
+
+// True when the matmul/embed kernels read `type`.
+bool kernel_type_supported(int type);
+// True for block-quantized types (those whose matvec reads q8 activations).
+bool kernel_type_quantized(int type);
+
+// Workspace bytes of int8 activations (and their block scales) for T rows of K, 256-aligned.
+int64_t act_quant_bytes(int T, int K);
+// Rounds x[T, K] to int8 activations in `ws` in the format the CPU pairs with weight `type`
+// (q8 blocks of 32 with half scales, or of 256 for K-quants); sets *xq and *xds (pairs of
+// floats: scale, scale * sum of the 32 int8 values) into ws.
+hipError_t launch_quantize_act(hipStream_t stream, int type, const float* x, void* ws, int T,
+                               int K, int8_t** xq, float** xds);
+// The tiled prefill product (T > 8); quantized types read activations from launch_quantize_act.
+void launch_matmul_tiled(hipStream_t stream, int type, const void* W, const float* x,
+                         const float* bias, float* y, int T, int K, int N, void* workspace);
+
+// Integer tensor-core prefill product for quantized weights (NVIDIA sm_80+); returns false
+// (and launches nothing) where unavailable, so the caller uses the FMA kernel.
+bool launch_matmul_mma(hipStream_t stream, int type, const void* W, const int8_t* xq,
+                       const float* xds, const float* bias, float* y, int T, int K, int N);
+
+// Workspace bytes a matmul of T tokens and K inputs needs (q8 activations), 256-aligned.
+int64_t matmul_workspace_bytes(int type, int T, int K);
+
+// y[T, N] = x[T, K] . W^T (+ bias) with W in GGUF block form, rows of K elements.
+hipError_t launch_matmul(hipStream_t stream, int warp, int smCount, int type, const void* W,
+                         const float* x, const float* bias, float* y, int T, int K, int N,
+                         void* workspace);
+
+// out[T, cols] = dequantized rows tokens[t] of W.
+hipError_t launch_embed(hipStream_t stream, int type, const void* W, const int32_t* tokens,
+                        float* out, int T, int cols);
+
+// out = x / sqrt(mean(x^2) + eps) * w, per row; w is F32 or F16.
+hipError_t launch_rms_norm(hipStream_t stream, int warp, const float* x, const void* w, int wType,
+                           float* out, int T, int cols, float eps);
+
+struct RopeArgs {
+  int T, nHeads, headDim, mode, nRot, nCtxOrig, pos0;
+  float freqBase, freqScale, extFactor, attnFactor, betaFast, betaSlow;
+};
+hipError_t launch_rope(hipStream_t stream, const float* x, float* out, const RopeArgs& a);
+
+struct AttnArgs {
+  int T, pos0, nHead, nHeadKV, headDim, valueDim;
+  float scale;
+};
+// Workspace bytes the attention of `a` needs (split-position partials), 256-aligned.
+int64_t attention_workspace_bytes(const AttnArgs& a, int smCount, int warp);
+// Stores n float32 values as half precision (KV cache rows).
+hipError_t launch_kv_store(hipStream_t stream, const float* src, uint16_t* dst, int64_t n);
+// Causal grouped-query attention of q[T, nHead*headDim] over the half-precision cache rows
+// [0, pos0 + t] (q is rounded to half as the CPU reference does; math in float32).
+hipError_t launch_attention(hipStream_t stream, int warp, int smCount, const float* q,
+                            const uint16_t* kCache, const uint16_t* vCache, float* out,
+                            const AttnArgs& a, void* workspace);
+
+hipError_t launch_swiglu(hipStream_t stream, const float* gate, const float* up, float* out,
+                         int64_t n);
+hipError_t launch_add(hipStream_t stream, const float* a, const float* b, float* out, int64_t n);
+
+}  // namespace rf

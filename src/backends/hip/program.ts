@@ -1,0 +1,289 @@
+/**
+ * Compiles a segment of graph nodes into a native program (the int32 op stream of
+ * native/rf_api.h) plus the layout of its scratch buffer: a host-input region (token ids and
+ * values produced outside the segment, copied to the device in one transfer), then every
+ * value the segment produces, placed best-fit by liveness so memory is reused as soon as a
+ * value's last reader ran. Requested outputs are downloaded right after they are produced.
+ *
+ * The result depends only on the graph, the node list, the outputs and where weights live,
+ * so a backend can cache it and reuse it for every decode step.
+ *
+ * @module
+ */
+import { BackendError, InvalidArgumentError } from "../../core/errors.ts";
+import { type Graph, type GraphNode, nodeInputs } from "../../core/graph.ts";
+import { typeTraits } from "../../gguf/ggml_types.ts";
+import { RfOp, SLOT_BYTES } from "./ffi/symbols.ts";
+import { SlotAllocator } from "./slot_allocator.ts";
+
+/** Where a weight tensor lives in the arena. */
+export interface WeightRef {
+  /** Arena offset in slots. */
+  readonly slot: number;
+  readonly type: number;
+  /** ggml dims: dims[0] is the row length. */
+  readonly dims: readonly number[];
+}
+
+/** A compiled segment. */
+export interface CompiledProgram {
+  readonly words: Int32Array;
+  /** Bytes of the host input region (a multiple of SLOT_BYTES). */
+  readonly inBytes: number;
+  /** Byte offset of the token ids in the host input, -1 when the segment embeds nothing. */
+  readonly tokenOffset: number;
+  /** Number of token ids the segment reads. */
+  readonly nTokens: number;
+  /** Byte offset in the host input of each value produced outside the segment. */
+  readonly inputOffsets: ReadonlyMap<number, number>;
+  /** Bytes of the host output buffer. */
+  readonly outBytes: number;
+  /** Byte offset and float count of each requested output in the host output buffer. */
+  readonly outputOffsets: ReadonlyMap<number, { offset: number; length: number }>;
+  /** Scratch bytes the program addresses. */
+  readonly scratchBytes: number;
+  /** True when the program contains attention (needs a KV cache). */
+  readonly usesKV: boolean;
+}
+
+const slotsFor = (bytes: number) => Math.max(1, Math.ceil(bytes / SLOT_BYTES));
+const f32 = new Float32Array(1);
+const i32 = new Int32Array(f32.buffer);
+/** The bits of a float32, for float operands in the op stream. */
+export function floatBits(x: number): number {
+  f32[0] = x;
+  return i32[0];
+}
+
+function bad(message: string, facts: Record<string, unknown> = {}): never {
+  throw new InvalidArgumentError(message, facts);
+}
+
+/** Compiles `nodes` (indices into graph.nodes) with the given weight and KV lookups. */
+export function compileSegment(
+  graph: Graph,
+  nodes: readonly number[],
+  outputs: readonly number[],
+  weight: (name: string) => WeightRef,
+  kvLayer: (layer: number) => number,
+): CompiledProgram {
+  const list: GraphNode[] = nodes.map((i) => {
+    const n = graph.nodes[i];
+    if (!n) bad(`node index ${i} is outside the graph`, { actual: i });
+    return n;
+  });
+  const val = (id: number) => {
+    const v = graph.values[id];
+    if (!v) bad(`value ${id} is not declared in the graph`, { actual: id });
+    return v;
+  };
+  const bytesOf = (id: number) => val(id).rows * val(id).cols * 4;
+
+  const produced = new Set(list.map((n) => n.out));
+  const external: number[] = [];
+  const lastUse = new Map<number, number>();
+  list.forEach((n, i) => {
+    for (const v of nodeInputs(n)) {
+      lastUse.set(v, i);
+      if (!produced.has(v) && !external.includes(v)) external.push(v);
+    }
+  });
+  const wanted = new Set(outputs);
+
+  // Host input region: tokens, then external values.
+  let inSlots = 0;
+  let tokenOffset = -1;
+  let nTokens = 0;
+  const embeds = list.filter((n) => n.op === "embed");
+  if (embeds.length) {
+    nTokens = Math.max(...embeds.map((n) => val(n.out).rows));
+    tokenOffset = 0;
+    inSlots = slotsFor(nTokens * 4);
+  }
+  const inputSlot = new Map<number, number>();
+  for (const v of external) {
+    inputSlot.set(v, inSlots);
+    inSlots += slotsFor(bytesOf(v));
+  }
+  const alloc = new SlotAllocator(inSlots);
+  const where = new Map<number, number>(inputSlot);
+  const at = (id: number) => {
+    const s = where.get(id);
+    if (s === undefined) bad(`value ${id} is read before it is produced`, { actual: id });
+    return s;
+  };
+
+  const w: number[] = [];
+  let outBytes = 0;
+  const outputOffsets = new Map<number, { offset: number; length: number }>();
+  const download = (id: number) => {
+    if (outputOffsets.has(id)) return;
+    const bytes = bytesOf(id);
+    outputOffsets.set(id, { offset: outBytes, length: bytes / 4 });
+    w.push(RfOp.DOWNLOAD, outBytes, at(id), bytes);
+    outBytes += bytes;
+  };
+  const matrix = (name: string, k: number, what: string) => {
+    const r = weight(name);
+    const n = r.dims.length > 1 ? r.dims[1] : 1;
+    if (r.dims[0] !== k || r.dims.slice(2).some((d) => d !== 1)) {
+      bad(`${what} weight ${name} has dims [${r.dims}], expected rows of ${k}`, {
+        expected: k,
+        actual: r.dims[0],
+      });
+    }
+    return { ...r, n };
+  };
+  let usesKV = false;
+
+  list.forEach((node, i) => {
+    const out = val(node.out);
+    const outSlot = alloc.alloc(slotsFor(bytesOf(node.out)));
+    where.set(node.out, outSlot);
+    switch (node.op) {
+      case "embed": {
+        const m = matrix(node.weight, out.cols, "embed");
+        w.push(RfOp.EMBED, outSlot, 0, out.rows, m.slot, m.type, out.cols, m.n);
+        break;
+      }
+      case "rms_norm": {
+        const m = matrix(node.weight, out.cols, "rms_norm");
+        w.push(RfOp.RMS_NORM, outSlot, at(node.x), out.rows, out.cols, m.slot, m.type);
+        w.push(floatBits(node.eps));
+        break;
+      }
+      case "matmul": {
+        const x = val(node.x);
+        const m = matrix(node.weight, x.cols, "matmul");
+        if (m.n !== out.cols || x.rows !== out.rows) {
+          bad(`matmul ${node.weight}: output [${out.rows}, ${out.cols}] does not match`, {
+            expected: m.n,
+            actual: out.cols,
+          });
+        }
+        let biasSlot = -1;
+        let biasType = 0;
+        if (node.bias) {
+          const b = weight(node.bias);
+          if (b.dims[0] !== m.n) bad(`bias ${node.bias} length ${b.dims[0]} != ${m.n}`);
+          biasSlot = b.slot;
+          biasType = b.type;
+        }
+        w.push(RfOp.MATMUL, outSlot, at(node.x), x.rows, x.cols, m.n, m.slot, m.type);
+        w.push(biasSlot, biasType);
+        break;
+      }
+      case "rope": {
+        const r = node.rope;
+        if (out.cols !== node.nHeads * node.headDim) {
+          bad(`rope: ${out.cols} columns != ${node.nHeads} heads x ${node.headDim}`);
+        }
+        w.push(RfOp.ROPE, outSlot, at(node.x), out.rows, node.nHeads, node.headDim);
+        w.push(r.mode === "neox" ? 2 : 0, r.nRot, r.nCtxOrig);
+        w.push(floatBits(r.freqBase), floatBits(r.freqScale), floatBits(r.extFactor));
+        w.push(floatBits(r.attnFactor), floatBits(r.betaFast), floatBits(r.betaSlow));
+        break;
+      }
+      case "attention": {
+        usesKV = true;
+        const slot = kvLayer(node.layer);
+        w.push(RfOp.ATTENTION, outSlot, at(node.q), at(node.k), at(node.v), out.rows, slot);
+        w.push(node.nHead, node.nHeadKV, node.headDim, node.valueDim, floatBits(node.scale));
+        break;
+      }
+      case "swiglu":
+        w.push(RfOp.SWIGLU, outSlot, at(node.gate), at(node.up), out.rows * out.cols);
+        break;
+      case "add":
+        w.push(RfOp.ADD, outSlot, at(node.a), at(node.b), out.rows * out.cols);
+        break;
+      case "last_row": {
+        const x = val(node.x);
+        w.push(RfOp.LAST_ROW, outSlot, at(node.x), x.rows, x.cols);
+        break;
+      }
+    }
+    if (wanted.has(node.out)) download(node.out);
+    // Free what this node read for the last time, and its output if nothing reads it.
+    for (const v of new Set(nodeInputs(node))) {
+      if (lastUse.get(v) === i && produced.has(v)) alloc.release(where.get(v)!);
+    }
+    if (!lastUse.has(node.out) || lastUse.get(node.out)! < i) alloc.release(outSlot);
+  });
+  for (const id of outputs) {
+    if (!outputOffsets.has(id)) {
+      if (!inputSlot.has(id)) {
+        throw new BackendError("BACKEND_CALL_FAILED", `output value ${id} is not computed`, {
+          actual: id,
+        });
+      }
+      download(id);
+    }
+  }
+  return {
+    words: Int32Array.from(w),
+    inBytes: inSlots * SLOT_BYTES,
+    tokenOffset,
+    nTokens,
+    inputOffsets: new Map([...inputSlot].map(([id, s]) => [id, s * SLOT_BYTES])),
+    outBytes,
+    outputOffsets,
+    scratchBytes: Math.max(alloc.end, 1) * SLOT_BYTES,
+    usesKV,
+  };
+}
+
+/** Builds the host input buffer of `p` from token ids and external values. */
+export function packInputs(
+  p: CompiledProgram,
+  graph: Graph,
+  tokens: Int32Array,
+  inputs: ReadonlyMap<number, Float32Array>,
+): Uint8Array {
+  const buf = new Uint8Array(p.inBytes);
+  if (p.tokenOffset >= 0) {
+    if (tokens.length < p.nTokens) {
+      bad(`${tokens.length} token ids given, the graph embeds ${p.nTokens}`, {
+        expected: p.nTokens,
+        actual: tokens.length,
+      });
+    }
+    new Int32Array(buf.buffer, p.tokenOffset, p.nTokens).set(tokens.subarray(0, p.nTokens));
+  }
+  for (const [id, off] of p.inputOffsets) {
+    const v = inputs.get(id);
+    const n = graph.values[id].rows * graph.values[id].cols;
+    if (!v) {
+      throw new BackendError("BACKEND_CALL_FAILED", `input value ${id} was not provided`, {
+        actual: id,
+      });
+    }
+    if (v.length !== n) {
+      bad(`input value ${id} has ${v.length} floats, expected ${n}`, {
+        expected: n,
+        actual: v.length,
+      });
+    }
+    new Float32Array(buf.buffer, off, n).set(v);
+  }
+  return buf;
+}
+
+/** Splits the host output buffer into the requested outputs (copies, so the buffer can go). */
+export function unpackOutputs(
+  p: CompiledProgram,
+  hostOut: Uint8Array,
+): Map<number, Float32Array> {
+  const out = new Map<number, Float32Array>();
+  for (const [id, { offset, length }] of p.outputOffsets) {
+    out.set(id, new Float32Array(hostOut.buffer.slice(offset, offset + length * 4)));
+  }
+  return out;
+}
+
+/** Bytes of a weight tensor (validates the type id). */
+export function weightBytes(type: number, dims: readonly number[]): number {
+  const t = typeTraits(type);
+  const n = dims.reduce((a, b) => a * b, 1);
+  return (n / t.blockSize) * t.typeSize;
+}

@@ -1,0 +1,129 @@
+import { InvalidArgumentError } from "../../core/errors.ts";
+import { type Graph, GraphBuilder } from "../../core/graph.ts";
+import { GGMLType } from "../../gguf/ggml_types.ts";
+import { assert, assertEquals, assertStrictEquals, assertThrows } from "../../../tests/assert.ts";
+import { test } from "../../../tests/harness.ts";
+import { RfOp, SLOT_BYTES } from "./ffi/symbols.ts";
+import { compileSegment, floatBits, packInputs, unpackOutputs, type WeightRef } from "./program.ts";
+
+const WEIGHTS: Record<string, WeightRef> = {
+  emb: { slot: 0, type: GGMLType.Q8_0, dims: [64, 100] },
+  norm: { slot: 40, type: GGMLType.F32, dims: [64] },
+  up: { slot: 41, type: GGMLType.Q4_K, dims: [64, 256] },
+};
+const weight = (n: string) => {
+  const w = WEIGHTS[n];
+  if (!w) throw new Error(`no weight ${n}`);
+  return w;
+};
+
+/** embed -> rms_norm -> matmul -> add(norm, norm) chain over T tokens. */
+function chain(t: number): { g: Graph; ids: number[] } {
+  const b = new GraphBuilder(t, 1);
+  const e = b.push({ op: "embed", layer: -1, out: b.value(t, 64, "e"), weight: "emb" });
+  const n = b.push({
+    op: "rms_norm",
+    layer: 0,
+    out: b.value(t, 64, "n"),
+    x: e,
+    weight: "norm",
+    eps: 1e-6,
+  });
+  const m = b.push({ op: "matmul", layer: 0, out: b.value(t, 256, "m"), x: n, weight: "up" });
+  const s = b.push({ op: "add", layer: 0, out: b.value(t, 64, "s"), a: n, b: n });
+  const l = b.push({ op: "last_row", layer: 1, out: b.value(1, 256, "l"), x: m });
+  return { g: b.build(l), ids: [e, n, m, s, l] };
+}
+
+test("compileSegment emits each op with its operands, floats as bits, downloads last", () => {
+  const { g, ids } = chain(3);
+  const p = compileSegment(g, [0, 1, 2, 3, 4], [ids[3], ids[4]], weight, () => 0);
+  const w = [...p.words];
+  assertStrictEquals(w[0], RfOp.EMBED);
+  assertEquals(w.slice(2, 8), [0, 3, 0, GGMLType.Q8_0, 64, 100]); // tokens at slot 0
+  const norm = w.indexOf(RfOp.RMS_NORM, 8);
+  assertEquals(w.slice(norm + 3, norm + 8), [3, 64, 40, GGMLType.F32, floatBits(1e-6)]);
+  const mm = w.indexOf(RfOp.MATMUL, norm + 8);
+  assertEquals(w.slice(mm + 3, mm + 10), [3, 64, 256, 41, GGMLType.Q4_K, -1, 0]);
+  assertStrictEquals(p.tokenOffset, 0);
+  assertStrictEquals(p.nTokens, 3);
+  assertStrictEquals(p.inBytes, SLOT_BYTES);
+  assertEquals([...p.outputOffsets.keys()].sort(), [ids[3], ids[4]].sort());
+  assertStrictEquals(p.outBytes, (3 * 64 + 256) * 4);
+  assert(!p.usesKV);
+});
+
+test("compileSegment reuses scratch of dead values", () => {
+  const t = 64;
+  const b = new GraphBuilder(t, 1);
+  let x = b.push({ op: "embed", layer: -1, out: b.value(t, 64, "e"), weight: "emb" });
+  for (let i = 0; i < 10; i++) {
+    x = b.push({
+      op: "rms_norm",
+      layer: i,
+      out: b.value(t, 64, `n${i}`),
+      x,
+      weight: "norm",
+      eps: 1e-5,
+    });
+  }
+  const g = b.build(x);
+  const p = compileSegment(g, g.nodes.map((_, i) => i), [x], weight, () => 0);
+  const valueBytes = t * 64 * 4;
+  // Tokens + at most two live values, though eleven values exist.
+  assert(p.scratchBytes <= SLOT_BYTES + 2 * valueBytes, `scratch ${p.scratchBytes}`);
+});
+
+test("packInputs places external values and tokens; unpackOutputs splits the output", () => {
+  const b = new GraphBuilder(2, 1);
+  const inp = b.value(2, 64, "in");
+  const s = b.push({ op: "add", layer: 0, out: b.value(2, 64, "s"), a: inp, b: inp });
+  const g = b.build(s);
+  const p = compileSegment(g, [0], [s], weight, () => 0);
+  assertStrictEquals(p.tokenOffset, -1);
+  assertStrictEquals(p.inputOffsets.get(inp), 0);
+  const data = Float32Array.from({ length: 128 }, (_, i) => i + 0.5);
+  const buf = packInputs(p, g, new Int32Array(2), new Map([[inp, data]]));
+  assertEquals(new Float32Array(buf.buffer, 0, 128), data);
+  const hostOut = new Uint8Array(p.outBytes);
+  new Float32Array(hostOut.buffer).set(data);
+  assertEquals(unpackOutputs(p, hostOut).get(s), data);
+  assertThrows(
+    () => packInputs(p, g, new Int32Array(2), new Map([[inp, new Float32Array(3)]])),
+    InvalidArgumentError,
+  );
+});
+
+test("compileSegment rejects a weight whose rows do not match the input", () => {
+  const b = new GraphBuilder(1, 1);
+  const inp = b.value(1, 32, "in");
+  const m = b.push({ op: "matmul", layer: 0, out: b.value(1, 256, "m"), x: inp, weight: "up" });
+  const g = b.build(m);
+  assertThrows(() => compileSegment(g, [0], [m], weight, () => 0), InvalidArgumentError);
+});
+
+test("compileSegment maps attention layers through the KV lookup", () => {
+  const b = new GraphBuilder(2, 8);
+  const q = b.value(2, 128, "q");
+  const k = b.value(2, 64, "k");
+  const v = b.value(2, 64, "v");
+  const o = b.push({
+    op: "attention",
+    layer: 5,
+    out: b.value(2, 128, "o"),
+    q,
+    k,
+    v,
+    nHead: 2,
+    nHeadKV: 1,
+    headDim: 64,
+    valueDim: 64,
+    scale: 0.125,
+  });
+  const g = b.build(o);
+  const p = compileSegment(g, [0], [o], weight, (layer) => layer * 10);
+  const w = [...p.words];
+  assertStrictEquals(w[0], RfOp.ATTENTION);
+  assertEquals(w.slice(5, 12), [2, 50, 2, 1, 64, 64, floatBits(0.125)]);
+  assert(p.usesKV);
+});
