@@ -67,6 +67,11 @@ __global__ void __launch_bounds__(QT_THREADS)
   if ((tid & 31) == 0) xds[(base + tid) >> 5] = make_float2(d, d * sum);
 }
 
+int act_quant_format(int type) {
+  if (!kernel_type_quantized(type)) return 0;
+  return type == T_Q4_K || type == T_Q5_K || type == T_Q6_K ? 2 : 1;
+}
+
 int64_t act_quant_bytes(int T, int K) {
   const int64_t q = ((int64_t)T * K + 255) & ~(int64_t)255;
   const int64_t d = ((int64_t)T * (K / 32) * 8 + 255) & ~(int64_t)255;
@@ -74,10 +79,11 @@ int64_t act_quant_bytes(int T, int K) {
 }
 
 hipError_t launch_quantize_act(hipStream_t stream, int type, const float* x, void* ws, int T,
-                               int K, int8_t** xq, float** xds) {
+                               int K, int8_t** xq, float** xds, bool ready) {
   *xq = static_cast<int8_t*>(ws);
   *xds = reinterpret_cast<float*>(static_cast<uint8_t*>(ws) +
                                   (((int64_t)T * K + 255) & ~(int64_t)255));
+  if (ready) return hipSuccess;
   float2* ds = reinterpret_cast<float2*>(*xds);
   const int64_t n = (int64_t)T * K;
   if (type == T_Q4_K || type == T_Q5_K || type == T_Q6_K) {

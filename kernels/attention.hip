@@ -134,13 +134,17 @@ __global__ void attention_merge_kernel(const float* __restrict__ part, float* __
 }
 
 namespace {
-// Chunks per (t, h): enough warps to fill the device, chunks of at least 64 positions.
+// Positions per chunk at least: a warp walks its chunk serially (latency bound), so decode
+// splits short contexts finely to keep many warps busy; the merge is cheap.
+constexpr int MIN_CHUNK = 8;
+
+// Chunks per (t, h): enough warps to fill the device, chunks of at least MIN_CHUNK positions.
 void plan_chunks(const AttnArgs& a, int smCount, int warp, int& nChunks, int& chunk) {
   const int maxPos = a.pos0 + a.T;
   const int64_t rows = (int64_t)a.T * a.nHead;
   const int64_t target = (int64_t)smCount * (2048 / warp);  // about one full wave of warps
   int n = (int)((target + rows - 1) / rows);
-  n = min(n, (maxPos + 63) / 64);
+  n = min(n, (maxPos + MIN_CHUNK - 1) / MIN_CHUNK);
   n = max(n, 1);
   nChunks = n;
   chunk = (maxPos + n - 1) / n;
@@ -155,15 +159,20 @@ int64_t attention_workspace_bytes(const AttnArgs& a, int smCount, int warp) {
   return (floats * 4 + 255) & ~(int64_t)255;
 }
 
-__global__ void kv_store_kernel(const float* __restrict__ src, __half* __restrict__ dst,
-                                int64_t n) {
+// Rounds the new K rows (kn values) and V rows (vn values) to half into the cache, one launch.
+__global__ void kv_store_kernel(const float* __restrict__ ks, __half* __restrict__ kd, int64_t kn,
+                                const float* __restrict__ vs, __half* __restrict__ vd,
+                                int64_t vn) {
   const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i < n) dst[i] = __float2half_rn(src[i]);
+  if (i < kn) kd[i] = __float2half_rn(ks[i]);
+  if (i < vn) vd[i] = __float2half_rn(vs[i]);
 }
 
-hipError_t launch_kv_store(hipStream_t stream, const float* src, uint16_t* dst, int64_t n) {
+hipError_t launch_kv_store(hipStream_t stream, const float* k, uint16_t* kDst, int64_t kn,
+                           const float* v, uint16_t* vDst, int64_t vn) {
+  const int64_t n = kn > vn ? kn : vn;
   kv_store_kernel<<<(unsigned)((n + 255) / 256), 256, 0, stream>>>(
-      src, reinterpret_cast<__half*>(dst), n);
+      k, reinterpret_cast<__half*>(kDst), kn, v, reinterpret_cast<__half*>(vDst), vn);
   return hipGetLastError();
 }
 

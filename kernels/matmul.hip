@@ -128,13 +128,14 @@ __global__ void __launch_bounds__(THREADS)
 }
 
 void launch_matmul_tiled(hipStream_t stream, int type, const void* W, const float* x,
-                         const float* bias, float* y, int T, int K, int N, void* workspace) {
+                         const float* bias, float* y, int T, int K, int N, void* workspace,
+                         bool xReady) {
   const dim3 grid((N + BM - 1) / BM, (T + BT - 1) / BT), block(THREADS);
   const uint8_t* w = static_cast<const uint8_t*>(W);
   int8_t* xq = nullptr;
   float* xds = nullptr;
-  if (!is_plain(type) && launch_quantize_act(stream, type, x, workspace, T, K, &xq, &xds) !=
-                             hipSuccess) {
+  if (!is_plain(type) && launch_quantize_act(stream, type, x, workspace, T, K, &xq, &xds,
+                                                 xReady) != hipSuccess) {
     return;
   }
   if (!is_plain(type) && launch_matmul_mma(stream, type, W, xq, xds, bias, y, T, K, N)) return;

@@ -188,7 +188,7 @@ __global__ void matvec_f_kernel(const uint8_t* __restrict__ W, const float* __re
 namespace {
 template <int TYPE, int NT>
 void matvec_launch(hipStream_t stream, int warp, int smCount, const void* W, const float* x,
-                   const float* bias, float* y, int K, int N, void* ws) {
+                   const float* bias, float* y, int K, int N, void* ws, bool xReady) {
   const int rowsPerBlock = MV_THREADS / warp;
   const dim3 block(MV_THREADS);
   const dim3 grid((N + rowsPerBlock - 1) / rowsPerBlock);
@@ -207,6 +207,7 @@ void matvec_launch(hipStream_t stream, int warp, int smCount, const void* W, con
   const uint8_t* w = static_cast<const uint8_t*>(W);
   if constexpr (is_plain(TYPE)) {
     (void)ws;
+    (void)xReady;
     const bool vec = K % 8 == 0;
     if (vec) {
       matvec_f_kernel<TYPE, NT, true><<<grid, block, 0, stream>>>(w, x, bias, y, K, N);
@@ -216,7 +217,9 @@ void matvec_launch(hipStream_t stream, int warp, int smCount, const void* W, con
   } else {
     int8_t* xq;
     float* xds;
-    if (launch_quantize_act(stream, TYPE, x, ws, NT, K, &xq, &xds) != hipSuccess) return;
+    if (launch_quantize_act(stream, TYPE, x, ws, NT, K, &xq, &xds, xReady) != hipSuccess) {
+      return;
+    }
     matvec_q_kernel<TYPE, NT><<<qgrid, block, 0, stream>>>(w, xq, reinterpret_cast<float2*>(xds),
                                                            bias, y, K, N);
   }
@@ -224,16 +227,17 @@ void matvec_launch(hipStream_t stream, int warp, int smCount, const void* W, con
 
 template <int TYPE>
 void matvec_dispatch(hipStream_t stream, int warp, int sm, const void* W, const float* x,
-                     const float* bias, float* y, int T, int K, int N, void* ws) {
+                     const float* bias, float* y, int T, int K, int N, void* ws,
+                     bool xReady) {
   switch (T) {
-    case 1: matvec_launch<TYPE, 1>(stream, warp, sm, W, x, bias, y, K, N, ws); break;
-    case 2: matvec_launch<TYPE, 2>(stream, warp, sm, W, x, bias, y, K, N, ws); break;
-    case 3: matvec_launch<TYPE, 3>(stream, warp, sm, W, x, bias, y, K, N, ws); break;
-    case 4: matvec_launch<TYPE, 4>(stream, warp, sm, W, x, bias, y, K, N, ws); break;
-    case 5: matvec_launch<TYPE, 5>(stream, warp, sm, W, x, bias, y, K, N, ws); break;
-    case 6: matvec_launch<TYPE, 6>(stream, warp, sm, W, x, bias, y, K, N, ws); break;
-    case 7: matvec_launch<TYPE, 7>(stream, warp, sm, W, x, bias, y, K, N, ws); break;
-    default: matvec_launch<TYPE, 8>(stream, warp, sm, W, x, bias, y, K, N, ws); break;
+    case 1: matvec_launch<TYPE, 1>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady); break;
+    case 2: matvec_launch<TYPE, 2>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady); break;
+    case 3: matvec_launch<TYPE, 3>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady); break;
+    case 4: matvec_launch<TYPE, 4>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady); break;
+    case 5: matvec_launch<TYPE, 5>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady); break;
+    case 6: matvec_launch<TYPE, 6>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady); break;
+    case 7: matvec_launch<TYPE, 7>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady); break;
+    default: matvec_launch<TYPE, 8>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady); break;
   }
 }
 }  // namespace
@@ -259,12 +263,12 @@ int64_t matmul_workspace_bytes(int type, int T, int K) {
 
 hipError_t launch_matmul(hipStream_t stream, int warp, int smCount, int type, const void* W,
                          const float* x, const float* bias, float* y, int T, int K, int N,
-                         void* workspace) {
+                         void* workspace, bool xReady) {
   if (T > MATVEC_MAX_T) {
-    launch_matmul_tiled(stream, type, W, x, bias, y, T, K, N, workspace);
+    launch_matmul_tiled(stream, type, W, x, bias, y, T, K, N, workspace, xReady);
   } else {
     dispatch_type(type, [&]<int TYPE>() {
-      matvec_dispatch<TYPE>(stream, warp, smCount, W, x, bias, y, T, K, N, workspace);
+      matvec_dispatch<TYPE>(stream, warp, smCount, W, x, bias, y, T, K, N, workspace, xReady);
     });
   }
   return hipGetLastError();

@@ -6,8 +6,9 @@
 namespace rf {
 
 template <int WTYPE>
-__global__ void rms_norm_kernel(const float* __restrict__ x, const void* __restrict__ w,
-                                float* __restrict__ out, int cols, float eps) {
+__global__ void __launch_bounds__(1024)
+    rms_norm_kernel(const float* __restrict__ x, const void* __restrict__ w,
+                    float* __restrict__ out, int cols, float eps) {
   __shared__ float partial[32];
   const int64_t base = (int64_t)blockIdx.x * cols;
   float ss = 0.f;
@@ -32,10 +33,12 @@ __global__ void rms_norm_kernel(const float* __restrict__ x, const void* __restr
 hipError_t launch_rms_norm(hipStream_t stream, int warp, const float* x, const void* w, int wType,
                            float* out, int T, int cols, float eps) {
   (void)warp;
+  // Wide rows get more threads (fewer serial loads each); at most 32 warps (partial[32]).
+  const int threads = cols >= 2048 ? 1024 : 256;
   if (wType == T_F16) {
-    rms_norm_kernel<1><<<T, 256, 0, stream>>>(x, w, out, cols, eps);
+    rms_norm_kernel<1><<<T, threads, 0, stream>>>(x, w, out, cols, eps);
   } else {
-    rms_norm_kernel<0><<<T, 256, 0, stream>>>(x, w, out, cols, eps);
+    rms_norm_kernel<0><<<T, threads, 0, stream>>>(x, w, out, cols, eps);
   }
   return hipGetLastError();
 }

@@ -23,12 +23,17 @@ bool kernel_type_quantized(int type);
 int64_t act_quant_bytes(int T, int K);
 // Rounds x[T, K] to int8 activations in `ws` in the format the CPU pairs with weight `type`
 // (q8 blocks of 32 with half scales, or of 256 for K-quants); sets *xq and *xds (pairs of
-// floats: scale, scale * sum of the 32 int8 values) into ws.
+// floats: scale, scale * sum of the 32 int8 values) into ws. With `ready` (ws already holds
+// this x in this format) only the pointers are set and nothing is launched.
 hipError_t launch_quantize_act(hipStream_t stream, int type, const float* x, void* ws, int T,
-                               int K, int8_t** xq, float** xds);
+                               int K, int8_t** xq, float** xds, bool ready);
+// The activation format a weight type reads: 0 none (float), 1 q8 blocks of 32, 2 q8 blocks
+// of 256 (K-quants). Two products whose weights share a nonzero format can share one rounding.
+int act_quant_format(int type);
 // The tiled prefill product (T > 8); quantized types read activations from launch_quantize_act.
 void launch_matmul_tiled(hipStream_t stream, int type, const void* W, const float* x,
-                         const float* bias, float* y, int T, int K, int N, void* workspace);
+                         const float* bias, float* y, int T, int K, int N, void* workspace,
+                         bool xReady);
 
 // Integer tensor-core prefill product for quantized weights (NVIDIA sm_80+); returns false
 // (and launches nothing) where unavailable, so the caller uses the FMA kernel.
@@ -38,10 +43,11 @@ bool launch_matmul_mma(hipStream_t stream, int type, const void* W, const int8_t
 // Workspace bytes a matmul of T tokens and K inputs needs (q8 activations), 256-aligned.
 int64_t matmul_workspace_bytes(int type, int T, int K);
 
-// y[T, N] = x[T, K] . W^T (+ bias) with W in GGUF block form, rows of K elements.
+// y[T, N] = x[T, K] . W^T (+ bias) with W in GGUF block form, rows of K elements. `xReady`:
+// the workspace already holds x rounded in act_quant_format(type) (by the previous product).
 hipError_t launch_matmul(hipStream_t stream, int warp, int smCount, int type, const void* W,
                          const float* x, const float* bias, float* y, int T, int K, int N,
-                         void* workspace);
+                         void* workspace, bool xReady);
 
 // out[T, cols] = dequantized rows tokens[t] of W.
 hipError_t launch_embed(hipStream_t stream, int type, const void* W, const int32_t* tokens,
@@ -63,8 +69,10 @@ struct AttnArgs {
 };
 // Workspace bytes the attention of `a` needs (split-position partials), 256-aligned.
 int64_t attention_workspace_bytes(const AttnArgs& a, int smCount, int warp);
-// Stores n float32 values as half precision (KV cache rows).
-hipError_t launch_kv_store(hipStream_t stream, const float* src, uint16_t* dst, int64_t n);
+// Stores the new K rows (kn float32 values) and V rows (vn values) as half precision into
+// the KV cache, in one launch.
+hipError_t launch_kv_store(hipStream_t stream, const float* k, uint16_t* kDst, int64_t kn,
+                           const float* v, uint16_t* vDst, int64_t vn);
 // Causal grouped-query attention of q[T, nHead*headDim] over the half-precision cache rows
 // [0, pos0 + t] (q is rounded to half as the CPU reference does; math in float32).
 hipError_t launch_attention(hipStream_t stream, int warp, int smCount, const float* q,

@@ -61,6 +61,35 @@ typedef cudaDeviceProp hipDeviceProp_t;
 #define hipRuntimeGetVersion cudaRuntimeGetVersion
 #define hipOccupancyMaxActiveBlocksPerMultiprocessor cudaOccupancyMaxActiveBlocksPerMultiprocessor
 
+// Graphs (stream capture and replay); rf_graph_instantiate / rf_graph_update hide the signature
+// differences between CUDA 12+ and HIP.
+typedef cudaGraph_t hipGraph_t;
+typedef cudaGraphExec_t hipGraphExec_t;
+#define hipStreamBeginCapture cudaStreamBeginCapture
+#define hipStreamEndCapture cudaStreamEndCapture
+#define hipStreamCaptureModeRelaxed cudaStreamCaptureModeRelaxed
+#define hipGraphLaunch cudaGraphLaunch
+#define hipGraphDestroy cudaGraphDestroy
+#define hipGraphExecDestroy cudaGraphExecDestroy
+inline hipError_t rf_graph_instantiate(hipGraphExec_t* exec, hipGraph_t graph) {
+#if CUDART_VERSION >= 12000
+  return cudaGraphInstantiate(exec, graph, 0);
+#else
+  return cudaGraphInstantiate(exec, graph, nullptr, nullptr, 0);
+#endif
+}
+// Updates `exec` in place to the parameters of `graph`; false when the topology differs.
+inline bool rf_graph_update(hipGraphExec_t exec, hipGraph_t graph) {
+#if CUDART_VERSION >= 12000
+  cudaGraphExecUpdateResultInfo info;
+  return cudaGraphExecUpdate(exec, graph, &info) == cudaSuccess;
+#else
+  cudaGraphNode_t node;
+  cudaGraphExecUpdateResult result;
+  return cudaGraphExecUpdate(exec, graph, &node, &result) == cudaSuccess;
+#endif
+}
+
 #define RF_WARP 32
 #define RF_TARGET_NAME "cuda"
 
@@ -93,6 +122,16 @@ __device__ __forceinline__ int rf_dp4a(int a, int b, int c) { return __dp4a(a, b
 #define RF_WARP 64
 #endif
 #define RF_TARGET_NAME "amd"
+
+inline hipError_t rf_graph_instantiate(hipGraphExec_t* exec, hipGraph_t graph) {
+  return hipGraphInstantiate(exec, graph, nullptr, nullptr, 0);
+}
+// Updates `exec` in place to the parameters of `graph`; false when the topology differs.
+inline bool rf_graph_update(hipGraphExec_t exec, hipGraph_t graph) {
+  hipGraphNode_t node;
+  hipGraphExecUpdateResult result;
+  return hipGraphExecUpdate(exec, graph, &node, &result) == hipSuccess;
+}
 
 #if defined(RF_GPU_SOURCE)
 __device__ __forceinline__ float rf_shfl_xor(float v, int mask, int width) {

@@ -58,7 +58,7 @@ extern "C" rf_status rf_bench_matmul(int32_t ctx, int32_t arena, const int64_t* 
     for (int i = 0; i < reps; ++i) {
       const void* W = static_cast<const char*>(a.base) + wOffsets[(wdx * reps + i) % nCopies];
       const hipError_t err = launch_matmul(c.stream, c.warpSize, c.smCount, wType, W, dx, nullptr,
-                                           dy, T, K, N, c.workspace.ptr);
+                                           dy, T, K, N, c.workspace.ptr, false);
       if (err != hipSuccess) return fail_gpu(err, "launch_matmul (bench)");
     }
     RF_CHECK(hipEventRecord(e1, c.stream), 0);

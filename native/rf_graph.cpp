@@ -1,13 +1,16 @@
 // rf_graph.cpp: rf_exec, which validates a whole program (every address against the scratch,
 // arena and KV bounds, every token id against the vocabulary) before launching anything, then
-// enqueues all ops on the context's stream with no synchronization between them.
+// enqueues all ops on the context's stream with no synchronization between them (or hands
+// them to rf_replay.cpp for graph replay or profiling). Consecutive quantized products that
+// read the same input (q/k/v, gate/up) round it to int8 once.
 #include <string.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "../kernels/rf_kernels.h"
-#include "rf_internal.h"
+#include "rf_exec_internal.h"
 
 using namespace rf;
 
@@ -30,47 +33,20 @@ int op_words(int op) {
   }
 }
 
-const char* op_name(int op) {
-  switch (op) {
-    case RF_OP_EMBED: return "embed";
-    case RF_OP_RMS_NORM: return "rms_norm";
-    case RF_OP_MATMUL: return "matmul";
-    case RF_OP_ROPE: return "rope";
-    case RF_OP_ATTENTION: return "attention";
-    case RF_OP_SWIGLU: return "swiglu";
-    case RF_OP_ADD: return "add";
-    case RF_OP_LAST_ROW: return "last_row";
-    case RF_OP_DOWNLOAD: return "download";
-    default: return "unknown";
-  }
-}
-
 float fword(int32_t w) {
   float f;
   memcpy(&f, &w, 4);
   return f;
 }
 
-struct Op {
-  int code;
-  const int32_t* a;  // operand words
-  int index;
-};
-
-// Everything rf_exec needs, looked up once under the registry lock.
-struct Exec {
-  Context* ctx;
-  Arena* arena;
-  KVCache* kv;
-  int64_t scratchBytes, inBytes, outBytes;
-  const uint8_t* hostIn;
-  int pos0;
-};
-
 struct Validator {
   const Exec& e;
   std::string err;
   int64_t workspace = 0;
+  int maxRows = 0;  // the largest batch of any op (graphs are used for small batches only)
+  void rows(int T) {
+    if (T > maxRows) maxRows = T;
+  }
 
   bool fails(const std::string& why) {
     err = why;
@@ -105,6 +81,7 @@ struct Validator {
       case RF_OP_EMBED: {  // out, tokens, T, wSlot, wType, cols, vocab
         const int T = a[2], cols = a[5], vocab = a[6];
         if (!positive({T, cols, vocab}, "embed")) return false;
+        rows(T);
         if (!kernel_type_supported(a[4])) return fails("embed: unsupported weight type");
         if ((int64_t)a[1] * SLOT + (int64_t)T * 4 > e.inBytes || a[1] < 0) {
           return fails("embed: token ids must lie in the host input");
@@ -131,6 +108,7 @@ struct Validator {
       case RF_OP_MATMUL: {  // out, x, T, K, N, wSlot, wType, biasSlot, biasType
         const int T = a[2], K = a[3], N = a[4];
         if (!positive({T, K, N}, "matmul")) return false;
+        rows(T);
         if (!kernel_type_supported(a[6])) return fails("matmul: unsupported weight type");
         if (a[7] >= 0 && a[8] != T_F32) return fails("matmul: bias must be F32");
         const int64_t ws = matmul_workspace_bytes(a[6], T, K);
@@ -153,6 +131,7 @@ struct Validator {
       case RF_OP_ATTENTION: {  // out, q, k, v, T, layer, nHead, nHeadKV, headDim, valueDim, scale
         const int T = a[4], layer = a[5], nHead = a[6], nKV = a[7], hd = a[8], vd = a[9];
         if (!positive({T, nHead, nKV, hd, vd}, "attention")) return false;
+        rows(T);
         if (!e.kv) return fails("attention needs a KV cache");
         const KVCache& kv = *e.kv;
         if (layer < 0 || layer >= kv.nLayers) return fails("attention: KV layer out of range");
@@ -206,7 +185,28 @@ const void* wat(const Arena& a, int32_t slot) {
   return static_cast<const char*>(a.base) + (int64_t)slot * SLOT;
 }
 
-hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut) {
+}  // namespace
+
+namespace rf {
+
+const char* op_name(int op) {
+  switch (op) {
+    case RF_OP_EMBED: return "embed";
+    case RF_OP_RMS_NORM: return "rms_norm";
+    case RF_OP_MATMUL: return "matmul";
+    case RF_OP_ROPE: return "rope";
+    case RF_OP_ATTENTION: return "attention";
+    case RF_OP_SWIGLU: return "swiglu";
+    case RF_OP_ADD: return "add";
+    case RF_OP_LAST_ROW: return "last_row";
+    case RF_OP_DOWNLOAD: return "download";
+    default: return "unknown";
+  }
+}
+
+// Runs one op; downloads go to `hostOut`, or to the device buffer `staging` when not null.
+hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, QuantState& qs) {
+  if (op.code != RF_OP_MATMUL) qs = QuantState();
   const Context& c = *e.ctx;
   const int32_t* a = op.a;
   switch (op.code) {
@@ -218,9 +218,13 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut) {
                              at<float>(c, a[0]), a[2], a[3], fword(a[6]));
     case RF_OP_MATMUL: {
       const float* bias = a[7] >= 0 ? static_cast<const float*>(wat(*e.arena, a[7])) : nullptr;
+      const QuantState now{a[1], a[2], a[3], act_quant_format(a[6])};
+      const bool ready = now.format != 0 && now.slot == qs.slot && now.T == qs.T &&
+                         now.K == qs.K && now.format == qs.format;
+      qs = now.format != 0 ? now : QuantState();
       return launch_matmul(c.stream, c.warpSize, c.smCount, a[6], wat(*e.arena, a[5]),
                            at<float>(c, a[1]), bias, at<float>(c, a[0]), a[2], a[3], a[4],
-                           c.workspace.ptr);
+                           c.workspace.ptr, ready);
     }
     case RF_OP_ROPE: {
       RopeArgs r;
@@ -245,9 +249,9 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut) {
       const int64_t kRow = (int64_t)kv.nHeadKV * kv.headDim, vRow = (int64_t)kv.nHeadKV * kv.valueDim;
       uint16_t* kc = kv.keys(layer);
       uint16_t* vc = kv.values(layer);
-      hipError_t err = launch_kv_store(c.stream, at<float>(c, a[2]), kc + e.pos0 * kRow, T * kRow);
-      if (err != hipSuccess) return err;
-      err = launch_kv_store(c.stream, at<float>(c, a[3]), vc + e.pos0 * vRow, T * vRow);
+      const hipError_t err = launch_kv_store(c.stream, at<float>(c, a[2]), kc + e.pos0 * kRow,
+                                             T * kRow, at<float>(c, a[3]), vc + e.pos0 * vRow,
+                                             T * vRow);
       if (err != hipSuccess) return err;
       const AttnArgs args{T, e.pos0, a[6], a[7], a[8], a[9], fword(a[10])};
       return launch_attention(c.stream, c.warpSize, c.smCount, at<float>(c, a[1]), kc, vc,
@@ -263,6 +267,10 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut) {
       return hipMemcpyAsync(at<float>(c, a[0]), at<float>(c, a[1]) + (int64_t)(a[2] - 1) * a[3],
                             (size_t)a[3] * 4, hipMemcpyDeviceToDevice, c.stream);
     case RF_OP_DOWNLOAD:
+      if (staging) {
+        return hipMemcpyAsync(staging + a[0], at<char>(c, a[1]), (size_t)a[2],
+                              hipMemcpyDeviceToDevice, c.stream);
+      }
       return hipMemcpyAsync(hostOut + a[0], at<char>(c, a[1]), (size_t)a[2],
                             hipMemcpyDeviceToHost, c.stream);
     default:
@@ -270,7 +278,14 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut) {
   }
 }
 
-}  // namespace
+rf_status launch_failed(const Context& c, hipError_t err, const Op& op) {
+  (void)hipGetLastError();
+  (void)hipStreamSynchronize(c.stream);
+  return fail_gpu(err, std::string("launch of op #") + std::to_string(op.index) + " (" +
+                           op_name(op.code) + ")");
+}
+
+}  // namespace rf
 
 extern "C" rf_status rf_exec(int32_t ctx, int32_t arena, int32_t kv, const int32_t* program,
                              int32_t words, const void* hostIn, int64_t inBytes, void* hostOut,
@@ -330,14 +345,16 @@ extern "C" rf_status rf_exec(int32_t ctx, int32_t arena, int32_t kv, const int32
                             c.stream),
              inBytes);
   }
+  if (profile_enabled()) return run_profiled(e, c, ops, hostOut, v.maxRows);
+  if (graphs_enabled() && v.maxRows <= GRAPH_MAX_ROWS) {
+    st = ensure_buffer(c.staging, std::max<int64_t>(outBytes, 1), c.stream, "staging");
+    if (st != RF_OK) return st;
+    return run_graph(e, c, ops, program, words, hostOut);
+  }
+  QuantState qs;
   for (const Op& op : ops) {
-    const hipError_t err = run_op(e, op, static_cast<uint8_t*>(hostOut));
-    if (err != hipSuccess) {
-      (void)hipGetLastError();
-      (void)hipStreamSynchronize(c.stream);
-      return fail_gpu(err, std::string("launch of op #") + std::to_string(op.index) + " (" +
-                               op_name(op.code) + ")");
-    }
+    const hipError_t err = run_op(e, op, static_cast<uint8_t*>(hostOut), nullptr, qs);
+    if (err != hipSuccess) return launch_failed(c, err, op);
   }
   RF_CHECK(hipStreamSynchronize(c.stream), 0);
   return RF_OK;

@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "gpu_compat.h"
 #include "rf_api.h"
@@ -43,6 +44,10 @@ struct Context {
   int smCount = 1;
   DeviceBuffer scratch;    // values of a program (planned by the caller)
   DeviceBuffer workspace;  // kernel temporaries (q8 activations, attention partials)
+  DeviceBuffer staging;    // downloads of a graph-replayed program, copied to the host at once
+  // Instantiated graphs of small-batch (decode) programs, by program words; each call captures
+  // the program again and updates the matching graph in place (new pos0, same topology).
+  std::map<std::vector<int32_t>, hipGraphExec_t> graphs;
 };
 
 struct Arena {

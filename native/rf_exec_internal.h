@@ -1,0 +1,59 @@
+// rf_exec_internal.h: the pieces of rf_exec shared by its three ways of running a validated
+// program: direct launches (rf_graph.cpp), graph capture and replay, and the per-op profiler
+// (rf_replay.cpp). Not part of the ABI.
+#pragma once
+#include <stdint.h>
+
+#include <vector>
+
+#include "rf_internal.h"
+
+namespace rf {
+
+struct Op {
+  int code;
+  const int32_t* a;  // operand words
+  int index;
+};
+
+// Everything rf_exec needs, looked up once under the registry lock.
+struct Exec {
+  Context* ctx;
+  Arena* arena;
+  KVCache* kv;
+  int64_t scratchBytes, inBytes, outBytes;
+  const uint8_t* hostIn;
+  int pos0;
+};
+
+// What the workspace holds after a quantized product: its input rounded to int8 (slot, rows,
+// length, act_quant_format). Cleared by every other op, so only consecutive products that read
+// the same input (q/k/v, gate/up) share one rounding.
+struct QuantState {
+  int32_t slot = -1, T = 0, K = 0, format = 0;
+};
+
+// The name of an opcode, for messages.
+const char* op_name(int op);
+// Runs one op; downloads go to `hostOut`, or to the device buffer `staging` when not null.
+hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, QuantState& qs);
+// Records a failed launch of `op` (after draining the stream) and returns its status.
+rf_status launch_failed(const Context& c, hipError_t err, const Op& op);
+
+// Largest batch run as a replayed graph (decode steps and small batches).
+constexpr int GRAPH_MAX_ROWS = 8;
+// True when ROCMFORGE_GPU_GRAPH=1 (graph replay of small batches).
+bool graphs_enabled();
+// Captures the ops into a graph, updates (or instantiates) the cached executable graph of this
+// program and launches it; downloads land in c.staging (at least e.outBytes) and are copied to
+// hostOut afterwards. Synchronizes the stream.
+rf_status run_graph(const Exec& e, Context& c, const std::vector<Op>& ops, const int32_t* program,
+                    int32_t words, void* hostOut);
+// True when ROCMFORGE_PROFILE=1.
+bool profile_enabled();
+// Runs the ops directly with an event around each; every 128 small-batch runs prints the GPU
+// time per op kind, the GPU span and the host time per run to stderr. Synchronizes the stream.
+rf_status run_profiled(const Exec& e, Context& c, const std::vector<Op>& ops, void* hostOut,
+                       int maxRows);
+
+}  // namespace rf
