@@ -15,33 +15,42 @@ import {
   type WeightStore,
   type WeightTensor,
 } from "../../core/backend.ts";
-import { BackendError } from "../../core/errors.ts";
+import { BackendError, InvalidArgumentError } from "../../core/errors.ts";
 import type { GraphNode } from "../../core/graph.ts";
 import type { GGMLType } from "../../gguf/ggml_types.ts";
 import { canDequantize } from "../../gguf/quants/mod.ts";
 import { cpuCount, systemMemory } from "../../runtime/host.ts";
-import { actFormat, roundActivations } from "./ops/act_quant.ts";
 import { attention, type LayerKV } from "./ops/attention.ts";
 import { add, lastRow, rmsNorm, swiglu } from "./ops/elementwise.ts";
-import { decodeRow, matmulRows } from "./ops/matmul.ts";
+import { decodeRow, matmul } from "./ops/matmul.ts";
 import { rope } from "./ops/rope.ts";
+import { WasmKernels } from "./wasm/runtime.ts";
 import { CpuWeightStore } from "./weights.ts";
 
-/** KV cache in host memory, one K and one V matrix per layer. */
+/**
+ * KV cache in host memory, one K and one V matrix per layer. With WebAssembly kernels the
+ * matrices live in their memory (so the attention kernel reads them in place) while it has
+ * room, else in ordinary arrays.
+ */
 export class CpuKVStore implements KVStore {
   readonly backend = "cpu";
   readonly bytes: number;
   readonly layers = new Map<number, LayerKV>();
-  constructor(readonly spec: KVSpec) {
+  constructor(readonly spec: KVSpec, private readonly kernels?: WasmKernels) {
     this.bytes = kvBytes(spec, 4);
+    const floats = (n: number) => kernels?.allocFloats(n) ?? new Float32Array(n);
     for (const l of spec.layers) {
       this.layers.set(l, {
-        k: new Float32Array(spec.capacity * spec.nHeadKV * spec.headDim),
-        v: new Float32Array(spec.capacity * spec.nHeadKV * spec.valueDim),
+        k: floats(spec.capacity * spec.nHeadKV * spec.headDim),
+        v: floats(spec.capacity * spec.nHeadKV * spec.valueDim),
       });
     }
   }
   dispose(): void {
+    for (const { k, v } of this.layers.values()) {
+      this.kernels?.freeFloats(k);
+      this.kernels?.freeFloats(v);
+    }
     this.layers.clear();
   }
 }
@@ -83,8 +92,7 @@ export function runCpuNode(
     case "matmul": {
       const m = w.matrix(node.weight);
       const bias = node.bias ? w.vector(node.bias) : undefined;
-      const x = roundActivations(get(node.x), actFormat(m.type));
-      matmulRows(m, x, outV.rows, out, 0, m.rows, bias);
+      matmul(m, get(node.x), outV.rows, out, bias, w.kernels);
       break;
     }
     case "rope":
@@ -101,7 +109,22 @@ export function runCpuNode(
           actual: req.pos0 + outV.rows,
         });
       }
-      attention(get(node.q), get(node.k), get(node.v), outV.rows, req.pos0, layer, node, out);
+      const kern = w.kernels;
+      if (kern?.owns(layer.k) && kern.owns(layer.v) && kern.supportsAttention(node)) {
+        kern.attention(
+          layer.k,
+          layer.v,
+          get(node.q),
+          get(node.k),
+          get(node.v),
+          outV.rows,
+          req.pos0,
+          node,
+          out,
+        );
+      } else {
+        attention(get(node.q), get(node.k), get(node.v), outV.rows, req.pos0, layer, node, out);
+      }
       break;
     }
     case "swiglu":
@@ -119,8 +142,39 @@ export function runCpuNode(
   vals.set(node.out, out);
 }
 
+/** Options of createCpuBackend. */
+export interface CpuBackendOptions {
+  /** Threads for matrix products, the caller's included (default: all cores, cpuCount()). */
+  readonly threads?: number;
+  /**
+   * Use the WebAssembly SIMD kernels (default true). Where the runtime lacks WebAssembly
+   * SIMD or shared memory, or with false, every op runs on the TypeScript reference path.
+   */
+  readonly wasm?: boolean;
+  /** Polls an idle kernel thread makes before it sleeps (default 2e6, about 1 ms). */
+  readonly spin?: number;
+}
+
 /** Creates the CPU backend. */
-export function createCpuBackend(): Backend {
+export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
+  if (
+    opts.threads !== undefined &&
+    !(Number.isInteger(opts.threads) && opts.threads >= 1 && opts.threads <= 256)
+  ) {
+    throw new InvalidArgumentError("threads must be an integer in 1..256", {
+      actual: opts.threads,
+    });
+  }
+  let kernels: Promise<WasmKernels | undefined> | undefined;
+  /** The kernels once started (by the first loadWeights). */
+  let started: WasmKernels | undefined;
+  const getKernels = (): Promise<WasmKernels | undefined> => {
+    if (opts.wasm === false) return Promise.resolve(undefined);
+    kernels ??=
+      (async () =>
+        WasmKernels.create({ threads: opts.threads ?? await cpuCount(), spin: opts.spin }))();
+    return kernels;
+  };
   return {
     apiVersion: BACKEND_API_VERSION,
     name: "cpu",
@@ -144,13 +198,14 @@ export function createCpuBackend(): Backend {
       }
       return true;
     },
-    loadWeights(tensors: readonly WeightTensor[]): Promise<WeightStore> {
-      const store = new CpuWeightStore();
-      for (const t of tensors) store.add(t);
-      return Promise.resolve(store);
+    async loadWeights(tensors: readonly WeightTensor[]): Promise<WeightStore> {
+      started = await getKernels();
+      const store = new CpuWeightStore(started);
+      store.addAll(tensors);
+      return store;
     },
     createKV(spec: KVSpec): KVStore {
-      return new CpuKVStore(spec);
+      return new CpuKVStore(spec, started);
     },
     compute(req: ComputeRequest): Promise<Map<number, Float32Array>> {
       const vals = new Map(req.inputs);
@@ -165,6 +220,11 @@ export function createCpuBackend(): Backend {
       }
       return Promise.resolve(outs);
     },
-    dispose(): void {},
+    dispose(): void {
+      const k = kernels;
+      kernels = undefined;
+      started = undefined;
+      void k?.then((x) => x?.dispose());
+    },
   };
 }

@@ -1,0 +1,105 @@
+// attention.c: causal grouped-query attention over a float KV cache whose values are
+// rounded to half precision, with llama.cpp's CPU flash-attention numerics (the same as
+// src/backends/cpu/ops/attention.ts): the query is rounded to half, scores use an online
+// softmax, and the value accumulator is rounded to half after every update.
+#include "rf_wasm.h"
+
+// Rounds four floats to the nearest half-precision value (ties to even), as floats.
+RF_INLINE v128_t round_f16_x4(v128_t x) {
+  const v128_t sign = wasm_v128_and(x, wasm_i32x4_splat((int32_t)0x80000000u));
+  const v128_t a = wasm_v128_and(x, wasm_i32x4_splat(0x7fffffff));
+  const v128_t lsb = wasm_v128_and(wasm_u32x4_shr(a, 13), wasm_i32x4_splat(1));
+  v128_t r = wasm_i32x4_add(a, wasm_i32x4_add(lsb, wasm_i32x4_splat(0xfff)));
+  r = wasm_v128_and(r, wasm_i32x4_splat((int32_t)0xffffe000u));
+  const v128_t sub = wasm_f32x4_mul(
+      wasm_f32x4_nearest(wasm_f32x4_mul(a, wasm_f32x4_splat(0x1p24f))), wasm_f32x4_splat(0x1p-24f));
+  r = wasm_v128_bitselect(sub, r, wasm_u32x4_lt(a, wasm_i32x4_splat(0x38800000)));
+  r = wasm_v128_bitselect(wasm_i32x4_splat(0x7f800000), r,
+                          wasm_u32x4_ge(a, wasm_i32x4_splat(0x477ff000)));
+  r = wasm_v128_bitselect(wasm_v128_or(a, wasm_i32x4_splat(0x00400000)), r,
+                          wasm_u32x4_gt(a, wasm_i32x4_splat(0x7f800000)));
+  return wasm_v128_or(r, sign);
+}
+
+RF_INLINE float round_f16(float x) { return wasm_f32x4_extract_lane(round_f16_x4(wasm_f32x4_splat(x)), 0); }
+
+// e^x for x <= 0 (scores minus their running maximum), within a few ulp; 0 below -87.
+RF_INLINE float exp_nonpos(float x) {
+  if (x < -87.f) return 0.f;
+  const float k = __builtin_rintf(x * 1.44269504088896341f);
+  const float r = (x - k * 0.693145751953125f) - k * 1.42860682030941723e-6f;
+  const float p =
+      1.f + r * (1.f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f + r * (0.00833333377f +
+                                                                         r * 0.00138888892f)))));
+  return p * rf_as_float((uint32_t)((int32_t)k + 127) << 23);
+}
+
+// Writes n floats of src into dst rounded to half precision.
+RF_EXPORT(rf_store_f16_rounded)
+void rf_store_f16_rounded(float* dst, const float* src, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dst + i, round_f16_x4(wasm_v128_load(src + i)));
+  for (; i < n; i++) dst[i] = round_f16(src[i]);
+}
+
+// Work items [i0, i1) of t * n_head: item i is query row i / n_head, head i % n_head.
+RF_EXPORT(rf_attention_range) __attribute__((noinline))
+void rf_attention_range(const rf_attn_args* a, int i0, int i1) {
+  const int hd = a->head_dim, vd = a->value_dim;
+  const int kcols = a->n_head_kv * hd, vcols = a->n_head_kv * vd;
+  const int group = a->n_head / a->n_head_kv;
+  const float* q = (const float*)(uintptr_t)a->q;
+  const float* kc = (const float*)(uintptr_t)a->k;
+  const float* vc = (const float*)(uintptr_t)a->v;
+  float* out = (float*)(uintptr_t)a->out;
+  float qh[512] __attribute__((aligned(16)));
+  float acc[512] __attribute__((aligned(16)));
+  for (int it = i0; it < i1; it++) {
+    const int t = it / a->n_head, h = it % a->n_head;
+    const int kvh = h / group;
+    const int last = a->pos0 + t;
+    rf_store_f16_rounded(qh, q + (t * a->n_head + h) * hd, hd);
+    for (int d = 0; d < vd; d++) acc[d] = 0.f;
+    float max = -__builtin_inff();
+    float sum = 0.f;
+    for (int p = 0; p <= last; p++) {
+      const float* kr = kc + p * kcols + kvh * hd;
+      v128_t s4 = wasm_f32x4_splat(0.f);
+      int d = 0;
+      for (; d + 4 <= hd; d += 4) {
+        s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(wasm_v128_load(qh + d), wasm_v128_load(kr + d)));
+      }
+      float dot = rf_hsum_f32(s4);
+      for (; d < hd; d++) dot += qh[d] * kr[d];
+      const float sc = dot * a->scale;
+      float ms = 1.f, vs = 1.f;
+      if (sc > max) {
+        ms = exp_nonpos(max - sc);
+        max = sc;
+        if (ms != 1.f) {
+          const v128_t m4 = wasm_f32x4_splat(ms);
+          int j = 0;
+          for (; j + 4 <= vd; j += 4) {
+            wasm_v128_store(acc + j, round_f16_x4(wasm_f32x4_mul(wasm_v128_load(acc + j), m4)));
+          }
+          for (; j < vd; j++) acc[j] = round_f16(acc[j] * ms);
+        }
+      } else {
+        vs = exp_nonpos(sc - max);
+      }
+      const float* vr = vc + p * vcols + kvh * vd;
+      const v128_t v4 = wasm_f32x4_splat(vs);
+      int j = 0;
+      for (; j + 4 <= vd; j += 4) {
+        const v128_t u = wasm_f32x4_add(wasm_v128_load(acc + j),
+                                        wasm_f32x4_mul(wasm_v128_load(vr + j), v4));
+        wasm_v128_store(acc + j, round_f16_x4(u));
+      }
+      for (; j < vd; j++) acc[j] = round_f16(acc[j] + vr[j] * vs);
+      sum = sum * ms + vs;
+    }
+    float* o = out + (t * a->n_head + h) * vd;
+    const float inv = 1.f / sum;
+    for (int d = 0; d < vd; d++) o[d] = acc[d] * inv;
+  }
+}

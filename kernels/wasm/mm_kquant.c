@@ -1,0 +1,265 @@
+// mm_kquant.c: matrix products of Q4_K, Q5_K and Q6_K weights with act256 rows. Integer
+// sub-block sums are scaled by the integer sub-block scales and kept in int32 across a whole
+// super-block, so each super-block costs one float conversion per activation row.
+#include "rf_wasm.h"
+
+RF_INLINE void scale_min_k4(int j, const uint8_t* q, int* sc, int* mn) {
+  if (j < 4) {
+    *sc = q[j] & 63;
+    *mn = q[j + 4] & 63;
+  } else {
+    *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    *mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
+
+RF_INLINE int block_bytes(const int type) {
+  return type == RF_Q4_K ? 144 : type == RF_Q5_K ? 176 : 210;
+}
+
+#if RF_RELAXED
+// Relaxed-SIMD forms: weight codes as unsigned bytes in natural order, int8 activations.
+
+// Q4_K / Q5_K super-block against nt activation blocks: adds to acc[i] and macc[i].
+RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const rf_act256** xb,
+                          v128_t* acc, float* macc) {
+  const float d = rf_h2f(rf_ld16(b));
+  const float dmin = rf_h2f(rf_ld16(b + 2));
+  int sc[8], mn[8];
+  for (int j = 0; j < 8; j++) scale_min_k4(j, b + 4, &sc[j], &mn[j]);
+  const uint8_t* qs = b + (type == RF_Q4_K ? 16 : 48);
+  v128_t qh[2] = {wasm_i32x4_splat(0), wasm_i32x4_splat(0)};
+  if (type == RF_Q5_K) {
+    qh[0] = wasm_v128_load(b + 16);
+    qh[1] = wasm_v128_load(b + 32);
+  }
+  v128_t isum[4];
+  for (int i = 0; i < nt; i++) {
+    isum[i] = wasm_i32x4_splat(0);
+    int ms = 0;
+    for (int j = 0; j < 8; j++) ms += mn[j] * xb[i]->bsum[j];
+    macc[i] -= dmin * xb[i]->d * (float)ms;
+  }
+  const v128_t m4 = wasm_i8x16_splat(0x0f);
+  const v128_t one = wasm_i8x16_splat(1);
+  const v128_t zero = wasm_i32x4_splat(0);
+  for (int g = 0; g < 4; g++) {
+    const v128_t q[2] = {wasm_v128_load(qs + 32 * g), wasm_v128_load(qs + 32 * g + 16)};
+    for (int h = 0; h < 2; h++) {
+      const int j = 2 * g + h;  // sub-block: low nibbles (h = 0) or high nibbles (h = 1)
+      v128_t w[2];
+      for (int p = 0; p < 2; p++) {
+        w[p] = h ? wasm_v128_and(wasm_u16x8_shr(q[p], 4), m4) : wasm_v128_and(q[p], m4);
+        if (type == RF_Q5_K) {
+          // bit j of qh[l] is the fifth bit of element l of sub-block j
+          const v128_t hb = wasm_v128_and(wasm_u16x8_shr(qh[p], j), one);
+          w[p] = wasm_v128_or(w[p], wasm_i16x8_shl(hb, 4));
+        }
+      }
+      const v128_t vsc = wasm_i32x4_splat(sc[j]);
+      for (int i = 0; i < nt; i++) {
+        const int8_t* x = xb[i]->q + 32 * j;
+        const v128_t s = rf_rdot(wasm_v128_load(x + 16), w[1], rf_rdot(wasm_v128_load(x), w[0], zero));
+        isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_mul(s, vsc));
+      }
+    }
+  }
+  for (int i = 0; i < nt; i++) {
+    acc[i] = wasm_f32x4_add(acc[i], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[i]),
+                                                   wasm_f32x4_splat(d * xb[i]->d)));
+  }
+}
+
+// Q6_K super-block against nt activation blocks: codes 0..63 are dotted unsigned and the
+// offset 32 comes off through the per-16 activation sums.
+RF_INLINE void block_q6k(const int nt, const uint8_t* b, const rf_act256** xb, v128_t* acc) {
+  const float d = rf_h2f(rf_ld16(b + 208));
+  const int8_t* scales = (const int8_t*)(b + 192);
+  const v128_t m4 = wasm_i8x16_splat(0x0f);
+  const v128_t m3 = wasm_i8x16_splat(3);
+  const v128_t zero = wasm_i32x4_splat(0);
+  v128_t isum[4];
+  for (int i = 0; i < nt; i++) {
+    int off = 0;
+    for (int j = 0; j < 16; j++) off += scales[j] * xb[i]->bsum16[j];
+    isum[i] = wasm_i32x4_make(-32 * off, 0, 0, 0);
+  }
+  for (int half = 0; half < 2; half++) {
+    const uint8_t* ql = b + 64 * half;
+    const uint8_t* qh = b + 128 + 32 * half;
+    const int8_t* sc = scales + 8 * half;
+    const v128_t l[4] = {wasm_v128_load(ql), wasm_v128_load(ql + 16), wasm_v128_load(ql + 32),
+                         wasm_v128_load(ql + 48)};
+    const v128_t hv[2] = {wasm_v128_load(qh), wasm_v128_load(qh + 16)};
+    for (int g = 0; g < 4; g++) {
+      // group g = elements 32g..32g+31 of this half: low 4 bits from ql (g even: bytes 0..31,
+      // g odd: 32..63; low nibble for g < 2, high for g >= 2), 2 high bits from qh bits 2g.
+      for (int p = 0; p < 2; p++) {  // p: elements 0..15 / 16..31 of the group
+        const v128_t lv = l[(g & 1) * 2 + p];
+        const v128_t lo = g < 2 ? wasm_v128_and(lv, m4) : wasm_v128_and(wasm_u16x8_shr(lv, 4), m4);
+        const v128_t hi = wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(hv[p], 2 * g), m3), 4);
+        const v128_t w = wasm_v128_or(lo, hi);
+        const v128_t vsc = wasm_i32x4_splat(sc[2 * g + p]);
+        for (int i = 0; i < nt; i++) {
+          const int8_t* x = xb[i]->q + 128 * half + 32 * g + 16 * p;
+          isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_mul(rf_rdot(wasm_v128_load(x), w, zero), vsc));
+        }
+      }
+    }
+  }
+  for (int i = 0; i < nt; i++) {
+    acc[i] = wasm_f32x4_add(acc[i], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[i]),
+                                                   wasm_f32x4_splat(d * xb[i]->d)));
+  }
+}
+
+#else
+// Plain-SIMD forms: int16 weights, permuted int16 activations, i32x4.dot_i16x8_s.
+
+// Q4_K / Q5_K super-block against nt activation blocks: adds to acc[i] (float lanes) and
+// macc[i] (the min term).
+RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const rf_act256** xb,
+                          v128_t* acc, float* macc) {
+  const float d = rf_h2f(rf_ld16(b));
+  const float dmin = rf_h2f(rf_ld16(b + 2));
+  int sc[8], mn[8];
+  for (int j = 0; j < 8; j++) scale_min_k4(j, b + 4, &sc[j], &mn[j]);
+  const uint8_t* qs = b + (type == RF_Q4_K ? 16 : 48);
+  v128_t qh[2] = {wasm_i32x4_splat(0), wasm_i32x4_splat(0)};
+  if (type == RF_Q5_K) {
+    qh[0] = wasm_v128_load(b + 16);
+    qh[1] = wasm_v128_load(b + 32);
+  }
+  v128_t isum[4];
+  for (int i = 0; i < nt; i++) {
+    isum[i] = wasm_i32x4_splat(0);
+    int ms = 0;
+    for (int j = 0; j < 8; j++) ms += mn[j] * xb[i]->bsum[j];
+    macc[i] -= dmin * xb[i]->d * (float)ms;
+  }
+  const v128_t m4 = wasm_i16x8_splat(0x0f);
+  const v128_t k16 = wasm_i16x8_splat(0x10);
+  for (int g = 0; g < 4; g++) {
+    const v128_t q[2] = {wasm_v128_load(qs + 32 * g), wasm_v128_load(qs + 32 * g + 16)};
+    for (int h = 0; h < 2; h++) {
+      const int j = 2 * g + h;  // sub-block: low nibbles (h = 0) or high nibbles (h = 1)
+      const v128_t vsc = wasm_i32x4_splat(sc[j]);
+      v128_t e[2], o[2];
+      for (int p = 0; p < 2; p++) {
+        e[p] = h ? wasm_v128_and(wasm_u16x8_shr(q[p], 4), m4) : wasm_v128_and(q[p], m4);
+        o[p] = h ? wasm_u16x8_shr(q[p], 12) : wasm_v128_and(wasm_u16x8_shr(q[p], 8), m4);
+        if (type == RF_Q5_K) {
+          // bit j of qh[l] is the fifth bit of element l of sub-block j
+          const v128_t hb = wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(qh[p], j),
+                                                          wasm_i16x8_splat(0x0101)), 4);
+          e[p] = wasm_v128_or(e[p], wasm_v128_and(hb, k16));
+          o[p] = wasm_v128_or(o[p], wasm_u16x8_shr(hb, 8));
+        }
+      }
+      for (int i = 0; i < nt; i++) {
+        const int16_t* x = xb[i]->q + 32 * j;
+        const v128_t s = wasm_i32x4_add(rf_dot16(e[0], o[0], x), rf_dot16(e[1], o[1], x + 16));
+        isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_mul(s, vsc));
+      }
+    }
+  }
+  for (int i = 0; i < nt; i++) {
+    acc[i] = wasm_f32x4_add(acc[i], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[i]),
+                                                   wasm_f32x4_splat(d * xb[i]->d)));
+  }
+}
+
+// Q6_K super-block against nt activation blocks.
+RF_INLINE void block_q6k(const int nt, const uint8_t* b, const rf_act256** xb, v128_t* acc) {
+  const float d = rf_h2f(rf_ld16(b + 208));
+  const int8_t* scales = (const int8_t*)(b + 192);
+  const v128_t m4 = wasm_i16x8_splat(0x0f);
+  const v128_t m3 = wasm_i16x8_splat(3);
+  const v128_t k32 = wasm_i16x8_splat(32);
+  v128_t isum[4];
+  for (int i = 0; i < nt; i++) isum[i] = wasm_i32x4_splat(0);
+  for (int half = 0; half < 2; half++) {
+    const uint8_t* ql = b + 64 * half;
+    const uint8_t* qh = b + 128 + 32 * half;
+    const int8_t* sc = scales + 8 * half;
+    const v128_t l[4] = {wasm_v128_load(ql), wasm_v128_load(ql + 16), wasm_v128_load(ql + 32),
+                         wasm_v128_load(ql + 48)};
+    const v128_t hv[2] = {wasm_v128_load(qh), wasm_v128_load(qh + 16)};
+    for (int g = 0; g < 4; g++) {
+      // group g = elements 32g..32g+31 of this half: low 4 bits from ql[l] (g even: l < 32,
+      // g odd: l >= 32; low nibble for g < 2, high for g >= 2), 2 high bits from qh bits 2g.
+      for (int p = 0; p < 2; p++) {  // p: elements 0..15 / 16..31 of the group
+        const v128_t lv = l[(g & 1) * 2 + p];
+        const v128_t e_lo = g < 2 ? wasm_v128_and(lv, m4) : wasm_v128_and(wasm_u16x8_shr(lv, 4), m4);
+        const v128_t o_lo = g < 2 ? wasm_v128_and(wasm_u16x8_shr(lv, 8), m4) : wasm_u16x8_shr(lv, 12);
+        const v128_t e_hi = wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(hv[p], 2 * g), m3), 4);
+        const v128_t o_hi = wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(hv[p], 8 + 2 * g), m3), 4);
+        const v128_t e = wasm_i16x8_sub(wasm_v128_or(e_lo, e_hi), k32);
+        const v128_t o = wasm_i16x8_sub(wasm_v128_or(o_lo, o_hi), k32);
+        const v128_t vsc = wasm_i32x4_splat(sc[2 * g + p]);
+        for (int i = 0; i < nt; i++) {
+          const int16_t* x = xb[i]->q + 128 * half + 32 * g + 16 * p;
+          isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_mul(rf_dot16(e, o, x), vsc));
+        }
+      }
+    }
+  }
+  for (int i = 0; i < nt; i++) {
+    acc[i] = wasm_f32x4_add(acc[i], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[i]),
+                                                   wasm_f32x4_splat(d * xb[i]->d)));
+  }
+}
+
+#endif
+
+RF_INLINE void tile(const int type, const int nt, const rf_mm_args* a, int r0, int r1, int t0) {
+  const int nb = a->k / 256;
+  const int bytes = block_bytes(type);
+  const rf_act256* xr[4];
+  for (int i = 0; i < nt; i++) {
+    xr[i] = (const rf_act256*)(uintptr_t)(a->x + (uint32_t)(t0 + i) * (uint32_t)a->x_stride);
+  }
+  const float* bias = (const float*)(uintptr_t)a->bias;
+  float* y = (float*)(uintptr_t)a->y;
+  for (int n = r0; n < r1; n++) {
+    const uint8_t* w = (const uint8_t*)(uintptr_t)(a->w + (uint32_t)n * (uint32_t)a->row_bytes);
+    v128_t acc[4];
+    float macc[4];
+    for (int i = 0; i < nt; i++) {
+      acc[i] = wasm_f32x4_splat(0.f);
+      macc[i] = 0.f;
+    }
+    for (int b = 0; b < nb; b++) {
+      const rf_act256* xb[4];
+      for (int i = 0; i < nt; i++) xb[i] = xr[i] + b;
+      if (type == RF_Q6_K) block_q6k(nt, w + b * bytes, xb, acc);
+      else block_q45k(type, nt, w + b * bytes, xb, acc, macc);
+    }
+    const float bn = bias ? bias[n] : 0.f;
+    for (int i = 0; i < nt; i++) y[(t0 + i) * a->ldy + n] = rf_hsum_f32(acc[i]) + macc[i] + bn;
+  }
+}
+
+RF_INLINE void rows(const int type, const rf_mm_args* a, int r0, int r1) {
+  int t0 = 0;
+  for (; t0 + 4 <= a->t; t0 += 4) tile(type, 4, a, r0, r1, t0);
+  switch (a->t - t0) {
+    case 3: tile(type, 3, a, r0, r1, t0); break;
+    case 2: tile(type, 2, a, r0, r1, t0); break;
+    case 1: tile(type, 1, a, r0, r1, t0); break;
+    default: break;
+  }
+}
+
+__attribute__((noinline)) static void mm_q4_k(const rf_mm_args* a, int r0, int r1) { rows(RF_Q4_K, a, r0, r1); }
+__attribute__((noinline)) static void mm_q5_k(const rf_mm_args* a, int r0, int r1) { rows(RF_Q5_K, a, r0, r1); }
+__attribute__((noinline)) static void mm_q6_k(const rf_mm_args* a, int r0, int r1) { rows(RF_Q6_K, a, r0, r1); }
+
+void rf_mm_kquant(const rf_mm_args* a, int r0, int r1) {
+  switch (a->type) {
+    case RF_Q4_K: mm_q4_k(a, r0, r1); break;
+    case RF_Q5_K: mm_q5_k(a, r0, r1); break;
+    case RF_Q6_K: mm_q6_k(a, r0, r1); break;
+    default: break;
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * Random-weight llama GGUFs of real shapes, for benchmarks and quickstarts. Quantized
+ * tensors are filled with runs of blocks drawn from a pool of blocks quantized from
+ * Gaussian weights (std 0.02), so writing a 4 GB model costs memory copies, not
+ * quantization; each tensor is produced only when the writer asks for it.
+ *
+ * The tokenizer is the Llama SPM vocabulary copied from llama.cpp's vocab file when it is
+ * available (32000 tokens), else a synthesized byte-level SPM vocabulary: 3 specials, 256
+ * byte tokens and filler pieces.
+ *
+ * @module
+ */
+import { InvalidArgumentError } from "../src/core/errors.ts";
+import { GGMLType, type GGMLTypeName, typeByName, typeTraits } from "../src/gguf/ggml_types.ts";
+import { type GGUFMetaEntry, GGUFValueType } from "../src/gguf/gguf_file.ts";
+import { quantize } from "../src/gguf/quants/mod.ts";
+import type { GGUFTensorInput, GGUFWriteInput } from "../src/gguf/writer.ts";
+
+/** A llama model shape. */
+export interface ModelShape {
+  readonly dim: number;
+  readonly layers: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly ffn: number;
+  readonly vocab: number;
+  readonly context: number;
+}
+
+/** Named shapes: TinyLlama 1.1B, Llama-style 7B (GQA 8), and a tiny test model. */
+export const SHAPES: Readonly<Record<string, ModelShape>> = {
+  tinyllama: {
+    dim: 2048,
+    layers: 22,
+    heads: 32,
+    kvHeads: 4,
+    ffn: 5632,
+    vocab: 32000,
+    context: 2048,
+  },
+  llama7b: {
+    dim: 4096,
+    layers: 32,
+    heads: 32,
+    kvHeads: 8,
+    ffn: 14336,
+    vocab: 32000,
+    context: 4096,
+  },
+  tiny: { dim: 256, layers: 2, heads: 4, kvHeads: 2, ffn: 512, vocab: 512, context: 512 },
+};
+
+/** Weight types the generator writes for matrices. */
+export const MODEL_TYPES: readonly GGMLTypeName[] = ["F32", "F16", "Q4_0", "Q8_0", "Q4_K"];
+
+function xorshift(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s;
+  };
+}
+
+function gaussian(n: number, seed: number, std: number): Float32Array {
+  const r = xorshift(seed);
+  const u = () => (r() + 0.5) / 4294967296;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const m = std * Math.sqrt(-2 * Math.log(u()));
+    const t = 2 * Math.PI * u();
+    out[i] = m * Math.cos(t);
+    if (i + 1 < n) out[i + 1] = m * Math.sin(t);
+  }
+  return out;
+}
+
+const POOL_BLOCKS = 4096;
+const RUN_BLOCKS = 64;
+
+/** Bytes of a [rows, cols] tensor of `type`, filled from a pool of quantized blocks. */
+function poolFiller(type: GGMLType, seed: number): (nElements: number) => Uint8Array {
+  const tr = typeTraits(type);
+  const pool = quantize(type, gaussian(POOL_BLOCKS * tr.blockSize, seed, 0.02));
+  const r = xorshift(seed ^ 0x9e3779b9);
+  return (nElements) => {
+    const nb = nElements / tr.blockSize;
+    const out = new Uint8Array(nb * tr.typeSize);
+    for (let b = 0; b < nb; b += RUN_BLOCKS) {
+      const len = Math.min(RUN_BLOCKS, nb - b);
+      const from = r() % (POOL_BLOCKS - len + 1);
+      out.set(pool.subarray(from * tr.typeSize, (from + len) * tr.typeSize), b * tr.typeSize);
+    }
+    return out;
+  };
+}
+
+function scalar(type: GGUFValueType, value: number | string | boolean): GGUFMetaEntry {
+  return { type, value };
+}
+
+/** Tokenizer metadata: a synthesized byte-level SPM vocabulary of `vocab` tokens. */
+export function synthesizeVocab(vocab: number): Map<string, GGUFMetaEntry> {
+  if (vocab < 259) {
+    throw new InvalidArgumentError("a synthesized vocabulary needs at least 259 tokens", {
+      actual: vocab,
+    });
+  }
+  const tokens: string[] = ["<unk>", "<s>", "</s>"];
+  const types: number[] = [2, 3, 3];
+  for (let b = 0; b < 256; b++) {
+    tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
+    types.push(6);
+  }
+  const letters = "etaoinshrdlucmfwypvbgkjqxz";
+  for (let i = 0; tokens.length < vocab; i++) {
+    let piece = "";
+    let n = i;
+    do {
+      piece += letters[n % letters.length];
+      n = Math.floor(n / letters.length);
+    } while (n > 0);
+    tokens.push((i % 2 === 0 ? "\u2581" : "") + piece);
+    types.push(1);
+  }
+  const scores = tokens.map((_, i) => (i < 259 ? 0 : -(i - 259)));
+  return new Map<string, GGUFMetaEntry>([
+    ["tokenizer.ggml.model", scalar(GGUFValueType.STRING, "llama")],
+    ["tokenizer.ggml.tokens", {
+      type: GGUFValueType.ARRAY,
+      itemType: GGUFValueType.STRING,
+      value: tokens,
+    }],
+    ["tokenizer.ggml.scores", {
+      type: GGUFValueType.ARRAY,
+      itemType: GGUFValueType.FLOAT32,
+      value: scores,
+    }],
+    ["tokenizer.ggml.token_type", {
+      type: GGUFValueType.ARRAY,
+      itemType: GGUFValueType.INT32,
+      value: types,
+    }],
+    ["tokenizer.ggml.bos_token_id", scalar(GGUFValueType.UINT32, 1)],
+    ["tokenizer.ggml.eos_token_id", scalar(GGUFValueType.UINT32, 2)],
+    ["tokenizer.ggml.unknown_token_id", scalar(GGUFValueType.UINT32, 0)],
+    ["tokenizer.ggml.add_bos_token", scalar(GGUFValueType.BOOL, true)],
+  ]);
+}
+
+/** Options of synthesizeModel. */
+export interface SyntheticModelOptions {
+  readonly shape: ModelShape;
+  /** Type of every weight matrix (norms are F32). */
+  readonly type: GGMLTypeName;
+  /** tokenizer.* entries to use (their token count must equal shape.vocab); default synthesized. */
+  readonly tokenizer?: Map<string, GGUFMetaEntry>;
+  readonly seed?: number;
+  readonly name?: string;
+}
+
+/** The writer input of a random-weight llama model (tensor bytes are made on demand). */
+export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
+  const { shape: s } = opts;
+  if (!MODEL_TYPES.includes(opts.type)) {
+    throw new InvalidArgumentError(`type must be one of ${MODEL_TYPES.join(", ")}`, {
+      actual: opts.type,
+    });
+  }
+  const type = typeByName(opts.type).id as GGMLType;
+  const bs = typeTraits(type).blockSize;
+  if (s.dim % bs !== 0 || s.ffn % bs !== 0 || s.dim % s.heads !== 0 || s.heads % s.kvHeads !== 0) {
+    throw new InvalidArgumentError(
+      `shape dim ${s.dim} / ffn ${s.ffn} / heads ${s.heads}/${s.kvHeads} does not fit ${opts.type} blocks of ${bs}`,
+      { expected: bs, actual: { dim: s.dim, ffn: s.ffn } },
+    );
+  }
+  const tok = opts.tokenizer ?? synthesizeVocab(s.vocab);
+  const nTok = (tok.get("tokenizer.ggml.tokens")?.value as unknown[] | undefined)?.length;
+  if (nTok !== s.vocab) {
+    throw new InvalidArgumentError("tokenizer size differs from the shape's vocabulary", {
+      expected: s.vocab,
+      actual: nTok,
+    });
+  }
+  const headDim = s.dim / s.heads;
+  const kvDim = headDim * s.kvHeads;
+  const fileType: Record<string, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q4_K: 15 };
+  const u32 = (v: number) => scalar(GGUFValueType.UINT32, v);
+  const metadata = new Map<string, GGUFMetaEntry>([
+    ["general.architecture", scalar(GGUFValueType.STRING, "llama")],
+    ["general.name", scalar(GGUFValueType.STRING, opts.name ?? "synthetic")],
+    ["general.file_type", u32(fileType[opts.type])],
+    ["llama.context_length", u32(s.context)],
+    ["llama.embedding_length", u32(s.dim)],
+    ["llama.block_count", u32(s.layers)],
+    ["llama.feed_forward_length", u32(s.ffn)],
+    ["llama.attention.head_count", u32(s.heads)],
+    ["llama.attention.head_count_kv", u32(s.kvHeads)],
+    ["llama.rope.dimension_count", u32(headDim)],
+    ["llama.rope.freq_base", scalar(GGUFValueType.FLOAT32, 10000)],
+    ["llama.attention.layer_norm_rms_epsilon", scalar(GGUFValueType.FLOAT32, 1e-5)],
+    ["llama.vocab_size", u32(s.vocab)],
+    ...tok,
+  ]);
+  const seed = opts.seed ?? 1;
+  const fill = poolFiller(type, seed);
+  const tensors: GGUFTensorInput[] = [];
+  const matrix = (name: string, cols: number, rows: number) =>
+    tensors.push({ info: { name, dims: [cols, rows], type }, data: () => fill(cols * rows) });
+  const norm = (name: string) =>
+    tensors.push({
+      info: { name, dims: [s.dim], type: GGMLType.F32 },
+      data: () => {
+        const v = new Float32Array(s.dim).fill(1);
+        return new Uint8Array(v.buffer);
+      },
+    });
+  matrix("token_embd.weight", s.dim, s.vocab);
+  for (let l = 0; l < s.layers; l++) {
+    norm(`blk.${l}.attn_norm.weight`);
+    matrix(`blk.${l}.attn_q.weight`, s.dim, s.dim);
+    matrix(`blk.${l}.attn_k.weight`, s.dim, kvDim);
+    matrix(`blk.${l}.attn_v.weight`, s.dim, kvDim);
+    matrix(`blk.${l}.attn_output.weight`, s.dim, s.dim);
+    norm(`blk.${l}.ffn_norm.weight`);
+    matrix(`blk.${l}.ffn_gate.weight`, s.dim, s.ffn);
+    matrix(`blk.${l}.ffn_up.weight`, s.dim, s.ffn);
+    matrix(`blk.${l}.ffn_down.weight`, s.ffn, s.dim);
+  }
+  norm("output_norm.weight");
+  matrix("output.weight", s.dim, s.vocab);
+  return { metadata, tensors };
+}

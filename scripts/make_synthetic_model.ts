@@ -1,0 +1,118 @@
+/**
+ * Writes a random-weight llama GGUF of a real shape, streamed tensor by tensor.
+ *
+ * usage: deno task make-model --shape tinyllama|llama7b|tiny --type Q4_0|Q8_0|Q4_K|F16|F32
+ *          -o FILE [--seed N] [--vocab PATH.gguf]
+ *
+ * For the 32000-token shapes the tokenizer is copied from llama.cpp's Llama SPM vocab file
+ * (--vocab, default ../shared/models/llama.cpp-vocab/ggml-vocab-llama-spm.gguf) when present,
+ * else synthesized.
+ *
+ * @module
+ */
+import { InvalidArgumentError } from "../src/core/errors.ts";
+import type { GGUFMetaEntry } from "../src/gguf/gguf_file.ts";
+import { openGGUF } from "../src/gguf/reader.ts";
+import { writeGGUFChunks } from "../src/gguf/writer.ts";
+import { createFileSink } from "../src/runtime/file_stream.ts";
+import { args, exit, now, pathExists, writeStderr, writeStdout } from "../src/runtime/host.ts";
+import { MODEL_TYPES, SHAPES, synthesizeModel } from "./_synthetic_model.ts";
+import type { GGMLTypeName } from "../src/gguf/ggml_types.ts";
+
+const DEFAULT_VOCAB = new URL(
+  "../../shared/models/llama.cpp-vocab/ggml-vocab-llama-spm.gguf",
+  import.meta.url,
+).pathname;
+
+/** tokenizer.* entries of a GGUF file. */
+export async function tokenizerOf(path: string): Promise<Map<string, GGUFMetaEntry>> {
+  const f = await openGGUF(path);
+  const out = new Map<string, GGUFMetaEntry>();
+  for (const [k, v] of f.metadata) if (k.startsWith("tokenizer.")) out.set(k, v);
+  return out;
+}
+
+/** Writes the model; returns bytes written. */
+export async function makeSyntheticModel(opts: {
+  shape: string;
+  type: string;
+  out: string;
+  seed?: number;
+  vocab?: string;
+  log?: (line: string) => void;
+}): Promise<number> {
+  const shape = SHAPES[opts.shape];
+  if (!shape) {
+    throw new InvalidArgumentError(`--shape must be one of ${Object.keys(SHAPES).join(", ")}`, {
+      actual: opts.shape,
+    });
+  }
+  const type = opts.type.toUpperCase() as GGMLTypeName;
+  let tokenizer: Map<string, GGUFMetaEntry> | undefined;
+  const vocabPath = opts.vocab ?? DEFAULT_VOCAB;
+  if (shape.vocab === 32000 && pathExists(vocabPath)) {
+    const t = await tokenizerOf(vocabPath);
+    const n = (t.get("tokenizer.ggml.tokens")?.value as unknown[] | undefined)?.length;
+    if (n === shape.vocab) tokenizer = t;
+  }
+  const input = synthesizeModel({
+    shape,
+    type,
+    tokenizer,
+    seed: opts.seed,
+    name: `synthetic-${opts.shape}-${type}`,
+  });
+  const sink = createFileSink(opts.out);
+  let bytes = 0;
+  try {
+    for (const chunk of writeGGUFChunks(input)) {
+      sink.write(chunk);
+      bytes += chunk.byteLength;
+    }
+  } finally {
+    sink.close();
+  }
+  opts.log?.(
+    `wrote ${opts.out}: ${opts.shape} ${type}, ${(bytes / 1e6).toFixed(1)} MB, tokenizer ${
+      tokenizer ? vocabPath : "synthesized"
+    }`,
+  );
+  return bytes;
+}
+
+function flag(a: string[], name: string, short?: string): string | undefined {
+  const i = a.findIndex((x) => x === name || (short !== undefined && x === short));
+  return i >= 0 ? a[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const a = args();
+  const shape = flag(a, "--shape") ?? "tinyllama";
+  const type = flag(a, "--type") ?? "Q4_0";
+  const out = flag(a, "--out", "-o");
+  if (!out || a.includes("--help")) {
+    writeStderr(
+      `usage: deno task make-model --shape ${Object.keys(SHAPES).join("|")} --type ${
+        MODEL_TYPES.join("|")
+      } -o FILE [--seed N] [--vocab PATH]\n`,
+    );
+    exit(out ? 0 : 2);
+  }
+  const seed = flag(a, "--seed");
+  const t0 = now();
+  try {
+    await makeSyntheticModel({
+      shape,
+      type,
+      out,
+      seed: seed === undefined ? undefined : Number(seed),
+      vocab: flag(a, "--vocab"),
+      log: (l) => writeStdout(`${l} in ${((now() - t0) / 1000).toFixed(1)} s\n`),
+    });
+  } catch (e) {
+    writeStderr(`make-model: ${e instanceof Error ? e.message : e}\n`);
+    exit(1);
+  }
+}
+
+if ((import.meta as { main?: boolean }).main) await main();

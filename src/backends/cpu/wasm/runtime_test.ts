@@ -1,0 +1,162 @@
+/**
+ * Each WebAssembly matrix kernel against the TypeScript reference (dequantize + float dot)
+ * on random data, for every supported type, odd row and token counts, with and without
+ * bias, on 1 and 2 threads. The reference rounds the activations as llama.cpp does
+ * (ops/act_quant.ts), as the kernels do, so only float summation order separates the two.
+ *
+ * @module
+ */
+import { test } from "../../../../tests/harness.ts";
+import { assert, assertThrows } from "../../../../tests/assert.ts";
+import { GGMLType, typeTraits } from "../../../gguf/ggml_types.ts";
+import { dequantize, quantize } from "../../../gguf/quants/mod.ts";
+import { actFormat, roundActivations } from "../ops/act_quant.ts";
+import { kernelModule } from "./module.ts";
+import { WasmKernels } from "./runtime.ts";
+
+const NO_WASM = kernelModule() === undefined;
+const NO_WASM_REASON = "this runtime lacks WebAssembly SIMD or shared memory";
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296 - 0.5;
+  };
+}
+
+function randomFloats(n: number, seed: number, scale: number): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (r() + r() + r()) * scale;
+  return out;
+}
+
+function check(
+  k: WasmKernels,
+  type: GGMLType,
+  rows: number,
+  cols: number,
+  T: number,
+  seed: number,
+  withBias: boolean,
+): void {
+  const wf = randomFloats(rows * cols, seed, 1);
+  const raw = quantize(type, wf);
+  const wd = dequantize(type, raw, rows * cols);
+  const x = randomFloats(T * cols, seed + 1, 2);
+  const bias = withBias ? randomFloats(rows, seed + 2, 1) : undefined;
+  const ptr = k.upload(raw);
+  const m = { type, rows, cols, ptr, rowBytes: raw.length / rows };
+  const y = new Float32Array(T * rows);
+  k.matmul(m, x, T, y, bias);
+  const xq = roundActivations(x, actFormat(type));
+  let maxErr = 0;
+  for (let t = 0; t < T; t++) {
+    for (let n = 0; n < rows; n++) {
+      let want = bias ? bias[n] : 0;
+      let abs = Math.abs(want);
+      for (let i = 0; i < cols; i++) {
+        const p = wd[n * cols + i] * xq[t * cols + i];
+        want += p;
+        abs += Math.abs(p);
+      }
+      const tol = 2e-5 * abs + 1e-6;
+      const got = y[t * rows + n];
+      maxErr = Math.max(maxErr, Math.abs(got - want) / tol);
+      if (!(Math.abs(got - want) <= tol)) {
+        throw new Error(
+          `${
+            typeTraits(type).name
+          } ${rows}x${cols} T=${T} t=${t} n=${n}: got ${got}, want ${want} ± ${tol}`,
+        );
+      }
+    }
+  }
+  assert(maxErr <= 1);
+}
+
+const CASES: [GGMLType, number[]][] = [
+  [GGMLType.F32, [40, 172]],
+  [GGMLType.F16, [40, 172]],
+  [GGMLType.BF16, [40, 64]],
+  [GGMLType.Q4_0, [64, 96]],
+  [GGMLType.Q4_1, [64, 96]],
+  [GGMLType.Q5_0, [64, 96]],
+  [GGMLType.Q5_1, [64, 96]],
+  [GGMLType.Q8_0, [64, 96]],
+  [GGMLType.Q4_K, [256, 512]],
+  [GGMLType.Q5_K, [256, 512]],
+  [GGMLType.Q6_K, [256, 512]],
+];
+
+for (const variant of ["simd128", "relaxed"] as const) {
+  for (const threads of [1, 2]) {
+    test(
+      `wasm matmul (${variant}) matches the TypeScript reference, every type (threads ${threads})`,
+      async () => {
+        const k = (await WasmKernels.create({ threads, spin: 1000, variant }))!;
+        try {
+          assert(k.threads === threads && k.variant === variant);
+          let seed = 11;
+          for (const [type, colsList] of CASES) {
+            for (const cols of colsList) {
+              for (const [rows, T] of [[7, 1], [13, 3], [33, 5], [9, 8]]) {
+                check(k, type, rows, cols, T, seed++, (seed & 1) === 0);
+              }
+            }
+          }
+        } finally {
+          await k.dispose();
+        }
+      },
+      {
+        ignore: kernelModule(variant) === undefined,
+        reason: `this runtime cannot run the ${variant} kernels`,
+      },
+    );
+  }
+}
+
+test("wasm matmul handles a matrix larger than one row chunk per thread", async () => {
+  const k = (await WasmKernels.create({ threads: 2, spin: 1000 }))!;
+  try {
+    check(k, GGMLType.Q4_0, 301, 128, 2, 5, true);
+    check(k, GGMLType.Q6_K, 77, 256, 1, 6, false);
+  } finally {
+    await k.dispose();
+  }
+}, { ignore: NO_WASM, reason: NO_WASM_REASON });
+
+test("wasm matmul rejects operands of the wrong size and unsupported types", async () => {
+  const k = (await WasmKernels.create({ threads: 1 }))!;
+  try {
+    const raw = quantize(GGMLType.Q8_0, randomFloats(64, 1, 1));
+    const m = { type: GGMLType.Q8_0, rows: 2, cols: 32, ptr: k.upload(raw), rowBytes: 34 };
+    assertThrows(() => k.matmul(m, new Float32Array(31), 1, new Float32Array(2)), /wrong size/);
+    assertThrows(() => k.matmul(m, new Float32Array(32), 1, new Float32Array(1)), /wrong size/);
+    const q2 = { ...m, type: GGMLType.Q2_K, cols: 256, rowBytes: 84 };
+    assertThrows(
+      () => k.matmul(q2, new Float32Array(256), 1, new Float32Array(2)),
+      /no WebAssembly/,
+    );
+    const outside = { ...m, ptr: k.heap.used };
+    assertThrows(() => k.matmul(outside, new Float32Array(32), 1, new Float32Array(2)), /inside/);
+  } finally {
+    await k.dispose();
+  }
+}, { ignore: NO_WASM, reason: NO_WASM_REASON });
+
+test("WasmKernels.create rejects a bad thread count", async () => {
+  let err: unknown;
+  try {
+    await WasmKernels.create({ threads: 0 });
+  } catch (e) {
+    err = e;
+  }
+  assert(err instanceof Error && (err as { code?: string }).code === "INVALID_ARGUMENT");
+});

@@ -1,0 +1,135 @@
+/**
+ * CPU weight store: tensors stay in their GGUF bytes. With WebAssembly kernels, matrices of
+ * the types they support are copied into the kernels' shared memory (the TypeScript path
+ * reads the same bytes through a view); other matrices and 1-D tensors stay in host memory
+ * (1-D tensors decoded to float32, F32 matrices given a float view).
+ *
+ * @module
+ */
+import type { WeightStore, WeightTensor } from "../../core/backend.ts";
+import { OutOfMemoryError } from "../../core/errors.ts";
+import { GGMLType, typeTraits } from "../../gguf/ggml_types.ts";
+import { dequantize } from "../../gguf/quants/mod.ts";
+import type { QuantMatrix } from "./ops/matmul.ts";
+import { type WasmKernels, wasmSupportsType } from "./wasm/runtime.ts";
+
+function isVector(t: WeightTensor): boolean {
+  const d = t.info.dims;
+  return d.length === 1 || d.slice(1).every((x) => x === 1);
+}
+
+/** Weights held in host memory and, for the kernels' types, in the kernel memory. */
+export class CpuWeightStore implements WeightStore {
+  readonly backend = "cpu";
+  private readonly mats = new Map<string, QuantMatrix>();
+  private readonly vecs = new Map<string, Float32Array>();
+  /** Kernel memory this store allocated: [address, bytes]. */
+  private readonly regions: [number, number][] = [];
+  bytes = 0;
+
+  /** `kernels`: the WebAssembly kernels whose memory holds the matrices they can multiply. */
+  constructor(readonly kernels?: WasmKernels) {}
+
+  /** True when `t` will be placed in the kernel memory. */
+  private inKernels(t: WeightTensor): boolean {
+    return this.kernels !== undefined && !isVector(t) && wasmSupportsType(t.info.type);
+  }
+
+  /**
+   * Adds every tensor. Matrices bound for the kernel memory are placed in one region
+   * reserved up front; when that memory (4 GiB at most) cannot hold them all, each one that
+   * still fits is placed on its own and the rest stay in host memory on the TypeScript path.
+   */
+  addAll(tensors: readonly WeightTensor[]): void {
+    let total = 0;
+    for (const t of tensors) if (this.inKernels(t)) total += Math.ceil(t.info.nBytes / 64) * 64;
+    let next = -1;
+    if (this.kernels && total > 0) {
+      try {
+        next = this.kernels.heap.alloc(total, 64);
+        this.regions.push([next, total]);
+      } catch (e) {
+        if (!(e instanceof OutOfMemoryError)) throw e;
+      }
+    }
+    for (const t of tensors) {
+      if (!this.inKernels(t)) {
+        this.add(t);
+      } else if (next >= 0) {
+        this.add(t, next);
+        next += Math.ceil(t.info.nBytes / 64) * 64;
+      } else {
+        let ptr: number | undefined;
+        try {
+          ptr = this.kernels!.heap.alloc(t.info.nBytes, 64);
+          this.regions.push([ptr, t.info.nBytes]);
+        } catch (e) {
+          if (!(e instanceof OutOfMemoryError)) throw e;
+        }
+        this.add(t, ptr);
+      }
+    }
+  }
+
+  /**
+   * Adds a tensor: 1-D tensors (norms, biases) are decoded to float32, matrices stay as-is,
+   * copied to kernel address `ptr` when given.
+   */
+  add(t: WeightTensor, ptr?: number): void {
+    const { info } = t;
+    let raw = t.read();
+    this.bytes += raw.byteLength;
+    if (isVector(t)) {
+      this.vecs.set(info.name, dequantize(info.type, raw, info.nElements));
+      return;
+    }
+    const cols = info.dims[0];
+    const rows = info.nElements / cols;
+    const tr = typeTraits(info.type);
+    if (ptr !== undefined && this.kernels) {
+      const u8 = this.kernels.heap.u8;
+      u8.set(raw, ptr);
+      raw = u8.subarray(ptr, ptr + raw.byteLength);
+    }
+    const m: QuantMatrix = {
+      type: info.type,
+      rows,
+      cols,
+      data: raw,
+      rowBytes: (cols / tr.blockSize) * tr.typeSize,
+      ptr,
+    };
+    if (info.type === GGMLType.F32) {
+      const aligned = raw.byteOffset % 4 === 0 ? raw : raw.slice();
+      m.f32 = new Float32Array(aligned.buffer, aligned.byteOffset, rows * cols);
+    }
+    this.mats.set(info.name, m);
+  }
+
+  has(name: string): boolean {
+    return this.mats.has(name) || this.vecs.has(name);
+  }
+
+  /** A weight matrix; throws when absent. */
+  matrix(name: string): QuantMatrix {
+    const m = this.mats.get(name);
+    if (!m) throw new Error(`CPU weight store has no matrix ${name}`);
+    return m;
+  }
+
+  /** A 1-D weight decoded to float32; throws when absent. */
+  vector(name: string): Float32Array {
+    const v = this.vecs.get(name);
+    if (!v) throw new Error(`CPU weight store has no vector ${name}`);
+    return v;
+  }
+
+  dispose(): void {
+    this.mats.clear();
+    this.vecs.clear();
+    if (this.kernels) {
+      for (const [p, n] of this.regions) this.kernels.heap.free(p, n);
+    }
+    this.regions.length = 0;
+  }
+}
