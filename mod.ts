@@ -57,8 +57,8 @@ export {
   type WeightTensor,
 } from "./src/core/backend.ts";
 export {
-  GRAPH_VERSION,
   type Graph,
+  GRAPH_VERSION,
   GraphBuilder,
   type GraphNode,
   type GraphValue,
