@@ -5,48 +5,16 @@
  */
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
 import { generate } from "../src/core/generate.ts";
-import { logSumExp } from "../src/core/logprobs.ts";
 import { Model } from "../src/core/model.ts";
 import { Session } from "../src/core/session.ts";
-import { readTextFile } from "../src/runtime/host.ts";
 import { assert, assertEquals } from "./assert.ts";
+import {
+  goldenModelPath as modelPath,
+  goldenRows as rows,
+  teacherForcedMaxDiff,
+} from "./golden_util.ts";
 import { test } from "./harness.ts";
 import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "./shared_data.ts";
-
-interface GoldenRow {
-  model: string;
-  prompt: string;
-  prompt_tokens: number[];
-  tokens: number[];
-  top_logprobs: [number, number][][];
-}
-
-function rows(file: string): GoldenRow[] {
-  return readTextFile(sharedPath("golden", file)).trim().split("\n").map((l) => JSON.parse(l));
-}
-
-function modelPath(name: string): string {
-  return name.startsWith("tiny256") || name.startsWith("qwen2")
-    ? sharedPath("models", "synthetic", name)
-    : sharedPath("models", name);
-}
-
-/** Largest |ours - golden| over every golden top-K entry, teacher-forced. */
-async function teacherForcedMaxDiff(row: GoldenRow, model: Model): Promise<number> {
-  const session = new Session(model);
-  const seq = [...row.prompt_tokens, ...row.tokens];
-  const vocab = model.config.vocabSize;
-  const logits = await session.eval(seq, "all");
-  let worst = 0;
-  row.top_logprobs.forEach((top, i) => {
-    const r = row.prompt_tokens.length - 1 + i;
-    const l = logits.subarray(r * vocab, (r + 1) * vocab);
-    const lse = logSumExp(l);
-    for (const [id, lp] of top) worst = Math.max(worst, Math.abs(l[id] - lse - lp));
-  });
-  session.dispose();
-  return worst;
-}
 
 const opts = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
 const cpu = createCpuBackend();

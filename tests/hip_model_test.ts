@@ -8,21 +8,17 @@
  */
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
 import { createHipBackend } from "../src/backends/hip/backend.ts";
-import { logSumExp } from "../src/core/logprobs.ts";
 import { Model } from "../src/core/model.ts";
 import { Session } from "../src/core/session.ts";
-import { readTextFile } from "../src/runtime/host.ts";
 import { assert } from "./assert.ts";
+import {
+  goldenModelPath as modelPath,
+  goldenRows as rows,
+  teacherForcedMaxDiff,
+} from "./golden_util.ts";
 import { normalizedError } from "./conformance_util.ts";
 import { test } from "./harness.ts";
-import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "./shared_data.ts";
-
-interface GoldenRow {
-  model: string;
-  prompt_tokens: number[];
-  tokens: number[];
-  top_logprobs: [number, number][][];
-}
+import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
 
 const hip = createHipBackend();
 const probe = await hip.probe();
@@ -30,15 +26,6 @@ const cpu = createCpuBackend();
 const opts = !HAVE_SHARED
   ? { ignore: true, reason: NO_SHARED_REASON }
   : { ignore: !probe.available, reason: `HIP backend unavailable: ${probe.reason}` };
-
-const rows = (file: string): GoldenRow[] =>
-  HAVE_SHARED
-    ? readTextFile(sharedPath("golden", file)).trim().split("\n").map((l) => JSON.parse(l))
-    : [];
-const modelPath = (name: string) =>
-  name.startsWith("tiny256") || name.startsWith("qwen2")
-    ? sharedPath("models", "synthetic", name)
-    : sharedPath("models", name);
 
 /**
  * Tolerances on |logprob - llama.cpp|. The GPU rounds activations as llama.cpp's CPU does, but
@@ -63,18 +50,7 @@ for (const row of golden) {
   test(`hip model: ${row.model} teacher-forced log-probabilities within ${tol}`, async () => {
     const model = await Model.load(modelPath(row.model), { backends: [hip, cpu] });
     try {
-      const session = new Session(model);
-      const seq = [...row.prompt_tokens, ...row.tokens];
-      const vocab = model.config.vocabSize;
-      const logits = await session.eval(seq, "all");
-      let worst = 0;
-      row.top_logprobs.forEach((top, i) => {
-        const r = row.prompt_tokens.length - 1 + i;
-        const l = logits.subarray(r * vocab, (r + 1) * vocab);
-        const lse = logSumExp(l);
-        for (const [id, lp] of top) worst = Math.max(worst, Math.abs(l[id] - lse - lp));
-      });
-      session.dispose();
+      const worst = await teacherForcedMaxDiff(row, model);
       console.error(`hip golden max |dlogprob| ${row.model}: ${worst.toExponential(3)}`);
       assert(worst <= tol, `${row.model}: max diff ${worst} > ${tol}`);
     } finally {
