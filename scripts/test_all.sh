@@ -13,6 +13,10 @@ step() { # step NAME CMD...: a build/check step counts as one test
   echo "== $name"
   if "$@"; then passed=$((passed + 1)); echo "-- ok: $name"; else failed=$((failed + 1)); echo "-- FAILED: $name"; fi
 }
+# Deno installs the import map's npm packages into node_modules first: a fresh clone's first
+# `deno task` otherwise panics while it sets that folder up (Deno 2.9.6).
+echo "== deno install"
+"$DENO" install >/dev/null 2>&1 || "$DENO" install
 step "deno fmt --check" "$DENO" fmt --check
 step "deno lint" "$DENO" lint
 step "deno check" "$DENO" task -q check
