@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 DENO="${DENO:-node_modules/.bin/deno}"
 passed=0
 failed=0
+skipped=0
 step() { # step NAME CMD...: a build/check step counts as one test
   local name=$1; shift
   echo "== $name"
@@ -37,13 +38,16 @@ fi
 echo "== deno test"
 log=$(mktemp)
 "$DENO" task -q test 2>&1 | tee "$log"
-line=$(grep -E '(ok|FAILED) \| [0-9]+ passed' "$log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')
+line=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '(ok|FAILED) \| [0-9]+ passed' | tail -1)
 if [ -z "$line" ]; then
   echo "deno test printed no summary"; failed=$((failed + 1))
 else
   p=$(echo "$line" | sed -E 's/.*\| ([0-9]+) passed.*/\1/')
   f=$(echo "$line" | sed -E 's/.*\| ([0-9]+) failed.*/\1/')
   passed=$((passed + p)); failed=$((failed + f))
+  if echo "$line" | grep -qE '[0-9]+ ignored'; then
+    skipped=$((skipped + $(echo "$line" | sed -E 's/.*\| ([0-9]+) ignored.*/\1/')))
+  fi
 fi
 
 if [ -f scripts/build_npm.ts ]; then
@@ -52,8 +56,10 @@ if [ -f scripts/build_npm.ts ]; then
   "$DENO" task -q build:npm --test 2>&1 | tee "$nlog"
   np=$(grep -E '^# pass [0-9]+' "$nlog" | tail -1 | awk '{print $3}')
   nf=$(grep -E '^# fail [0-9]+' "$nlog" | tail -1 | awk '{print $3}')
+  ns=$(grep -E '^# skipped [0-9]+' "$nlog" | tail -1 | awk '{print $3}')
+  skipped=$((skipped + ${ns:-0}))
   if [ -z "$np" ]; then echo "node tests printed no summary"; failed=$((failed + 1)); else
     passed=$((passed + np)); failed=$((failed + nf)); fi
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
