@@ -7,16 +7,17 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { runCli } from "../src/cli/main.ts";
+import { dirName, joinPath as join, makeDir, urlToPath } from "../src/runtime/fs_tree.ts";
 import { args, exit, pathExists, writeStderr } from "../src/runtime/host.ts";
 
-const root = join(import.meta.dirname ?? ".", "..");
+const root = join(dirName(urlToPath(import.meta.url)), "..");
 const [prompt = "Once upon a time", ...extra] = args();
 let model = join(root, "..", "shared", "models", "stories260K.gguf");
 if (!pathExists(model)) {
   model = join(root, ".cache", "demo-tiny-random.gguf");
   if (!pathExists(model)) {
+    makeDir(dirName(model));
     const { makeSyntheticModel } = await import("./make_synthetic_model.ts");
     await makeSyntheticModel({ shape: "tiny", type: "Q8_0", out: model, seed: 1 });
   }
