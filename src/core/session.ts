@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { KVStore } from "./backend.ts";
+import type { Backend, KVStore } from "./backend.ts";
 import { AbortError, ContextOverflowError, DisposedError, InvalidArgumentError } from "./errors.ts";
 import type { OutputMode } from "../model/llama.ts";
 import type { Model } from "./model.ts";
@@ -26,8 +26,10 @@ export interface SessionOptions {
 /** A conversation state over a model. */
 export class Session {
   readonly contextLength: number;
-  private readonly kv = new Map<import("./backend.ts").Backend, KVStore>();
+  private readonly kv = new Map<Backend, KVStore>();
   private history: number[] = [];
+  /** Tokens a context shift kept that are not in the cache yet (evaluated before the next batch). */
+  private replay: number[] = [];
   private readonly batch: number;
   private disposed = false;
 
@@ -67,6 +69,7 @@ export class Session {
   /** Forgets everything (positions restart at 0). */
   reset(): void {
     this.history = [];
+    this.replay = [];
   }
 
   /**
@@ -75,6 +78,7 @@ export class Session {
    */
   truncate(n: number): void {
     this.history = this.history.slice(0, Math.max(0, n));
+    this.replay = [];
   }
 
   /**
@@ -100,32 +104,33 @@ export class Session {
         });
       }
     }
-    if (this.history.length + tokens.length > this.contextLength) {
+    if (this.history.length + this.replay.length + tokens.length > this.contextLength) {
       this.makeRoom(tokens.length);
-      if (this.history.length === 0 && tokens.length > this.contextLength) {
-        throw this.overflow(tokens.length);
+    }
+    // A shift leaves history that is no longer in the cache: re-evaluate it first. If that
+    // is aborted part-way, what was not evaluated stays pending.
+    if (this.replay.length) {
+      const pending = this.replay;
+      this.replay = [];
+      try {
+        await this.forward(pending, "last", opts.signal);
+      } catch (e) {
+        this.replay = pending.slice(this.history.length);
+        throw e;
       }
     }
-    // A shift leaves history that is no longer in the cache: re-evaluate it first.
-    const pending = this.replay;
-    this.replay = [];
-    if (pending.length) await this.forward(pending, "last", opts.signal);
     return await this.forward(tokens, logits, opts.signal);
   }
-
-  private replay: number[] = [];
 
   private makeRoom(incoming: number): void {
     const shift = this.opts.contextShift;
     if (!shift) throw this.overflow(incoming);
-    const keep = Math.min(shift.keep, this.history.length);
-    const rest = this.history.length - keep;
-    let discard = Math.max(
-      Math.floor(rest / 2),
-      this.history.length + incoming - this.contextLength,
-    );
+    const held = [...this.history, ...this.replay];
+    const keep = Math.min(shift.keep, held.length);
+    const rest = held.length - keep;
+    let discard = Math.max(Math.floor(rest / 2), held.length + incoming - this.contextLength);
     discard = Math.min(discard, rest);
-    const kept = [...this.history.slice(0, keep), ...this.history.slice(keep + discard)];
+    const kept = [...held.slice(0, keep), ...held.slice(keep + discard)];
     if (kept.length + incoming > this.contextLength) throw this.overflow(incoming);
     this.history = [];
     this.replay = kept;
@@ -153,8 +158,7 @@ export class Session {
       if (signal?.aborted) throw new AbortError("evaluation aborted");
       const chunk = tokens.slice(i, i + this.batch);
       const isLast = i + this.batch >= tokens.length;
-      const mode = logits;
-      const plan = this.model.plan(chunk.length, mode);
+      const plan = this.model.plan(chunk.length, logits);
       const out = await runPlan(plan, {
         weights: this.model.weights,
         kv: this.kv,
