@@ -58,8 +58,9 @@ export const scoreCommand: Command = {
       const logits = await session.eval(ids.slice(0, -1), "all");
       for (let i = 1; i < ids.length; i++) {
         const row = logits.subarray((i - 1) * vocab, i * vocab);
-        const lp = row[ids[i]] - logSumExp(row);
-        const top = topLogprobs(row, flags.top);
+        const lse = logSumExp(row);
+        const lp = row[ids[i]] - lse;
+        const top = topLogprobs(row, flags.top, lse);
         io.stdout(JSON.stringify({ pos: i, token: ids[i], logprob: lp, top }) + "\n");
       }
       return 0;

@@ -148,8 +148,9 @@ export async function* generate(
     let lp: number | undefined;
     let top: [number, number][] | undefined;
     if (opts.logprobs !== undefined) {
-      lp = logits[token] - logSumExp(logits);
-      top = opts.logprobs > 0 ? topLogprobs(logits, opts.logprobs) : [];
+      const lse = logSumExp(logits);
+      lp = logits[token] - lse;
+      top = opts.logprobs > 0 ? topLogprobs(logits, opts.logprobs, lse) : [];
     }
     const piece = decoder.push(token);
     const { emit, stopped } = stop.push(piece);

@@ -13,9 +13,15 @@ export function logSumExp(logits: Float32Array): number {
   return max + Math.log(s);
 }
 
-/** The K most likely tokens as [id, logprob], most likely first. */
-export function topLogprobs(logits: Float32Array, k: number): [number, number][] {
-  const lse = logSumExp(logits);
+/**
+ * The K most likely tokens as [id, logprob], most likely first. Pass `lse` when the
+ * row's logSumExp is already known, to skip a second pass over the vocabulary.
+ */
+export function topLogprobs(
+  logits: Float32Array,
+  k: number,
+  lse: number = logSumExp(logits),
+): [number, number][] {
   const top: [number, number][] = [];
   for (let i = 0; i < logits.length; i++) {
     const v = logits[i];
