@@ -1,30 +1,37 @@
 // act_quant.c: float32 activation rows -> int8-valued blocks (act32 / act256, see rf_wasm.h).
 #include "rf_wasm.h"
 
-// Quantizes 32 floats at x with inverse scale id and stores them at q: int8 in natural
-// order when i8, else int16 permuted (see rf_wasm.h). Returns their sum; when s16 is given
-// it receives the sums of the two halves.
-RF_INLINE int32_t quant32(const float* x, float id, void* q, int i8, int16_t* s16) {
+// How quant32 stores q: int8 natural order, int16 natural order, or int16 permuted (even
+// elements then odd ones within every 16, see rf_wasm.h).
+enum { Q_I8 = 0, Q_I16 = 1, Q_I16_PERM = 2 };
+
+// Quantizes 32 floats at x with inverse scale id and stores them at q in `mode`. Returns
+// their sum; when s16 is given it receives the sums of the two halves, and when l4 is given
+// the sums of each 4 consecutive values.
+RF_INLINE int32_t quant32(const float* x, float id, void* q, int mode, int16_t* s16,
+                          int32_t* l4) {
   const v128_t vid = wasm_f32x4_splat(id);
   v128_t i[8];
   for (int j = 0; j < 8; j++) {
     const v128_t v = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(x + 4 * j), vid));
     i[j] = wasm_i32x4_min(wasm_i32x4_trunc_sat_f32x4(v), wasm_i32x4_splat(127));
   }
-  if (i8) {
-    for (int h = 0; h < 2; h++) {
-      const v128_t a = wasm_i16x8_narrow_i32x4(i[4 * h], i[4 * h + 1]);
-      const v128_t b = wasm_i16x8_narrow_i32x4(i[4 * h + 2], i[4 * h + 3]);
+  for (int h = 0; h < 2; h++) {
+    const v128_t a = wasm_i16x8_narrow_i32x4(i[4 * h], i[4 * h + 1]);
+    const v128_t b = wasm_i16x8_narrow_i32x4(i[4 * h + 2], i[4 * h + 3]);
+    if (mode == Q_I8) {
       wasm_v128_store((int8_t*)q + 16 * h, wasm_i8x16_narrow_i16x8(a, b));
-    }
-  } else {
-    for (int h = 0; h < 2; h++) {
-      const v128_t a = wasm_i16x8_narrow_i32x4(i[4 * h], i[4 * h + 1]);
-      const v128_t b = wasm_i16x8_narrow_i32x4(i[4 * h + 2], i[4 * h + 3]);
+    } else if (mode == Q_I16) {
+      wasm_v128_store((int16_t*)q + 16 * h, a);
+      wasm_v128_store((int16_t*)q + 16 * h + 8, b);
+    } else {
       int16_t* qh = (int16_t*)q + 16 * h;
       wasm_v128_store(qh, wasm_i16x8_shuffle(a, b, 0, 2, 4, 6, 8, 10, 12, 14));
       wasm_v128_store(qh + 8, wasm_i16x8_shuffle(a, b, 1, 3, 5, 7, 9, 11, 13, 15));
     }
+  }
+  if (l4) {
+    for (int j = 0; j < 8; j++) l4[j] = rf_hsum_i32(i[j]);
   }
   const v128_t lo = wasm_i32x4_add(wasm_i32x4_add(i[0], i[1]), wasm_i32x4_add(i[2], i[3]));
   const v128_t hi = wasm_i32x4_add(wasm_i32x4_add(i[4], i[5]), wasm_i32x4_add(i[6], i[7]));
@@ -44,23 +51,29 @@ RF_INLINE float absmax(const float* x, int n) {
   return ab > cd ? ab : cd;
 }
 
-// t rows of k floats (row stride k) -> t act32 rows (see rf_wasm.h), as llama.cpp's Q8_0 /
-// Q8_1: d = amax / 127 stored as a half, q = round-to-even(x / d).
-static void quantize_act32(const float* x, uint8_t* y, int k, int t, int i8) {
+// t rows of k floats (row stride k) -> t act32 rows (see rf_wasm.h), as llama.cpp's x86
+// quantize_row_q8_0 / q8_1: d = amax / 127 (stored as a half), q = round-to-even(x * id)
+// with id = 127 / amax (not 1 / d: the two differ in the last bit for some amax, which moves
+// a rounding), and Q8_1's s = half(d * sum of q) with the unrounded d.
+static void quantize_act32(const float* x, uint8_t* y, int k, int t) {
   const int nb = k / 32;
   for (int r = 0; r < t; r++) {
-    uint8_t* row = y + (int64_t)r * RF_ACT32_ROW_BYTES(nb, i8);
+    uint8_t* row = y + (int64_t)r * RF_ACT32_ROW_BYTES(nb);
     float* ds = (float*)row;
     float* ss = (float*)(row + 4 * nb);
-    uint8_t* qs = row + 8 * nb;
+    int32_t* bs = (int32_t*)(row + 8 * nb);
+    int32_t* ls = (int32_t*)(row + 12 * nb);
+    uint8_t* qs = row + RF_ACT32_Q_OFFSET(nb);
     for (int b = 0; b < nb; b++) {
       const float* xb = x + (int64_t)r * k + 32 * b;
       const float amax = absmax(xb, 32);
       const float d = amax / 127.f;
-      const float id = d != 0.f ? 1.f / d : 0.f;
-      const float dh = rf_h2f(rf_f2h(d));
-      ds[b] = dh;
-      ss[b] = dh * (float)quant32(xb, id, qs + b * (i8 ? 32 : 64), i8, 0);
+      const float id = amax != 0.f ? 127.f / amax : 0.f;
+      ds[b] = rf_h2f(rf_f2h(d));
+      const int32_t sum = quant32(xb, id, qs + b * (RF_RELAXED ? 32 : 64),
+                                  RF_RELAXED ? Q_I8 : Q_I16, 0, ls + 8 * b);
+      bs[b] = sum;
+      ss[b] = rf_h2f(rf_f2h(d * (float)sum));
     }
   }
 }
@@ -86,8 +99,8 @@ static void quantize_act256(const float* x, rf_act256* y, int k, int t) {
       const float iscale = amax != 0.f ? -127.f / max : 0.f;
       yb->d = amax != 0.f ? 1.f / iscale : 0.f;
       for (int j = 0; j < 8; j++) {
-        yb->bsum[j] = (int16_t)quant32(xb + 32 * j, iscale, yb->q + 32 * j, RF_RELAXED,
-                                       yb->bsum16 + 2 * j);
+        yb->bsum[j] = (int16_t)quant32(xb + 32 * j, iscale, yb->q + 32 * j,
+                                       RF_RELAXED ? Q_I8 : Q_I16_PERM, yb->bsum16 + 2 * j, 0);
       }
     }
   }
@@ -99,7 +112,7 @@ int rf_act_row_bytes(int type, int k) {
   if (type == RF_Q4_K || type == RF_Q5_K || type == RF_Q6_K) {
     return (k / 256) * (int)sizeof(rf_act256);
   }
-  return RF_ACT32_ROW_BYTES(k / 32, RF_ACT32_I8(type));
+  return RF_ACT32_ROW_BYTES(k / 32);
 }
 
 // t rows of k floats -> t quantized activation rows for weights of `type` (a quantized type
@@ -109,7 +122,7 @@ void rf_quantize_act(int type, const float* x, uint8_t* y, int k, int t) {
   if (type == RF_Q4_K || type == RF_Q5_K || type == RF_Q6_K) {
     quantize_act256(x, (rf_act256*)y, k, t);
   } else {
-    quantize_act32(x, y, k, t, RF_ACT32_I8(type));
+    quantize_act32(x, y, k, t);
   }
 }
 

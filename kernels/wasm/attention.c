@@ -1,7 +1,11 @@
 // attention.c: causal grouped-query attention over a float KV cache whose values are
-// rounded to half precision, with llama.cpp's CPU flash-attention numerics (the same as
-// src/backends/cpu/ops/attention.ts): the query is rounded to half, scores use an online
-// softmax, and the value accumulator is rounded to half after every update.
+// rounded to half precision, with the float32 steps of llama.cpp's CPU flash attention
+// (ggml_compute_forward_flash_attn_ext_f16_one_chunk with an F16 cache; the same as
+// src/backends/cpu/ops/attention.ts): the query is rounded to half; s = dot_f16(k, q) *
+// scale; an online softmax with glibc's expf and a half-precision value accumulator: on a
+// new maximum acc = half(acc * ms), ms = expf(Mold - M), vs = 1, else vs = expf(s - M);
+// then acc = half(fma(v, vs, acc)) and S = S * ms + vs; out = acc * (1 / S).
+#include "rf_libm.h"
 #include "rf_wasm.h"
 
 // Rounds four floats to the nearest half-precision value (ties to even), as floats.
@@ -23,15 +27,28 @@ RF_INLINE v128_t round_f16_x4(v128_t x) {
 
 RF_INLINE float round_f16(float x) { return wasm_f32x4_extract_lane(round_f16_x4(wasm_f32x4_splat(x)), 0); }
 
-// e^x for x <= 0 (scores minus their running maximum), within a few ulp; 0 below -87.
-RF_INLINE float exp_nonpos(float x) {
-  if (x < -87.f) return 0.f;
-  const float k = __builtin_rintf(x * 1.44269504088896341f);
-  const float r = (x - k * 0.693145751953125f) - k * 1.42860682030941723e-6f;
-  const float p =
-      1.f + r * (1.f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f + r * (0.00833333377f +
-                                                                         r * 0.00138888892f)))));
-  return p * rf_as_float((uint32_t)((int32_t)k + 127) << 23);
+// ggml_vec_dot_f16 of AVX512 builds on half-valued floats: the first n & ~63 elements in
+// 4 accumulators of 16 lanes with FMA, reduced as (a0 + a2) + (a1 + a3) lane by lane and
+// then as _mm512_reduce_add_ps does; the rest as float products summed in double.
+RF_INLINE float dot_f16(const float* x, const float* y, int n) {
+  const int np = n & ~63;
+  double sum = 0.0;
+  if (np) {
+    v128_t acc[16];
+    for (int j = 0; j < 16; j++) acc[j] = wasm_f32x4_splat(0.f);
+    for (int i = 0; i < np; i += 64) {
+      for (int j = 0; j < 16; j++) {
+        acc[j] = rf_fma(wasm_v128_load(x + i + 4 * j), wasm_v128_load(y + i + 4 * j), acc[j]);
+      }
+    }
+    v128_t r[4];
+    for (int m = 0; m < 4; m++) {
+      r[m] = wasm_f32x4_add(wasm_f32x4_add(acc[m], acc[8 + m]), wasm_f32x4_add(acc[4 + m], acc[12 + m]));
+    }
+    sum = rf_hsum8(wasm_f32x4_add(r[0], r[2]), wasm_f32x4_add(r[1], r[3]));
+  }
+  for (int i = np; i < n; i++) sum += (double)(x[i] * y[i]);
+  return (float)sum;
 }
 
 // Writes n floats of src into dst rounded to half precision.
@@ -63,18 +80,10 @@ void rf_attention_range(const rf_attn_args* a, int i0, int i1) {
     float max = -__builtin_inff();
     float sum = 0.f;
     for (int p = 0; p <= last; p++) {
-      const float* kr = kc + p * kcols + kvh * hd;
-      v128_t s4 = wasm_f32x4_splat(0.f);
-      int d = 0;
-      for (; d + 4 <= hd; d += 4) {
-        s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(wasm_v128_load(qh + d), wasm_v128_load(kr + d)));
-      }
-      float dot = rf_hsum_f32(s4);
-      for (; d < hd; d++) dot += qh[d] * kr[d];
-      const float sc = dot * a->scale;
+      const float sc = dot_f16(kc + p * kcols + kvh * hd, qh, hd) * a->scale;
       float ms = 1.f, vs = 1.f;
       if (sc > max) {
-        ms = exp_nonpos(max - sc);
+        ms = rf_expf(max - sc);
         max = sc;
         if (ms != 1.f) {
           const v128_t m4 = wasm_f32x4_splat(ms);
@@ -85,17 +94,19 @@ void rf_attention_range(const rf_attn_args* a, int i0, int i1) {
           for (; j < vd; j++) acc[j] = round_f16(acc[j] * ms);
         }
       } else {
-        vs = exp_nonpos(sc - max);
+        vs = rf_expf(sc - max);
       }
       const float* vr = vc + p * vcols + kvh * vd;
       const v128_t v4 = wasm_f32x4_splat(vs);
       int j = 0;
       for (; j + 4 <= vd; j += 4) {
-        const v128_t u = wasm_f32x4_add(wasm_v128_load(acc + j),
-                                        wasm_f32x4_mul(wasm_v128_load(vr + j), v4));
+        const v128_t u = rf_fma(wasm_v128_load(vr + j), v4, wasm_v128_load(acc + j));
         wasm_v128_store(acc + j, round_f16_x4(u));
       }
-      for (; j < vd; j++) acc[j] = round_f16(acc[j] + vr[j] * vs);
+      for (; j < vd; j++) {
+        acc[j] = round_f16(
+            wasm_f32x4_extract_lane(rf_fma(wasm_f32x4_splat(vr[j]), v4, wasm_f32x4_splat(acc[j])), 0));
+      }
       sum = sum * ms + vs;
     }
     float* o = out + (t * a->n_head + h) * vd;

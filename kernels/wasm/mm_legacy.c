@@ -1,7 +1,15 @@
-// mm_legacy.c: matrix products of Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 weights with act32 rows.
-// Each weight block is decoded once (into four int16x8 vectors, or two uint8x16 vectors of
-// codes for the relaxed dot) and dotted with up to four activation rows (a tile), so a
-// prefill reuses every decoded block four times.
+// mm_legacy.c: matrix products of Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 weights with act32 rows,
+// in llama.cpp's float32 arithmetic (x86 build), so that results agree with it bit for bit
+// where the runtime has relaxed SIMD (and up to rare double roundings otherwise, see
+// rf_fma). Integer block dots are exact; what must match is how they are scaled and summed:
+// - "lanes" (ggml_vec_dot_*_q8_* and llamafile's tinyBLAS, which llama.cpp uses for Q8_0,
+//   Q5_0, Q4_1, Q5_1, and Q4_0 with a row count not a multiple of 8): eight accumulators
+//   per output; lane j takes the integer dot of elements 4j..4j+3 of every block,
+//   acc_j = fma(dw * dx, dot_j, acc_j) block after block, and the output is rf_hsum8 of
+//   them (plus, for Q4_1 / Q5_1, the fused sum over blocks of m * s).
+// - "rows" (ggml's repacked Q4_0 8x8 gemv / gemm, used for Q4_0 weights with a multiple of
+//   8 rows): one accumulator per output, acc = fma(block dot, dw * dx, acc).
+// Each weight block is decoded once and used against up to four activation rows.
 #include "rf_wasm.h"
 
 RF_INLINE int block_bytes(const int type) {
@@ -12,6 +20,16 @@ RF_INLINE int block_bytes(const int type) {
     case RF_Q5_1: return 24;
     default: return 34;  // Q8_0
   }
+}
+
+// Offset of the quant nibbles / bytes in a block.
+RF_INLINE int quant_offset(const int type) {
+  return type == RF_Q4_0 ? 2 : type == RF_Q4_1 ? 4 : type == RF_Q5_0 ? 6 : type == RF_Q5_1 ? 8 : 2;
+}
+
+// Value subtracted from a code to get the signed weight (Q4_0: 8, Q5_0: 16, else 0).
+RF_INLINE int code_offset(const int type) {
+  return type == RF_Q4_0 ? 8 : type == RF_Q5_0 ? 16 : 0;
 }
 
 // Bit i of the 32-bit little-endian word at p as 0x10 in byte i (bits 0..15 -> *lo, 16..31
@@ -26,82 +44,187 @@ RF_INLINE void spread_high(const uint8_t* p, v128_t* lo, v128_t* hi) {
   *hi = wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(wasm_i8x16_swizzle(h, i1), bit), bit), k);
 }
 
-// Decodes the quants of one block. For int8 activations (RF_ACT32_I8): v[0] = codes of
-// elements 0..15, v[1] = 16..31 as unsigned bytes. Otherwise int16 lanes: v[0] = elements
-// 0,2..14, v[1] = 1,3..15, v[2] = 16,18..30, v[3] = 17,19..31. Codes of Q4/Q5 are unsigned;
-// their offset is folded into the per-block term c * s (see block_scales).
-RF_INLINE void decode(const int type, const uint8_t* b, v128_t* v) {
-  if (RF_ACT32_I8(type)) {
-    const int qs = type == RF_Q4_0 ? 2 : type == RF_Q4_1 ? 4 : type == RF_Q5_0 ? 6 : 8;
-    const v128_t m4 = wasm_i8x16_splat(0x0f);
-    const v128_t q = wasm_v128_load(b + qs);
-    v[0] = wasm_v128_and(q, m4);
-    v[1] = wasm_v128_and(wasm_u16x8_shr(q, 4), m4);
-    if (type == RF_Q5_0 || type == RF_Q5_1) {
-      v128_t h0, h1;
-      spread_high(b + (type == RF_Q5_0 ? 2 : 4), &h0, &h1);
-      v[0] = wasm_v128_or(v[0], h0);
-      v[1] = wasm_v128_or(v[1], h1);
+// The codes of one block as bytes in natural order: c[0] = elements 0..15, c[1] = 16..31.
+// Unsigned for Q4/Q5 (the offset is applied later), signed for Q8_0.
+RF_INLINE void codes(const int type, const uint8_t* b, v128_t* c) {
+  if (type == RF_Q8_0) {
+    c[0] = wasm_v128_load(b + 2);
+    c[1] = wasm_v128_load(b + 18);
+    return;
+  }
+  const v128_t m4 = rf_k.m4;
+  const v128_t q = wasm_v128_load(b + quant_offset(type));
+  c[0] = wasm_v128_and(q, m4);
+  c[1] = wasm_v128_and(wasm_u16x8_shr(q, 4), m4);
+  if (type == RF_Q5_0 || type == RF_Q5_1) {
+    v128_t h0, h1;
+    spread_high(b + (type == RF_Q5_0 ? 2 : 4), &h0, &h1);
+    c[0] = wasm_v128_or(c[0], h0);
+    c[1] = wasm_v128_or(c[1], h1);
+  }
+}
+
+#if RF_RELAXED
+// A decoded block in the form the dot wants: w[0..1] = 7-bit operands (codes, or |code| for
+// Q8_0), neg[0..1] = all-ones bytes where a Q8_0 weight is negative.
+typedef struct {
+  v128_t w[2];
+  v128_t neg[2];
+} wblock;
+
+RF_INLINE void prepare(const int type, const uint8_t* b, wblock* wb) {
+  codes(type, b, wb->w);
+  if (type == RF_Q8_0) {
+    for (int h = 0; h < 2; h++) {
+      wb->neg[h] = wasm_i8x16_shr(wb->w[h], 7);
+      wb->w[h] = wasm_i8x16_abs(wb->w[h]);
+    }
+  }
+}
+
+// Sums of 2 products of 16 activation q at x with a 16-byte weight half (int16 lanes).
+RF_INLINE v128_t dot_pairs(const int type, const wblock* wb, int h, const int8_t* x) {
+  v128_t xv = wasm_v128_load(x + 16 * h);
+  if (type == RF_Q8_0) xv = wasm_i8x16_sub(wasm_v128_xor(xv, wb->neg[h]), wb->neg[h]);
+  return rf_relaxed_dot_i8x16_i7x16_s(xv, wb->w[h]);
+}
+
+// Lane dots of one block (see the top): *lo = elements 0..15, *hi = 16..31, offset applied.
+RF_INLINE void lane_dots(const int type, const wblock* wb, const int8_t* x, const int32_t* lsum,
+                         v128_t* lo, v128_t* hi) {
+  const v128_t one = rf_k.one16;
+  *lo = wasm_i32x4_dot_i16x8(dot_pairs(type, wb, 0, x), one);
+  *hi = wasm_i32x4_dot_i16x8(dot_pairs(type, wb, 1, x), one);
+  const int off = code_offset(type);
+  if (off) {
+    *lo = wasm_i32x4_sub(*lo, wasm_i32x4_mul(wasm_v128_load(lsum), wasm_i32x4_splat(off)));
+    *hi = wasm_i32x4_sub(*hi, wasm_i32x4_mul(wasm_v128_load(lsum + 4), wasm_i32x4_splat(off)));
+  }
+}
+
+// Integer dot of a whole unsigned-code block, spread over 4 lanes (sum them for the total);
+// the offset is not applied.
+RF_INLINE v128_t block_dot(const int type, const wblock* wb, const int8_t* x) {
+  const v128_t p = wasm_i16x8_add(dot_pairs(type, wb, 0, x), dot_pairs(type, wb, 1, x));
+  return wasm_i32x4_dot_i16x8(p, rf_k.one16);
+}
+#define ACT_Q_BYTES 32
+typedef int8_t act_q;
+#else
+// Plain build: int16 weights (signed, offset applied) in natural order, 8 per vector.
+typedef struct {
+  v128_t w[4];
+} wblock;
+
+RF_INLINE void prepare(const int type, const uint8_t* b, wblock* wb) {
+  v128_t c[2];
+  codes(type, b, c);
+  if (type == RF_Q8_0) {
+    for (int h = 0; h < 2; h++) {
+      wb->w[2 * h] = wasm_i16x8_extend_low_i8x16(c[h]);
+      wb->w[2 * h + 1] = wasm_i16x8_extend_high_i8x16(c[h]);
     }
     return;
   }
-  if (type == RF_Q8_0) {
-    const v128_t q0 = wasm_v128_load(b + 2);
-    const v128_t q1 = wasm_v128_load(b + 18);
-    v[0] = wasm_i16x8_shr(wasm_i16x8_shl(q0, 8), 8);
-    v[1] = wasm_i16x8_shr(q0, 8);
-    v[2] = wasm_i16x8_shr(wasm_i16x8_shl(q1, 8), 8);
-    v[3] = wasm_i16x8_shr(q1, 8);
-    return;
-  }
-  const v128_t m4 = wasm_i16x8_splat(0x0f);
-  const int qs = type == RF_Q4_0 ? 2 : type == RF_Q4_1 ? 4 : type == RF_Q5_0 ? 6 : 8;
-  const v128_t q = wasm_v128_load(b + qs);
-  v[0] = wasm_v128_and(q, m4);
-  v[1] = wasm_v128_and(wasm_u16x8_shr(q, 8), m4);
-  v[2] = wasm_v128_and(wasm_u16x8_shr(q, 4), m4);
-  v[3] = wasm_u16x8_shr(q, 12);
-  if (type == RF_Q5_0 || type == RF_Q5_1) {
-    // element e takes bit e of qh as 16
-    const uint32_t qh = rf_ld32(b + (type == RF_Q5_0 ? 2 : 4));
-    const v128_t lo = wasm_i16x8_splat((int16_t)(qh & 0xffff));
-    const v128_t hi = wasm_i16x8_splat((int16_t)(qh >> 16));
-    const v128_t me = wasm_i16x8_const(1, 4, 16, 64, 256, 1024, 4096, 16384);
-    const v128_t mo = wasm_i16x8_const(2, 8, 32, 128, 512, 2048, 8192, -32768);
-    const v128_t k16 = wasm_i16x8_splat(16);
-    v[0] = wasm_v128_or(v[0], wasm_v128_and(wasm_i16x8_eq(wasm_v128_and(lo, me), me), k16));
-    v[1] = wasm_v128_or(v[1], wasm_v128_and(wasm_i16x8_eq(wasm_v128_and(lo, mo), mo), k16));
-    v[2] = wasm_v128_or(v[2], wasm_v128_and(wasm_i16x8_eq(wasm_v128_and(hi, me), me), k16));
-    v[3] = wasm_v128_or(v[3], wasm_v128_and(wasm_i16x8_eq(wasm_v128_and(hi, mo), mo), k16));
+  const v128_t off = wasm_i16x8_splat((int16_t)code_offset(type));
+  for (int h = 0; h < 2; h++) {
+    wb->w[2 * h] = wasm_i16x8_sub(wasm_u16x8_extend_low_u8x16(c[h]), off);
+    wb->w[2 * h + 1] = wasm_i16x8_sub(wasm_u16x8_extend_high_u8x16(c[h]), off);
   }
 }
 
-// Scales of blocks b0..b3 (pointers): element value = d * v + offset, and
-// sum(value * x) = d * dx * dot(v, q) + c * s with s = dx * sum(q): c = -8 d (Q4_0),
-// -16 d (Q5_0), m (Q4_1, Q5_1), 0 (Q8_0).
-RF_INLINE void block_scales(const int type, const uint8_t* b0, const uint8_t* b1,
-                            const uint8_t* b2, const uint8_t* b3, v128_t* d, v128_t* c) {
-  *d = rf_h2f_x4(wasm_u32x4_make(rf_ld16(b0), rf_ld16(b1), rf_ld16(b2), rf_ld16(b3)));
-  if (type == RF_Q4_0) *c = wasm_f32x4_mul(*d, wasm_f32x4_splat(-8.f));
-  else if (type == RF_Q5_0) *c = wasm_f32x4_mul(*d, wasm_f32x4_splat(-16.f));
-  else if (type == RF_Q8_0) *c = wasm_f32x4_splat(0.f);
-  else {
-    *c = rf_h2f_x4(
-        wasm_u32x4_make(rf_ld16(b0 + 2), rf_ld16(b1 + 2), rf_ld16(b2 + 2), rf_ld16(b3 + 2)));
-  }
-}
-
-// Integer dot of a decoded block with the q of one activation block (at x).
-RF_INLINE v128_t dot32(const int type, const v128_t* v, const uint8_t* x) {
+RF_INLINE void lane_dots(const int type, const wblock* wb, const int16_t* x, const int32_t* lsum,
+                         v128_t* lo, v128_t* hi) {
   (void)type;
-#if RF_RELAXED
-  if (RF_ACT32_I8(type)) {
-    const v128_t s = rf_rdot(wasm_v128_load(x), v[0], wasm_i32x4_splat(0));
-    return rf_rdot(wasm_v128_load(x + 16), v[1], s);
+  (void)lsum;
+  v128_t p[4];
+  for (int j = 0; j < 4; j++) p[j] = wasm_i32x4_dot_i16x8(wb->w[j], wasm_v128_load(x + 8 * j));
+  *lo = wasm_i32x4_add(wasm_i32x4_shuffle(p[0], p[1], 0, 2, 4, 6),
+                       wasm_i32x4_shuffle(p[0], p[1], 1, 3, 5, 7));
+  *hi = wasm_i32x4_add(wasm_i32x4_shuffle(p[2], p[3], 0, 2, 4, 6),
+                       wasm_i32x4_shuffle(p[2], p[3], 1, 3, 5, 7));
+}
+
+// Integer dot of a whole block (offset applied), spread over 4 lanes.
+RF_INLINE v128_t block_dot(const int type, const wblock* wb, const int16_t* x) {
+  (void)type;
+  v128_t s = wasm_i32x4_dot_i16x8(wb->w[0], wasm_v128_load(x));
+  for (int j = 1; j < 4; j++) {
+    s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wb->w[j], wasm_v128_load(x + 8 * j)));
   }
+  return s;
+}
+#define ACT_Q_BYTES 64
+typedef int16_t act_q;
 #endif
-  const int16_t* q = (const int16_t*)x;
-  return wasm_i32x4_add(rf_dot16(v[0], v[1], q), rf_dot16(v[2], v[3], q + 16));
+
+// One activation row's parts (see act32 in rf_wasm.h).
+typedef struct {
+  const float* d;
+  const float* s;
+  const int32_t* bsum;
+  const int32_t* lsum;
+  const uint8_t* q;
+} act_row;
+
+RF_INLINE act_row act_at(const rf_mm_args* a, int t) {
+  const int nb = a->k / 32;
+  const uint8_t* row = (const uint8_t*)(uintptr_t)(a->x + (uint32_t)t * (uint32_t)a->x_stride);
+  act_row r = {(const float*)row, (const float*)(row + 4 * nb), (const int32_t*)(row + 8 * nb),
+               (const int32_t*)(row + 12 * nb), row + RF_ACT32_Q_OFFSET(nb)};
+  return r;
+}
+
+RF_INLINE const uint8_t* wrow(const rf_mm_args* a, int n) {
+  return (const uint8_t*)(uintptr_t)(a->w + (uint32_t)n * (uint32_t)a->row_bytes);
+}
+
+// "lanes": rows [r0, r1) of W against activation rows [t0, t0 + nt), nt <= 4.
+RF_INLINE void tile_lanes(const int type, const int nt, const rf_mm_args* a, int r0, int r1,
+                          int t0) {
+  const int nb = a->k / 32;
+  const int bytes = block_bytes(type);
+  const int has_m = type == RF_Q4_1 || type == RF_Q5_1;
+  act_row x[4];
+  for (int i = 0; i < nt; i++) x[i] = act_at(a, t0 + i);
+  const float* bias = (const float*)(uintptr_t)a->bias;
+  float* y = (float*)(uintptr_t)a->y;
+  for (int n = r0; n < r1; n++) {
+    const uint8_t* w = wrow(a, n);
+    v128_t lo[4], hi[4];
+    float summs[4];
+    for (int i = 0; i < nt; i++) {
+      lo[i] = hi[i] = wasm_f32x4_splat(0.f);
+      summs[i] = 0.f;
+    }
+    for (int b = 0; b < nb; b++) {
+      const uint8_t* wb = w + b * bytes;
+      wblock v;
+      prepare(type, wb, &v);
+      const float dw = rf_h2f(rf_ld16(wb));
+      const float mw = has_m ? rf_h2f(rf_ld16(wb + 2)) : 0.f;
+      for (int i = 0; i < nt; i++) {
+        v128_t plo, phi;
+        lane_dots(type, &v, (const act_q*)(x[i].q + ACT_Q_BYTES * b), x[i].lsum + 8 * b, &plo,
+                  &phi);
+        const v128_t dd = wasm_f32x4_splat(dw * x[i].d[b]);
+        lo[i] = rf_fma(dd, wasm_f32x4_convert_i32x4(plo), lo[i]);
+        hi[i] = rf_fma(dd, wasm_f32x4_convert_i32x4(phi), hi[i]);
+        if (has_m) {
+          // fused, as the compiled C (summs += m * s) is
+          summs[i] = wasm_f32x4_extract_lane(
+              rf_fma(wasm_f32x4_splat(mw), wasm_f32x4_splat(x[i].s[b]), wasm_f32x4_splat(summs[i])),
+              0);
+        }
+      }
+    }
+    const float bn = bias ? bias[n] : 0.f;
+    for (int i = 0; i < nt; i++) {
+      float r = rf_hsum8(lo[i], hi[i]);
+      if (has_m) r += summs[i];
+      y[(t0 + i) * a->ldy + n] = bias ? r + bn : r;
+    }
+  }
 }
 
 // Lane i = sum of the lanes of s[i].
@@ -113,62 +236,49 @@ RF_INLINE v128_t hsum4(const v128_t* s) {
   return wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 1, 4, 5), wasm_i32x4_shuffle(a, b, 2, 3, 6, 7));
 }
 
-// Rows [r0, r1) of W against activation rows [t0, t0 + nt), nt <= 4. Blocks go in groups
-// of four: their scales are converted as one vector and their four integer sums are
-// reduced into one vector, so the float work is one multiply-add per group and row.
-RF_INLINE void tile(const int type, const int nt, const rf_mm_args* a, int r0, int r1, int t0) {
+// "rows" (Q4_0): rows [n0, n0 + 4) of W (rows at or past r1 repeat row r1 - 1 and are not
+// stored) against activation rows [t0, t0 + nt), nt <= 4. Lane r of each vector is row n0 + r.
+RF_INLINE void tile_rows(const int nt, const rf_mm_args* a, int n0, int r1, int t0) {
+  const int type = RF_Q4_0;
   const int nb = a->k / 32;
-  const int bytes = block_bytes(type);
-  const int qb = RF_ACT32_I8(type) ? 32 : 64;  // bytes of q per activation block
-  const float* xd[4];
-  const float* xs[4];
-  const uint8_t* xq[4];
-  for (int i = 0; i < nt; i++) {
-    const uint8_t* row = (const uint8_t*)(uintptr_t)(a->x + (uint32_t)(t0 + i) * (uint32_t)a->x_stride);
-    xd[i] = (const float*)row;
-    xs[i] = (const float*)(row + 4 * nb);
-    xq[i] = row + 8 * nb;
+  act_row x[4];
+  for (int i = 0; i < nt; i++) x[i] = act_at(a, t0 + i);
+  const uint8_t* w[4];
+  for (int r = 0; r < 4; r++) w[r] = wrow(a, n0 + r < r1 ? n0 + r : r1 - 1);
+  v128_t acc[4];
+  for (int i = 0; i < nt; i++) acc[i] = wasm_f32x4_splat(0.f);
+  for (int b = 0; b < nb; b++) {
+    const uint8_t* wb[4];
+    wblock v[4];
+    for (int r = 0; r < 4; r++) {
+      wb[r] = w[r] + b * 18;
+      prepare(type, wb[r], &v[r]);
+    }
+    v128_t h = wasm_i32x4_splat(0);
+    h = wasm_v128_load16_lane(wb[0], h, 0);
+    h = wasm_v128_load16_lane(wb[1], h, 2);
+    h = wasm_v128_load16_lane(wb[2], h, 4);
+    h = wasm_v128_load16_lane(wb[3], h, 6);
+    const v128_t dw = rf_h2f_x4(h);
+    for (int i = 0; i < nt; i++) {
+      const act_q* xq = (const act_q*)(x[i].q + ACT_Q_BYTES * b);
+      v128_t s[4];
+      for (int r = 0; r < 4; r++) s[r] = block_dot(type, &v[r], xq);
+      v128_t isum = hsum4(s);
+#if RF_RELAXED
+      isum = wasm_i32x4_sub(isum, wasm_i32x4_splat(8 * x[i].bsum[b]));
+#endif
+      const v128_t dd = wasm_f32x4_mul(dw, wasm_f32x4_splat(x[i].d[b]));
+      acc[i] = rf_fma(wasm_f32x4_convert_i32x4(isum), dd, acc[i]);
+    }
   }
   const float* bias = (const float*)(uintptr_t)a->bias;
   float* y = (float*)(uintptr_t)a->y;
-  for (int n = r0; n < r1; n++) {
-    const uint8_t* w = (const uint8_t*)(uintptr_t)(a->w + (uint32_t)n * (uint32_t)a->row_bytes);
-    v128_t acc[4];
-    for (int i = 0; i < nt; i++) acc[i] = wasm_f32x4_splat(0.f);
-    int b = 0;
-    for (; b + 4 <= nb; b += 4) {
-      const uint8_t* wb = w + b * bytes;
-      v128_t v[4][4];
-      for (int j = 0; j < 4; j++) decode(type, wb + j * bytes, v[j]);
-      v128_t d, c;
-      block_scales(type, wb, wb + bytes, wb + 2 * bytes, wb + 3 * bytes, &d, &c);
-      for (int i = 0; i < nt; i++) {
-        v128_t s[4];
-        for (int j = 0; j < 4; j++) s[j] = dot32(type, v[j], xq[i] + qb * (b + j));
-        const v128_t dd = wasm_f32x4_mul(d, wasm_v128_load(xd[i] + b));
-        acc[i] = wasm_f32x4_add(acc[i], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(hsum4(s)), dd));
-        if (type != RF_Q8_0) {
-          acc[i] = wasm_f32x4_add(acc[i], wasm_f32x4_mul(c, wasm_v128_load(xs[i] + b)));
-        }
-      }
-    }
-    for (; b < nb; b++) {
-      const uint8_t* wb = w + b * bytes;
-      v128_t v[4];
-      decode(type, wb, v);
-      v128_t d, c;
-      block_scales(type, wb, wb, wb, wb, &d, &c);
-      const float d0 = wasm_f32x4_extract_lane(d, 0), c0 = wasm_f32x4_extract_lane(c, 0);
-      for (int i = 0; i < nt; i++) {
-        const v128_t s = dot32(type, v, xq[i] + qb * b);
-        acc[i] = wasm_f32x4_add(acc[i], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s),
-                                                       wasm_f32x4_splat(d0 * xd[i][b])));
-        acc[i] = wasm_f32x4_add(acc[i], wasm_f32x4_make(c0 * xs[i][b], 0.f, 0.f, 0.f));
-      }
-    }
-    const float bn = bias ? bias[n] : 0.f;
-    for (int i = 0; i < nt; i++) {
-      y[(t0 + i) * a->ldy + n] = rf_hsum_f32(acc[i]) + bn;
+  for (int i = 0; i < nt; i++) {
+    float out[4];
+    wasm_v128_store(out, acc[i]);
+    for (int r = 0; r < 4 && n0 + r < r1; r++) {
+      y[(t0 + i) * a->ldy + n0 + r] = bias ? out[r] + bias[n0 + r] : out[r];
     }
   }
 }
@@ -176,6 +286,19 @@ RF_INLINE void tile(const int type, const int nt, const rf_mm_args* a, int r0, i
 #ifndef RF_TILE
 #define RF_TILE 4
 #endif
+
+// True when llama.cpp repacks these weights (Q4_0 with a multiple of 8 rows).
+RF_INLINE int uses_rows(const int type, const rf_mm_args* a) {
+  return type == RF_Q4_0 && a->n % 8 == 0;
+}
+
+RF_INLINE void tile(const int type, const int nt, const rf_mm_args* a, int r0, int r1, int t0) {
+  if (uses_rows(type, a)) {
+    for (int n0 = r0; n0 < r1; n0 += 4) tile_rows(nt, a, n0, r1, t0);
+  } else {
+    tile_lanes(type, nt, a, r0, r1, t0);
+  }
+}
 
 RF_INLINE void rows(const int type, const rf_mm_args* a, int r0, int r1) {
   int t0 = 0;

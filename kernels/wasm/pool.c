@@ -11,6 +11,16 @@
 // ~150) cost no system call.
 #include "rf_wasm.h"
 
+const rf_vconsts rf_k = {
+    .m4 = {0x0f0f0f0f, 0x0f0f0f0f, 0x0f0f0f0f, 0x0f0f0f0f},
+    .one16 = {0x00010001, 0x00010001, 0x00010001, 0x00010001},
+    .h_em = {0x00007fff, 0x00007fff, 0x00007fff, 0x00007fff},
+    .h_mul = {0x77800000, 0x77800000, 0x77800000, 0x77800000},
+    .h_inf = {0x00007c00, 0x00007c00, 0x00007c00, 0x00007c00},
+    .f_inf = {(int32_t)0x7f800000, (int32_t)0x7f800000, 0x7f800000, 0x7f800000},
+    .h_sign = {0x00008000, 0x00008000, 0x00008000, 0x00008000},
+};
+
 // Jobs: a matrix product over weight rows, attention over (query row, head) items, exit.
 enum { RF_OP_MATMUL = 1, RF_OP_EXIT = 2, RF_OP_ATTENTION = 3 };
 // Row of a closed cursor: the job is over and its fields may be rewritten.

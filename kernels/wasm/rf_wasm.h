@@ -3,16 +3,17 @@
 // Activations are quantized to int8 values before the integer dot products (llama.cpp's
 // scheme): x[i] ~= d * q[i], |q| <= 127. Two builds of these sources exist:
 // - plain SIMD (RF_RELAXED 0): q is stored widened to int16 and products use
-//   i32x4.dot_i16x8_s. Within every 16 values the order is permuted to the 8 even ones then
-//   the 8 odd ones: a 16-byte weight vector read as u16 lanes holds element 2j in the low
-//   byte and 2j+1 in the high byte of lane j, so shifts and masks give the matching even
-//   and odd vectors without a shuffle.
-// - relaxed SIMD (RF_RELAXED 1): q stays int8 in natural order and products use
-//   i32x4.relaxed_dot_i8x16_i7x16_add_s with the weight codes (unsigned, < 128) as the
-//   7-bit operand; weight offsets are applied through the sums of q. Q8_0 weights (signed)
-//   keep the int16 path.
+//   i32x4.dot_i16x8_s. act32 rows keep natural order; in act256 rows, within every 16
+//   values the order is permuted to the 8 even ones then the 8 odd ones (a 16-byte weight
+//   vector read as u16 lanes holds element 2j in the low byte and 2j+1 in the high byte of
+//   lane j, so shifts and masks give the matching even and odd vectors without a shuffle).
+// - relaxed SIMD (RF_RELAXED 1): q stays int8 in natural order and products use the relaxed
+//   int8 dot instructions with the weight codes (unsigned, < 128) as the 7-bit operand;
+//   weight offsets are applied through sums of q.
 // Formats (a row of k values):
-//   act32:  { float d[nb]; float s[nb] (= d * sum of the block's q); q[nb][32] }, nb = k/32
+//   act32:  nb = k/32 blocks as parallel arrays { float d[nb] (the half-rounded scale);
+//           float s[nb] (half-rounded d * sum of q, llama.cpp's Q8_1 "s"); int32 bsum[nb]
+//           (sum of q); int32 lsum[nb][8] (sums of q over elements 4j..4j+3); q[nb][32] }
 //   act256: nb = k/256 blocks { float d; i16 bsum[8] (per 32); i16 bsum16[16] (per 16);
 //           pad; q[256] }
 // Weights stay in their GGUF (ggml) block layouts.
@@ -25,23 +26,29 @@
 #endif
 
 #if RF_RELAXED
-// Placeholder for i32x4.relaxed_dot_i8x16_i7x16_add_s(a, b, c), which clang 14 cannot emit:
-// scripts/build_wasm.ts replaces every call with the instruction and drops the import.
+// Placeholders for relaxed-SIMD instructions clang 14 cannot emit; scripts/build_wasm.ts
+// replaces every call with the instruction (see scripts/_wasm_relaxed.ts) and drops the
+// imports.
+// i32x4.relaxed_dot_i8x16_i7x16_add_s(a, b, c): sums of 4 products a (int8) * b (< 128) + c.
 __attribute__((import_module("rf_relaxed"), import_name("dot_i8x16_i7x16_add_s"))) v128_t
 rf_relaxed_dot_i8x16_i7x16_add_s(v128_t a, v128_t b, v128_t c);
-// sum over lanes of a (signed int8) times b (unsigned int8 < 128), 4 products per i32 lane,
-// added to c.
+// i16x8.relaxed_dot_i8x16_i7x16_s(a, b): sums of 2 products a (int8) * b (< 128).
+__attribute__((import_module("rf_relaxed"), import_name("dot_i8x16_i7x16_s"))) v128_t
+rf_relaxed_dot_i8x16_i7x16_s(v128_t a, v128_t b);
+// f32x4.relaxed_madd(a, b, c) = a * b + c, fused where the CPU has FMA (x86-64 with FMA3,
+// ARM64), which is what the llama.cpp builds this engine is checked against do.
+__attribute__((import_module("rf_relaxed"), import_name("madd"))) v128_t
+rf_relaxed_madd(v128_t a, v128_t b, v128_t c);
 #define rf_rdot(a, b, c) rf_relaxed_dot_i8x16_i7x16_add_s((a), (b), (c))
 #endif
 
 #define RF_INLINE static inline __attribute__((always_inline))
 #define RF_EXPORT(name) __attribute__((export_name(#name), visibility("default")))
 
-// True when act32 rows for weights of `type` hold int8 q (relaxed build, not Q8_0).
-#define RF_ACT32_I8(type) (RF_RELAXED && (type) != 8)
-
-// Bytes of one act32 row of nb blocks; parts start at 0 (d), 4 nb (s) and 8 nb (q).
-#define RF_ACT32_ROW_BYTES(nb, i8) ((nb) * ((i8) ? 40 : 72))
+// Bytes of one act32 row of nb blocks; parts start at 0 (d), 4 nb (s), 8 nb (bsum),
+// 12 nb (lsum) and 44 nb (q: int8 in the relaxed build, int16 in the plain one).
+#define RF_ACT32_Q_OFFSET(nb) ((nb) * 44)
+#define RF_ACT32_ROW_BYTES(nb) ((nb) * (44 + (RF_RELAXED ? 32 : 64)))
 
 typedef struct {
   float d;
@@ -100,6 +107,20 @@ typedef struct {
   float scale;
 } rf_attn_args;
 
+// Vector constants read from memory (defined in pool.c, so the compiler cannot fold them):
+// V8 rebuilds a v128.const with several instructions at every use, even inside a loop,
+// where a load from this table is one instruction.
+typedef struct {
+  v128_t m4;        // i8x16 0x0f
+  v128_t one16;     // i16x8 1
+  v128_t h_em;      // i32x4 0x7fff
+  v128_t h_mul;     // f32x4 0x1p112
+  v128_t h_inf;     // i32x4 0x7c00
+  v128_t f_inf;     // i32x4 0x7f800000
+  v128_t h_sign;    // i32x4 0x8000
+} rf_vconsts;
+extern const rf_vconsts rf_k;
+
 RF_INLINE float rf_as_float(uint32_t u);
 RF_INLINE float rf_h2f(uint16_t h);
 
@@ -141,19 +162,26 @@ RF_INLINE uint16_t rf_f2h(float f) {
   return sign | (uint16_t)((x - (112u << 23)) >> 13);
 }
 
-RF_INLINE uint16_t rf_ld16(const uint8_t* p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+// Unaligned little-endian loads (one wasm load each).
+RF_INLINE uint16_t rf_ld16(const uint8_t* p) {
+  uint16_t v;
+  __builtin_memcpy(&v, p, 2);
+  return v;
+}
 RF_INLINE uint32_t rf_ld32(const uint8_t* p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+  uint32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return v;
 }
 
 // Four halves (in the low 16 bits of each u32 lane) -> four floats, exact.
 RF_INLINE v128_t rf_h2f_x4(v128_t h) {
-  const v128_t em = wasm_v128_and(h, wasm_i32x4_splat(0x7fff));
+  const v128_t em = wasm_v128_and(h, rf_k.h_em);
   const v128_t bits = wasm_i32x4_shl(em, 13);
-  v128_t f = wasm_f32x4_mul(bits, wasm_f32x4_splat(0x1p112f));
-  const v128_t special = wasm_i32x4_ge(em, wasm_i32x4_splat(0x7c00));
-  f = wasm_v128_bitselect(wasm_v128_or(bits, wasm_i32x4_splat(0x7f800000)), f, special);
-  return wasm_v128_or(f, wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16));
+  v128_t f = wasm_f32x4_mul(bits, rf_k.h_mul);
+  const v128_t special = wasm_i32x4_ge(em, rf_k.h_inf);
+  f = wasm_v128_bitselect(wasm_v128_or(bits, rf_k.f_inf), f, special);
+  return wasm_v128_or(f, wasm_i32x4_shl(wasm_v128_and(h, rf_k.h_sign), 16));
 }
 
 RF_INLINE float rf_hsum_f32(v128_t v) {
@@ -164,6 +192,36 @@ RF_INLINE float rf_hsum_f32(v128_t v) {
 RF_INLINE int32_t rf_hsum_i32(v128_t v) {
   return wasm_i32x4_extract_lane(v, 0) + wasm_i32x4_extract_lane(v, 1) +
          wasm_i32x4_extract_lane(v, 2) + wasm_i32x4_extract_lane(v, 3);
+}
+
+// a * b + c per lane with one rounding (fused multiply-add), as llama.cpp's x86 and ARM
+// kernels accumulate. The plain build computes it in float64: a * b is exact there, so the
+// result is rounded twice (to float64, then float32), which can differ from the fused
+// result only when the float64 sum lands exactly halfway between two floats.
+RF_INLINE v128_t rf_fma(v128_t a, v128_t b, v128_t c) {
+#if RF_RELAXED
+  return rf_relaxed_madd(a, b, c);
+#else
+  const v128_t a2 = wasm_i32x4_shuffle(a, a, 2, 3, 2, 3);
+  const v128_t b2 = wasm_i32x4_shuffle(b, b, 2, 3, 2, 3);
+  const v128_t c2 = wasm_i32x4_shuffle(c, c, 2, 3, 2, 3);
+  const v128_t lo = wasm_f64x2_add(
+      wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(a), wasm_f64x2_promote_low_f32x4(b)),
+      wasm_f64x2_promote_low_f32x4(c));
+  const v128_t hi = wasm_f64x2_add(
+      wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(a2), wasm_f64x2_promote_low_f32x4(b2)),
+      wasm_f64x2_promote_low_f32x4(c2));
+  return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi),
+                            0, 1, 4, 5);
+#endif
+}
+
+// Sum of 8 float lanes (lo = lanes 0..3, hi = 4..7) in llama.cpp's hsum_float_8 order:
+// r = hi + lo, then (r0 + r2) + (r1 + r3).
+RF_INLINE float rf_hsum8(v128_t lo, v128_t hi) {
+  const v128_t r = wasm_f32x4_add(hi, lo);
+  return (wasm_f32x4_extract_lane(r, 0) + wasm_f32x4_extract_lane(r, 2)) +
+         (wasm_f32x4_extract_lane(r, 1) + wasm_f32x4_extract_lane(r, 3));
 }
 
 // Dot of 16 values: even lanes e and odd lanes o (i16) against 16 permuted activations at x.

@@ -189,7 +189,8 @@ export function buildLlamaGraph(
       nHeadKV: c.headCountKV,
       headDim: c.keyLength,
       valueDim: c.valueLength,
-      scale: 1 / Math.sqrt(c.keyLength),
+      // llama.cpp: 1.0f / sqrtf(float(n_embd_head)), two float32 roundings
+      scale: Math.fround(1 / Math.fround(Math.sqrt(c.keyLength))),
     });
     const o = mm(a, "attn_output", dim, false);
     x = b.push({ op: "add", layer: l, out: b.value(T, dim, `${p}attn_res`), a: x, b: o });

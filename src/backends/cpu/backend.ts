@@ -24,6 +24,7 @@ import { attention, type LayerKV } from "./ops/attention.ts";
 import { add, lastRow, rmsNorm, swiglu } from "./ops/elementwise.ts";
 import { decodeRow, matmul } from "./ops/matmul.ts";
 import { rope } from "./ops/rope.ts";
+import type { KernelVariant } from "./wasm/module.ts";
 import { WasmKernels } from "./wasm/runtime.ts";
 import { CpuWeightStore } from "./weights.ts";
 
@@ -128,7 +129,7 @@ export function runCpuNode(
       break;
     }
     case "swiglu":
-      swiglu(get(node.gate), get(node.up), out);
+      swiglu(get(node.gate), get(node.up), out, outV.cols);
       break;
     case "add":
       add(get(node.a), get(node.b), out);
@@ -153,6 +154,11 @@ export interface CpuBackendOptions {
   readonly wasm?: boolean;
   /** Polls an idle kernel thread makes before it sleeps (default 2e6, about 1 ms). */
   readonly spin?: number;
+  /**
+   * WebAssembly kernel build (default: relaxed SIMD where the runtime has it, else the plain
+   * 128-bit SIMD one). A build the runtime cannot run means the TypeScript path.
+   */
+  readonly wasmVariant?: KernelVariant;
 }
 
 /** Creates the CPU backend. */
@@ -170,9 +176,12 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
   let started: WasmKernels | undefined;
   const getKernels = (): Promise<WasmKernels | undefined> => {
     if (opts.wasm === false) return Promise.resolve(undefined);
-    kernels ??=
-      (async () =>
-        WasmKernels.create({ threads: opts.threads ?? await cpuCount(), spin: opts.spin }))();
+    kernels ??= (async () =>
+      WasmKernels.create({
+        threads: opts.threads ?? await cpuCount(),
+        spin: opts.spin,
+        variant: opts.wasmVariant,
+      }))();
     return kernels;
   };
   return {

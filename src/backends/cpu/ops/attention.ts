@@ -6,6 +6,8 @@
  * @module
  */
 import { f16ToF32, f32ToF16 } from "../../../gguf/quants/mod.ts";
+import { fmaf, fr, hsum16 } from "./f32.ts";
+import { expf } from "./libm.ts";
 
 /** Rounds to the nearest float16 value. */
 export function roundF16(x: number): number {
@@ -28,8 +30,47 @@ export interface AttentionShape {
 }
 
 /**
+ * ggml_vec_dot_f16 on AVX512 builds (x, y float16 values as float32): the first n & ~63
+ * elements go through 4 accumulators of 16 float32 lanes with FMA (accumulator j takes
+ * elements i + 16j .. i + 16j + 15 of each 64-block), reduced as (a0 + a2) + (a1 + a3) lane by
+ * lane and then hsum16; the rest are exact float32 products summed in double. The result is
+ * rounded to float32.
+ */
+export function dotF16(
+  x: ArrayLike<number>,
+  xo: number,
+  y: ArrayLike<number>,
+  yo: number,
+  n: number,
+): number {
+  const np = n & ~63;
+  let sum = 0;
+  if (np) {
+    const acc = new Float64Array(64);
+    for (let i = 0; i < np; i += 64) {
+      for (let l = 0; l < 64; l++) acc[l] = fmaf(x[xo + i + l], y[yo + i + l], acc[l]);
+    }
+    const r = new Float64Array(16);
+    for (let l = 0; l < 16; l++) {
+      r[l] = fr(fr(acc[l] + acc[32 + l]) + fr(acc[16 + l] + acc[48 + l]));
+    }
+    sum = hsum16(r);
+  }
+  for (let i = np; i < n; i++) sum += fr(x[xo + i] * y[yo + i]);
+  return fr(sum);
+}
+
+/**
  * Writes k/v rows for positions pos0..pos0+T-1 into the cache, then computes out[t] for each
  * query row over positions [0, pos0 + t].
+ *
+ * Float32 steps of ggml's CPU flash attention with an F16 KV cache
+ * (ggml_compute_forward_flash_attn_ext_f16_one_chunk, the path for fewer than
+ * GGML_FA_TILE_Q query rows and fewer than 512 cache rows in single-token steps):
+ * the query row is rounded to float16; s = fr(dotF16(k, q) * scale); online softmax with
+ * glibc's expf and a float16 value accumulator: on a new maximum acc = f16(acc * ms),
+ * ms = expf(Mold - M), vs = 1; otherwise vs = expf(s - M); then acc = f16(fma(v, vs, acc))
+ * and S = fr(fr(S * ms) + vs); finally out = fr(acc * fr(1 / S)).
  */
 export function attention(
   q: Float32Array,
@@ -46,6 +87,7 @@ export function attention(
   for (let i = 0; i < rows * kCols; i++) kv.k[pos0 * kCols + i] = roundF16(k[i]);
   for (let i = 0; i < rows * vCols; i++) kv.v[pos0 * vCols + i] = roundF16(v[i]);
   const group = s.nHead / s.nHeadKV;
+  const scale = fr(s.scale);
   const qh = new Float32Array(s.headDim);
   const acc = new Float32Array(s.valueDim);
   for (let t = 0; t < rows; t++) {
@@ -54,36 +96,27 @@ export function attention(
       const kvh = Math.floor(h / group);
       const qo = t * s.nHead * s.headDim + h * s.headDim;
       for (let d = 0; d < s.headDim; d++) qh[d] = roundF16(q[qo + d]);
-      // Online softmax with the value accumulator rounded to half precision after every
-      // update, as llama.cpp's CPU flash attention does with an F16 V cache.
       let max = -Infinity;
       let sum = 0;
       acc.fill(0);
       for (let p = 0; p <= last; p++) {
-        const ko = p * kCols + kvh * s.headDim;
-        let dot = 0;
-        for (let d = 0; d < s.headDim; d++) dot += qh[d] * kv.k[ko + d];
-        const sc = Math.fround(Math.fround(dot) * s.scale);
+        const sc = fr(dotF16(kv.k, p * kCols + kvh * s.headDim, qh, 0, s.headDim) * scale);
         let ms = 1;
         let vs = 1;
         if (sc > max) {
-          ms = Math.fround(Math.exp(max - sc));
+          ms = expf(fr(max - sc));
           max = sc;
-          if (ms !== 1) {
-            for (let d = 0; d < s.valueDim; d++) acc[d] = roundF16(Math.fround(acc[d] * ms));
-          }
+          for (let d = 0; d < s.valueDim; d++) acc[d] = roundF16(fr(acc[d] * ms));
         } else {
-          vs = Math.fround(Math.exp(sc - max));
+          vs = expf(fr(sc - max));
         }
         const vo = p * vCols + kvh * s.valueDim;
-        for (let d = 0; d < s.valueDim; d++) {
-          acc[d] = roundF16(Math.fround(acc[d] + kv.v[vo + d] * vs));
-        }
-        sum = Math.fround(sum * ms + vs);
+        for (let d = 0; d < s.valueDim; d++) acc[d] = roundF16(fmaf(kv.v[vo + d], vs, acc[d]));
+        sum = fr(fr(sum * ms) + vs);
       }
       const o = t * s.nHead * s.valueDim + h * s.valueDim;
-      const inv = 1 / sum;
-      for (let d = 0; d < s.valueDim; d++) out[o + d] = acc[d] * inv;
+      const inv = sum === 0 ? 0 : fr(1 / sum);
+      for (let d = 0; d < s.valueDim; d++) out[o + d] = fr(acc[d] * inv);
     }
   }
 }

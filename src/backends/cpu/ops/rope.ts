@@ -5,6 +5,8 @@
  * @module
  */
 import type { RopeParams } from "../../../core/graph.ts";
+import { fmaf, fr } from "./f32.ts";
+import { sincosf } from "./libm.ts";
 
 /** YaRN correction range [low, high] in rotary dimensions. */
 export function yarnCorrDims(p: RopeParams): [number, number] {
@@ -17,7 +19,11 @@ export function yarnCorrDims(p: RopeParams): [number, number] {
 
 /**
  * Fills cos/sin tables for one position: entry i covers the pair starting at rotary
- * dimension 2i.
+ * dimension 2i. Float32 steps of ggml's rope cache (ggml_rope_cache_init / rope_yarn):
+ * theta starts at float(pos) and is multiplied by theta_scale = powf(base, -2/n_rot) once
+ * per pair, in float32; cos and sin come from glibc's sincosf (libm.ts), times mscale.
+ * The YaRN branch keeps GCC's contraction of theta_interp * (1 - mix) + theta_extrap * mix
+ * into one FMA; its logf is approximated by Math.log.
  */
 export function ropeAngles(
   p: RopeParams,
@@ -25,26 +31,33 @@ export function ropeAngles(
   cos: Float32Array,
   sin: Float32Array,
 ): void {
-  const thetaScale = Math.pow(p.freqBase, -2 / p.nRot);
+  const thetaScale = fr(Math.pow(fr(p.freqBase), fr(-2 / p.nRot)));
+  const freqScale = fr(p.freqScale);
+  const extFactor = fr(p.extFactor);
   const [low, high] = p.extFactor !== 0 ? yarnCorrDims(p) : [0, 0];
-  let thetaExtrap = pos;
+  let theta = fr(pos);
   for (let i = 0; i < p.nRot / 2; i++) {
-    const thetaInterp = p.freqScale * thetaExtrap;
-    let theta = thetaInterp;
-    let mscale = p.attnFactor;
-    if (p.extFactor !== 0) {
-      const y = (i - low) / Math.max(0.001, high - low);
-      const rampMix = (1 - Math.min(1, Math.max(0, y))) * p.extFactor;
-      theta = thetaInterp * (1 - rampMix) + thetaExtrap * rampMix;
-      mscale *= 1 + 0.1 * Math.log(1 / p.freqScale);
+    const thetaInterp = fr(freqScale * theta);
+    let th = thetaInterp;
+    let mscale = fr(p.attnFactor);
+    if (extFactor !== 0) {
+      const y = fr(fr(i - low) / Math.max(0.001, fr(high - low)));
+      const rampMix = fr(fr(1 - Math.min(1, Math.max(0, y))) * extFactor);
+      th = fmaf(thetaInterp, fr(1 - rampMix), fr(theta * rampMix));
+      mscale = fr(fmaf(0.10000000149011612, fr(Math.log(fr(1 / freqScale))), 1) * mscale);
     }
-    cos[i] = Math.cos(theta) * mscale;
-    sin[i] = Math.sin(theta) * mscale;
-    thetaExtrap *= thetaScale;
+    const [s, c] = sincosf(th);
+    cos[i] = fr(c * mscale);
+    sin[i] = fr(s * mscale);
+    theta = fr(theta * thetaScale);
   }
 }
 
-/** Applies RoPE to x [rows, nHeads*headDim] where row t has position pos0 + t. */
+/**
+ * Applies RoPE to x [rows, nHeads*headDim] where row t has position pos0 + t. Each pair is
+ * rotated as GCC compiled ggml's rotate_pairs (FMA contraction of the first product):
+ * x0' = fma(x0, cos, -(x1 * sin)), x1' = fma(x0, sin, x1 * cos).
+ */
 export function rope(
   x: Float32Array,
   rows: number,
@@ -68,8 +81,8 @@ export function rope(
         const b = p.mode === "neox" ? o + i + half : o + 2 * i + 1;
         const x0 = x[a];
         const x1 = x[b];
-        out[a] = x0 * cos[i] - x1 * sin[i];
-        out[b] = x0 * sin[i] + x1 * cos[i];
+        out[a] = fmaf(x0, cos[i], -fr(x1 * sin[i]));
+        out[b] = fmaf(x0, sin[i], fr(x1 * cos[i]));
       }
     }
   }

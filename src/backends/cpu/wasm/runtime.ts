@@ -211,7 +211,8 @@ export class WasmKernels {
     else if (w.type === GGMLType.F16) this.ex.rf_round_f16(xp, T * K);
     else if (w.type === GGMLType.BF16) this.ex.rf_round_bf16(xp, T * K);
     const i32 = this.heap.i32;
-    writeWork(i32, this.pool, N, Math.ceil(N / (this.threads * 8)));
+    // chunks of a multiple of 8 rows: the Q4_0 kernel works on groups of 4 rows
+    writeWork(i32, this.pool, N, 8 * Math.ceil(N / (this.threads * 64)));
     writeMatmul(i32, this.pool, {
       type: w.type,
       w: w.ptr,
