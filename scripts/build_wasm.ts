@@ -43,6 +43,7 @@ export const SOURCES = [
   "mm_kquant.c",
   "mm_float.c",
   "attention.c",
+  "elementwise.c",
   "pool.c",
 ];
 

@@ -88,7 +88,11 @@ export function runCpuNode(
       break;
     }
     case "rms_norm":
-      rmsNorm(get(node.x), w.vector(node.weight), outV.rows, outV.cols, node.eps, out);
+      if (w.kernels) {
+        w.kernels.rmsNorm(get(node.x), w.vector(node.weight), outV.rows, outV.cols, node.eps, out);
+      } else {
+        rmsNorm(get(node.x), w.vector(node.weight), outV.rows, outV.cols, node.eps, out);
+      }
       break;
     case "matmul": {
       const m = w.matrix(node.weight);
@@ -129,7 +133,8 @@ export function runCpuNode(
       break;
     }
     case "swiglu":
-      swiglu(get(node.gate), get(node.up), out, outV.cols);
+      if (w.kernels) w.kernels.swiglu(get(node.gate), get(node.up), out, outV.cols);
+      else swiglu(get(node.gate), get(node.up), out, outV.cols);
       break;
     case "add":
       add(get(node.a), get(node.b), out);

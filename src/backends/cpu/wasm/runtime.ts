@@ -230,6 +230,65 @@ export class WasmKernels {
   }
 
   /**
+   * out = silu(gate) * up over rows of `cols` values, in the float32 steps of
+   * ops/elementwise.ts `swiglu` (llama.cpp's).
+   */
+  swiglu(gate: Float32Array, up: Float32Array, out: Float32Array, cols: number): void {
+    this.live();
+    const n = out.length;
+    if (
+      !(Number.isInteger(cols) && cols >= 1 && n % cols === 0) || gate.length < n || up.length < n
+    ) {
+      throw new InvalidArgumentError("swiglu operands have the wrong size", {
+        expected: { gate: n, up: n, multipleOf: cols },
+        actual: { gate: gate.length, up: up.length, out: n },
+      });
+    }
+    const gp = this.ensure(this.scratch.x, n * 4);
+    const up_ = this.ensure(this.scratch.q, n * 4);
+    const op = this.ensure(this.scratch.y, n * 4);
+    const f32 = this.heap.f32;
+    f32.set(gate.subarray(0, n), gp / 4);
+    f32.set(up.subarray(0, n), up_ / 4);
+    this.ex.rf_swiglu(gp, up_, op, n / cols, cols);
+    out.set(this.heap.f32.subarray(op / 4, op / 4 + n));
+  }
+
+  /** Row-wise RMSNorm times w, in the float32 steps of ops/elementwise.ts `rmsNorm`. */
+  rmsNorm(
+    x: Float32Array,
+    w: Float32Array,
+    rows: number,
+    cols: number,
+    eps: number,
+    out: Float32Array,
+  ): void {
+    this.live();
+    const n = rows * cols;
+    if (
+      !(Number.isInteger(rows) && rows >= 1 && Number.isInteger(cols) && cols >= 1) ||
+      x.length < n || out.length < n || w.length < cols
+    ) {
+      throw new InvalidArgumentError("rms_norm operands have the wrong size", {
+        expected: { x: n, w: cols },
+        actual: { x: x.length, w: w.length, out: out.length },
+      });
+    }
+    const xp = this.ensure(this.scratch.x, n * 4);
+    const wp = this.ensure(this.scratch.b, cols * 4);
+    const op = this.ensure(this.scratch.y, n * 4);
+    const f32 = this.heap.f32;
+    f32.set(x.subarray(0, n), xp / 4);
+    f32.set(w.subarray(0, cols), wp / 4);
+    this.ex.rf_rms_norm(xp, wp, op, rows, cols, Math.fround(eps));
+    out.set(this.heap.f32.subarray(op / 4, op / 4 + n));
+  }
+
+  private live(): void {
+    if (this.disposed) throw new BackendError("BACKEND_DISPOSED", "CPU kernels were disposed");
+  }
+
+  /**
    * A float32 array of n elements inside the kernel memory (zeroed), e.g. a KV cache the
    * attention kernel can read; undefined when the memory cannot hold it.
    */
