@@ -55,25 +55,20 @@ RF_INLINE float absmax(const float* x, int n) {
 // quantize_row_q8_0 / q8_1: d = amax / 127 (stored as a half), q = round-to-even(x * id)
 // with id = 127 / amax (not 1 / d: the two differ in the last bit for some amax, which moves
 // a rounding), and Q8_1's s = half(d * sum of q) with the unrounded d.
-static void quantize_act32(const float* x, uint8_t* y, int k, int t) {
+static void quantize_act32(const float* x, rf_act32* y, int k, int t) {
   const int nb = k / 32;
   for (int r = 0; r < t; r++) {
-    uint8_t* row = y + (int64_t)r * RF_ACT32_ROW_BYTES(nb);
-    float* ds = (float*)row;
-    float* ss = (float*)(row + 4 * nb);
-    int32_t* bs = (int32_t*)(row + 8 * nb);
-    int32_t* ls = (int32_t*)(row + 12 * nb);
-    uint8_t* qs = row + RF_ACT32_Q_OFFSET(nb);
     for (int b = 0; b < nb; b++) {
       const float* xb = x + (int64_t)r * k + 32 * b;
+      rf_act32* yb = y + (int64_t)r * nb + b;
       const float amax = absmax(xb, 32);
       const float d = amax / 127.f;
       const float id = amax != 0.f ? 127.f / amax : 0.f;
-      ds[b] = rf_h2f(rf_f2h(d));
-      const int32_t sum = quant32(xb, id, qs + b * (RF_RELAXED ? 32 : 64),
-                                  RF_RELAXED ? Q_I8 : Q_I16, 0, ls + 8 * b);
-      bs[b] = sum;
-      ss[b] = rf_h2f(rf_f2h(d * (float)sum));
+      yb->d = rf_h2f(rf_f2h(d));
+      const int32_t sum = quant32(xb, id, yb->q, RF_RELAXED ? Q_I8 : Q_I16, 0, yb->lsum);
+      yb->bsum = sum;
+      yb->pad = 0;
+      yb->s = rf_h2f(rf_f2h(d * (float)sum));
     }
   }
 }
@@ -112,7 +107,7 @@ int rf_act_row_bytes(int type, int k) {
   if (type == RF_Q4_K || type == RF_Q5_K || type == RF_Q6_K) {
     return (k / 256) * (int)sizeof(rf_act256);
   }
-  return RF_ACT32_ROW_BYTES(k / 32);
+  return (k / 32) * (int)sizeof(rf_act32);
 }
 
 // t rows of k floats -> t quantized activation rows for weights of `type` (a quantized type
@@ -122,7 +117,7 @@ void rf_quantize_act(int type, const float* x, uint8_t* y, int k, int t) {
   if (type == RF_Q4_K || type == RF_Q5_K || type == RF_Q6_K) {
     quantize_act256(x, (rf_act256*)y, k, t);
   } else {
-    quantize_act32(x, y, k, t);
+    quantize_act32(x, (rf_act32*)y, k, t);
   }
 }
 

@@ -90,26 +90,26 @@ RF_INLINE v128_t dot_pairs(const int type, const wblock* wb, int h, const int8_t
 }
 
 // Lane dots of one block (see the top): *lo = elements 0..15, *hi = 16..31, offset applied.
-RF_INLINE void lane_dots(const int type, const wblock* wb, const int8_t* x, const int32_t* lsum,
-                         v128_t* lo, v128_t* hi) {
+RF_INLINE void lane_dots(const int type, const wblock* wb, const rf_act32* xb, v128_t* lo,
+                         v128_t* hi) {
   const v128_t one = rf_k.one16;
-  *lo = wasm_i32x4_dot_i16x8(dot_pairs(type, wb, 0, x), one);
-  *hi = wasm_i32x4_dot_i16x8(dot_pairs(type, wb, 1, x), one);
+  *lo = wasm_i32x4_dot_i16x8(dot_pairs(type, wb, 0, xb->q), one);
+  *hi = wasm_i32x4_dot_i16x8(dot_pairs(type, wb, 1, xb->q), one);
   const int off = code_offset(type);
   if (off) {
-    *lo = wasm_i32x4_sub(*lo, wasm_i32x4_mul(wasm_v128_load(lsum), wasm_i32x4_splat(off)));
-    *hi = wasm_i32x4_sub(*hi, wasm_i32x4_mul(wasm_v128_load(lsum + 4), wasm_i32x4_splat(off)));
+    const int sh = off == 8 ? 3 : 4;
+    *lo = wasm_i32x4_sub(*lo, wasm_i32x4_shl(wasm_v128_load(xb->lsum), sh));
+    *hi = wasm_i32x4_sub(*hi, wasm_i32x4_shl(wasm_v128_load(xb->lsum + 4), sh));
   }
 }
 
-// Integer dot of a whole unsigned-code block, spread over 4 lanes (sum them for the total);
-// the offset is not applied.
-RF_INLINE v128_t block_dot(const int type, const wblock* wb, const int8_t* x) {
-  const v128_t p = wasm_i16x8_add(dot_pairs(type, wb, 0, x), dot_pairs(type, wb, 1, x));
+// Integer dot of a whole block of unsigned codes (offset not applied), spread over 4 lanes
+// (sum them).
+RF_INLINE v128_t block_dot(const int type, const wblock* wb, const rf_act32* xb) {
+  const v128_t p = wasm_i16x8_add(dot_pairs(type, wb, 0, xb->q), dot_pairs(type, wb, 1, xb->q));
+  (void)type;
   return wasm_i32x4_dot_i16x8(p, rf_k.one16);
 }
-#define ACT_Q_BYTES 32
-typedef int8_t act_q;
 #else
 // Plain build: int16 weights (signed, offset applied) in natural order, 8 per vector.
 typedef struct {
@@ -133,12 +133,13 @@ RF_INLINE void prepare(const int type, const uint8_t* b, wblock* wb) {
   }
 }
 
-RF_INLINE void lane_dots(const int type, const wblock* wb, const int16_t* x, const int32_t* lsum,
-                         v128_t* lo, v128_t* hi) {
+RF_INLINE void lane_dots(const int type, const wblock* wb, const rf_act32* xb, v128_t* lo,
+                         v128_t* hi) {
   (void)type;
-  (void)lsum;
   v128_t p[4];
-  for (int j = 0; j < 4; j++) p[j] = wasm_i32x4_dot_i16x8(wb->w[j], wasm_v128_load(x + 8 * j));
+  for (int j = 0; j < 4; j++) {
+    p[j] = wasm_i32x4_dot_i16x8(wb->w[j], wasm_v128_load(xb->q + 8 * j));
+  }
   *lo = wasm_i32x4_add(wasm_i32x4_shuffle(p[0], p[1], 0, 2, 4, 6),
                        wasm_i32x4_shuffle(p[0], p[1], 1, 3, 5, 7));
   *hi = wasm_i32x4_add(wasm_i32x4_shuffle(p[2], p[3], 0, 2, 4, 6),
@@ -146,33 +147,19 @@ RF_INLINE void lane_dots(const int type, const wblock* wb, const int16_t* x, con
 }
 
 // Integer dot of a whole block (offset applied), spread over 4 lanes.
-RF_INLINE v128_t block_dot(const int type, const wblock* wb, const int16_t* x) {
+RF_INLINE v128_t block_dot(const int type, const wblock* wb, const rf_act32* xb) {
   (void)type;
-  v128_t s = wasm_i32x4_dot_i16x8(wb->w[0], wasm_v128_load(x));
+  v128_t s = wasm_i32x4_dot_i16x8(wb->w[0], wasm_v128_load(xb->q));
   for (int j = 1; j < 4; j++) {
-    s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wb->w[j], wasm_v128_load(x + 8 * j)));
+    s = wasm_i32x4_add(s, wasm_i32x4_dot_i16x8(wb->w[j], wasm_v128_load(xb->q + 8 * j)));
   }
   return s;
 }
-#define ACT_Q_BYTES 64
-typedef int16_t act_q;
 #endif
 
-// One activation row's parts (see act32 in rf_wasm.h).
-typedef struct {
-  const float* d;
-  const float* s;
-  const int32_t* bsum;
-  const int32_t* lsum;
-  const uint8_t* q;
-} act_row;
-
-RF_INLINE act_row act_at(const rf_mm_args* a, int t) {
-  const int nb = a->k / 32;
-  const uint8_t* row = (const uint8_t*)(uintptr_t)(a->x + (uint32_t)t * (uint32_t)a->x_stride);
-  act_row r = {(const float*)row, (const float*)(row + 4 * nb), (const int32_t*)(row + 8 * nb),
-               (const int32_t*)(row + 12 * nb), row + RF_ACT32_Q_OFFSET(nb)};
-  return r;
+// Activation row t (act32 blocks).
+RF_INLINE const rf_act32* act_row(const rf_mm_args* a, int t) {
+  return (const rf_act32*)(uintptr_t)(a->x + (uint32_t)t * (uint32_t)a->x_stride);
 }
 
 RF_INLINE const uint8_t* wrow(const rf_mm_args* a, int n) {
@@ -185,8 +172,8 @@ RF_INLINE void tile_lanes(const int type, const int nt, const rf_mm_args* a, int
   const int nb = a->k / 32;
   const int bytes = block_bytes(type);
   const int has_m = type == RF_Q4_1 || type == RF_Q5_1;
-  act_row x[4];
-  for (int i = 0; i < nt; i++) x[i] = act_at(a, t0 + i);
+  const rf_act32* x0 = act_row(a, t0);
+  const int xs = a->x_stride / (int)sizeof(rf_act32);  // blocks from one row to the next
   const float* bias = (const float*)(uintptr_t)a->bias;
   float* y = (float*)(uintptr_t)a->y;
   for (int n = r0; n < r1; n++) {
@@ -204,16 +191,16 @@ RF_INLINE void tile_lanes(const int type, const int nt, const rf_mm_args* a, int
       const float dw = rf_h2f(rf_ld16(wb));
       const float mw = has_m ? rf_h2f(rf_ld16(wb + 2)) : 0.f;
       for (int i = 0; i < nt; i++) {
+        const rf_act32* xb = x0 + i * xs + b;
         v128_t plo, phi;
-        lane_dots(type, &v, (const act_q*)(x[i].q + ACT_Q_BYTES * b), x[i].lsum + 8 * b, &plo,
-                  &phi);
-        const v128_t dd = wasm_f32x4_splat(dw * x[i].d[b]);
+        lane_dots(type, &v, xb, &plo, &phi);
+        const v128_t dd = wasm_f32x4_splat(dw * xb->d);
         lo[i] = rf_fma(dd, wasm_f32x4_convert_i32x4(plo), lo[i]);
         hi[i] = rf_fma(dd, wasm_f32x4_convert_i32x4(phi), hi[i]);
         if (has_m) {
           // fused, as the compiled C (summs += m * s) is
           summs[i] = wasm_f32x4_extract_lane(
-              rf_fma(wasm_f32x4_splat(mw), wasm_f32x4_splat(x[i].s[b]), wasm_f32x4_splat(summs[i])),
+              rf_fma(wasm_f32x4_splat(mw), wasm_f32x4_splat(xb->s), wasm_f32x4_splat(summs[i])),
               0);
         }
       }
@@ -225,6 +212,74 @@ RF_INLINE void tile_lanes(const int type, const int nt, const rf_mm_args* a, int
       y[(t0 + i) * a->ldy + n] = bias ? r + bn : r;
     }
   }
+}
+
+// "lanes" for one activation row: weight rows in pairs, for two independent accumulator
+// chains per pass and one load of each activation block for both.
+RF_INLINE void tile_lanes_1(const int type, const rf_mm_args* a, int r0, int r1, int t0) {
+  const int nb = a->k / 32;
+  const int bytes = block_bytes(type);
+  const int has_m = type == RF_Q4_1 || type == RF_Q5_1;
+  const rf_act32* x0 = act_row(a, t0);
+  const float* bias = (const float*)(uintptr_t)a->bias;
+  float* y = (float*)(uintptr_t)a->y;
+  const int rb = a->row_bytes;
+  int n = r0;
+  for (; n + 2 <= r1; n += 2) {
+    const uint8_t* w = wrow(a, n);
+    v128_t lo0 = wasm_f32x4_splat(0.f), hi0 = lo0, lo1 = lo0, hi1 = lo0;
+    float sm0 = 0.f, sm1 = 0.f;
+    for (int b = 0; b < nb; b += 4) {
+      // scale products dw * dx of (up to) 4 blocks of both rows, as vectors
+      const int m = nb - b < 4 ? nb - b : 4;
+      const uint8_t* wb = w + b * bytes;
+      const rf_act32* xb = x0 + b;
+      uint16_t hs[8] __attribute__((aligned(16))) = {0};
+      float dxs[4] __attribute__((aligned(16))) = {0};
+      for (int j = 0; j < m; j++) {
+        hs[j] = rf_ld16(wb + j * bytes);
+        hs[4 + j] = rf_ld16(wb + rb + j * bytes);
+        dxs[j] = xb[j].d;
+      }
+      const v128_t h = wasm_v128_load(hs), dx = wasm_v128_load(dxs);
+      const v128_t d0 = wasm_f32x4_mul(rf_h2f_x4(wasm_u32x4_extend_low_u16x8(h)), dx);
+      const v128_t d1 = wasm_f32x4_mul(rf_h2f_x4(wasm_u32x4_extend_high_u16x8(h)), dx);
+      float dd0[4], dd1[4];
+      wasm_v128_store(dd0, d0);
+      wasm_v128_store(dd1, d1);
+      for (int j = 0; j < m; j++) {
+        const uint8_t* wj = wb + j * bytes;
+        wblock v0, v1;
+        prepare(type, wj, &v0);
+        prepare(type, wj + rb, &v1);
+        v128_t plo, phi;
+        lane_dots(type, &v0, xb + j, &plo, &phi);
+        v128_t dd = wasm_v128_load32_splat(dd0 + j);
+        lo0 = rf_fma(dd, wasm_f32x4_convert_i32x4(plo), lo0);
+        hi0 = rf_fma(dd, wasm_f32x4_convert_i32x4(phi), hi0);
+        lane_dots(type, &v1, xb + j, &plo, &phi);
+        dd = wasm_v128_load32_splat(dd1 + j);
+        lo1 = rf_fma(dd, wasm_f32x4_convert_i32x4(plo), lo1);
+        hi1 = rf_fma(dd, wasm_f32x4_convert_i32x4(phi), hi1);
+        if (has_m) {
+          const v128_t sx = wasm_f32x4_splat(xb[j].s);
+          sm0 = wasm_f32x4_extract_lane(
+              rf_fma(wasm_f32x4_splat(rf_h2f(rf_ld16(wj + 2))), sx, wasm_f32x4_splat(sm0)), 0);
+          sm1 = wasm_f32x4_extract_lane(
+              rf_fma(wasm_f32x4_splat(rf_h2f(rf_ld16(wj + rb + 2))), sx, wasm_f32x4_splat(sm1)),
+              0);
+        }
+      }
+    }
+    float v0 = rf_hsum8(lo0, hi0), v1 = rf_hsum8(lo1, hi1);
+    if (has_m) {
+      v0 += sm0;
+      v1 += sm1;
+    }
+    y[t0 * a->ldy + n] = bias ? v0 + bias[n] : v0;
+    y[t0 * a->ldy + n + 1] = bias ? v1 + bias[n + 1] : v1;
+  }
+  if (n < r1) tile_lanes(type, 1, a, n, r1, t0);
 }
 
 // Lane i = sum of the lanes of s[i].
@@ -241,34 +296,38 @@ RF_INLINE v128_t hsum4(const v128_t* s) {
 RF_INLINE void tile_rows(const int nt, const rf_mm_args* a, int n0, int r1, int t0) {
   const int type = RF_Q4_0;
   const int nb = a->k / 32;
-  act_row x[4];
-  for (int i = 0; i < nt; i++) x[i] = act_at(a, t0 + i);
-  const uint8_t* w[4];
-  for (int r = 0; r < 4; r++) w[r] = wrow(a, n0 + r < r1 ? n0 + r : r1 - 1);
+  const rf_act32* x0 = act_row(a, t0);
+  const int xs = a->x_stride / (int)sizeof(rf_act32);
+  const uint8_t* w0 = wrow(a, n0);
+  // rows past r1 repeat the last one (their results are dropped)
+  const int rb = a->row_bytes;
+  const int o1 = n0 + 1 < r1 ? rb : 0;
+  const int o2 = n0 + 2 < r1 ? 2 * rb : o1;
+  const int o3 = n0 + 3 < r1 ? 3 * rb : o2;
   v128_t acc[4];
   for (int i = 0; i < nt; i++) acc[i] = wasm_f32x4_splat(0.f);
   for (int b = 0; b < nb; b++) {
-    const uint8_t* wb[4];
+    const uint8_t* wb = w0 + b * 18;
     wblock v[4];
-    for (int r = 0; r < 4; r++) {
-      wb[r] = w[r] + b * 18;
-      prepare(type, wb[r], &v[r]);
-    }
+    prepare(type, wb, &v[0]);
+    prepare(type, wb + o1, &v[1]);
+    prepare(type, wb + o2, &v[2]);
+    prepare(type, wb + o3, &v[3]);
     v128_t h = wasm_i32x4_splat(0);
-    h = wasm_v128_load16_lane(wb[0], h, 0);
-    h = wasm_v128_load16_lane(wb[1], h, 2);
-    h = wasm_v128_load16_lane(wb[2], h, 4);
-    h = wasm_v128_load16_lane(wb[3], h, 6);
+    h = wasm_v128_load16_lane(wb, h, 0);
+    h = wasm_v128_load16_lane(wb + o1, h, 2);
+    h = wasm_v128_load16_lane(wb + o2, h, 4);
+    h = wasm_v128_load16_lane(wb + o3, h, 6);
     const v128_t dw = rf_h2f_x4(h);
     for (int i = 0; i < nt; i++) {
-      const act_q* xq = (const act_q*)(x[i].q + ACT_Q_BYTES * b);
+      const rf_act32* xb = x0 + i * xs + b;
       v128_t s[4];
-      for (int r = 0; r < 4; r++) s[r] = block_dot(type, &v[r], xq);
+      for (int r = 0; r < 4; r++) s[r] = block_dot(type, &v[r], xb);
       v128_t isum = hsum4(s);
 #if RF_RELAXED
-      isum = wasm_i32x4_sub(isum, wasm_i32x4_splat(8 * x[i].bsum[b]));
+      isum = wasm_i32x4_sub(isum, wasm_i32x4_splat(8 * xb->bsum));
 #endif
-      const v128_t dd = wasm_f32x4_mul(dw, wasm_f32x4_splat(x[i].d[b]));
+      const v128_t dd = wasm_f32x4_mul(dw, wasm_v128_load32_splat(&xb->d));
       acc[i] = rf_fma(wasm_f32x4_convert_i32x4(isum), dd, acc[i]);
     }
   }
@@ -295,27 +354,47 @@ RF_INLINE int uses_rows(const int type, const rf_mm_args* a) {
 RF_INLINE void tile(const int type, const int nt, const rf_mm_args* a, int r0, int r1, int t0) {
   if (uses_rows(type, a)) {
     for (int n0 = r0; n0 < r1; n0 += 4) tile_rows(nt, a, n0, r1, t0);
+  } else if (nt == 1) {
+    tile_lanes_1(type, a, r0, r1, t0);
   } else {
     tile_lanes(type, nt, a, r0, r1, t0);
   }
 }
 
-RF_INLINE void rows(const int type, const rf_mm_args* a, int r0, int r1) {
-  int t0 = 0;
-  for (; t0 + RF_TILE <= a->t; t0 += RF_TILE) tile(type, RF_TILE, a, r0, r1, t0);
-  switch (a->t - t0) {
-    case 3: tile(type, 3, a, r0, r1, t0); break;
-    case 2: tile(type, 2, a, r0, r1, t0); break;
-    case 1: tile(type, 1, a, r0, r1, t0); break;
-    default: break;
-  }
-}
+#ifndef RF_LANES_TILE
+#define RF_LANES_TILE 4
+#endif
 
-__attribute__((noinline)) static void mm_q4_0(const rf_mm_args* a, int r0, int r1) { rows(RF_Q4_0, a, r0, r1); }
-__attribute__((noinline)) static void mm_q4_1(const rf_mm_args* a, int r0, int r1) { rows(RF_Q4_1, a, r0, r1); }
-__attribute__((noinline)) static void mm_q5_0(const rf_mm_args* a, int r0, int r1) { rows(RF_Q5_0, a, r0, r1); }
-__attribute__((noinline)) static void mm_q5_1(const rf_mm_args* a, int r0, int r1) { rows(RF_Q5_1, a, r0, r1); }
-__attribute__((noinline)) static void mm_q8_0(const rf_mm_args* a, int r0, int r1) { rows(RF_Q8_0, a, r0, r1); }
+typedef void (*tile_fn)(const rf_mm_args* a, int r0, int r1, int t0);
+
+// One function per (type, activation rows per pass), so that V8 allocates registers for
+// each inner loop on its own.
+#define RF_TILES(T, name)                                                                      \
+  __attribute__((noinline)) static void name##_1(const rf_mm_args* a, int r0, int r1, int t0) { \
+    tile(T, 1, a, r0, r1, t0);                                                                 \
+  }                                                                                            \
+  __attribute__((noinline)) static void name##_2(const rf_mm_args* a, int r0, int r1, int t0) { \
+    tile(T, 2, a, r0, r1, t0);                                                                 \
+  }                                                                                            \
+  __attribute__((noinline)) static void name##_3(const rf_mm_args* a, int r0, int r1, int t0) { \
+    tile(T, 3, a, r0, r1, t0);                                                                 \
+  }                                                                                            \
+  __attribute__((noinline)) static void name##_4(const rf_mm_args* a, int r0, int r1, int t0) { \
+    tile(T, 4, a, r0, r1, t0);                                                                 \
+  }                                                                                            \
+  static void name(const rf_mm_args* a, int r0, int r1) {                                      \
+    const tile_fn f[5] = {0, name##_1, name##_2, name##_3, name##_4};                          \
+    const int nt = uses_rows(T, a) ? RF_TILE : RF_LANES_TILE;                                  \
+    int t0 = 0;                                                                                \
+    for (; t0 + nt <= a->t; t0 += nt) f[nt](a, r0, r1, t0);                                    \
+    if (a->t > t0) f[a->t - t0](a, r0, r1, t0);                                                \
+  }
+
+RF_TILES(RF_Q4_0, mm_q4_0)
+RF_TILES(RF_Q4_1, mm_q4_1)
+RF_TILES(RF_Q5_0, mm_q5_0)
+RF_TILES(RF_Q5_1, mm_q5_1)
+RF_TILES(RF_Q8_0, mm_q8_0)
 
 void rf_mm_legacy(const rf_mm_args* a, int r0, int r1) {
   switch (a->type) {

@@ -11,9 +11,10 @@
 //   int8 dot instructions with the weight codes (unsigned, < 128) as the 7-bit operand;
 //   weight offsets are applied through sums of q.
 // Formats (a row of k values):
-//   act32:  nb = k/32 blocks as parallel arrays { float d[nb] (the half-rounded scale);
-//           float s[nb] (half-rounded d * sum of q, llama.cpp's Q8_1 "s"); int32 bsum[nb]
-//           (sum of q); int32 lsum[nb][8] (sums of q over elements 4j..4j+3); q[nb][32] }
+//   act32:  nb = k/32 blocks rf_act32 { float d (the half-rounded scale); float s
+//           (half-rounded d * sum of q, llama.cpp's Q8_1 "s"); int32 bsum (sum of q); pad;
+//           int32 lsum[8] (sums of q over elements 4j..4j+3); q[32] }, one after another so
+//           that a kernel walks each activation row with one pointer
 //   act256: nb = k/256 blocks { float d; i16 bsum[8] (per 32); i16 bsum16[16] (per 16);
 //           pad; q[256] }
 // Weights stay in their GGUF (ggml) block layouts.
@@ -45,10 +46,18 @@ rf_relaxed_madd(v128_t a, v128_t b, v128_t c);
 #define RF_INLINE static inline __attribute__((always_inline))
 #define RF_EXPORT(name) __attribute__((export_name(#name), visibility("default")))
 
-// Bytes of one act32 row of nb blocks; parts start at 0 (d), 4 nb (s), 8 nb (bsum),
-// 12 nb (lsum) and 44 nb (q: int8 in the relaxed build, int16 in the plain one).
-#define RF_ACT32_Q_OFFSET(nb) ((nb) * 44)
-#define RF_ACT32_ROW_BYTES(nb) ((nb) * (44 + (RF_RELAXED ? 32 : 64)))
+typedef struct {
+  float d;
+  float s;
+  int32_t bsum;
+  int32_t pad;
+  int32_t lsum[8];
+#if RF_RELAXED
+  int8_t q[32];
+#else
+  int16_t q[32];
+#endif
+} rf_act32;
 
 typedef struct {
   float d;
