@@ -79,3 +79,52 @@ void rf_rms_norm(const float* x, const float* w, float* out, int rows, int cols,
     for (; i < cols; i++) o[i] = xr[i] * scale * w[i];
   }
 }
+
+// RoPE rotation of rows [t][n_head * head_dim] with per-row tables cos/sin [t][n_rot / 2]
+// (ops/rope.ts ropeAngles): pair (x0, x1) -> (fma(x0, c, -(x1 * s)), fma(x0, s, x1 * c)), as
+// GCC compiled ggml's rotate_pairs. Pairs are (2i, 2i + 1) or, for NeoX, (i, i + n_rot / 2);
+// dimensions from n_rot on are copied. out may equal x.
+RF_EXPORT(rf_rope)
+void rf_rope(const float* x, float* out, int rows, int n_head, int head_dim, int n_rot, int neox,
+             const float* cos, const float* sin) {
+  const int half = n_rot / 2;
+  for (int t = 0; t < rows; t++) {
+    const float* c = cos + (int64_t)t * half;
+    const float* s = sin + (int64_t)t * half;
+    for (int h = 0; h < n_head; h++) {
+      const float* xr = x + ((int64_t)t * n_head + h) * head_dim;
+      float* o = out + ((int64_t)t * n_head + h) * head_dim;
+      int i = 0;
+      for (; i + 4 <= half; i += 4) {
+        const v128_t c4 = wasm_v128_load(c + i), s4 = wasm_v128_load(s + i);
+        v128_t x0, x1;
+        if (neox) {
+          x0 = wasm_v128_load(xr + i);
+          x1 = wasm_v128_load(xr + half + i);
+        } else {
+          const v128_t a = wasm_v128_load(xr + 2 * i), b = wasm_v128_load(xr + 2 * i + 4);
+          x0 = wasm_i32x4_shuffle(a, b, 0, 2, 4, 6);
+          x1 = wasm_i32x4_shuffle(a, b, 1, 3, 5, 7);
+        }
+        const v128_t y0 = rf_fma(x0, c4, wasm_f32x4_neg(wasm_f32x4_mul(x1, s4)));
+        const v128_t y1 = rf_fma(x0, s4, wasm_f32x4_mul(x1, c4));
+        if (neox) {
+          wasm_v128_store(o + i, y0);
+          wasm_v128_store(o + half + i, y1);
+        } else {
+          wasm_v128_store(o + 2 * i, wasm_i32x4_shuffle(y0, y1, 0, 4, 1, 5));
+          wasm_v128_store(o + 2 * i + 4, wasm_i32x4_shuffle(y0, y1, 2, 6, 3, 7));
+        }
+      }
+      for (; i < half; i++) {
+        const int ia = neox ? i : 2 * i, ib = neox ? i + half : 2 * i + 1;
+        const float x0 = xr[ia], x1 = xr[ib];
+        const v128_t r = rf_fma(wasm_f32x4_make(x0, x0, 0.f, 0.f), wasm_f32x4_make(c[i], s[i], 0.f, 0.f),
+                                wasm_f32x4_make(-(x1 * s[i]), x1 * c[i], 0.f, 0.f));
+        o[ia] = wasm_f32x4_extract_lane(r, 0);
+        o[ib] = wasm_f32x4_extract_lane(r, 1);
+      }
+      for (int d = n_rot; d < head_dim; d++) o[d] = xr[d];
+    }
+  }
+}

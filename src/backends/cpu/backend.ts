@@ -101,7 +101,8 @@ export function runCpuNode(
       break;
     }
     case "rope":
-      rope(get(node.x), outV.rows, node.nHeads, node.headDim, node.rope, req.pos0, out);
+      if (w.kernels) w.kernels.rope(get(node.x), outV.rows, node, req.pos0, out);
+      else rope(get(node.x), outV.rows, node.nHeads, node.headDim, node.rope, req.pos0, out);
       break;
     case "attention": {
       const layer = kv?.layers.get(node.layer);

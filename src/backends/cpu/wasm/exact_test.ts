@@ -11,7 +11,9 @@ import { test } from "../../../../tests/harness.ts";
 import { assert } from "../../../../tests/assert.ts";
 import { GGMLType, typeTraits } from "../../../gguf/ggml_types.ts";
 import { quantize } from "../../../gguf/quants/mod.ts";
+import type { RopeParams } from "../../../core/graph.ts";
 import { rmsNorm, swiglu } from "../ops/elementwise.ts";
+import { rope } from "../ops/rope.ts";
 import { matmul } from "../ops/matmul.ts";
 import { kernelModule } from "./module.ts";
 import { WasmKernels } from "./runtime.ts";
@@ -130,6 +132,52 @@ for (const variant of ["relaxed", "simd128"] as const) {
           k.rmsNorm(gate, w, rows, cols, 1e-5, got);
           const j = firstDiff(got, want);
           assert(j < 0, `rms_norm ${rows}x${cols} at ${j}: wasm ${got[j]}, ts ${want[j]}`);
+        }
+      } finally {
+        await k.dispose();
+      }
+    },
+    {
+      ignore: kernelModule(variant) === undefined,
+      reason: `this runtime cannot run the ${variant} kernels (WebAssembly SIMD)`,
+    },
+  );
+}
+
+for (const variant of ["relaxed", "simd128"] as const) {
+  test(
+    `wasm ${variant} rope is bit-identical to the TypeScript path (normal, NeoX, partial, YaRN)`,
+    async () => {
+      const k = (await WasmKernels.create({ threads: 1, spin: 1000, variant }))!;
+      try {
+        const base = {
+          freqBase: 10000,
+          freqScale: 1,
+          extFactor: 0,
+          attnFactor: 1,
+          betaFast: 32,
+          betaSlow: 1,
+          nCtxOrig: 4096,
+        };
+        // 20 rotary dims: 2 vector groups of 4 pairs and 2 scalar pairs; 24-wide heads keep
+        // 4 dims unrotated; positions past 120 take sincosf's large-argument reduction
+        const cases: [RopeParams, number, number][] = [
+          [{ ...base, mode: "normal", nRot: 20 }, 24, 0],
+          [{ ...base, mode: "neox", nRot: 20 }, 24, 3],
+          [{ ...base, mode: "normal", nRot: 64 }, 64, 500],
+          [{ ...base, mode: "neox", nRot: 32, freqScale: 0.25, extFactor: 1 }, 32, 130],
+        ];
+        for (const [p, headDim, pos0] of cases) {
+          const rows = 5, nHeads = 3;
+          const x = randomFloats(rows * nHeads * headDim, 31 + pos0, 4);
+          const want = new Float32Array(x.length), got = new Float32Array(x.length);
+          rope(x, rows, nHeads, headDim, p, pos0, want);
+          k.rope(x, rows, { nHeads, headDim, rope: p }, pos0, got);
+          const i = firstDiff(got, want);
+          assert(
+            i < 0,
+            `rope ${p.mode} nRot ${p.nRot} pos0 ${pos0} at ${i}: ${got[i]} vs ${want[i]}`,
+          );
         }
       } finally {
         await k.dispose();

@@ -15,6 +15,17 @@ export interface KernelExports {
   rf_store_f16_rounded(dst: number, src: number, n: number): void;
   rf_swiglu(gate: number, up: number, out: number, rows: number, cols: number): void;
   rf_rms_norm(x: number, w: number, out: number, rows: number, cols: number, eps: number): void;
+  rf_rope(
+    x: number,
+    out: number,
+    rows: number,
+    nHead: number,
+    headDim: number,
+    nRot: number,
+    neox: number,
+    cos: number,
+    sin: number,
+  ): void;
   rf_pool_run(pool: number, op: number): void;
   rf_pool_exit(pool: number): void;
   rf_pool_size(): number;
@@ -25,7 +36,7 @@ export interface KernelExports {
 }
 
 /** Scratch buffers a job may use (each grows on demand and is reused). */
-export type ScratchName = "x" | "q" | "y" | "b" | "k" | "v";
+export type ScratchName = "x" | "q" | "y" | "b" | "k" | "v" | "c" | "s";
 
 /** What a job helper needs from the runtime. */
 export interface KernelContext {

@@ -11,6 +11,7 @@ import { GGMLType, typeTraits } from "../../../gguf/ggml_types.ts";
 import { WasmHeap } from "./heap.ts";
 import { kernelModule, type KernelVariant } from "./module.ts";
 import { attentionFits, type AttentionShape, runAttention } from "./attention.ts";
+import { type RopeShape, RopeTableCache, runRmsNorm, runRope, runSwiglu } from "./elementwise.ts";
 import type { KernelContext, KernelExports, ScratchName } from "./exports.ts";
 import { ATTN_OFFSET, MM_OFFSET, OP_MATMUL, POOL, writeMatmul, writeWork } from "./pool_layout.ts";
 import { type KernelWorker, startKernelWorker, WORKER_STACK_BYTES } from "./pool_worker.ts";
@@ -82,8 +83,11 @@ export class WasmKernels {
     b: new Scratch(),
     k: new Scratch(),
     v: new Scratch(),
+    c: new Scratch(),
+    s: new Scratch(),
   };
   private readonly owned = new WeakSet<Float32Array>();
+  private readonly ropeTables = new RopeTableCache();
   private disposed = false;
 
   private constructor(
@@ -235,23 +239,7 @@ export class WasmKernels {
    */
   swiglu(gate: Float32Array, up: Float32Array, out: Float32Array, cols: number): void {
     this.live();
-    const n = out.length;
-    if (
-      !(Number.isInteger(cols) && cols >= 1 && n % cols === 0) || gate.length < n || up.length < n
-    ) {
-      throw new InvalidArgumentError("swiglu operands have the wrong size", {
-        expected: { gate: n, up: n, multipleOf: cols },
-        actual: { gate: gate.length, up: up.length, out: n },
-      });
-    }
-    const gp = this.ensure(this.scratch.x, n * 4);
-    const up_ = this.ensure(this.scratch.q, n * 4);
-    const op = this.ensure(this.scratch.y, n * 4);
-    const f32 = this.heap.f32;
-    f32.set(gate.subarray(0, n), gp / 4);
-    f32.set(up.subarray(0, n), up_ / 4);
-    this.ex.rf_swiglu(gp, up_, op, n / cols, cols);
-    out.set(this.heap.f32.subarray(op / 4, op / 4 + n));
+    runSwiglu(this.context, gate, up, out, cols);
   }
 
   /** Row-wise RMSNorm times w, in the float32 steps of ops/elementwise.ts `rmsNorm`. */
@@ -264,24 +252,13 @@ export class WasmKernels {
     out: Float32Array,
   ): void {
     this.live();
-    const n = rows * cols;
-    if (
-      !(Number.isInteger(rows) && rows >= 1 && Number.isInteger(cols) && cols >= 1) ||
-      x.length < n || out.length < n || w.length < cols
-    ) {
-      throw new InvalidArgumentError("rms_norm operands have the wrong size", {
-        expected: { x: n, w: cols },
-        actual: { x: x.length, w: w.length, out: out.length },
-      });
-    }
-    const xp = this.ensure(this.scratch.x, n * 4);
-    const wp = this.ensure(this.scratch.b, cols * 4);
-    const op = this.ensure(this.scratch.y, n * 4);
-    const f32 = this.heap.f32;
-    f32.set(x.subarray(0, n), xp / 4);
-    f32.set(w.subarray(0, cols), wp / 4);
-    this.ex.rf_rms_norm(xp, wp, op, rows, cols, Math.fround(eps));
-    out.set(this.heap.f32.subarray(op / 4, op / 4 + n));
+    runRmsNorm(this.context, x, w, rows, cols, eps, out);
+  }
+
+  /** RoPE, in the float32 steps of ops/rope.ts `rope` (x and out: [rows, nHeads * headDim]). */
+  rope(x: Float32Array, rows: number, shape: RopeShape, pos0: number, out: Float32Array): void {
+    this.live();
+    runRope(this.context, this.ropeTables, x, rows, shape, pos0, out);
   }
 
   private live(): void {

@@ -1,0 +1,136 @@
+/**
+ * Element-wise ops through the kernels (kernels/wasm/elementwise.c): SwiGLU, RMSNorm and the
+ * RoPE rotation, in the same float32 steps as ops/elementwise.ts and ops/rope.ts (llama.cpp's).
+ *
+ * @module
+ */
+import { InvalidArgumentError } from "../../../core/errors.ts";
+import type { RopeParams } from "../../../core/graph.ts";
+import { ropeAngles } from "../ops/rope.ts";
+import type { KernelContext } from "./exports.ts";
+
+/** out = silu(gate) * up over rows of `cols` values. */
+export function runSwiglu(
+  ctx: KernelContext,
+  gate: Float32Array,
+  up: Float32Array,
+  out: Float32Array,
+  cols: number,
+): void {
+  const n = out.length;
+  if (
+    !(Number.isInteger(cols) && cols >= 1 && n % cols === 0) || gate.length < n || up.length < n
+  ) {
+    throw new InvalidArgumentError("swiglu operands have the wrong size", {
+      expected: { gate: n, up: n, multipleOf: cols },
+      actual: { gate: gate.length, up: up.length, out: n },
+    });
+  }
+  const gp = ctx.scratch("x", n * 4);
+  const upp = ctx.scratch("q", n * 4);
+  const op = ctx.scratch("y", n * 4);
+  ctx.heap.f32.set(gate.subarray(0, n), gp / 4);
+  ctx.heap.f32.set(up.subarray(0, n), upp / 4);
+  ctx.ex.rf_swiglu(gp, upp, op, n / cols, cols);
+  out.set(ctx.heap.f32.subarray(op / 4, op / 4 + n));
+}
+
+/** Row-wise RMSNorm times w. */
+export function runRmsNorm(
+  ctx: KernelContext,
+  x: Float32Array,
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  eps: number,
+  out: Float32Array,
+): void {
+  const n = rows * cols;
+  if (
+    !(Number.isInteger(rows) && rows >= 1 && Number.isInteger(cols) && cols >= 1) ||
+    x.length < n || out.length < n || w.length < cols
+  ) {
+    throw new InvalidArgumentError("rms_norm operands have the wrong size", {
+      expected: { x: n, w: cols },
+      actual: { x: x.length, w: w.length, out: out.length },
+    });
+  }
+  const xp = ctx.scratch("x", n * 4);
+  const wp = ctx.scratch("b", cols * 4);
+  const op = ctx.scratch("y", n * 4);
+  ctx.heap.f32.set(x.subarray(0, n), xp / 4);
+  ctx.heap.f32.set(w.subarray(0, cols), wp / 4);
+  ctx.ex.rf_rms_norm(xp, wp, op, rows, cols, Math.fround(eps));
+  out.set(ctx.heap.f32.subarray(op / 4, op / 4 + n));
+}
+
+/** What RoPE needs of a graph node. */
+export interface RopeShape {
+  readonly nHeads: number;
+  readonly headDim: number;
+  readonly rope: RopeParams;
+}
+
+/**
+ * The cos/sin tables of the last positions and parameters asked for: one forward pass rotates
+ * q and k of every layer at the same positions, so the tables are computed once per pass.
+ */
+export class RopeTableCache {
+  private key = "";
+  private cos = new Float32Array(0);
+  private sin = new Float32Array(0);
+
+  /** Tables [rows][nRot / 2] for positions pos0..pos0 + rows - 1. */
+  get(p: RopeParams, pos0: number, rows: number): { cos: Float32Array; sin: Float32Array } {
+    const key = `${JSON.stringify(p)}|${pos0}|${rows}`;
+    if (key !== this.key) {
+      const half = p.nRot / 2;
+      this.cos = new Float32Array(rows * half);
+      this.sin = new Float32Array(rows * half);
+      for (let t = 0; t < rows; t++) {
+        ropeAngles(
+          p,
+          pos0 + t,
+          this.cos.subarray(t * half, (t + 1) * half),
+          this.sin.subarray(t * half, (t + 1) * half),
+        );
+      }
+      this.key = key;
+    }
+    return { cos: this.cos, sin: this.sin };
+  }
+}
+
+/** RoPE of x [rows, nHeads * headDim] at positions pos0.. into out. */
+export function runRope(
+  ctx: KernelContext,
+  tables: RopeTableCache,
+  x: Float32Array,
+  rows: number,
+  s: RopeShape,
+  pos0: number,
+  out: Float32Array,
+): void {
+  const p = s.rope;
+  const n = rows * s.nHeads * s.headDim;
+  if (
+    !(Number.isInteger(rows) && rows >= 1) || x.length < n || out.length < n ||
+    !(Number.isInteger(p.nRot) && p.nRot >= 2 && p.nRot % 2 === 0 && p.nRot <= s.headDim)
+  ) {
+    throw new InvalidArgumentError("rope operands have the wrong size", {
+      expected: { x: n, nRot: `even, <= ${s.headDim}` },
+      actual: { x: x.length, out: out.length, nRot: p.nRot },
+    });
+  }
+  const { cos, sin } = tables.get(p, pos0, rows);
+  const xp = ctx.scratch("x", n * 4);
+  const op = ctx.scratch("y", n * 4);
+  const cp = ctx.scratch("c", cos.length * 4);
+  const sp = ctx.scratch("s", sin.length * 4);
+  const f32 = ctx.heap.f32;
+  f32.set(x.subarray(0, n), xp / 4);
+  f32.set(cos, cp / 4);
+  f32.set(sin, sp / 4);
+  ctx.ex.rf_rope(xp, op, rows, s.nHeads, s.headDim, p.nRot, p.mode === "neox" ? 1 : 0, cp, sp);
+  out.set(ctx.heap.f32.subarray(op / 4, op / 4 + n));
+}
