@@ -76,7 +76,7 @@ RF_INLINE void prepare(const int type, const uint8_t* b, wblock* wb) {
   codes(type, b, wb->w);
   if (type == RF_Q8_0) {
     for (int h = 0; h < 2; h++) {
-      wb->neg[h] = wasm_i8x16_shr(wb->w[h], 7);
+      wb->neg[h] = wasm_i8x16_lt(wb->w[h], wasm_i8x16_splat(0));
       wb->w[h] = wasm_i8x16_abs(wb->w[h]);
     }
   }
@@ -188,8 +188,8 @@ RF_INLINE void tile_lanes(const int type, const int nt, const rf_mm_args* a, int
       const uint8_t* wb = w + b * bytes;
       wblock v;
       prepare(type, wb, &v);
-      const float dw = rf_h2f(rf_ld16(wb));
-      const float mw = has_m ? rf_h2f(rf_ld16(wb + 2)) : 0.f;
+      const float dw = rf_half(rf_ld16(wb));
+      const float mw = has_m ? rf_half(rf_ld16(wb + 2)) : 0.f;
       for (int i = 0; i < nt; i++) {
         const rf_act32* xb = x0 + i * xs + b;
         v128_t plo, phi;
@@ -229,46 +229,29 @@ RF_INLINE void tile_lanes_1(const int type, const rf_mm_args* a, int r0, int r1,
     const uint8_t* w = wrow(a, n);
     v128_t lo0 = wasm_f32x4_splat(0.f), hi0 = lo0, lo1 = lo0, hi1 = lo0;
     float sm0 = 0.f, sm1 = 0.f;
-    for (int b = 0; b < nb; b += 4) {
-      // scale products dw * dx of (up to) 4 blocks of both rows, as vectors
-      const int m = nb - b < 4 ? nb - b : 4;
+    for (int b = 0; b < nb; b++) {
       const uint8_t* wb = w + b * bytes;
       const rf_act32* xb = x0 + b;
-      uint16_t hs[8] __attribute__((aligned(16))) = {0};
-      float dxs[4] __attribute__((aligned(16))) = {0};
-      for (int j = 0; j < m; j++) {
-        hs[j] = rf_ld16(wb + j * bytes);
-        hs[4 + j] = rf_ld16(wb + rb + j * bytes);
-        dxs[j] = xb[j].d;
-      }
-      const v128_t h = wasm_v128_load(hs), dx = wasm_v128_load(dxs);
-      const v128_t d0 = wasm_f32x4_mul(rf_h2f_x4(wasm_u32x4_extend_low_u16x8(h)), dx);
-      const v128_t d1 = wasm_f32x4_mul(rf_h2f_x4(wasm_u32x4_extend_high_u16x8(h)), dx);
-      float dd0[4], dd1[4];
-      wasm_v128_store(dd0, d0);
-      wasm_v128_store(dd1, d1);
-      for (int j = 0; j < m; j++) {
-        const uint8_t* wj = wb + j * bytes;
-        wblock v0, v1;
-        prepare(type, wj, &v0);
-        prepare(type, wj + rb, &v1);
-        v128_t plo, phi;
-        lane_dots(type, &v0, xb + j, &plo, &phi);
-        v128_t dd = wasm_v128_load32_splat(dd0 + j);
-        lo0 = rf_fma(dd, wasm_f32x4_convert_i32x4(plo), lo0);
-        hi0 = rf_fma(dd, wasm_f32x4_convert_i32x4(phi), hi0);
-        lane_dots(type, &v1, xb + j, &plo, &phi);
-        dd = wasm_v128_load32_splat(dd1 + j);
-        lo1 = rf_fma(dd, wasm_f32x4_convert_i32x4(plo), lo1);
-        hi1 = rf_fma(dd, wasm_f32x4_convert_i32x4(phi), hi1);
-        if (has_m) {
-          const v128_t sx = wasm_f32x4_splat(xb[j].s);
-          sm0 = wasm_f32x4_extract_lane(
-              rf_fma(wasm_f32x4_splat(rf_h2f(rf_ld16(wj + 2))), sx, wasm_f32x4_splat(sm0)), 0);
-          sm1 = wasm_f32x4_extract_lane(
-              rf_fma(wasm_f32x4_splat(rf_h2f(rf_ld16(wj + rb + 2))), sx, wasm_f32x4_splat(sm1)),
-              0);
-        }
+      wblock v0, v1;
+      prepare(type, wb, &v0);
+      prepare(type, wb + rb, &v1);
+      const float dx = xb->d;
+      v128_t plo, phi;
+      lane_dots(type, &v0, xb, &plo, &phi);
+      v128_t dd = wasm_f32x4_splat(rf_half(rf_ld16(wb)) * dx);
+      lo0 = rf_fma(dd, wasm_f32x4_convert_i32x4(plo), lo0);
+      hi0 = rf_fma(dd, wasm_f32x4_convert_i32x4(phi), hi0);
+      lane_dots(type, &v1, xb, &plo, &phi);
+      dd = wasm_f32x4_splat(rf_half(rf_ld16(wb + rb)) * dx);
+      lo1 = rf_fma(dd, wasm_f32x4_convert_i32x4(plo), lo1);
+      hi1 = rf_fma(dd, wasm_f32x4_convert_i32x4(phi), hi1);
+      if (has_m) {
+        const v128_t sx = wasm_f32x4_splat(xb->s);
+        sm0 = wasm_f32x4_extract_lane(
+            rf_fma(wasm_f32x4_splat(rf_half(rf_ld16(wb + 2))), sx, wasm_f32x4_splat(sm0)), 0);
+        sm1 = wasm_f32x4_extract_lane(
+            rf_fma(wasm_f32x4_splat(rf_half(rf_ld16(wb + rb + 2))), sx, wasm_f32x4_splat(sm1)),
+            0);
       }
     }
     float v0 = rf_hsum8(lo0, hi0), v1 = rf_hsum8(lo1, hi1);

@@ -21,6 +21,14 @@ const rf_vconsts rf_k = {
     .h_sign = {0x00008000, 0x00008000, 0x00008000, 0x00008000},
 };
 
+float rf_h2f_tab[65536];
+
+// Fills the tables the kernels read (call once, before any job).
+RF_EXPORT(rf_init)
+void rf_init(void) {
+  for (int h = 0; h < 65536; h++) rf_h2f_tab[h] = rf_h2f((uint16_t)h);
+}
+
 // Jobs: a matrix product over weight rows, attention over (query row, head) items, exit.
 enum { RF_OP_MATMUL = 1, RF_OP_EXIT = 2, RF_OP_ATTENTION = 3 };
 // Row of a closed cursor: the job is over and its fields may be rewritten.

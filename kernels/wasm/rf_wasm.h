@@ -130,6 +130,10 @@ typedef struct {
 } rf_vconsts;
 extern const rf_vconsts rf_k;
 
+// Every half as a float, filled by rf_init (pool.c): one load instead of a conversion.
+extern float rf_h2f_tab[65536];
+#define rf_half(h) (rf_h2f_tab[(uint16_t)(h)])
+
 RF_INLINE float rf_as_float(uint32_t u);
 RF_INLINE float rf_h2f(uint16_t h);
 
@@ -208,7 +212,9 @@ RF_INLINE int32_t rf_hsum_i32(v128_t v) {
 // result is rounded twice (to float64, then float32), which can differ from the fused
 // result only when the float64 sum lands exactly halfway between two floats.
 RF_INLINE v128_t rf_fma(v128_t a, v128_t b, v128_t c) {
-#if RF_RELAXED
+#if RF_RELAXED && defined(RF_NOFMA)
+  return wasm_f32x4_add(wasm_f32x4_mul(a, b), c);
+#elif RF_RELAXED
   return rf_relaxed_madd(a, b, c);
 #else
   const v128_t a2 = wasm_i32x4_shuffle(a, a, 2, 3, 2, 3);

@@ -8,6 +8,7 @@ import type { WasmHeap } from "./heap.ts";
 
 /** Exports of the kernel module. */
 export interface KernelExports {
+  rf_init(): void;
   rf_act_row_bytes(type: number, k: number): number;
   rf_quantize_act(type: number, x: number, y: number, k: number, t: number): void;
   rf_round_f16(x: number, n: number): void;

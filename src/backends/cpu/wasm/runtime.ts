@@ -124,6 +124,7 @@ export class WasmKernels {
       });
     }
     heap.alloc(ex.__heap_base.value as number, 1);
+    ex.rf_init();
     const pool = heap.alloc(ex.rf_pool_size(), 64);
     const i32 = heap.i32;
     i32.fill(0, pool / 4, pool / 4 + ex.rf_pool_size() / 4);
