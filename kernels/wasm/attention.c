@@ -10,16 +10,15 @@
 
 // Rounds four floats to the nearest half-precision value (ties to even), as floats.
 RF_INLINE v128_t round_f16_x4(v128_t x) {
-  const v128_t sign = wasm_v128_and(x, wasm_i32x4_splat((int32_t)0x80000000u));
-  const v128_t a = wasm_v128_and(x, wasm_i32x4_splat(0x7fffffff));
-  const v128_t lsb = wasm_v128_and(wasm_u32x4_shr(a, 13), wasm_i32x4_splat(1));
-  v128_t r = wasm_i32x4_add(a, wasm_i32x4_add(lsb, wasm_i32x4_splat(0xfff)));
-  r = wasm_v128_and(r, wasm_i32x4_splat((int32_t)0xffffe000u));
+  const v128_t sign = wasm_v128_and(x, rf_k.f_sign);
+  const v128_t a = wasm_v128_and(x, rf_k.f_abs);
+  const v128_t lsb = wasm_v128_and(wasm_u32x4_shr(a, 13), rf_k.one32);
+  v128_t r = wasm_i32x4_add(a, wasm_i32x4_add(lsb, rf_k.r_bias));
+  r = wasm_v128_and(r, rf_k.r_mask);
   // zero or a normal half on every lane: done (the common case)
   const v128_t normal = wasm_v128_and(
-      wasm_u32x4_lt(a, wasm_i32x4_splat(0x477ff000)),
-      wasm_v128_or(wasm_u32x4_ge(a, wasm_i32x4_splat(0x38800000)),
-                   wasm_i32x4_eq(a, wasm_i32x4_splat(0))));
+      wasm_u32x4_lt(a, rf_k.h_max),
+      wasm_v128_or(wasm_u32x4_ge(a, rf_k.h_min), wasm_i32x4_eq(a, wasm_i32x4_splat(0))));
   if (wasm_i32x4_all_true(normal)) return wasm_v128_or(r, sign);
   const v128_t sub = wasm_f32x4_mul(
       wasm_f32x4_nearest(wasm_f32x4_mul(a, wasm_f32x4_splat(0x1p24f))), wasm_f32x4_splat(0x1p-24f));

@@ -19,6 +19,13 @@ const rf_vconsts rf_k = {
     .h_inf = {0x00007c00, 0x00007c00, 0x00007c00, 0x00007c00},
     .f_inf = {(int32_t)0x7f800000, (int32_t)0x7f800000, 0x7f800000, 0x7f800000},
     .h_sign = {0x00008000, 0x00008000, 0x00008000, 0x00008000},
+    .f_sign = {(int32_t)0x80000000, (int32_t)0x80000000, (int32_t)0x80000000, (int32_t)0x80000000},
+    .f_abs = {0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff},
+    .one32 = {1, 1, 1, 1},
+    .r_bias = {0xfff, 0xfff, 0xfff, 0xfff},
+    .r_mask = {(int32_t)0xffffe000, (int32_t)0xffffe000, (int32_t)0xffffe000, (int32_t)0xffffe000},
+    .h_max = {0x477ff000, 0x477ff000, 0x477ff000, 0x477ff000},
+    .h_min = {0x38800000, 0x38800000, 0x38800000, 0x38800000},
 };
 
 float rf_h2f_tab[65536];

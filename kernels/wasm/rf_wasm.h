@@ -127,6 +127,13 @@ typedef struct {
   v128_t h_inf;     // i32x4 0x7c00
   v128_t f_inf;     // i32x4 0x7f800000
   v128_t h_sign;    // i32x4 0x8000
+  v128_t f_sign;    // i32x4 0x80000000
+  v128_t f_abs;     // i32x4 0x7fffffff
+  v128_t one32;     // i32x4 1
+  v128_t r_bias;    // i32x4 0xfff
+  v128_t r_mask;    // i32x4 0xffffe000
+  v128_t h_max;     // i32x4 0x477ff000 (floats from here round past the largest half)
+  v128_t h_min;     // i32x4 0x38800000 (2^-14, the smallest normal half)
 } rf_vconsts;
 extern const rf_vconsts rf_k;
 
