@@ -1,7 +1,10 @@
 // act_quant.hip: activation rounding before a product with a quantized weight, as llama.cpp's
 // CPU path does it (so the GPU computes the same function as the CPU reference):
-// - 32-element blocks (weights Q4_0, Q4_1, Q5_0, Q5_1, Q8_0): d = amax/127, q = rne(x/d), and
-//   the scale is kept in half precision (q8_0 / q8_1 blocks);
+// - 32-element blocks (weights Q4_0, Q4_1, Q5_0, Q5_1, Q8_0): d = amax/127, q = rne(x * id)
+//   with id = 127/amax (llama.cpp's x86 quantize_row_q8_0/q8_1), and the scale is kept in
+//   half precision (q8_0 / q8_1 blocks); for Q4_1 / Q5_1 (q8_1) the block sum term is
+//   llama.cpp's s = half(d * sum(q)) with the unrounded d, for the others the exact
+//   half(d) * sum(q) that their offset correction needs;
 // - 256-element blocks (K-quants): d = max/-127 with max the signed value of largest
 //   magnitude, q = min(127, rne(x * -127/max)) (q8_K blocks).
 // Output: xq[T*K] int8 and, per 32 elements, xds = (scale, scale * sum(q)).
@@ -28,18 +31,19 @@ __device__ __forceinline__ float block_max(float v, float* red) {
 // One thread per element; blocks of 32 elements.
 __global__ void __launch_bounds__(QT_THREADS)
     quantize_q8_32_kernel(const float* __restrict__ x, int8_t* __restrict__ xq,
-                          float2* __restrict__ xds, int64_t n) {
+                          float2* __restrict__ xds, int64_t n, bool q8_1) {
   const int64_t i = (int64_t)blockIdx.x * QT_THREADS + threadIdx.x;
   const float v = i < n ? x[i] : 0.f;
   const float amax = rf_group_max<32>(fabsf(v));
   const float d = amax / 127.f;
-  const float id = d != 0.f ? 1.f / d : 0.f;
+  const float id = amax != 0.f ? 127.f / amax : 0.f;
   const int q = __float2int_rn(v * id);
   const float dh = __half2float(__float2half_rn(d));
   const float sum = rf_group_sum<32>((float)q);
   if (i < n) {
     xq[i] = (int8_t)q;
-    if ((i & 31) == 0) xds[i >> 5] = make_float2(dh, dh * sum);
+    const float s = q8_1 ? __half2float(__float2half_rn(d * sum)) : dh * sum;
+    if ((i & 31) == 0) xds[i >> 5] = make_float2(dh, s);
   }
 }
 
@@ -69,7 +73,8 @@ __global__ void __launch_bounds__(QT_THREADS)
 
 int act_quant_format(int type) {
   if (!kernel_type_quantized(type)) return 0;
-  return type == T_Q4_K || type == T_Q5_K || type == T_Q6_K ? 2 : 1;
+  if (type == T_Q4_K || type == T_Q5_K || type == T_Q6_K) return 2;
+  return type == T_Q4_1 || type == T_Q5_1 ? 3 : 1;
 }
 
 int64_t act_quant_bytes(int T, int K) {
@@ -90,7 +95,7 @@ hipError_t launch_quantize_act(hipStream_t stream, int type, const float* x, voi
     quantize_q8_256_kernel<<<(unsigned)(n / 256), QT_THREADS, 0, stream>>>(x, *xq, ds);
   } else {
     quantize_q8_32_kernel<<<(unsigned)((n + QT_THREADS - 1) / QT_THREADS), QT_THREADS, 0,
-                            stream>>>(x, *xq, ds, n);
+                            stream>>>(x, *xq, ds, n, type == T_Q4_1 || type == T_Q5_1);
   }
   return hipGetLastError();
 }

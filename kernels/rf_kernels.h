@@ -27,8 +27,8 @@ int64_t act_quant_bytes(int T, int K);
 // this x in this format) only the pointers are set and nothing is launched.
 hipError_t launch_quantize_act(hipStream_t stream, int type, const float* x, void* ws, int T,
                                int K, int8_t** xq, float** xds, bool ready);
-// The activation format a weight type reads: 0 none (float), 1 q8 blocks of 32, 2 q8 blocks
-// of 256 (K-quants). Two products whose weights share a nonzero format can share one rounding.
+// The activation format a weight type reads: 0 none (float), 1 q8_0 blocks of 32, 2 q8 blocks
+// of 256 (K-quants), 3 q8_1 blocks of 32 (Q4_1, Q5_1). Two products whose weights share a nonzero format can share one rounding.
 int act_quant_format(int type);
 // The tiled prefill product (T > 8); quantized types read activations from launch_quantize_act.
 void launch_matmul_tiled(hipStream_t stream, int type, const void* W, const float* x,

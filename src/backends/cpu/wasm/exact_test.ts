@@ -8,6 +8,7 @@
  * @module
  */
 import { test } from "../../../../tests/harness.ts";
+import { randomFloats } from "../../../../tests/random_data.ts";
 import { assert } from "../../../../tests/assert.ts";
 import { GGMLType, typeTraits } from "../../../gguf/ggml_types.ts";
 import { quantize } from "../../../gguf/quants/mod.ts";
@@ -17,25 +18,6 @@ import { rope } from "../ops/rope.ts";
 import { matmul } from "../ops/matmul.ts";
 import { kernelModule } from "./module.ts";
 import { WasmKernels } from "./runtime.ts";
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296 - 0.5;
-  };
-}
-
-function randomFloats(n: number, seed: number, scale: number): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (r() + r() + r()) * scale;
-  return out;
-}
 
 /** Number of outputs where the kernels and the TypeScript path differ (first one in `first`). */
 function compare(

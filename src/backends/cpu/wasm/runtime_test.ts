@@ -7,6 +7,7 @@
  * @module
  */
 import { test } from "../../../../tests/harness.ts";
+import { randomFloats } from "../../../../tests/random_data.ts";
 import { assert, assertThrows } from "../../../../tests/assert.ts";
 import { GGMLType, typeTraits } from "../../../gguf/ggml_types.ts";
 import { dequantize, f16ToF32, quantize } from "../../../gguf/quants/mod.ts";
@@ -16,25 +17,6 @@ import { WasmKernels } from "./runtime.ts";
 
 const NO_WASM = kernelModule() === undefined;
 const NO_WASM_REASON = "this runtime lacks WebAssembly SIMD or shared memory";
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296 - 0.5;
-  };
-}
-
-function randomFloats(n: number, seed: number, scale: number): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (r() + r() + r()) * scale;
-  return out;
-}
 
 function check(
   k: WasmKernels,
