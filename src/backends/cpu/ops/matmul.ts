@@ -8,8 +8,9 @@
  *
  * @module
  */
-import type { GGMLType } from "../../../gguf/ggml_types.ts";
+import { GGMLType } from "../../../gguf/ggml_types.ts";
 import { dequantizeRow } from "../../../gguf/quants/mod.ts";
+import { fr } from "./f32.ts";
 import type { WasmKernels } from "../wasm/runtime.ts";
 import { actFormat, roundActivations } from "./act_quant.ts";
 import { exactSupported, matmulExact } from "./matmul_exact.ts";
@@ -45,8 +46,55 @@ export function matmul(
     kernels.matmul(w as QuantMatrix & { ptr: number }, x, T, y, bias);
   } else if (!w.f32 && exactSupported(w.type, w.cols)) {
     matmulExact(w, x, T, y, bias);
+  } else if (
+    w.type === GGMLType.F32 || w.type === GGMLType.F16 || w.type === GGMLType.BF16
+  ) {
+    matmulFloat(w, roundActivations(x, actFormat(w.type)), T, y, bias);
   } else {
     matmulRows(w, roundActivations(x, actFormat(w.type)), T, y, 0, w.rows, bias);
+  }
+}
+
+/**
+ * F32 / F16 / BF16 weights (x already rounded to the weight's activation format), in the
+ * float32 steps of the WebAssembly kernel (kernels/wasm/mm_float.c), so that both paths give
+ * the same bits: 8 lanes, lane l summing fr(w * x) over elements l, l + 8, ...; the elements
+ * past the last multiple of 8 summed apart; then ((v0 + v1) + v2) + v3 with v_l = lane l +
+ * lane l + 4, plus that tail, plus the bias.
+ */
+function matmulFloat(
+  w: QuantMatrix,
+  x: Float32Array,
+  T: number,
+  y: Float32Array,
+  bias?: Float32Array,
+): void {
+  const K = w.cols;
+  const N = w.rows;
+  const k8 = K & ~7;
+  const scratch = new Float32Array(K);
+  const lane = new Float64Array(8);
+  for (let n = 0; n < N; n++) {
+    let row: Float32Array;
+    if (w.f32) {
+      row = w.f32.subarray(n * K, n * K + K);
+    } else {
+      dequantizeRow(w.type, w.data, n * w.rowBytes, K, scratch, 0);
+      row = scratch;
+    }
+    for (let t = 0; t < T; t++) {
+      const xo = t * K;
+      lane.fill(0);
+      for (let j = 0; j < k8; j += 8) {
+        for (let l = 0; l < 8; l++) lane[l] = fr(lane[l] + fr(row[j + l] * x[xo + j + l]));
+      }
+      let tail = 0;
+      for (let j = k8; j < K; j++) tail = fr(tail + fr(row[j] * x[xo + j]));
+      const v0 = fr(lane[0] + lane[4]), v1 = fr(lane[1] + lane[5]);
+      const v2 = fr(lane[2] + lane[6]), v3 = fr(lane[3] + lane[7]);
+      const h = fr(fr(fr(v0 + v1) + v2) + v3);
+      y[t * N + n] = fr(fr(h + tail) + (bias ? bias[n] : 0));
+    }
   }
 }
 

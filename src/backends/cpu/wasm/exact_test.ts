@@ -51,19 +51,26 @@ function compare(
   return { bad, first, nonzero };
 }
 
-const TYPES = [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0];
+const TYPES: GGMLType[] = [
+  GGMLType.Q4_0,
+  GGMLType.Q4_1,
+  GGMLType.Q5_0,
+  GGMLType.Q5_1,
+  GGMLType.Q8_0,
+];
 
 for (const variant of ["relaxed", "simd128"] as const) {
   test(
-    `wasm ${variant} legacy-type matmul is bit-identical to the TypeScript path`,
+    `wasm ${variant} legacy-type and float matmul is bit-identical to the TypeScript path`,
     async () => {
       const k = (await WasmKernels.create({ threads: 1, spin: 1000, variant }))!;
       try {
         let seed = 101;
         const failures: string[] = [];
-        for (const type of TYPES) {
+        for (const type of [...TYPES, GGMLType.F32, GGMLType.F16, GGMLType.BF16]) {
           for (const rows of [64, 36]) {
-            for (const cols of [256, 96]) {
+            // float types: 100 columns leave a tail of 4 past the 8-wide lanes
+            for (const cols of TYPES.includes(type) ? [256, 96] : [256, 100]) {
               for (const T of [1, 5]) {
                 for (const withBias of [false, true]) {
                   const r = compare(k, type, rows, cols, T, seed++, withBias);
