@@ -12,6 +12,12 @@
 // Each weight block is decoded once and used against up to four activation rows.
 #include "rf_wasm.h"
 
+// Activation rows per pass of the "rows" kernel in a prefill: its decoded weights (8 vectors)
+// stay in registers while the accumulators live in memory, so the more rows share one
+// decode the better (measured on a 5632x2048 Q4_0 product, 64 rows, 1 thread: 4 rows per
+// pass 53 ms, 8: 46, 16: 43, 32: 42).
+#define RF_ROWS_BIG 16
+
 RF_INLINE int block_bytes(const int type) {
   switch (type) {
     case RF_Q4_0: return 18;
@@ -275,7 +281,8 @@ RF_INLINE v128_t hsum4(const v128_t* s) {
 }
 
 // "rows" (Q4_0): rows [n0, n0 + 4) of W (rows at or past r1 repeat row r1 - 1 and are not
-// stored) against activation rows [t0, t0 + nt), nt <= 4. Lane r of each vector is row n0 + r.
+// stored) against activation rows [t0, t0 + nt), nt <= RF_ROWS_BIG. Lane r of each vector is
+// row n0 + r.
 RF_INLINE void tile_rows(const int nt, const rf_mm_args* a, int n0, int r1, int t0) {
   const int type = RF_Q4_0;
   const int nb = a->k / 32;
@@ -287,7 +294,7 @@ RF_INLINE void tile_rows(const int nt, const rf_mm_args* a, int n0, int r1, int 
   const int o1 = n0 + 1 < r1 ? rb : 0;
   const int o2 = n0 + 2 < r1 ? 2 * rb : o1;
   const int o3 = n0 + 3 < r1 ? 3 * rb : o2;
-  v128_t acc[4];
+  v128_t acc[RF_ROWS_BIG];
   for (int i = 0; i < nt; i++) acc[i] = wasm_f32x4_splat(0.f);
   for (int b = 0; b < nb; b++) {
     const uint8_t* wb = w0 + b * 18;
@@ -365,10 +372,16 @@ typedef void (*tile_fn)(const rf_mm_args* a, int r0, int r1, int t0);
   __attribute__((noinline)) static void name##_4(const rf_mm_args* a, int r0, int r1, int t0) { \
     tile(T, 4, a, r0, r1, t0);                                                                 \
   }                                                                                            \
+  __attribute__((noinline)) static void name##_big(const rf_mm_args* a, int r0, int r1, int t0) { \
+    for (int n0 = r0; n0 < r1; n0 += 4) tile_rows(RF_ROWS_BIG, a, n0, r1, t0);                 \
+  }                                                                                            \
   static void name(const rf_mm_args* a, int r0, int r1) {                                      \
     const tile_fn f[5] = {0, name##_1, name##_2, name##_3, name##_4};                          \
     const int nt = uses_rows(T, a) ? RF_TILE : RF_LANES_TILE;                                  \
     int t0 = 0;                                                                                \
+    if (uses_rows(T, a)) {                                                                     \
+      for (; t0 + RF_ROWS_BIG <= a->t; t0 += RF_ROWS_BIG) name##_big(a, r0, r1, t0);           \
+    }                                                                                          \
     for (; t0 + nt <= a->t; t0 += nt) f[nt](a, r0, r1, t0);                                    \
     if (a->t > t0) f[a->t - t0](a, r0, r1, t0);                                                \
   }

@@ -71,7 +71,7 @@ for (const variant of ["relaxed", "simd128"] as const) {
           for (const rows of [64, 36]) {
             // float types: 100 columns leave a tail of 4 past the 8-wide lanes
             for (const cols of TYPES.includes(type) ? [256, 96] : [256, 100]) {
-              for (const T of [1, 5]) {
+              for (const T of [1, 5, 17]) {
                 for (const withBias of [false, true]) {
                   const r = compare(k, type, rows, cols, T, seed++, withBias);
                   assert(r.nonzero > (T * rows) / 2, "the case must have non-trivial outputs");
