@@ -40,9 +40,8 @@ RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const 
     for (int j = 0; j < 8; j++) ms += mn[j] * xb[i]->bsum[j];
     macc[i] -= dmin * xb[i]->d * (float)ms;
   }
-  const v128_t m4 = wasm_i8x16_splat(0x0f);
+  const v128_t m4 = rf_k.m4;
   const v128_t one = wasm_i8x16_splat(1);
-  const v128_t zero = wasm_i32x4_splat(0);
   for (int g = 0; g < 4; g++) {
     const v128_t q[2] = {wasm_v128_load(qs + 32 * g), wasm_v128_load(qs + 32 * g + 16)};
     for (int h = 0; h < 2; h++) {
@@ -56,11 +55,14 @@ RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const 
           w[p] = wasm_v128_or(w[p], wasm_i16x8_shl(hb, 4));
         }
       }
-      const v128_t vsc = wasm_i32x4_splat(sc[j]);
+      // int16 pair sums (at most 2 * 2 * 31 * 127 = 15748), scaled and widened in one
+      // i32x4.dot_i16x8_s by the sub-block scale
+      const v128_t vsc = wasm_i16x8_splat((int16_t)sc[j]);
       for (int i = 0; i < nt; i++) {
         const int8_t* x = xb[i]->q + 32 * j;
-        const v128_t s = rf_rdot(wasm_v128_load(x + 16), w[1], rf_rdot(wasm_v128_load(x), w[0], zero));
-        isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_mul(s, vsc));
+        const v128_t p = wasm_i16x8_add(rf_relaxed_dot_i8x16_i7x16_s(wasm_v128_load(x), w[0]),
+                                        rf_relaxed_dot_i8x16_i7x16_s(wasm_v128_load(x + 16), w[1]));
+        isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_dot_i16x8(p, vsc));
       }
     }
   }
@@ -75,9 +77,8 @@ RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const 
 RF_INLINE void block_q6k(const int nt, const uint8_t* b, const rf_act256** xb, v128_t* acc) {
   const float d = rf_h2f(rf_ld16(b + 208));
   const int8_t* scales = (const int8_t*)(b + 192);
-  const v128_t m4 = wasm_i8x16_splat(0x0f);
+  const v128_t m4 = rf_k.m4;
   const v128_t m3 = wasm_i8x16_splat(3);
-  const v128_t zero = wasm_i32x4_splat(0);
   v128_t isum[4];
   for (int i = 0; i < nt; i++) {
     int off = 0;
@@ -99,10 +100,12 @@ RF_INLINE void block_q6k(const int nt, const uint8_t* b, const rf_act256** xb, v
         const v128_t lo = g < 2 ? wasm_v128_and(lv, m4) : wasm_v128_and(wasm_u16x8_shr(lv, 4), m4);
         const v128_t hi = wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(hv[p], 2 * g), m3), 4);
         const v128_t w = wasm_v128_or(lo, hi);
-        const v128_t vsc = wasm_i32x4_splat(sc[2 * g + p]);
+        // int16 pair sums (at most 2 * 63 * 127 = 16002) times the signed sub-block scale
+        const v128_t vsc = wasm_i16x8_splat((int16_t)sc[2 * g + p]);
         for (int i = 0; i < nt; i++) {
           const int8_t* x = xb[i]->q + 128 * half + 32 * g + 16 * p;
-          isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_mul(rf_rdot(wasm_v128_load(x), w, zero), vsc));
+          const v128_t pd = rf_relaxed_dot_i8x16_i7x16_s(wasm_v128_load(x), w);
+          isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_dot_i16x8(pd, vsc));
         }
       }
     }
@@ -240,20 +243,33 @@ RF_INLINE void tile(const int type, const int nt, const rf_mm_args* a, int r0, i
   }
 }
 
-RF_INLINE void rows(const int type, const rf_mm_args* a, int r0, int r1) {
-  int t0 = 0;
-  for (; t0 + 4 <= a->t; t0 += 4) tile(type, 4, a, r0, r1, t0);
-  switch (a->t - t0) {
-    case 3: tile(type, 3, a, r0, r1, t0); break;
-    case 2: tile(type, 2, a, r0, r1, t0); break;
-    case 1: tile(type, 1, a, r0, r1, t0); break;
-    default: break;
-  }
-}
+typedef void (*tile_fn)(const rf_mm_args* a, int r0, int r1, int t0);
 
-__attribute__((noinline)) static void mm_q4_k(const rf_mm_args* a, int r0, int r1) { rows(RF_Q4_K, a, r0, r1); }
-__attribute__((noinline)) static void mm_q5_k(const rf_mm_args* a, int r0, int r1) { rows(RF_Q5_K, a, r0, r1); }
-__attribute__((noinline)) static void mm_q6_k(const rf_mm_args* a, int r0, int r1) { rows(RF_Q6_K, a, r0, r1); }
+// One function per (type, activation rows per pass), so that V8 allocates registers for
+// each inner loop on its own.
+#define RF_KTILES(T, name)                                                                     \
+  __attribute__((noinline)) static void name##_1(const rf_mm_args* a, int r0, int r1, int t0) { \
+    tile(T, 1, a, r0, r1, t0);                                                                 \
+  }                                                                                            \
+  __attribute__((noinline)) static void name##_2(const rf_mm_args* a, int r0, int r1, int t0) { \
+    tile(T, 2, a, r0, r1, t0);                                                                 \
+  }                                                                                            \
+  __attribute__((noinline)) static void name##_3(const rf_mm_args* a, int r0, int r1, int t0) { \
+    tile(T, 3, a, r0, r1, t0);                                                                 \
+  }                                                                                            \
+  __attribute__((noinline)) static void name##_4(const rf_mm_args* a, int r0, int r1, int t0) { \
+    tile(T, 4, a, r0, r1, t0);                                                                 \
+  }                                                                                            \
+  static void name(const rf_mm_args* a, int r0, int r1) {                                      \
+    const tile_fn f[5] = {0, name##_1, name##_2, name##_3, name##_4};                          \
+    int t0 = 0;                                                                                \
+    for (; t0 + 4 <= a->t; t0 += 4) f[4](a, r0, r1, t0);                                       \
+    if (a->t > t0) f[a->t - t0](a, r0, r1, t0);                                                \
+  }
+
+RF_KTILES(RF_Q4_K, mm_q4_k)
+RF_KTILES(RF_Q5_K, mm_q5_k)
+RF_KTILES(RF_Q6_K, mm_q6_k)
 
 void rf_mm_kquant(const rf_mm_args* a, int r0, int r1) {
   switch (a->type) {
