@@ -139,11 +139,12 @@ export function buildLlamaGraph(
   let x = b.push({ op: "embed", layer: -1, out: b.value(T, dim, "inp_embd"), weight: t.tokenEmbd });
   for (let l = 0; l < L; l++) {
     const p = `blk.${l}.`;
+    let R = T; // rows from here on in this layer
     const mm = (x: number, name: string, cols: number, bias: boolean) =>
       b.push({
         op: "matmul",
         layer: l,
-        out: b.value(T, cols, `${p}${name}`),
+        out: b.value(R, cols, `${p}${name}`),
         x,
         weight: `${p}${name}.weight`,
         bias: bias ? `${p}${name}.bias` : undefined,
@@ -192,12 +193,18 @@ export function buildLlamaGraph(
       // llama.cpp: 1.0f / sqrtf(float(n_embd_head)), two float32 roundings
       scale: Math.fround(1 / Math.fround(Math.sqrt(c.keyLength))),
     });
-    const o = mm(a, "attn_output", dim, false);
-    x = b.push({ op: "add", layer: l, out: b.value(T, dim, `${p}attn_res`), a: x, b: o });
+    let o = mm(a, "attn_output", dim, false);
+    if (l === L - 1 && logits === "last" && T > 1) {
+      // As llama.cpp's inp_out_ids: the last layer's FFN runs on the output row only.
+      x = b.push({ op: "last_row", layer: l, out: b.value(1, dim, `${p}last_inp`), x });
+      o = b.push({ op: "last_row", layer: l, out: b.value(1, dim, `${p}last_attn`), x: o });
+      R = 1;
+    }
+    x = b.push({ op: "add", layer: l, out: b.value(R, dim, `${p}attn_res`), a: x, b: o });
     const h2 = b.push({
       op: "rms_norm",
       layer: l,
-      out: b.value(T, dim, `${p}ffn_norm`),
+      out: b.value(R, dim, `${p}ffn_norm`),
       x,
       weight: `${p}ffn_norm.weight`,
       eps: c.rmsNormEps,
@@ -207,15 +214,15 @@ export function buildLlamaGraph(
     const s = b.push({
       op: "swiglu",
       layer: l,
-      out: b.value(T, c.feedForwardLength, `${p}ffn_act`),
+      out: b.value(R, c.feedForwardLength, `${p}ffn_act`),
       gate: g,
       up: u,
     });
     const d = mm(s, "ffn_down", dim, false);
-    x = b.push({ op: "add", layer: l, out: b.value(T, dim, `${p}ffn_res`), a: x, b: d });
+    x = b.push({ op: "add", layer: l, out: b.value(R, dim, `${p}ffn_res`), a: x, b: d });
   }
   const rows = logits === "last" ? 1 : T;
-  if (logits === "last" && T > 1) {
+  if (logits === "last" && T > 1 && L === 0) {
     x = b.push({ op: "last_row", layer: L, out: b.value(1, dim, "last_row"), x });
   }
   const n = b.push({
