@@ -70,7 +70,8 @@ export function runAttention(ctx: KernelContext, c: AttentionCall): void {
   ctx.ex.rf_store_f16_rounded(c.kCache.byteOffset + pos0 * kCols * 4, kp, rows * kCols);
   ctx.ex.rf_store_f16_rounded(c.vCache.byteOffset + pos0 * vCols * 4, vp, rows * vCols);
   const items = rows * s.nHead;
-  writeWork(ctx.heap.i32, ctx.pool, items, Math.ceil(items / (ctx.threads * 4)));
+  // small chunks: with a causal mask later rows cost more, so few big chunks end unevenly
+  writeWork(ctx.heap.i32, ctx.pool, items, Math.ceil(items / (ctx.threads * 16)));
   writeAttention(ctx.heap.i32, ctx.heap.f32, ctx.pool, {
     q: qp,
     k: c.kCache.byteOffset,
