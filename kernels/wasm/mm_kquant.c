@@ -243,33 +243,13 @@ RF_INLINE void tile(const int type, const int nt, const rf_mm_args* a, int r0, i
   }
 }
 
-typedef void (*tile_fn)(const rf_mm_args* a, int r0, int r1, int t0);
+#define RF_KQUANT(T, name)                                               \
+  RF_TILE_FUNCS(T, name, tile)                                           \
+  static void name(const rf_mm_args* a, int r0, int r1) { rf_tile_passes(name##_tiles, a, r0, r1, 0); }
 
-// One function per (type, activation rows per pass), so that V8 allocates registers for
-// each inner loop on its own.
-#define RF_KTILES(T, name)                                                                     \
-  __attribute__((noinline)) static void name##_1(const rf_mm_args* a, int r0, int r1, int t0) { \
-    tile(T, 1, a, r0, r1, t0);                                                                 \
-  }                                                                                            \
-  __attribute__((noinline)) static void name##_2(const rf_mm_args* a, int r0, int r1, int t0) { \
-    tile(T, 2, a, r0, r1, t0);                                                                 \
-  }                                                                                            \
-  __attribute__((noinline)) static void name##_3(const rf_mm_args* a, int r0, int r1, int t0) { \
-    tile(T, 3, a, r0, r1, t0);                                                                 \
-  }                                                                                            \
-  __attribute__((noinline)) static void name##_4(const rf_mm_args* a, int r0, int r1, int t0) { \
-    tile(T, 4, a, r0, r1, t0);                                                                 \
-  }                                                                                            \
-  static void name(const rf_mm_args* a, int r0, int r1) {                                      \
-    const tile_fn f[5] = {0, name##_1, name##_2, name##_3, name##_4};                          \
-    int t0 = 0;                                                                                \
-    for (; t0 + 4 <= a->t; t0 += 4) f[4](a, r0, r1, t0);                                       \
-    if (a->t > t0) f[a->t - t0](a, r0, r1, t0);                                                \
-  }
-
-RF_KTILES(RF_Q4_K, mm_q4_k)
-RF_KTILES(RF_Q5_K, mm_q5_k)
-RF_KTILES(RF_Q6_K, mm_q6_k)
+RF_KQUANT(RF_Q4_K, mm_q4_k)
+RF_KQUANT(RF_Q5_K, mm_q5_k)
+RF_KQUANT(RF_Q6_K, mm_q6_k)
 
 void rf_mm_kquant(const rf_mm_args* a, int r0, int r1) {
   switch (a->type) {

@@ -332,10 +332,6 @@ RF_INLINE void tile_rows(const int nt, const rf_mm_args* a, int n0, int r1, int 
   }
 }
 
-#ifndef RF_TILE
-#define RF_TILE 4
-#endif
-
 // True when llama.cpp repacks these weights (Q4_0 with a multiple of 8 rows).
 RF_INLINE int uses_rows(const int type, const rf_mm_args* a) {
   return type == RF_Q4_0 && a->n % 8 == 0;
@@ -351,46 +347,26 @@ RF_INLINE void tile(const int type, const int nt, const rf_mm_args* a, int r0, i
   }
 }
 
-#ifndef RF_LANES_TILE
-#define RF_LANES_TILE 4
-#endif
-
-typedef void (*tile_fn)(const rf_mm_args* a, int r0, int r1, int t0);
-
-// One function per (type, activation rows per pass), so that V8 allocates registers for
-// each inner loop on its own.
-#define RF_TILES(T, name)                                                                      \
-  __attribute__((noinline)) static void name##_1(const rf_mm_args* a, int r0, int r1, int t0) { \
-    tile(T, 1, a, r0, r1, t0);                                                                 \
-  }                                                                                            \
-  __attribute__((noinline)) static void name##_2(const rf_mm_args* a, int r0, int r1, int t0) { \
-    tile(T, 2, a, r0, r1, t0);                                                                 \
-  }                                                                                            \
-  __attribute__((noinline)) static void name##_3(const rf_mm_args* a, int r0, int r1, int t0) { \
-    tile(T, 3, a, r0, r1, t0);                                                                 \
-  }                                                                                            \
-  __attribute__((noinline)) static void name##_4(const rf_mm_args* a, int r0, int r1, int t0) { \
-    tile(T, 4, a, r0, r1, t0);                                                                 \
-  }                                                                                            \
-  __attribute__((noinline)) static void name##_big(const rf_mm_args* a, int r0, int r1, int t0) { \
+// Q4_0 with a multiple of 8 rows takes RF_ROWS_BIG activation rows per pass first.
+#define RF_LEGACY(T, name)                                                                     \
+  RF_TILE_FUNCS(T, name, tile)                                                                 \
+  __attribute__((noinline)) static void name##_big(const rf_mm_args* a, int r0, int r1,        \
+                                                   int t0) {                                   \
     for (int n0 = r0; n0 < r1; n0 += 4) tile_rows(RF_ROWS_BIG, a, n0, r1, t0);                 \
   }                                                                                            \
   static void name(const rf_mm_args* a, int r0, int r1) {                                      \
-    const tile_fn f[5] = {0, name##_1, name##_2, name##_3, name##_4};                          \
-    const int nt = uses_rows(T, a) ? RF_TILE : RF_LANES_TILE;                                  \
     int t0 = 0;                                                                                \
     if (uses_rows(T, a)) {                                                                     \
       for (; t0 + RF_ROWS_BIG <= a->t; t0 += RF_ROWS_BIG) name##_big(a, r0, r1, t0);           \
     }                                                                                          \
-    for (; t0 + nt <= a->t; t0 += nt) f[nt](a, r0, r1, t0);                                    \
-    if (a->t > t0) f[a->t - t0](a, r0, r1, t0);                                                \
+    rf_tile_passes(name##_tiles, a, r0, r1, t0);                                               \
   }
 
-RF_TILES(RF_Q4_0, mm_q4_0)
-RF_TILES(RF_Q4_1, mm_q4_1)
-RF_TILES(RF_Q5_0, mm_q5_0)
-RF_TILES(RF_Q5_1, mm_q5_1)
-RF_TILES(RF_Q8_0, mm_q8_0)
+RF_LEGACY(RF_Q4_0, mm_q4_0)
+RF_LEGACY(RF_Q4_1, mm_q4_1)
+RF_LEGACY(RF_Q5_0, mm_q5_0)
+RF_LEGACY(RF_Q5_1, mm_q5_1)
+RF_LEGACY(RF_Q8_0, mm_q8_0)
 
 void rf_mm_legacy(const rf_mm_args* a, int r0, int r1) {
   switch (a->type) {

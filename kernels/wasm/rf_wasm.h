@@ -252,6 +252,39 @@ RF_INLINE v128_t rf_dot16(v128_t e, v128_t o, const int16_t* x) {
                         wasm_i32x4_dot_i16x8(o, wasm_v128_load(x + 8)));
 }
 
+// A matrix kernel pass over rows [r0, r1) and activation rows [t0, t0 + nt).
+typedef void (*rf_tile_fn)(const rf_mm_args* a, int r0, int r1, int t0);
+
+// Defines name##_1 .. name##_4 calling tile(T, nt, ...) for nt = 1..4 and the table
+// name##_tiles of them: one function per activation-row count, so that V8 allocates the
+// registers of each inner loop on its own (one function holding all four inlined passes
+// measured up to 1.5x slower).
+#define RF_TILE_FUNCS(T, name, tile)                                                         \
+  __attribute__((noinline)) static void name##_1(const rf_mm_args* a, int r0, int r1,        \
+                                                 int t0) {                                   \
+    tile(T, 1, a, r0, r1, t0);                                                               \
+  }                                                                                          \
+  __attribute__((noinline)) static void name##_2(const rf_mm_args* a, int r0, int r1,        \
+                                                 int t0) {                                   \
+    tile(T, 2, a, r0, r1, t0);                                                               \
+  }                                                                                          \
+  __attribute__((noinline)) static void name##_3(const rf_mm_args* a, int r0, int r1,        \
+                                                 int t0) {                                   \
+    tile(T, 3, a, r0, r1, t0);                                                               \
+  }                                                                                          \
+  __attribute__((noinline)) static void name##_4(const rf_mm_args* a, int r0, int r1,        \
+                                                 int t0) {                                   \
+    tile(T, 4, a, r0, r1, t0);                                                               \
+  }                                                                                          \
+  static const rf_tile_fn name##_tiles[5] = {0, name##_1, name##_2, name##_3, name##_4};
+
+// Activation rows [t0, t) in passes of 4 (and one of the rest) through tiles[].
+RF_INLINE void rf_tile_passes(const rf_tile_fn* tiles, const rf_mm_args* a, int r0, int r1,
+                              int t0) {
+  for (; t0 + 4 <= a->t; t0 += 4) tiles[4](a, r0, r1, t0);
+  if (a->t > t0) tiles[a->t - t0](a, r0, r1, t0);
+}
+
 // Matrix kernels, one per weight family; each handles rows [r0, r1).
 void rf_mm_legacy(const rf_mm_args* a, int r0, int r1);
 void rf_mm_kquant(const rf_mm_args* a, int r0, int r1);

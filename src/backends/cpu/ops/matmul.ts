@@ -55,6 +55,14 @@ export function matmul(
   }
 }
 
+/** Row n of W as floats: a view for F32 weights, else decoded into `scratch`. */
+function weightRow(w: QuantMatrix, n: number, scratch: Float32Array): Float32Array {
+  const K = w.cols;
+  if (w.f32) return w.f32.subarray(n * K, n * K + K);
+  dequantizeRow(w.type, w.data, n * w.rowBytes, K, scratch, 0);
+  return scratch;
+}
+
 /**
  * F32 / F16 / BF16 weights (x already rounded to the weight's activation format), in the
  * float32 steps of the WebAssembly kernel (kernels/wasm/mm_float.c), so that both paths give
@@ -75,13 +83,7 @@ function matmulFloat(
   const scratch = new Float32Array(K);
   const lane = new Float64Array(8);
   for (let n = 0; n < N; n++) {
-    let row: Float32Array;
-    if (w.f32) {
-      row = w.f32.subarray(n * K, n * K + K);
-    } else {
-      dequantizeRow(w.type, w.data, n * w.rowBytes, K, scratch, 0);
-      row = scratch;
-    }
+    const row = weightRow(w, n, scratch);
     for (let t = 0; t < T; t++) {
       const xo = t * K;
       lane.fill(0);
@@ -115,13 +117,7 @@ export function matmulRows(
   const N = w.rows;
   const scratch = new Float32Array(K);
   for (let n = r0; n < r1; n++) {
-    let row: Float32Array;
-    if (w.f32) {
-      row = w.f32.subarray(n * K, n * K + K);
-    } else {
-      dequantizeRow(w.type, w.data, n * w.rowBytes, K, scratch, 0);
-      row = scratch;
-    }
+    const row = weightRow(w, n, scratch);
     const b = bias ? bias[n] : 0;
     for (let t = 0; t < T; t++) {
       const xo = t * K;
