@@ -33,20 +33,38 @@ export function goldenModelPath(name: string): string {
     : sharedPath("models", name);
 }
 
-/** Largest |ours - golden| over every golden top-K entry, teacher-forced in one batch. */
-export async function teacherForcedMaxDiff(row: GoldenRow, model: Model): Promise<number> {
+/**
+ * Largest |ours - golden| over every golden top-K entry, teacher-forced. By default in the
+ * steps llama.cpp took to make the goldens (the prompt as one batch with the last row's
+ * logits, then each golden token alone), so that the same kernels run where llama.cpp picks
+ * a batched or a single-row product; `oneBatch` evaluates prompt + tokens in one batch.
+ */
+export async function teacherForcedMaxDiff(
+  row: GoldenRow,
+  model: Model,
+  oneBatch = false,
+): Promise<number> {
   const session = new Session(model);
   try {
-    const seq = [...row.prompt_tokens, ...row.tokens];
     const vocab = model.config.vocabSize;
-    const logits = await session.eval(seq, "all");
     let worst = 0;
-    row.top_logprobs.forEach((top, i) => {
-      const r = row.prompt_tokens.length - 1 + i;
-      const l = logits.subarray(r * vocab, (r + 1) * vocab);
+    const check = (l: Float32Array, top: [number, number][]) => {
       const lse = logSumExp(l);
       for (const [id, lp] of top) worst = Math.max(worst, Math.abs(l[id] - lse - lp));
-    });
+    };
+    if (oneBatch) {
+      const logits = await session.eval([...row.prompt_tokens, ...row.tokens], "all");
+      row.top_logprobs.forEach((top, i) => {
+        const r = row.prompt_tokens.length - 1 + i;
+        check(logits.subarray(r * vocab, (r + 1) * vocab), top);
+      });
+      return worst;
+    }
+    let logits = await session.eval(row.prompt_tokens, "last");
+    for (let i = 0; i < row.top_logprobs.length; i++) {
+      check(logits, row.top_logprobs[i]);
+      if (i + 1 < row.top_logprobs.length) logits = await session.eval([row.tokens[i]], "last");
+    }
     return worst;
   } finally {
     session.dispose();

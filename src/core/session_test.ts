@@ -42,6 +42,13 @@ function isCode(
   return (e: unknown) => e instanceof cls && e.code === code;
 }
 
+/**
+ * Logits of one row may differ by this much between a batched and a single-row evaluation:
+ * as in llama.cpp, the CPU's F32 products sum in a batch as tinyBLAS does and for one row as
+ * ggml_vec_dot_f32 does (~1e-4 relative on this model's logits).
+ */
+const BATCH_TOL = 5e-3;
+
 function maxDiff(a: Float32Array, b: Float32Array): number {
   assertEquals(a.length, b.length);
   let m = 0;
@@ -95,7 +102,7 @@ test(
     assertEquals(s.tokens, kept);
     const ref = new Session(m, { contextLength: 16 });
     const want = await ref.eval(kept);
-    assert(maxDiff(logits, want) < 1e-4, `shifted logits differ by ${maxDiff(logits, want)}`);
+    assert(maxDiff(logits, want) < BATCH_TOL, `shifted logits differ by ${maxDiff(logits, want)}`);
     // Nothing left to drop: keep covers the whole context.
     const full = new Session(m, { contextLength: 6, contextShift: { keep: 6 } });
     await full.eval(PROMPT.concat(GOLDEN[0]));
@@ -149,17 +156,16 @@ test("session: 'all' rows equal successive 'last' evaluations, in any batch size
   const all = await new Session(m).eval(seq, "all");
   assertEquals(all.length, seq.length * vocab);
   const small = await new Session(m, { batchSize: 3 }).eval(seq, "all");
-  assert(maxDiff(all, small) < 1e-4, "batch size 3");
+  assert(maxDiff(all, small) < BATCH_TOL, "batch size 3");
   const step = new Session(m);
   for (let i = 0; i < seq.length; i++) {
     const row = await step.eval([seq[i]], "last");
     const d = maxDiff(row, all.subarray(i * vocab, (i + 1) * vocab));
-    assert(d < 1e-4, `row ${i} differs by ${d}`);
+    assert(d < BATCH_TOL, `row ${i} differs by ${d}`);
   }
-  // "last" skips the last layer's FFN for the other rows; the CPU products do the same
-  // float32 steps for one row as for many, so the row is bit-identical
+  // "last" runs the last layer's FFN and the output on that row alone (single-row products)
   const last = await new Session(m).eval(seq, "last");
-  assertEquals(maxDiff(last, all.subarray((seq.length - 1) * vocab)), 0, "last of a batch");
+  assert(maxDiff(last, all.subarray((seq.length - 1) * vocab)) < BATCH_TOL, "last of a batch");
   const hidden = await new Session(m).eval(seq, "hidden");
   assertEquals(hidden.length, seq.length * m.config.embeddingLength);
   assert(hidden.every(Number.isFinite));
@@ -192,7 +198,7 @@ test("session: truncate and reset reuse the cache like fresh evaluation", async 
   assertEquals(s.tokens, PROMPT);
   const a = await s.eval([GOLDEN[0]]);
   const b = await new Session(m).eval(PROMPT.concat(GOLDEN[0]));
-  assertClose(maxDiff(a, b), 0, 1e-4, "after truncate");
+  assertClose(maxDiff(a, b), 0, BATCH_TOL, "after truncate");
   s.reset();
   assertEquals(s.nPast, 0);
   const c = await s.eval(PROMPT);
