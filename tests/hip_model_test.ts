@@ -89,3 +89,27 @@ test("hip model: prefill then decode logits match the CPU backend", async () => 
     }
   }
 }, opts);
+
+test("hip model: a batch's last-row logits match its all-rows evaluation and the CPU", async () => {
+  // "last" cuts the last layer to the output row before its FFN (one-row products there)
+  for (const name of ["stories260K.gguf", "tiny256-Q4_K.gguf"]) {
+    const onHip = await Model.load(modelPath(name), { backends: [hip, cpu] });
+    const onCpu = await Model.load(modelPath(name), { backends: [cpu] });
+    try {
+      const prompt = [1, 20, 33, 47, 5, 81, 9, 100, 3];
+      const vocab = onHip.config.vocabSize;
+      const last = await new Session(onHip).eval(prompt, "last");
+      const all = await new Session(onHip).eval(prompt, "all");
+      const cpuLast = await new Session(onCpu).eval(prompt, "last");
+      const e1 = normalizedError(last, all.subarray((prompt.length - 1) * vocab));
+      const e2 = normalizedError(last, cpuLast);
+      console.error(
+        `hip last vs all ${name}: ${e1.toExponential(3)}, vs cpu ${e2.toExponential(3)}`,
+      );
+      assert(e1 <= 1e-2 && e2 <= 5e-2, `${name}: ${e1} / ${e2}`);
+    } finally {
+      onHip.dispose();
+      onCpu.dispose();
+    }
+  }
+}, opts);
