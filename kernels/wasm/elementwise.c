@@ -128,3 +128,11 @@ void rf_rope(const float* x, float* out, int rows, int n_head, int head_dim, int
     }
   }
 }
+
+void rf_rows_range(const rf_rows_args* a, int r0, int r1) {
+  const int64_t o = (int64_t)r0 * a->cols;
+  const float* x = (const float*)(uintptr_t)a->a + o;
+  float* out = (float*)(uintptr_t)a->out + o;
+  if (a->kind == 1) rf_swiglu(x, (const float*)(uintptr_t)a->b + o, out, r1 - r0, a->cols);
+  else rf_rms_norm(x, (const float*)(uintptr_t)a->w, out, r1 - r0, a->cols, a->eps);
+}

@@ -37,7 +37,7 @@ void rf_init(void) {
 }
 
 // Jobs: a matrix product over weight rows, attention over (query row, head) items, exit.
-enum { RF_OP_MATMUL = 1, RF_OP_EXIT = 2, RF_OP_ATTENTION = 3 };
+enum { RF_OP_MATMUL = 1, RF_OP_EXIT = 2, RF_OP_ATTENTION = 3, RF_OP_ROWS = 4 };
 // Row of a closed cursor: the job is over and its fields may be rewritten.
 #define RF_CLOSED 0xffffffffu
 
@@ -55,7 +55,9 @@ typedef struct {
   int32_t items;         // work items of the current job (rows, or rows x heads)
   rf_mm_args mm;
   rf_attn_args attn;
+  rf_rows_args rows;
 } rf_pool;
+
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
@@ -77,6 +79,13 @@ void rf_matmul_range(const rf_mm_args* a, int r0, int r1) {
   }
 }
 
+// Runs items [i0, i1) of job `op`.
+static void run_items(rf_pool* p, int op, int i0, int i1) {
+  if (op == RF_OP_ATTENTION) rf_attention_range(&p->attn, i0, i1);
+  else if (op == RF_OP_ROWS) rf_rows_range(&p->rows, i0, i1);
+  else rf_matmul_range(&p->mm, i0, i1);
+}
+
 // Claims and runs chunks of job `job` until none is left (or the job is over).
 static void run_chunks(rf_pool* p, uint32_t job) {
   for (;;) {
@@ -96,8 +105,7 @@ static void run_chunks(rf_pool* p, uint32_t job) {
                                      __ATOMIC_SEQ_CST)) {
       continue;
     }
-    if (op == RF_OP_ATTENTION) rf_attention_range(&p->attn, r0, r1);
-    else rf_matmul_range(&p->mm, r0, r1);
+    run_items(p, op, r0, r1);
     if (ADD(&p->done, r1 - r0) + (r1 - r0) == n && LOAD(&p->main_waiting)) {
       __builtin_wasm_memory_atomic_notify(&p->done, 1);
     }
@@ -141,8 +149,7 @@ RF_EXPORT(rf_pool_run)
 void rf_pool_run(rf_pool* p, int op) {
   const int n = p->items;
   if (p->nworkers == 0 || n <= p->chunk) {
-    if (op == RF_OP_ATTENTION) rf_attention_range(&p->attn, 0, n);
-    else rf_matmul_range(&p->mm, 0, n);
+    run_items(p, op, 0, n);
     return;
   }
   const uint32_t job = (uint32_t)LOAD(&p->gen) + 1;
@@ -174,3 +181,4 @@ void rf_pool_exit(rf_pool* p) {
 RF_EXPORT(rf_pool_size) int rf_pool_size(void) { return (int)sizeof(rf_pool); }
 RF_EXPORT(rf_pool_mm_offset) int rf_pool_mm_offset(void) { return (int)__builtin_offsetof(rf_pool, mm); }
 RF_EXPORT(rf_pool_attn_offset) int rf_pool_attn_offset(void) { return (int)__builtin_offsetof(rf_pool, attn); }
+RF_EXPORT(rf_pool_rows_offset) int rf_pool_rows_offset(void) { return (int)__builtin_offsetof(rf_pool, rows); }

@@ -101,6 +101,17 @@ typedef struct {
   uint32_t bias;      // address of float32 bias[n], or 0
 } rf_mm_args;
 
+// A row-wise element op over rows of `cols` values (see elementwise.c).
+typedef struct {
+  int32_t kind;  // 1: out = silu(a) * b (SwiGLU); 2: out = RMSNorm(a) * w
+  uint32_t a;
+  uint32_t b;
+  uint32_t w;
+  uint32_t out;
+  int32_t cols;
+  float eps;
+} rf_rows_args;
+
 // Causal attention of t query rows (see attention.c).
 typedef struct {
   uint32_t q;        // [t][n_head * head_dim] floats
@@ -289,5 +300,9 @@ RF_INLINE void rf_tile_passes(const rf_tile_fn* tiles, const rf_mm_args* a, int 
 void rf_mm_legacy(const rf_mm_args* a, int r0, int r1);
 void rf_mm_kquant(const rf_mm_args* a, int r0, int r1);
 void rf_mm_float(const rf_mm_args* a, int r0, int r1);
+// Rows [r0, r1) of a row-wise element op.
+void rf_rows_range(const rf_rows_args* a, int r0, int r1);
+void rf_swiglu(const float* gate, const float* up, float* out, int rows, int cols);
+void rf_rms_norm(const float* x, const float* w, float* out, int rows, int cols, float eps);
 // Attention work items [i0, i1) (item i: query row i / n_head, head i % n_head).
 void rf_attention_range(const rf_attn_args* a, int i0, int i1);

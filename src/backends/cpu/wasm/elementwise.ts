@@ -8,6 +8,14 @@ import { InvalidArgumentError } from "../../../core/errors.ts";
 import type { RopeParams } from "../../../core/graph.ts";
 import { ropeAngles } from "../ops/rope.ts";
 import type { KernelContext } from "./exports.ts";
+import { OP_ROWS, type RowsJob, writeRows, writeWork } from "./pool_layout.ts";
+
+/** Runs a row-wise element op with its rows spread over the pool's threads. */
+function runRows(ctx: KernelContext, rows: number, job: RowsJob): void {
+  writeWork(ctx.heap.i32, ctx.pool, rows, Math.ceil(rows / (ctx.threads * 2)));
+  writeRows(ctx.heap.i32, ctx.heap.f32, ctx.pool, job);
+  ctx.ex.rf_pool_run(ctx.pool, OP_ROWS);
+}
 
 /** out = silu(gate) * up over rows of `cols` values. */
 export function runSwiglu(
@@ -31,7 +39,7 @@ export function runSwiglu(
   const op = ctx.scratch("y", n * 4);
   ctx.heap.f32.set(gate.subarray(0, n), gp / 4);
   ctx.heap.f32.set(up.subarray(0, n), upp / 4);
-  ctx.ex.rf_swiglu(gp, upp, op, n / cols, cols);
+  runRows(ctx, n / cols, { kind: 1, a: gp, b: upp, w: 0, out: op, cols, eps: 0 });
   out.set(ctx.heap.f32.subarray(op / 4, op / 4 + n));
 }
 
@@ -60,7 +68,7 @@ export function runRmsNorm(
   const op = ctx.scratch("y", n * 4);
   ctx.heap.f32.set(x.subarray(0, n), xp / 4);
   ctx.heap.f32.set(w.subarray(0, cols), wp / 4);
-  ctx.ex.rf_rms_norm(xp, wp, op, rows, cols, Math.fround(eps));
+  runRows(ctx, rows, { kind: 2, a: xp, b: 0, w: wp, out: op, cols, eps: Math.fround(eps) });
   out.set(ctx.heap.f32.subarray(op / 4, op / 4 + n));
 }
 

@@ -32,6 +32,7 @@ export interface KernelExports {
   rf_pool_size(): number;
   rf_pool_mm_offset(): number;
   rf_pool_attn_offset(): number;
+  rf_pool_rows_offset(): number;
   __heap_base: WebAssembly.Global;
   __stack_pointer: WebAssembly.Global;
 }

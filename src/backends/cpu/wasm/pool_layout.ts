@@ -10,9 +10,11 @@ export const POOL = { chunk: 2, nworkers: 3, spin: 4, items: 11 } as const;
 /** Byte offsets of the argument blocks (checked against the module at load). */
 export const MM_OFFSET = 48;
 export const ATTN_OFFSET = 92;
+export const ROWS_OFFSET = 136;
 /** Job codes of rf_pool_run. */
 export const OP_MATMUL = 1;
 export const OP_ATTENTION = 3;
+export const OP_ROWS = 4;
 
 /** Arguments of a matrix product (rf_mm_args), addresses in the kernel memory. */
 export interface MatmulJob {
@@ -65,4 +67,22 @@ export function writeAttention(
   const a = (pool + ATTN_OFFSET) / 4;
   i32.set([j.q, j.k, j.v, j.out, j.rows, j.pos0, j.nHead, j.nHeadKV, j.headDim, j.valueDim], a);
   f32[a + 10] = j.scale;
+}
+
+/** Arguments of a row-wise element op (rf_rows_args): kind 1 SwiGLU, 2 RMSNorm. */
+export interface RowsJob {
+  kind: 1 | 2;
+  a: number;
+  b: number;
+  w: number;
+  out: number;
+  cols: number;
+  eps: number;
+}
+
+/** Writes a row-wise element op's arguments. */
+export function writeRows(i32: Int32Array, f32: Float32Array, pool: number, j: RowsJob): void {
+  const r = (pool + ROWS_OFFSET) / 4;
+  i32.set([j.kind, j.a, j.b, j.w, j.out, j.cols], r);
+  f32[r + 6] = j.eps;
 }

@@ -13,7 +13,15 @@ import { kernelModule, type KernelVariant } from "./module.ts";
 import { attentionFits, type AttentionShape, runAttention } from "./attention.ts";
 import { type RopeShape, RopeTableCache, runRmsNorm, runRope, runSwiglu } from "./elementwise.ts";
 import type { KernelContext, KernelExports, ScratchName } from "./exports.ts";
-import { ATTN_OFFSET, MM_OFFSET, OP_MATMUL, POOL, writeMatmul, writeWork } from "./pool_layout.ts";
+import {
+  ATTN_OFFSET,
+  MM_OFFSET,
+  OP_MATMUL,
+  POOL,
+  ROWS_OFFSET,
+  writeMatmul,
+  writeWork,
+} from "./pool_layout.ts";
 import { type KernelWorker, startKernelWorker, WORKER_STACK_BYTES } from "./pool_worker.ts";
 
 /** Weight types with WebAssembly kernels, and the activation format each one uses. */
@@ -117,10 +125,11 @@ export class WasmKernels {
     const heap = new WasmHeap(0, 32);
     const inst = new WebAssembly.Instance(km.module, { env: { memory: heap.memory } });
     const ex = inst.exports as unknown as KernelExports;
-    if (ex.rf_pool_mm_offset() !== MM_OFFSET || ex.rf_pool_attn_offset() !== ATTN_OFFSET) {
+    const layout = [ex.rf_pool_mm_offset(), ex.rf_pool_attn_offset(), ex.rf_pool_rows_offset()];
+    if (layout.join() !== [MM_OFFSET, ATTN_OFFSET, ROWS_OFFSET].join()) {
       throw new BackendError("BACKEND_UNAVAILABLE", "kernel module layout mismatch", {
-        expected: [MM_OFFSET, ATTN_OFFSET],
-        actual: [ex.rf_pool_mm_offset(), ex.rf_pool_attn_offset()],
+        expected: [MM_OFFSET, ATTN_OFFSET, ROWS_OFFSET],
+        actual: layout,
       });
     }
     heap.alloc(ex.__heap_base.value as number, 1);
