@@ -196,11 +196,21 @@ RF_INLINE void tile_lanes(const int type, const int nt, const rf_mm_args* a, int
       prepare(type, wb, &v);
       const float dw = rf_half(rf_ld16(wb));
       const float mw = has_m ? rf_half(rf_ld16(wb + 2)) : 0.f;
+      // dw * dx of the (up to) 4 activation rows as one vector, one lane splat per row
+      v128_t dx4 = wasm_f32x4_splat(0.f);
+      dx4 = wasm_v128_load32_lane(&x0[b].d, dx4, 0);
+      if (nt > 1) dx4 = wasm_v128_load32_lane(&x0[xs + b].d, dx4, 1);
+      if (nt > 2) dx4 = wasm_v128_load32_lane(&x0[2 * xs + b].d, dx4, 2);
+      if (nt > 3) dx4 = wasm_v128_load32_lane(&x0[3 * xs + b].d, dx4, 3);
+      const v128_t dd4 = wasm_f32x4_mul(wasm_f32x4_splat(dw), dx4);
       for (int i = 0; i < nt; i++) {
         const rf_act32* xb = x0 + i * xs + b;
         v128_t plo, phi;
         lane_dots(type, &v, xb, &plo, &phi);
-        const v128_t dd = wasm_f32x4_splat(dw * xb->d);
+        const v128_t dd = i == 0   ? wasm_i32x4_shuffle(dd4, dd4, 0, 0, 0, 0)
+                          : i == 1 ? wasm_i32x4_shuffle(dd4, dd4, 1, 1, 1, 1)
+                          : i == 2 ? wasm_i32x4_shuffle(dd4, dd4, 2, 2, 2, 2)
+                                   : wasm_i32x4_shuffle(dd4, dd4, 3, 3, 3, 3);
         lo[i] = rf_fma(dd, wasm_f32x4_convert_i32x4(plo), lo[i]);
         hi[i] = rf_fma(dd, wasm_f32x4_convert_i32x4(phi), hi[i]);
         if (has_m) {
