@@ -11,7 +11,6 @@ import binaryen from "npm:binaryen@132.0.0";
 
 /** Placeholder import name -> the instruction that replaces calls to it. */
 export const RELAXED_PLACEHOLDERS: Readonly<Record<string, string>> = {
-  dot_i8x16_i7x16_add_s: "i32x4.relaxed_dot_i8x16_i7x16_add_s",
   dot_i8x16_i7x16_s: "i16x8.relaxed_dot_i8x16_i7x16_s",
   madd: "f32x4.relaxed_madd",
 };

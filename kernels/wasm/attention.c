@@ -46,11 +46,7 @@ RF_INLINE float dot_f16(const float* x, const float* y, int n) {
         acc[j] = rf_fma(wasm_v128_load(x + i + 4 * j), wasm_v128_load(y + i + 4 * j), acc[j]);
       }
     }
-    v128_t r[4];
-    for (int m = 0; m < 4; m++) {
-      r[m] = wasm_f32x4_add(wasm_f32x4_add(acc[m], acc[8 + m]), wasm_f32x4_add(acc[4 + m], acc[12 + m]));
-    }
-    sum = rf_hsum8(wasm_f32x4_add(r[0], r[2]), wasm_f32x4_add(r[1], r[3]));
+    sum = rf_vec_dot_reduce(acc);
   }
   for (int i = np; i < n; i++) sum += (double)(x[i] * y[i]);
   return (float)sum;
@@ -108,10 +104,7 @@ void rf_attention_range(const rf_attn_args* a, int i0, int i1) {
         const v128_t u = rf_fma(wasm_v128_load(vr + j), v4, wasm_v128_load(acc + j));
         wasm_v128_store(acc + j, round_f16_x4(u));
       }
-      for (; j < vd; j++) {
-        acc[j] = round_f16(
-            wasm_f32x4_extract_lane(rf_fma(wasm_f32x4_splat(vr[j]), v4, wasm_f32x4_splat(acc[j])), 0));
-      }
+      for (; j < vd; j++) acc[j] = round_f16(rf_fmaf(vr[j], vs, acc[j]));
       sum = sum * ms + vs;
     }
     float* o = out + (t * a->n_head + h) * vd;

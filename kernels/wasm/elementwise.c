@@ -41,7 +41,6 @@ RF_INLINE v128_t v_expf(v128_t x) {
 
 // out = silu(gate) * up over rows of `cols`: ggml_vec_swiglu_f32 of AVX512 builds (groups
 // of 16 through the vector expf, the rest through glibc's expf).
-RF_EXPORT(rf_swiglu)
 void rf_swiglu(const float* gate, const float* up, float* out, int rows, int cols) {
   const int vec = cols & ~15;
   const v128_t one = wasm_f32x4_splat(1.f);
@@ -61,7 +60,6 @@ void rf_swiglu(const float* gate, const float* up, float* out, int rows, int col
 
 // Row-wise RMSNorm times weight: squares rounded to float and summed in double, mean and
 // scale in float, out = (x * scale) * w.
-RF_EXPORT(rf_rms_norm)
 void rf_rms_norm(const float* x, const float* w, float* out, int rows, int cols, float eps) {
   for (int r = 0; r < rows; r++) {
     const float* xr = x + (int64_t)r * cols;

@@ -113,7 +113,6 @@ RF_INLINE void lane_dots(const int type, const wblock* wb, const rf_act32* xb, v
 // (sum them).
 RF_INLINE v128_t block_dot(const int type, const wblock* wb, const rf_act32* xb) {
   const v128_t p = wasm_i16x8_add(dot_pairs(type, wb, 0, xb->q), dot_pairs(type, wb, 1, xb->q));
-  (void)type;
   return wasm_i32x4_dot_i16x8(p, rf_k.one16);
 }
 #else
@@ -215,9 +214,7 @@ RF_INLINE void tile_lanes(const int type, const int nt, const rf_mm_args* a, int
         hi[i] = rf_fma(dd, wasm_f32x4_convert_i32x4(phi), hi[i]);
         if (has_m) {
           // fused, as the compiled C (summs += m * s) is
-          summs[i] = wasm_f32x4_extract_lane(
-              rf_fma(wasm_f32x4_splat(mw), wasm_f32x4_splat(xb->s), wasm_f32x4_splat(summs[i])),
-              0);
+          summs[i] = rf_fmaf(mw, xb->s, summs[i]);
         }
       }
     }
@@ -262,12 +259,8 @@ RF_INLINE void tile_lanes_1(const int type, const rf_mm_args* a, int r0, int r1,
       lo1 = rf_fma(dd, wasm_f32x4_convert_i32x4(plo), lo1);
       hi1 = rf_fma(dd, wasm_f32x4_convert_i32x4(phi), hi1);
       if (has_m) {
-        const v128_t sx = wasm_f32x4_splat(xb->s);
-        sm0 = wasm_f32x4_extract_lane(
-            rf_fma(wasm_f32x4_splat(rf_half(rf_ld16(wb + 2))), sx, wasm_f32x4_splat(sm0)), 0);
-        sm1 = wasm_f32x4_extract_lane(
-            rf_fma(wasm_f32x4_splat(rf_half(rf_ld16(wb + rb + 2))), sx, wasm_f32x4_splat(sm1)),
-            0);
+        sm0 = rf_fmaf(rf_half(rf_ld16(wb + 2)), xb->s, sm0);
+        sm1 = rf_fmaf(rf_half(rf_ld16(wb + rb + 2)), xb->s, sm1);
       }
     }
     float v0 = rf_hsum8(lo0, hi0), v1 = rf_hsum8(lo1, hi1);

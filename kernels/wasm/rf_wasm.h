@@ -30,9 +30,6 @@
 // Placeholders for relaxed-SIMD instructions clang 14 cannot emit; scripts/build_wasm.ts
 // replaces every call with the instruction (see scripts/_wasm_relaxed.ts) and drops the
 // imports.
-// i32x4.relaxed_dot_i8x16_i7x16_add_s(a, b, c): sums of 4 products a (int8) * b (< 128) + c.
-__attribute__((import_module("rf_relaxed"), import_name("dot_i8x16_i7x16_add_s"))) v128_t
-rf_relaxed_dot_i8x16_i7x16_add_s(v128_t a, v128_t b, v128_t c);
 // i16x8.relaxed_dot_i8x16_i7x16_s(a, b): sums of 2 products a (int8) * b (< 128).
 __attribute__((import_module("rf_relaxed"), import_name("dot_i8x16_i7x16_s"))) v128_t
 rf_relaxed_dot_i8x16_i7x16_s(v128_t a, v128_t b);
@@ -40,7 +37,6 @@ rf_relaxed_dot_i8x16_i7x16_s(v128_t a, v128_t b);
 // ARM64), which is what the llama.cpp builds this engine is checked against do.
 __attribute__((import_module("rf_relaxed"), import_name("madd"))) v128_t
 rf_relaxed_madd(v128_t a, v128_t b, v128_t c);
-#define rf_rdot(a, b, c) rf_relaxed_dot_i8x16_i7x16_add_s((a), (b), (c))
 #endif
 
 #define RF_INLINE static inline __attribute__((always_inline))
@@ -249,12 +245,35 @@ RF_INLINE v128_t rf_fma(v128_t a, v128_t b, v128_t c) {
 #endif
 }
 
+// a * b + c with one rounding, for single values.
+RF_INLINE float rf_fmaf(float a, float b, float c) {
+  return wasm_f32x4_extract_lane(
+      rf_fma(wasm_f32x4_splat(a), wasm_f32x4_splat(b), wasm_f32x4_splat(c)), 0);
+}
+
 // Sum of 8 float lanes (lo = lanes 0..3, hi = 4..7) in llama.cpp's hsum_float_8 order:
 // r = hi + lo, then (r0 + r2) + (r1 + r3).
 RF_INLINE float rf_hsum8(v128_t lo, v128_t hi) {
   const v128_t r = wasm_f32x4_add(hi, lo);
   return (wasm_f32x4_extract_lane(r, 0) + wasm_f32x4_extract_lane(r, 2)) +
          (wasm_f32x4_extract_lane(r, 1) + wasm_f32x4_extract_lane(r, 3));
+}
+
+// Sum of 16 float lanes (v[0] = lanes 0..3, ...) as _mm512_reduce_add_ps compiled by GCC:
+// the two halves added (8 lanes), then rf_hsum8.
+RF_INLINE float rf_hsum16(const v128_t* v) {
+  return rf_hsum8(wasm_f32x4_add(v[2], v[0]), wasm_f32x4_add(v[3], v[1]));
+}
+
+// The reduction of ggml_vec_dot_f32 / _f16 (AVX512 builds) over its 4 accumulators of 16
+// lanes (acc[4 j + q] = lanes 4q..4q+3 of accumulator j): (a0 + a2) + (a1 + a3) lane by
+// lane, then rf_hsum16.
+RF_INLINE float rf_vec_dot_reduce(const v128_t* acc) {
+  v128_t r[4];
+  for (int q = 0; q < 4; q++) {
+    r[q] = wasm_f32x4_add(wasm_f32x4_add(acc[q], acc[8 + q]), wasm_f32x4_add(acc[4 + q], acc[12 + q]));
+  }
+  return rf_hsum16(r);
 }
 
 // Dot of 16 values: even lanes e and odd lanes o (i16) against 16 permuted activations at x.

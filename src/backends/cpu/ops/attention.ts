@@ -6,7 +6,7 @@
  * @module
  */
 import { f16ToF32, f32ToF16 } from "../../../gguf/quants/mod.ts";
-import { fmaf, fr, hsum16 } from "./f32.ts";
+import { fmaf, fr, vecDotF16 } from "./f32.ts";
 import { expf } from "./libm.ts";
 
 /** Rounds to the nearest float16 value. */
@@ -30,44 +30,13 @@ export interface AttentionShape {
 }
 
 /**
- * ggml_vec_dot_f16 on AVX512 builds (x, y float16 values as float32): the first n & ~63
- * elements go through 4 accumulators of 16 float32 lanes with FMA (accumulator j takes
- * elements i + 16j .. i + 16j + 15 of each 64-block), reduced as (a0 + a2) + (a1 + a3) lane by
- * lane and then hsum16; the rest are exact float32 products summed in double. The result is
- * rounded to float32.
- */
-export function dotF16(
-  x: ArrayLike<number>,
-  xo: number,
-  y: ArrayLike<number>,
-  yo: number,
-  n: number,
-): number {
-  const np = n & ~63;
-  let sum = 0;
-  if (np) {
-    const acc = new Float64Array(64);
-    for (let i = 0; i < np; i += 64) {
-      for (let l = 0; l < 64; l++) acc[l] = fmaf(x[xo + i + l], y[yo + i + l], acc[l]);
-    }
-    const r = new Float64Array(16);
-    for (let l = 0; l < 16; l++) {
-      r[l] = fr(fr(acc[l] + acc[32 + l]) + fr(acc[16 + l] + acc[48 + l]));
-    }
-    sum = hsum16(r);
-  }
-  for (let i = np; i < n; i++) sum += fr(x[xo + i] * y[yo + i]);
-  return fr(sum);
-}
-
-/**
  * Writes k/v rows for positions pos0..pos0+T-1 into the cache, then computes out[t] for each
  * query row over positions [0, pos0 + t].
  *
  * Float32 steps of ggml's CPU flash attention with an F16 KV cache
  * (ggml_compute_forward_flash_attn_ext_f16_one_chunk, the path for fewer than
  * GGML_FA_TILE_Q query rows and fewer than 512 cache rows in single-token steps):
- * the query row is rounded to float16; s = fr(dotF16(k, q) * scale); online softmax with
+ * the query row is rounded to float16; s = fr(vecDotF16(k, q) * scale); online softmax with
  * glibc's expf and a float16 value accumulator: on a new maximum acc = f16(acc * ms),
  * ms = expf(Mold - M), vs = 1; otherwise vs = expf(s - M); then acc = f16(fma(v, vs, acc))
  * and S = fr(fr(S * ms) + vs); finally out = fr(acc * fr(1 / S)).
@@ -100,7 +69,7 @@ export function attention(
       let sum = 0;
       acc.fill(0);
       for (let p = 0; p <= last; p++) {
-        const sc = fr(dotF16(kv.k, p * kCols + kvh * s.headDim, qh, 0, s.headDim) * scale);
+        const sc = fr(vecDotF16(kv.k, p * kCols + kvh * s.headDim, qh, 0, s.headDim) * scale);
         let ms = 1;
         let vs = 1;
         if (sc > max) {

@@ -102,3 +102,48 @@ export function fma64(a: number, b: number, c: number): number {
   const vl = (uh - (vh - bb)) + (th - bb);
   return vh + addRoundOdd(tl, vl);
 }
+
+const vdAcc = new Float64Array(64);
+const vdRed = new Float64Array(16);
+
+/**
+ * The SIMD part of ggml_vec_dot_f32 / _f16 on AVX512 builds over the first `np` elements (a
+ * multiple of 64; x, y float32 values): 4 accumulators of 16 lanes with FMA (accumulator j
+ * takes elements i + 16j .. i + 16j + 15 of each 64-block), reduced as (a0 + a2) + (a1 + a3)
+ * lane by lane, then hsum16. 0 when np is 0.
+ */
+export function vecDotHead(
+  x: ArrayLike<number>,
+  xo: number,
+  y: ArrayLike<number>,
+  yo: number,
+  np: number,
+): number {
+  if (!np) return 0;
+  vdAcc.fill(0);
+  for (let i = 0; i < np; i += 64) {
+    for (let l = 0; l < 64; l++) vdAcc[l] = fmaf(x[xo + i + l], y[yo + i + l], vdAcc[l]);
+  }
+  for (let l = 0; l < 16; l++) {
+    vdRed[l] = fr(fr(vdAcc[l] + vdAcc[32 + l]) + fr(vdAcc[16 + l] + vdAcc[48 + l]));
+  }
+  return hsum16(vdRed);
+}
+
+/**
+ * ggml_vec_dot_f16 on AVX512 builds (x, y float16 values as float32): vecDotHead over the
+ * first n & ~63 elements, then the rest as float32 products summed in double; the result is
+ * rounded to float32.
+ */
+export function vecDotF16(
+  x: ArrayLike<number>,
+  xo: number,
+  y: ArrayLike<number>,
+  yo: number,
+  n: number,
+): number {
+  const np = n & ~63;
+  let sum = vecDotHead(x, xo, y, yo, np);
+  for (let i = np; i < n; i++) sum += fr(x[xo + i] * y[yo + i]);
+  return fr(sum);
+}

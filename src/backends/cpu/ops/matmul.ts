@@ -10,7 +10,7 @@
  */
 import { GGMLType } from "../../../gguf/ggml_types.ts";
 import { dequantizeRow } from "../../../gguf/quants/mod.ts";
-import { fmaf, fr, hsum16 } from "./f32.ts";
+import { fmaf, fr, hsum16, vecDotF16, vecDotHead } from "./f32.ts";
 import type { WasmKernels } from "../wasm/runtime.ts";
 import { actFormat, roundActivations } from "./act_quant.ts";
 import { exactSupported, matmulExact } from "./matmul_exact.ts";
@@ -68,7 +68,7 @@ function weightRow(w: QuantMatrix, n: number, scratch: Float32Array): Float32Arr
  * float32 steps of the WebAssembly kernel (kernels/wasm/mm_float.c), so that both paths give
  * the same bits. F32 and F16 follow llama.cpp's x86 AVX512 build: with several rows,
  * K % 16 == 0 and N % 4 == 0 llamafile's tinyBLAS (dotTb16), otherwise ggml_vec_dot_f32 /
- * _f16 (dotVd).
+ * _f16 (vecDotF32, vecDotF16).
  * BF16: 8 lanes, lane l summing fr(w * x) over elements l, l + 8, ...; the elements past
  * the last multiple of 8 summed apart; then ((v0 + v1) + v2) + v3 with v_l = lane l +
  * lane l + 4, plus that tail.
@@ -84,7 +84,7 @@ function matmulFloat(
   const N = w.rows;
   const k8 = K & ~7;
   const scratch = new Float32Array(K);
-  const lane = new Float64Array(64);
+  const lane = new Float64Array(16);
   const tb = T >= 2 && K % 16 === 0 && N % 4 === 0;
   for (let n = 0; n < N; n++) {
     const row = weightRow(w, n, scratch);
@@ -92,7 +92,11 @@ function matmulFloat(
       const xo = t * K;
       let v: number;
       if (w.type !== GGMLType.BF16) {
-        v = tb ? dotTb16(row, x, xo, K, lane) : dotVd(row, x, xo, K, lane, w.type);
+        v = tb
+          ? dotTb16(row, x, xo, K, lane)
+          : w.type === GGMLType.F32
+          ? vecDotF32(row, x, xo, K)
+          : vecDotF16(row, 0, x, xo, K);
       } else {
         lane.fill(0, 0, 8);
         for (let j = 0; j < k8; j += 8) {
@@ -119,44 +123,25 @@ function dotTb16(w: Float32Array, x: Float32Array, xo: number, K: number, acc: F
 }
 
 /**
- * ggml_vec_dot_f32 / _f16: 4 x 16 lanes with FMA over the first K & ~63 values, reduced as
- * (a0 + a2) + (a1 + a3) lane by lane and hsum16; the remaining products are then added in
- * float (F32, the last K % 8 of them fused) or rounded to float and added in double, rounded
- * at the end (F16).
+ * ggml_vec_dot_f32: vecDotHead over the first K & ~63 values, then the remaining products
+ * added in float32, the last K % 8 of them fused.
  */
-function dotVd(
-  w: Float32Array,
-  x: Float32Array,
-  xo: number,
-  K: number,
-  acc: Float64Array,
-  type: GGMLType,
-): number {
+function vecDotF32(w: Float32Array, x: Float32Array, xo: number, K: number): number {
   const np = K & ~63;
-  acc.fill(0);
-  for (let j = 0; j < np; j += 64) {
-    for (let l = 0; l < 64; l++) acc[l] = fmaf(w[j + l], x[xo + j + l], acc[l]);
+  let sum = vecDotHead(w, 0, x, xo, np);
+  // GCC vectorized the remainder loop (sum += x * y) as chunks of 16, then one of 8, with
+  // the products rounded, and fused the last few (< 8) into scalar FMAs
+  let j = np;
+  let rest = K - np;
+  if (rest >= 16) {
+    for (const e = np + (rest & ~15); j < e; j++) sum = fr(sum + fr(w[j] * x[xo + j]));
+    rest = K - j;
   }
-  const r = new Float64Array(16);
-  for (let l = 0; l < 16; l++) r[l] = fr(fr(acc[l] + acc[32 + l]) + fr(acc[16 + l] + acc[48 + l]));
-  let sum = hsum16(r);
-  if (type === GGMLType.F32) {
-    // GCC vectorized the remainder loop (sum += x * y) as chunks of 16, then one of 8, with
-    // the products rounded, and fused the last few (< 8) into scalar FMAs
-    let j = np;
-    let rest = K - np;
-    if (rest >= 16) {
-      for (const e = np + (rest & ~15); j < e; j++) sum = fr(sum + fr(w[j] * x[xo + j]));
-      rest = K - j;
-    }
-    if (rest >= 8) {
-      for (const e = j + 8; j < e; j++) sum = fr(sum + fr(w[j] * x[xo + j]));
-    }
-    for (; j < K; j++) sum = fmaf(w[j], x[xo + j], sum);
-    return sum;
+  if (rest >= 8) {
+    for (const e = j + 8; j < e; j++) sum = fr(sum + fr(w[j] * x[xo + j]));
   }
-  for (let j = np; j < K; j++) sum += fr(w[j] * x[xo + j]);
-  return fr(sum);
+  for (; j < K; j++) sum = fmaf(w[j], x[xo + j], sum);
+  return sum;
 }
 
 /**

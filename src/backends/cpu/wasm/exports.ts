@@ -14,8 +14,6 @@ export interface KernelExports {
   rf_round_f16(x: number, n: number): void;
   rf_round_bf16(x: number, n: number): void;
   rf_store_f16_rounded(dst: number, src: number, n: number): void;
-  rf_swiglu(gate: number, up: number, out: number, rows: number, cols: number): void;
-  rf_rms_norm(x: number, w: number, out: number, rows: number, cols: number, eps: number): void;
   rf_rope(
     x: number,
     out: number,

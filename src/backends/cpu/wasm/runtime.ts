@@ -183,7 +183,7 @@ export class WasmKernels {
    * equal the reference path's up to float summation order.
    */
   matmul(w: WasmMatrix, x: Float32Array, T: number, y: Float32Array, bias?: Float32Array): void {
-    if (this.disposed) throw new BackendError("BACKEND_DISPOSED", "CPU kernels were disposed");
+    this.live();
     const act = ACT.get(w.type);
     const K = w.cols, N = w.rows;
     const bs = typeTraits(w.type).blockSize;
@@ -326,7 +326,7 @@ export class WasmKernels {
     s: AttentionShape,
     out: Float32Array,
   ): void {
-    if (this.disposed) throw new BackendError("BACKEND_DISPOSED", "CPU kernels were disposed");
+    this.live();
     if (!this.owns(kCache) || !this.owns(vCache)) {
       throw new InvalidArgumentError("attention caches must come from allocFloats");
     }
