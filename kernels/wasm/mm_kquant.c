@@ -17,16 +17,30 @@ RF_INLINE int block_bytes(const int type) {
   return type == RF_Q4_K ? 144 : type == RF_Q5_K ? 176 : 210;
 }
 
+// Start of a Q4_K / Q5_K super-block (both builds): its 8 sub-block scales into sc, and the
+// min term, which needs only the activation sub-block sums, subtracted from macc[i].
+// Returns the super-block scale d.
+RF_INLINE float q45k_start(const int nt, const uint8_t* b, const rf_act256** xb, float* macc,
+                           int* sc) {
+  const float dmin = rf_h2f(rf_ld16(b + 2));
+  int mn[8];
+  for (int j = 0; j < 8; j++) scale_min_k4(j, b + 4, &sc[j], &mn[j]);
+  for (int i = 0; i < nt; i++) {
+    int ms = 0;
+    for (int j = 0; j < 8; j++) ms += mn[j] * xb[i]->bsum[j];
+    macc[i] -= dmin * xb[i]->d * (float)ms;
+  }
+  return rf_h2f(rf_ld16(b));
+}
+
 #if RF_RELAXED
 // Relaxed-SIMD forms: weight codes as unsigned bytes in natural order, int8 activations.
 
 // Q4_K / Q5_K super-block against nt activation blocks: adds to acc[i] and macc[i].
 RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const rf_act256** xb,
                           v128_t* acc, float* macc) {
-  const float d = rf_h2f(rf_ld16(b));
-  const float dmin = rf_h2f(rf_ld16(b + 2));
-  int sc[8], mn[8];
-  for (int j = 0; j < 8; j++) scale_min_k4(j, b + 4, &sc[j], &mn[j]);
+  int sc[8];
+  const float d = q45k_start(nt, b, xb, macc, sc);
   const uint8_t* qs = b + (type == RF_Q4_K ? 16 : 48);
   v128_t qh[2] = {wasm_i32x4_splat(0), wasm_i32x4_splat(0)};
   if (type == RF_Q5_K) {
@@ -34,12 +48,7 @@ RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const 
     qh[1] = wasm_v128_load(b + 32);
   }
   v128_t isum[4];
-  for (int i = 0; i < nt; i++) {
-    isum[i] = wasm_i32x4_splat(0);
-    int ms = 0;
-    for (int j = 0; j < 8; j++) ms += mn[j] * xb[i]->bsum[j];
-    macc[i] -= dmin * xb[i]->d * (float)ms;
-  }
+  for (int i = 0; i < nt; i++) isum[i] = wasm_i32x4_splat(0);
   const v128_t m4 = rf_k.m4;
   const v128_t one = wasm_i8x16_splat(1);
   for (int g = 0; g < 4; g++) {
@@ -123,10 +132,8 @@ RF_INLINE void block_q6k(const int nt, const uint8_t* b, const rf_act256** xb, v
 // macc[i] (the min term).
 RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const rf_act256** xb,
                           v128_t* acc, float* macc) {
-  const float d = rf_h2f(rf_ld16(b));
-  const float dmin = rf_h2f(rf_ld16(b + 2));
-  int sc[8], mn[8];
-  for (int j = 0; j < 8; j++) scale_min_k4(j, b + 4, &sc[j], &mn[j]);
+  int sc[8];
+  const float d = q45k_start(nt, b, xb, macc, sc);
   const uint8_t* qs = b + (type == RF_Q4_K ? 16 : 48);
   v128_t qh[2] = {wasm_i32x4_splat(0), wasm_i32x4_splat(0)};
   if (type == RF_Q5_K) {
@@ -134,12 +141,7 @@ RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const 
     qh[1] = wasm_v128_load(b + 32);
   }
   v128_t isum[4];
-  for (int i = 0; i < nt; i++) {
-    isum[i] = wasm_i32x4_splat(0);
-    int ms = 0;
-    for (int j = 0; j < 8; j++) ms += mn[j] * xb[i]->bsum[j];
-    macc[i] -= dmin * xb[i]->d * (float)ms;
-  }
+  for (int i = 0; i < nt; i++) isum[i] = wasm_i32x4_splat(0);
   const v128_t m4 = wasm_i16x8_splat(0x0f);
   const v128_t k16 = wasm_i16x8_splat(0x10);
   for (int g = 0; g < 4; g++) {
