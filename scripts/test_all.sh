@@ -18,6 +18,12 @@ step() { # step NAME CMD...: a build/check step counts as one test
 # `deno task` otherwise panics while it sets that folder up (Deno 2.9.6).
 echo "== deno install"
 "$DENO" install >/dev/null 2>&1 || "$DENO" install
+# llama.cpp's source tree (tokenizer vectors, grammar tests, templates) for the tests that use it.
+if [ -z "${ROCMFORGE_LLAMACPP:-}" ] && [ -f ../shared/ref/llamacpp_assets.sh ]; then
+  tree=$(sh ../shared/ref/llamacpp_assets.sh 2>/dev/null | tail -1)
+  if [ -f "$tree/CMakeLists.txt" ]; then export ROCMFORGE_LLAMACPP="$tree"; else
+    echo "skip: llama.cpp source tree could not be unpacked; tests that need it skip"; fi
+fi
 step "deno fmt --check" "$DENO" fmt --check
 step "deno lint" "$DENO" lint
 step "deno check" "$DENO" task -q check
