@@ -168,10 +168,14 @@ export class WasmKernels {
     return p;
   }
 
+  /** Grows a scratch buffer (contents are not kept), giving the outgrown block back. */
   private ensure(s: Scratch, bytes: number): number {
     if (s.cap < bytes) {
-      s.cap = Math.max(bytes, s.cap * 2, 4096);
-      s.ptr = this.heap.alloc(s.cap, 64);
+      const cap = Math.max(bytes, s.cap * 2, 4096);
+      if (s.cap > 0) this.heap.free(s.ptr, s.cap);
+      s.cap = 0;
+      s.ptr = this.heap.alloc(cap, 64);
+      s.cap = cap;
     }
     return s.ptr;
   }

@@ -169,3 +169,25 @@ test("WasmKernels.create rejects a bad thread count", async () => {
   }
   assert(err instanceof Error && (err as { code?: string }).code === "INVALID_ARGUMENT");
 });
+
+test("wasm scratch growth gives the outgrown block back to the heap", async () => {
+  const k = (await WasmKernels.create({ threads: 1 }))!;
+  try {
+    const cols = 64, rows = 4;
+    const raw = quantize(GGMLType.F32, randomFloats(rows * cols, 3, 1));
+    const m = { type: GGMLType.F32, rows, cols, ptr: k.upload(raw), rowBytes: cols * 4 };
+    const run = (T: number) =>
+      k.matmul(m, randomFloats(T * cols, T, 1), T, new Float32Array(T * rows));
+    run(1);
+    const used = k.heap.used;
+    // x grows 4 KiB -> 256 KiB -> 512 KiB...; each outgrown block must become reusable.
+    for (const T of [1024, 2048, 4096]) run(T);
+    const grown = k.heap.used - used;
+    const xBytes = 4096 * cols * 4;
+    // Live scratch after the loop: x (xBytes) and y (4096 * rows * 4 rounded up); without
+    // freeing, every earlier x block (4 KiB + 256 KiB + 512 KiB) would stay allocated too.
+    assert(grown - k.heap.freeBytes <= xBytes + 4096 * rows * 4 + 4096, `${grown}`);
+  } finally {
+    await k.dispose();
+  }
+}, { ignore: NO_WASM, reason: NO_WASM_REASON });
