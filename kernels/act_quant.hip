@@ -91,11 +91,14 @@ hipError_t launch_quantize_act(hipStream_t stream, int type, const float* x, voi
   if (ready) return hipSuccess;
   float2* ds = reinterpret_cast<float2*>(*xds);
   const int64_t n = (int64_t)T * K;
+  const bool fault = take_launch_fault(RF_FAULT_ACT_QUANT);
   if (type == T_Q4_K || type == T_Q5_K || type == T_Q6_K) {
-    quantize_q8_256_kernel<<<(unsigned)(n / 256), QT_THREADS, 0, stream>>>(x, *xq, ds);
+    const unsigned grid = fault ? 0u : (unsigned)(n / 256);
+    quantize_q8_256_kernel<<<grid, QT_THREADS, 0, stream>>>(x, *xq, ds);
   } else {
-    quantize_q8_32_kernel<<<(unsigned)((n + QT_THREADS - 1) / QT_THREADS), QT_THREADS, 0,
-                            stream>>>(x, *xq, ds, n, type == T_Q4_1 || type == T_Q5_1);
+    const unsigned grid = fault ? 0u : (unsigned)((n + QT_THREADS - 1) / QT_THREADS);
+    quantize_q8_32_kernel<<<grid, QT_THREADS, 0, stream>>>(x, *xq, ds, n,
+                                                           type == T_Q4_1 || type == T_Q5_1);
   }
   return hipGetLastError();
 }

@@ -127,20 +127,20 @@ __global__ void __launch_bounds__(THREADS)
   }
 }
 
-void launch_matmul_tiled(hipStream_t stream, int type, const void* W, const float* x,
-                         const float* bias, float* y, int T, int K, int N, void* workspace,
-                         bool xReady) {
+hipError_t launch_matmul_tiled(hipStream_t stream, int type, const void* W, const float* x,
+                               const float* bias, float* y, int T, int K, int N,
+                               void* workspace, bool xReady) {
   const dim3 grid((N + BM - 1) / BM, (T + BT - 1) / BT), block(THREADS);
   const uint8_t* w = static_cast<const uint8_t*>(W);
   int8_t* xq = nullptr;
   float* xds = nullptr;
-  if (!is_plain(type) && launch_quantize_act(stream, type, x, workspace, T, K, &xq, &xds,
-                                                 xReady) != hipSuccess) {
-    return;
+  if (!is_plain(type)) {
+    const hipError_t err = launch_quantize_act(stream, type, x, workspace, T, K, &xq, &xds, xReady);
+    if (err != hipSuccess) return err;
+    if (launch_matmul_mma(stream, type, W, xq, xds, bias, y, T, K, N)) return hipGetLastError();
   }
-  if (!is_plain(type) && launch_matmul_mma(stream, type, W, xq, xds, bias, y, T, K, N)) return;
   const float2* ds = reinterpret_cast<const float2*>(xds);
-  dispatch_type(type, [&]<int TYPE>() {
+  const bool known = dispatch_type(type, [&]<int TYPE>() {
     int64_t rowBytes;
     if constexpr (is_plain(TYPE)) {
       rowBytes = (int64_t)K * (TYPE == 0 ? 4 : 2);
@@ -150,6 +150,7 @@ void launch_matmul_tiled(hipStream_t stream, int type, const void* W, const floa
     matmul_tiled_kernel<TYPE><<<grid, block, 0, stream>>>(w, x, xq, ds, bias, y, T, K, N,
                                                           rowBytes);
   });
+  return known ? hipGetLastError() : hipErrorInvalidValue;
 }
 
 }  // namespace rf

@@ -187,7 +187,7 @@ __global__ void matvec_f_kernel(const uint8_t* __restrict__ W, const float* __re
 
 namespace {
 template <int TYPE, int NT>
-void matvec_launch(hipStream_t stream, int warp, int smCount, const void* W, const float* x,
+hipError_t matvec_launch(hipStream_t stream, int warp, int smCount, const void* W, const float* x,
                    const float* bias, float* y, int K, int N, void* ws, bool xReady) {
   const int rowsPerBlock = MV_THREADS / warp;
   const dim3 block(MV_THREADS);
@@ -217,27 +217,27 @@ void matvec_launch(hipStream_t stream, int warp, int smCount, const void* W, con
   } else {
     int8_t* xq;
     float* xds;
-    if (launch_quantize_act(stream, TYPE, x, ws, NT, K, &xq, &xds, xReady) != hipSuccess) {
-      return;
-    }
+    const hipError_t err = launch_quantize_act(stream, TYPE, x, ws, NT, K, &xq, &xds, xReady);
+    if (err != hipSuccess) return err;
     matvec_q_kernel<TYPE, NT><<<qgrid, block, 0, stream>>>(w, xq, reinterpret_cast<float2*>(xds),
                                                            bias, y, K, N);
   }
+  return hipGetLastError();
 }
 
 template <int TYPE>
-void matvec_dispatch(hipStream_t stream, int warp, int sm, const void* W, const float* x,
-                     const float* bias, float* y, int T, int K, int N, void* ws,
-                     bool xReady) {
+hipError_t matvec_dispatch(hipStream_t stream, int warp, int sm, const void* W, const float* x,
+                           const float* bias, float* y, int T, int K, int N, void* ws,
+                           bool xReady) {
   switch (T) {
-    case 1: matvec_launch<TYPE, 1>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady); break;
-    case 2: matvec_launch<TYPE, 2>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady); break;
-    case 3: matvec_launch<TYPE, 3>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady); break;
-    case 4: matvec_launch<TYPE, 4>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady); break;
-    case 5: matvec_launch<TYPE, 5>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady); break;
-    case 6: matvec_launch<TYPE, 6>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady); break;
-    case 7: matvec_launch<TYPE, 7>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady); break;
-    default: matvec_launch<TYPE, 8>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady); break;
+    case 1: return matvec_launch<TYPE, 1>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady);
+    case 2: return matvec_launch<TYPE, 2>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady);
+    case 3: return matvec_launch<TYPE, 3>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady);
+    case 4: return matvec_launch<TYPE, 4>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady);
+    case 5: return matvec_launch<TYPE, 5>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady);
+    case 6: return matvec_launch<TYPE, 6>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady);
+    case 7: return matvec_launch<TYPE, 7>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady);
+    default: return matvec_launch<TYPE, 8>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady);
   }
 }
 }  // namespace
@@ -265,13 +265,13 @@ hipError_t launch_matmul(hipStream_t stream, int warp, int smCount, int type, co
                          const float* x, const float* bias, float* y, int T, int K, int N,
                          void* workspace, bool xReady) {
   if (T > MATVEC_MAX_T) {
-    launch_matmul_tiled(stream, type, W, x, bias, y, T, K, N, workspace, xReady);
-  } else {
-    dispatch_type(type, [&]<int TYPE>() {
-      matvec_dispatch<TYPE>(stream, warp, smCount, W, x, bias, y, T, K, N, workspace, xReady);
-    });
+    return launch_matmul_tiled(stream, type, W, x, bias, y, T, K, N, workspace, xReady);
   }
-  return hipGetLastError();
+  hipError_t err = hipErrorInvalidValue;  // a type without kernels launches nothing
+  dispatch_type(type, [&]<int TYPE>() {
+    err = matvec_dispatch<TYPE>(stream, warp, smCount, W, x, bias, y, T, K, N, workspace, xReady);
+  });
+  return err;
 }
 
 }  // namespace rf

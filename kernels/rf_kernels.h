@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "../native/gpu_compat.h"
+#include "../native/rf_api.h"
 
 namespace rf {
 
@@ -19,6 +20,10 @@ bool kernel_type_supported(int type);
 // True for block-quantized types (those whose matvec reads q8 activations).
 bool kernel_type_quantized(int type);
 
+// True (once per armed count) when the test hook rf_test_fail_launch armed `point`
+// (an RF_FAULT_* of rf_api.h): the launcher then uses an empty grid so its launch fails.
+bool take_launch_fault(int32_t point);
+
 // Workspace bytes of int8 activations (and their block scales) for T rows of K, 256-aligned.
 int64_t act_quant_bytes(int T, int K);
 // Rounds x[T, K] to int8 activations in `ws` in the format the CPU pairs with weight `type`
@@ -31,9 +36,10 @@ hipError_t launch_quantize_act(hipStream_t stream, int type, const float* x, voi
 // of 256 (K-quants), 3 q8_1 blocks of 32 (Q4_1, Q5_1). Two products whose weights share a nonzero format can share one rounding.
 int act_quant_format(int type);
 // The tiled prefill product (T > 8); quantized types read activations from launch_quantize_act.
-void launch_matmul_tiled(hipStream_t stream, int type, const void* W, const float* x,
-                         const float* bias, float* y, int T, int K, int N, void* workspace,
-                         bool xReady);
+// Returns the first launch error (the activation rounding's included).
+hipError_t launch_matmul_tiled(hipStream_t stream, int type, const void* W, const float* x,
+                               const float* bias, float* y, int T, int K, int N,
+                               void* workspace, bool xReady);
 
 // Integer tensor-core prefill product for quantized weights (NVIDIA sm_80+); returns false
 // (and launches nothing) where unavailable, so the caller uses the FMA kernel.

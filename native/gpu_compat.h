@@ -31,6 +31,7 @@ typedef cudaDeviceProp hipDeviceProp_t;
 #define hipSuccess cudaSuccess
 #define hipErrorOutOfMemory cudaErrorMemoryAllocation
 #define hipErrorNoDevice cudaErrorNoDevice
+#define hipErrorInvalidValue cudaErrorInvalidValue
 #define hipMemcpyHostToDevice cudaMemcpyHostToDevice
 #define hipMemcpyDeviceToHost cudaMemcpyDeviceToHost
 #define hipMemcpyDeviceToDevice cudaMemcpyDeviceToDevice

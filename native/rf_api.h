@@ -58,13 +58,9 @@ rf_status rf_last_error(char* msg, int32_t msgLen, char* call, int32_t callLen, 
 rf_status rf_device_props(int32_t device, char* name, int32_t nameLen, char* arch,
                           int32_t archLen, int64_t* nums);
 
-// Free and total device memory: out[0] free, out[1] total.
-rf_status rf_mem_info(int32_t device, int64_t* out);
-
 // A context: one device, one stream, a scratch buffer and a workspace that grow on demand.
 rf_status rf_context_create(int32_t device, int32_t* ctx);
 rf_status rf_context_destroy(int32_t ctx);
-rf_status rf_context_sync(int32_t ctx);
 
 // A weight arena: one device allocation carved best-fit with 256-byte alignment.
 rf_status rf_arena_create(int32_t ctx, int64_t bytes, int32_t* arena);
@@ -96,6 +92,12 @@ rf_status rf_exec(int32_t ctx, int32_t arena, int32_t kv, const int32_t* program
 rf_status rf_bench_matmul(int32_t ctx, int32_t arena, const int64_t* wOffsets, int32_t nCopies,
                           int32_t wType, int32_t K, int32_t N, int32_t T, int32_t reps,
                           double* out);
+
+// Test hook: the next `count` launches at fault `point` get an empty grid and so fail as a real
+// launch failure does (count 0 disarms). Points: RF_FAULT_ACT_QUANT, the activation rounding
+// before a quantized product.
+enum { RF_FAULT_NONE = 0, RF_FAULT_ACT_QUANT = 1 };
+rf_status rf_test_fail_launch(int32_t point, int32_t count);
 
 // Benchmark helper: times `reps` device-to-device copies of `bytes` (the memory bandwidth
 // ceiling); out[0] = median ms, out[1] = min ms.

@@ -96,16 +96,6 @@ extern "C" rf_status rf_device_props(int32_t device, char* name, int32_t nameLen
   return RF_OK;
 }
 
-extern "C" rf_status rf_mem_info(int32_t device, int64_t* out) {
-  clear_error();
-  RF_CHECK(hipSetDevice(device), 0);
-  size_t freeB = 0, totalB = 0;
-  RF_CHECK(hipMemGetInfo(&freeB, &totalB), 0);
-  out[0] = (int64_t)freeB;
-  out[1] = (int64_t)totalB;
-  return RF_OK;
-}
-
 extern "C" rf_status rf_context_create(int32_t device, int32_t* ctx) {
   clear_error();
   int n = 0;
@@ -128,17 +118,6 @@ extern "C" rf_status rf_context_create(int32_t device, int32_t* ctx) {
   const int id = r.next++;
   r.contexts[id] = c;
   *ctx = id;
-  return RF_OK;
-}
-
-extern "C" rf_status rf_context_sync(int32_t ctx) {
-  clear_error();
-  Registry& r = registry();
-  std::lock_guard<std::mutex> g(r.lock);
-  auto it = r.contexts.find(ctx);
-  if (it == r.contexts.end()) return fail(RF_ERR_HANDLE, "rf_context_sync", "unknown context");
-  RF_CHECK(hipSetDevice(it->second.device), 0);
-  RF_CHECK(hipStreamSynchronize(it->second.stream), 0);
   return RF_OK;
 }
 

@@ -153,12 +153,6 @@ export class HipNative {
     };
   }
 
-  /** Free and total bytes of device `id`. */
-  memInfo(id: number): { free: number; total: number } {
-    this.check("rf_mem_info", this.lib.symbols.rf_mem_info(id, this.out64));
-    return { free: Number(this.out64[0]), total: Number(this.out64[1]) };
-  }
-
   /** A context (stream + scratch) on device `id`. */
   contextCreate(device: number): number {
     this.check("rf_context_create", this.lib.symbols.rf_context_create(device, this.out32));
@@ -287,6 +281,14 @@ export class HipNative {
     const out = new Float64Array(2);
     this.check("rf_bench_copy", this.lib.symbols.rf_bench_copy(ctx, bytes, reps, out));
     return { median: out[0], min: out[1] };
+  }
+
+  /**
+   * Test hook: the next `count` launches at fault `point` (RfFault) fail as a real launch
+   * failure does; 0 disarms.
+   */
+  testFailLaunch(point: number, count: number): void {
+    this.check("rf_test_fail_launch", this.lib.symbols.rf_test_fail_launch(point, count));
   }
 
   /** Unloads the library. */

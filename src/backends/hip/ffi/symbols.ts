@@ -33,6 +33,9 @@ export const RfOp = {
   DOWNLOAD: 9,
 } as const;
 
+/** Fault points of the rf_test_fail_launch test hook (RF_FAULT_* in rf_api.h). */
+export const RfFault = { NONE: 0, ACT_QUANT: 1 } as const;
+
 /** Bytes per program address slot (scratch and arena offsets are in slots). */
 export const SLOT_BYTES = 256;
 
@@ -48,10 +51,8 @@ export const HIP_SYMBOLS = {
     parameters: ["i32", "buffer", "i32", "buffer", "i32", "buffer"],
     result: "i32",
   },
-  rf_mem_info: { parameters: ["i32", "buffer"], result: "i32" },
   rf_context_create: { parameters: ["i32", "buffer"], result: "i32" },
   rf_context_destroy: { parameters: ["i32"], result: "i32" },
-  rf_context_sync: { parameters: ["i32"], result: "i32" },
   rf_arena_create: { parameters: ["i32", "i64", "buffer"], result: "i32" },
   rf_arena_alloc: { parameters: ["i32", "i64", "buffer"], result: "i32" },
   rf_arena_free: { parameters: ["i32", "i64"], result: "i32" },
@@ -85,6 +86,7 @@ export const HIP_SYMBOLS = {
     result: "i32",
   },
   rf_bench_copy: { parameters: ["i32", "i64", "i32", "buffer"], result: "i32" },
+  rf_test_fail_launch: { parameters: ["i32", "i32"], result: "i32" },
 } as const satisfies FfiSymbols;
 
 /** The symbol table's type. */
