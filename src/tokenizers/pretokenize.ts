@@ -29,6 +29,8 @@ const GPT2 = `'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^${WS_CLASS}\\p{L}\
 const LLAMA3_TAIL = `| ?[^${WS_CLASS}\\p{L}\\p{N}]+[\\r\\n]*|${S}*[\\r\\n]+|${S}+(?!${NS})|${S}+`;
 const LLAMA3 = `${CONTRACTIONS_CI}|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}${LLAMA3_TAIL}`;
 const QWEN2 = `${CONTRACTIONS_CI}|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}${LLAMA3_TAIL}`;
+const QWEN35 = `${CONTRACTIONS_CI}|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}` +
+  `| ?[^${WS_CLASS}\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|${S}*[\\r\\n]+|${S}+(?!${NS})|${S}+`;
 const UPPER = "(?:(?=\\p{L})[^a-z])";
 const LOWER = "(?:(?=\\p{L})[^A-Z])";
 const TEKKEN = `[^\\r\\n\\p{L}\\p{N}]?${UPPER}*${LOWER}+|[^\\r\\n\\p{L}\\p{N}]?${UPPER}+${LOWER}*` +
@@ -79,6 +81,7 @@ const PATTERNS: Record<string, string[]> = {
   starcoder: ["\\p{N}", GPT2],
   gpt2: [GPT2],
   qwen2: [QWEN2],
+  qwen35: [QWEN35],
   poro: [PORO],
   viking: [PORO, "\\p{N}"],
   tekken: [TEKKEN],
@@ -137,6 +140,7 @@ def(
   { type: "gpt2" },
 );
 def(["qwen2", "deepseek-r1-qwen"], { type: "qwen2", cleanSpaces: false });
+def(["qwen35"], { type: "qwen35", cleanSpaces: false });
 def(["stablelm2", "megrez"], { type: "qwen2" });
 def(["poro-chat"], { type: "poro", cleanSpaces: false });
 def(["bloom", "gpt3-finnish"], { type: "poro" });

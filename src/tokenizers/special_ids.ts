@@ -51,33 +51,82 @@ const EOT_TEXTS = [
   "<|end|>",
   "<end_of_turn>",
   "<|endoftext|>",
+  "<|end_of_text|>",
   "<EOT>",
   "_<EOT>",
+  "[EOT]",
   "<｜end▁of▁sentence｜>",
   "<end_of_utterance>",
 ];
-/** Texts of tokens that end generation. */
+/** Texts of tokens that end generation (llama.cpp marks them control). */
 const EOG_TEXTS = [
   "<|eot_id|>",
   "<|im_end|>",
   "<|end|>",
+  "<|return|>",
+  "<|call|>",
+  "<|flush|>",
+  "<|calls|>",
   "<end_of_turn>",
   "<|endoftext|>",
+  "</s>",
   "<|eom_id|>",
   "<EOT>",
   "_<EOT>",
+  "[EOT]",
+  "[EOS]",
   "<|end_of_text|>",
   "<end_of_utterance>",
+  "<eos>",
+  "<turn|>",
+  "<|tool_response>",
+  "<｜end▁of▁sentence｜>",
+  "[e~[",
+];
+/** FIM prefix / suffix / middle tokens: llama.cpp marks them control. */
+const FIM_CONTROL: [string, string[]][] = [
+  ["tokenizer.ggml.fim_pre_token_id", [
+    "<|fim_prefix|>",
+    "<fim-prefix>",
+    "<fim_prefix>",
+    "<｜fim▁begin｜>",
+    "<PRE>",
+    "▁<PRE>",
+    "<|code_prefix|>",
+    "<|prefix|>",
+  ]],
+  ["tokenizer.ggml.fim_suf_token_id", [
+    "<|fim_suffix|>",
+    "<fim-suffix>",
+    "<fim_suffix>",
+    "<｜fim▁hole｜>",
+    "<SUF>",
+    "▁<SUF>",
+    "<|code_suffix|>",
+    "<|suffix|>",
+  ]],
+  ["tokenizer.ggml.fim_mid_token_id", [
+    "<|fim_middle|>",
+    "<fim-middle>",
+    "<fim_middle>",
+    "<｜fim▁end｜>",
+    "<MID>",
+    "▁<MID>",
+    "<|code_middle|>",
+    "<|middle|>",
+  ]],
 ];
 /** FIM pad / repo / file-separator tokens, which llama.cpp also treats as end of generation. */
 const FIM_EOG: [string, string[]][] = [
-  ["tokenizer.ggml.fim_pad_token_id", ["<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>"]],
+  ["tokenizer.ggml.fim_pad_token_id", ["<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]"]],
   [
     "tokenizer.ggml.fim_rep_token_id",
-    ["<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>"],
+    ["<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"],
   ],
   ["tokenizer.ggml.fim_sep_token_id", ["<|file_sep|>"]],
 ];
+/** gpt-oss tokens llama.cpp always renders (it makes them user-defined). */
+const ALWAYS_RENDERED = ["<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"];
 
 function inRange(v: Vocab, id: number | undefined): number | undefined {
   return id !== undefined && id < v.texts.length ? id : undefined;
@@ -133,9 +182,18 @@ export function applySpecialIds(v: Vocab, md: Metadata, generalName: string): vo
     v.eom = v.textToId.get("<|eom_id|>");
     if (v.eom !== undefined) markControl(v, v.eom);
   }
+  for (const [key, texts] of FIM_CONTROL) {
+    const fromMd = optUint(md, key);
+    const id = fromMd !== undefined && fromMd < v.texts.length ? undefined : findText(v, texts);
+    if (id !== undefined) markControl(v, id);
+  }
   for (const [key, texts] of FIM_EOG) {
     const fromMd = optUint(md, key);
-    const id = fromMd !== undefined && fromMd < v.texts.length ? fromMd : findText(v, texts);
+    if (fromMd !== undefined && fromMd < v.texts.length) {
+      v.eog.add(fromMd);
+      continue;
+    }
+    const id = findText(v, texts);
     if (id !== undefined) {
       markControl(v, id);
       v.eog.add(id);
@@ -147,10 +205,40 @@ export function applySpecialIds(v: Vocab, md: Metadata, generalName: string): vo
     v.eog.add(id);
     markControl(v, id);
   }
+  for (const t of ALWAYS_RENDERED) {
+    const id = v.textToId.get(t);
+    if (id !== undefined) v.attrs[id] = TokenAttr.USER_DEFINED;
+  }
   for (const id of [v.eos, v.eot, v.eom]) if (id !== undefined) v.eog.add(id);
+  dropEogWorkarounds(v);
 
   buildSpecialCache(v);
   applyStripAttrs(v, generalName.toLowerCase());
+}
+
+/**
+ * llama.cpp's EOG workarounds: with `<|return|>` + `<|call|>` (o200k_harmony) or `<|calls|>` +
+ * `<|flush|>` (solar-open), `<|end|>` is no EOG and becomes user-defined; with
+ * `<|tool_response>` (gemma4), `</s>` is no EOG and becomes normal.
+ */
+function dropEogWorkarounds(v: Vocab): void {
+  const has = (t: string) => {
+    const id = v.textToId.get(t);
+    return id !== undefined && v.eog.has(id);
+  };
+  const end = v.textToId.get("<|end|>");
+  if (
+    end !== undefined && has("<|end|>") &&
+    ((has("<|return|>") && has("<|call|>")) || (has("<|calls|>") && has("<|flush|>")))
+  ) {
+    v.eog.delete(end);
+    v.attrs[end] = TokenAttr.USER_DEFINED;
+  }
+  const s = v.textToId.get("</s>");
+  if (s !== undefined && has("</s>") && has("<|tool_response>")) {
+    v.eog.delete(s);
+    v.attrs[s] = TokenAttr.NORMAL;
+  }
 }
 
 function utf8Length(s: string): number {

@@ -26,6 +26,12 @@ const TYPE_TO_ATTR: Record<number, number> = {
 /** Tokenizer algorithm family. */
 export type VocabKind = "spm" | "bpe" | "wpm";
 
+/** BertNormalizer options of WordPiece vocabularies (`tokenizer.ggml.normalizer.*`). */
+export interface WpmNormalizer {
+  lowercase: boolean;
+  stripAccents: boolean;
+}
+
 /** A loaded vocabulary. */
 export interface Vocab extends SpecialIds {
   kind: VocabKind;
@@ -44,6 +50,7 @@ export interface Vocab extends SpecialIds {
   addSep: boolean;
   addSpacePrefix: boolean;
   cleanSpaces: boolean;
+  normalizer: WpmNormalizer;
   /** Longest token in code points (WPM search bound; 0 for other kinds). */
   maxTokenChars: number;
   /** Control, user-defined and unknown tokens, longest text first (llama.cpp's order). */
@@ -150,6 +157,7 @@ export function loadVocab(md: Metadata): Vocab {
     addSep: kind === "wpm",
     addSpacePrefix: kind === "spm",
     cleanSpaces: preset ? preset.cleanSpaces : kind === "wpm",
+    normalizer: { lowercase: true, stripAccents: true },
     maxTokenChars,
     specialCache: [],
     bos: undefined,
@@ -164,6 +172,9 @@ export function loadVocab(md: Metadata): Vocab {
   };
   const space = optBool(md, "tokenizer.ggml.add_space_prefix");
   if (space !== undefined) vocab.addSpacePrefix = space;
+  const lowercase = optBool(md, "tokenizer.ggml.normalizer.lowercase") ?? true;
+  const stripAccents = optBool(md, "tokenizer.ggml.normalizer.strip_accents") ?? lowercase;
+  vocab.normalizer = { lowercase, stripAccents };
   applySpecialIds(vocab, md, optString(md, "general.name") ?? "");
   return vocab;
 }

@@ -1,7 +1,9 @@
 /**
  * WordPiece (`tokenizer.ggml.model = "bert"`), following llama.cpp's
- * `llm_tokenizer_wpm_session`: NFD-normalize, drop accents and control characters,
- * lowercase, split on whitespace, punctuation, ASCII symbols and CJK ideographs, then
+ * `llm_tokenizer_wpm_session`: map every code point to the first code point of its NFD form
+ * and drop accent marks (`strip_accents`; a Hangul syllable becomes its leading jamo, as in
+ * llama.cpp), drop control characters, lowercase with the simple one-code-point mapping
+ * (`lowercase`), split on whitespace, punctuation, ASCII symbols and CJK ideographs, then
  * match each word greedily (longest token first) with a "▁" phantom-space prefix. GGUF BERT
  * vocabularies store word-initial pieces with "▁" and continuation pieces bare (no "##").
  * A word that cannot be covered becomes the unknown token.
@@ -9,7 +11,7 @@
  * @module
  */
 import { isWhitespace } from "./unicode.ts";
-import type { Vocab } from "./vocab.ts";
+import type { Vocab, WpmNormalizer } from "./vocab.ts";
 
 const CONTROL = /^[\p{Cc}\p{Cf}\p{Co}\p{Cs}]$/u;
 const MARK = /^\p{M}$/u;
@@ -23,28 +25,40 @@ function isChinese(cp: number): boolean {
     (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0x2f800 && cp <= 0x2fa1f);
 }
 
+/** The first code point of a character's lower-case form (llama.cpp's `unicode_tolower`). */
 function lower(ch: string): string {
   const l = ch.toLowerCase();
   const first = l.codePointAt(0)!;
   return first > 0xffff ? l.slice(0, 2) : l[0];
 }
 
+/** The first code point of a character's NFD form (llama.cpp's `unicode_cpts_normalize_nfd`). */
+function nfdFirst(ch: string): string {
+  if (ch.charCodeAt(0) < 0xc0) return ch;
+  const d = ch.normalize("NFD");
+  return (d.codePointAt(0) ?? 0) > 0xffff ? d.slice(0, 2) : d[0];
+}
+
+const DEFAULT_NORMALIZER: WpmNormalizer = { lowercase: true, stripAccents: true };
+
 /** Splits text into normalized words (llama.cpp's `preprocess`). */
-export function wpmWords(text: string): string[] {
+export function wpmWords(text: string, norm: WpmNormalizer = DEFAULT_NORMALIZER): string[] {
   const words: string[] = [];
   let cur = "";
   const finish = () => {
     if (cur !== "") words.push(cur);
     cur = "";
   };
-  for (const ch of text.normalize("NFD")) {
+  for (const raw of text) {
+    const ch = norm.stripAccents ? nfdFirst(raw) : raw;
     const cp = ch.codePointAt(0)!;
     if (isWhitespace(cp)) {
       finish();
       continue;
     }
-    if (cp === 0 || cp === 0xfffd || CONTROL.test(ch) || MARK.test(ch)) continue;
-    const s = lower(ch);
+    if (cp === 0 || cp === 0xfffd || CONTROL.test(ch)) continue;
+    if (norm.stripAccents && MARK.test(ch)) continue;
+    const s = norm.lowercase ? lower(ch) : ch;
     if (PUNCT.test(ch) || (cp < 0x7f && SYMBOL.test(ch)) || isChinese(cp)) {
       finish();
       words.push(s);
@@ -59,7 +73,7 @@ export function wpmWords(text: string): string[] {
 /** Appends the WordPiece ids of `text` to `out`. */
 export function wpmEncode(vocab: Vocab, text: string, out: number[]): void {
   const { textToId, maxTokenChars } = vocab;
-  for (const word of wpmWords(text)) {
+  for (const word of wpmWords(text, vocab.normalizer)) {
     const chars = Array.from("\u2581" + word);
     const n = chars.length;
     const mark = out.length;
