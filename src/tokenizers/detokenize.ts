@@ -43,10 +43,11 @@ export class Detokenizer {
     const attr = v.attrs[id];
     const text = v.texts[id];
     if (attr & AS_TEXT) return utf8Encode(text);
+    const byteLevel = v.preset?.byteLevel ?? false;
     if (attr & TokenAttr.NORMAL) {
-      return v.kind === "bpe" ? byteDecode(text) : utf8Encode(text.replaceAll("\u2581", " "));
+      return byteLevel ? byteDecode(text) : utf8Encode(text.replaceAll("\u2581", " "));
     }
-    if ((attr & TokenAttr.BYTE) && v.kind !== "bpe") {
+    if (attr & TokenAttr.BYTE) {
       const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(text);
       return m ? Uint8Array.of(parseInt(m[1], 16)) : utf8Encode(text);
     }

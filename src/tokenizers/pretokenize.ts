@@ -19,6 +19,11 @@ export interface BpePreset {
   ignoreMerges: boolean;
   cleanSpaces: boolean;
   addBos: boolean;
+  /**
+   * GPT-2 byte-level symbols (true), or raw UTF-8 code points with `<0xXX>` byte tokens and
+   * spaces escaped as "▁" (false: SPM-style BPE, gemma4).
+   */
+  byteLevel: boolean;
 }
 
 const S = `[${WS_CLASS}]`;
@@ -86,6 +91,7 @@ const PATTERNS: Record<string, string[]> = {
   viking: [PORO, "\\p{N}"],
   tekken: [TEKKEN],
   gpt4o: [GPT4O],
+  gemma4: ["[^\\n]+|[\\n]+"],
   chameleon: [
     "<sentinel:[0-9]+>",
     "(?:IMGIMG)(?:[A-I]{1,4})Z",
@@ -101,6 +107,7 @@ interface PreDef {
   ignoreMerges?: boolean;
   cleanSpaces?: boolean;
   addBos?: boolean;
+  byteLevel?: boolean;
 }
 
 const PRE: Record<string, PreDef> = {};
@@ -147,6 +154,7 @@ def(["bloom", "gpt3-finnish"], { type: "poro" });
 def(["viking"], { type: "viking", cleanSpaces: false });
 def(["tekken"], { type: "tekken", cleanSpaces: false, ignoreMerges: true, addBos: true });
 def(["gpt-4o", "llama4"], { type: "gpt4o", cleanSpaces: false });
+def(["gemma4"], { type: "gemma4", addBos: true, byteLevel: false });
 def(["chameleon"], { type: "chameleon", cleanSpaces: false, addBos: true });
 
 const compiled = new Map<string, RegExp[]>();
@@ -166,6 +174,7 @@ export function bpePreset(pre: string): BpePreset | undefined {
     ignoreMerges: d.ignoreMerges ?? false,
     cleanSpaces: d.cleanSpaces ?? true,
     addBos: d.addBos ?? false,
+    byteLevel: d.byteLevel ?? true,
   };
 }
 

@@ -146,7 +146,8 @@ function markControl(v: Vocab, id: number): void {
 
 /** Fills ids, add flags, EOG set, special cache and strip attributes of `v`. */
 export function applySpecialIds(v: Vocab, md: Metadata, generalName: string): void {
-  const defaults = DEFAULTS[v.kind];
+  // llama.cpp's gemma4 model has no default special ids: they come from the metadata.
+  const defaults = v.model === "gemma4" ? {} : DEFAULTS[v.kind];
   for (const [field, key] of ID_KEYS) {
     let id = inRange(v, defaults[field]);
     const fromMd = optUint(md, key);
@@ -157,6 +158,7 @@ export function applySpecialIds(v: Vocab, md: Metadata, generalName: string): vo
     v.bos = undefined;
   }
   v.addBos = optBool(md, "tokenizer.ggml.add_bos_token") ?? v.addBos;
+  if (v.preset?.type === "gemma4") v.addBos = true; // llama.cpp's Gemma 4 override
   v.addEos = optBool(md, "tokenizer.ggml.add_eos_token") ?? v.addEos;
   v.addSep = optBool(md, "tokenizer.ggml.add_sep_token") ?? v.addSep;
   const required: [string, boolean, IdField][] = [

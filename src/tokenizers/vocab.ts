@@ -35,6 +35,8 @@ export interface WpmNormalizer {
 /** A loaded vocabulary. */
 export interface Vocab extends SpecialIds {
   kind: VocabKind;
+  /** `tokenizer.ggml.model`. */
+  model: string;
   /** `tokenizer.ggml.pre` ("default" when absent). */
   pre: string;
   texts: string[];
@@ -57,8 +59,13 @@ export interface Vocab extends SpecialIds {
   specialCache: number[];
 }
 
-const MODEL_KIND: Record<string, VocabKind> = { llama: "spm", gpt2: "bpe", bert: "wpm" };
-const KNOWN_UNSUPPORTED = ["t5", "rwkv", "plamo2", "no_vocab", "none", "gemma4"];
+const MODEL_KIND: Record<string, VocabKind> = {
+  llama: "spm",
+  gpt2: "bpe",
+  gemma4: "bpe",
+  bert: "wpm",
+};
+const KNOWN_UNSUPPORTED = ["t5", "rwkv", "plamo2", "no_vocab", "none"];
 
 /**
  * Merge ranks keyed by the merge string itself ("left right", split at the first space
@@ -131,7 +138,8 @@ export function loadVocab(md: Metadata): Vocab {
   let mergeRanks: Map<string, number> | undefined;
   if (kind === "bpe") mergeRanks = parseMerges(stringArray(md, "tokenizer.ggml.merges", true));
 
-  const pre = optString(md, "tokenizer.ggml.pre") ?? "default";
+  // llama.cpp: the gemma4 model is BPE with the gemma4 pre-tokenizer whatever `pre` says.
+  const pre = model === "gemma4" ? "gemma4" : optString(md, "tokenizer.ggml.pre") ?? "default";
   let preset: BpePreset | undefined;
   if (kind === "bpe") {
     preset = bpePreset(pre);
@@ -145,6 +153,7 @@ export function loadVocab(md: Metadata): Vocab {
   }
   const vocab: Vocab = {
     kind,
+    model,
     pre,
     texts,
     scores,
