@@ -1,0 +1,51 @@
+/**
+ * A loaded decoder model as an Embedder: each text is evaluated from position 0 and its
+ * final normalized hidden states are pooled (mean by default) and L2-normalized, the way
+ * `/v1/embeddings` does. Inputs longer than the session's context are cut to fit.
+ *
+ * @module
+ */
+import type { Model } from "../core/model.ts";
+import { Session } from "../core/session.ts";
+import type { Embedder } from "./embedder.ts";
+import { type Pooling, poolNormalize } from "./pooling.ts";
+
+/** Options of {@linkcode modelEmbedder}. */
+export interface ModelEmbedderOptions {
+  /** Name recorded in collections (default: the model's file path). */
+  readonly name?: string;
+  readonly pooling?: Pooling;
+  /** Most tokens per input (default and cap: the model's context length). */
+  readonly maxTokens?: number;
+}
+
+/** An Embedder over `model`; dispose() frees its session (not the model). */
+export function modelEmbedder(
+  model: Model,
+  opts: ModelEmbedderOptions = {},
+): Embedder & { dispose(): void } {
+  const maxTokens = Math.min(opts.maxTokens ?? model.contextLength, model.contextLength);
+  const session = new Session(model, { contextLength: maxTokens });
+  const tok = model.tokenizer;
+  const dim = model.config.embeddingLength;
+  return {
+    model: opts.name ?? model.path,
+    dimension: dim,
+    maxTokens,
+    tokenize: (text) => tok.encode(text, { addSpecial: false, parseSpecial: false }),
+    detokenize: (ids) => tok.decode(ids),
+    async embed(texts, o = {}) {
+      const out: Float32Array[] = [];
+      for (const text of texts) {
+        let ids = tok.encode(text, { addSpecial: true, parseSpecial: false });
+        if (ids.length > maxTokens) ids = ids.slice(0, maxTokens);
+        if (!ids.length) ids = [tok.bos ?? 0];
+        session.reset();
+        const hidden = await session.eval(ids, "hidden", { signal: o.signal });
+        out.push(poolNormalize(hidden, ids.length, dim, opts.pooling));
+      }
+      return out;
+    },
+    dispose: () => session.dispose(),
+  };
+}
