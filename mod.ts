@@ -47,13 +47,13 @@ export {
 export {
   type Backend,
   BACKEND_API_VERSION,
+  type BackendContext,
   type BackendProbe,
   type ComputeRequest,
   type DeviceInfo,
   kvBytes,
   type KVSpec,
   type KVStore,
-  type WeightStore,
   type WeightTensor,
 } from "./src/core/backend.ts";
 export {
@@ -66,11 +66,21 @@ export {
   nodeWeights,
   OP_KINDS,
   type OpKind,
+  OUTPUT_MODES,
+  type OutputMode,
   type RopeMode,
   type RopeParams,
 } from "./src/core/graph.ts";
 export { createCpuBackend } from "./src/backends/cpu/backend.ts";
-export { buildLlamaGraph, type OutputMode } from "./src/model/llama.ts";
+export {
+  type Architecture,
+  ARCHITECTURE_API_VERSION,
+  type ArchitectureSource,
+  type ModelGraph,
+  type TensorShape,
+} from "./src/core/architecture.ts";
+export { buildLlamaGraph, llamaArchitecture } from "./src/model/llama.ts";
+export { BUILTIN_ARCHITECTURES, builtinArchitectures } from "./src/model/mod.ts";
 
 // Samplers
 export * from "./src/samplers/mod.ts";

@@ -10,28 +10,42 @@ import { PluginError } from "./core/errors.ts";
 import { Model, type ModelLoadOptions } from "./core/model.ts";
 import { PluginRegistry } from "./core/registry.ts";
 import { Session, type SessionOptions } from "./core/session.ts";
+import { builtinArchitectures, registerDefaultArchitectures } from "./model/mod.ts";
+import type { Architecture, ArchitectureSource } from "./core/architecture.ts";
+import { ModelConfigError } from "./core/errors.ts";
+import { loadModelOptionsSchema, sessionOptionsSchema } from "./core/api_options.ts";
+import { parseOptions } from "./core/options.ts";
 import { writeStderr } from "./runtime/host.ts";
+import { checkModelFile } from "./runtime/model_file.ts";
 
 /** The process-wide registry, with the built-in backends registered. */
 export const registry: PluginRegistry = new PluginRegistry();
 registerDefaultBackends(registry);
+registerDefaultArchitectures(registry);
 
 /** Options of loadModel. */
-export interface LoadModelOptions extends Omit<ModelLoadOptions, "backends" | "fallback" | "log"> {
+export interface LoadModelOptions
+  extends Omit<ModelLoadOptions, "backends" | "architectures" | "fallback" | "log"> {
   /**
    * "auto" (default): every available backend in priority order, falling back to the CPU
    * with a one-line notice. "cpu": the CPU only. Another name: that backend, where any
    * fallback (unavailable, out of memory, unsupported op) is a typed error instead.
    */
   readonly backend?: string;
-  /** Registry to draw backends and tokenizer plugins from (default: `registry`). */
+  /** Registry to draw backends, architectures and tokenizer plugins from (default: `registry`). */
   readonly registry?: PluginRegistry;
   /** Receives notices; default writes them to stderr. Pass `() => {}` to silence. */
   readonly log?: (line: string) => void;
 }
 
-/** Loads a GGUF model. Every failure, a bad backend name included, rejects the promise. */
+/**
+ * Loads a GGUF model. Every failure rejects the promise: an unknown or bad option
+ * (InvalidArgumentError naming the closest valid key), a path that is missing, a folder,
+ * unreadable or too small (ModelFileError), a bad backend name (PluginError).
+ */
 export async function loadModel(path: string, opts: LoadModelOptions = {}): Promise<Model> {
+  parseOptions(loadModelOptionsSchema, opts, "loadModel option");
+  checkModelFile(path);
   const reg = opts.registry ?? registry;
   const choice = opts.backend ?? "auto";
   const all = reg.backends();
@@ -51,13 +65,37 @@ export async function loadModel(path: string, opts: LoadModelOptions = {}): Prom
   return await Model.load(path, {
     ...opts,
     backends,
+    architectures: withBuiltins(reg),
     fallback: choice === "auto" || choice === cpu.name ? "auto" : "strict",
     log: opts.log ?? ((line) => writeStderr(line + "\n")),
     tokenizer: opts.tokenizer ?? ((md) => reg.tokenizerFor(md)?.create(md)),
   });
 }
 
-/** Creates a session over a model. */
+/**
+ * A registry's architectures, then the built-in ones (so a registry made with `new
+ * PluginRegistry()` for custom backends still runs the built-in architectures; a plugin that
+ * claims a built-in's name takes precedence).
+ */
+function withBuiltins(reg: PluginRegistry): ArchitectureSource {
+  return {
+    architectureFor(arch: string): Architecture {
+      try {
+        return reg.architectureFor(arch);
+      } catch (e) {
+        if (!(e instanceof ModelConfigError)) throw e;
+        try {
+          return builtinArchitectures.architectureFor(arch);
+        } catch {
+          throw e;
+        }
+      }
+    },
+  };
+}
+
+/** Creates a session over a model; options are checked strictly (unknown keys are errors). */
 export function createSession(model: Model, opts: SessionOptions = {}): Session {
+  parseOptions(sessionOptionsSchema, opts, "session option");
   return new Session(model, opts);
 }

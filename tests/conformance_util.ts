@@ -100,8 +100,8 @@ export interface OpCase {
 
 /** Runs every step of `c` on `backend`; returns each step's output. */
 export async function runCase(backend: Backend, c: OpCase): Promise<Float32Array[]> {
-  const store = await backend.loadWeights(c.weights);
-  const kv = c.kv ? backend.createKV(c.kv) : undefined;
+  const context = await backend.createContext(c.weights);
+  const kv = c.kv ? context.createKV(c.kv) : undefined;
   try {
     const outs: Float32Array[] = [];
     for (const s of c.steps) {
@@ -114,10 +114,9 @@ export async function runCase(backend: Backend, c: OpCase): Promise<Float32Array
       });
       g.push(node);
       const graph = g.build(node.out);
-      const res = await backend.compute({
+      const res = await context.compute({
         graph,
         nodes: [0],
-        weights: store,
         kv,
         tokens: s.tokens ?? new Int32Array(s.nTokens),
         pos0: s.pos0 ?? 0,
@@ -131,6 +130,6 @@ export async function runCase(backend: Backend, c: OpCase): Promise<Float32Array
     return outs;
   } finally {
     kv?.dispose();
-    store.dispose();
+    context.dispose();
   }
 }

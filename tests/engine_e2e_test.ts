@@ -6,6 +6,7 @@
  */
 import { createSession, loadModel, registry } from "../src/api.ts";
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
+import { countingBackend } from "./counting_backend.ts";
 import type { Backend } from "../src/core/backend.ts";
 import { BackendError, OutOfMemoryError, PluginError } from "../src/core/errors.ts";
 import { generate } from "../src/core/generate.ts";
@@ -48,7 +49,7 @@ test("e2e: backend auto without a GPU logs one notice and generates on the CPU",
   try {
     assertEquals(log.length, 1, log.join("\n"));
     assertMatch(log[0], /^rocmforge: hip unavailable \(.+\); using cpu$/);
-    assertEquals(model.placement, "cpu: layers -1..5 (7)");
+    assertEquals(model.placement, "cpu: input, layers 0–4, output");
     const r = await greedy(model, GOLDEN.length);
     assertEquals(r.tokens, GOLDEN);
     assertEquals(r.finishReason, "length");
@@ -89,31 +90,27 @@ test("e2e: backend cpu logs nothing; an unknown backend is PLUGIN_NOT_FOUND", as
 
 test("e2e: a custom registry's backend is used; strict choice of a small one is OOM", async () => {
   const cpu = createCpuBackend();
-  let computeRows = 0;
-  const small = (free: number): Backend => ({
-    ...cpu,
-    name: "mini",
-    priority: 5,
-    probe: () =>
-      Promise.resolve({
-        available: true,
-        devices: [{ id: 0, name: "mini", totalMemory: free, freeMemory: free }],
-      }),
-    compute(req) {
-      computeRows += req.tokens.length;
-      return cpu.compute(req);
-    },
-  });
+  const counter = { rows: 0 };
+  const small = (free: number): Backend =>
+    countingBackend(cpu, counter, {
+      name: "mini",
+      priority: 5,
+      probe: () =>
+        Promise.resolve({
+          available: true,
+          devices: [{ id: 0, name: "mini", totalMemory: free, freeMemory: free }],
+        }),
+    });
   const reg = new PluginRegistry();
   reg.registerBackend(cpu);
   reg.registerBackend(small(1 << 30));
   const log: string[] = [];
   const model = await loadModel(MODEL, { registry: reg, log: (l) => log.push(l) });
   try {
-    assertMatch(model.placement, /^mini: layers -1\.\.5 \(7\)/);
+    assertMatch(model.placement, /^mini: input, layers 0–4, output \(/);
     assertEquals(log, [`rocmforge: ${model.placement}`]);
     assertEquals((await greedy(model, 4)).tokens, GOLDEN.slice(0, 4));
-    assertEquals(computeRows, 5 + 3);
+    assertEquals(counter.rows, 5 + 3);
   } finally {
     model.dispose();
   }
@@ -131,8 +128,8 @@ test("e2e: a custom registry's backend is used; strict choice of a small one is 
   const autoLog: string[] = [];
   const m2 = await loadModel(MODEL, { registry: tiny, log: (l) => autoLog.push(l) });
   try {
-    assertEquals(m2.placement, "cpu: layers -1..5 (7)");
-    assertEquals(autoLog, ["rocmforge: cpu: layers -1..5 (7)"]);
+    assertEquals(m2.placement, "cpu: input, layers 0–4, output");
+    assertEquals(autoLog, ["rocmforge: cpu: input, layers 0–4, output"]);
   } finally {
     m2.dispose();
   }

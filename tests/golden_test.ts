@@ -6,6 +6,7 @@
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
 import { generate } from "../src/core/generate.ts";
 import { Model } from "../src/core/model.ts";
+import { builtinArchitectures } from "../src/model/mod.ts";
 import { Session } from "../src/core/session.ts";
 import { assert, assertEquals } from "./assert.ts";
 import {
@@ -19,7 +20,7 @@ import { kernelModule } from "../src/backends/cpu/wasm/module.ts";
 
 const opts = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
 const cpu = createCpuBackend();
-const load = (p: string) => Model.load(p, { backends: [cpu] });
+const load = (p: string) => Model.load(p, { architectures: builtinArchitectures, backends: [cpu] });
 
 test("golden: stories260K greedy continuation equals llama.cpp for all 48 tokens", async () => {
   const model = await load(sharedPath("models", "stories260K.gguf"));
@@ -119,7 +120,10 @@ for (const { name: variant, backend, exact } of PATHS) {
     test(
       `golden (${variant}): ${row.model} "${row.prompt}" top-8 log-probabilities within ${tol}`,
       async () => {
-        const model = await Model.load(modelPath(row.model), { backends: [backend] });
+        const model = await Model.load(modelPath(row.model), {
+          architectures: builtinArchitectures,
+          backends: [backend],
+        });
         try {
           const d = await teacherForcedMaxDiff(row, model);
           console.error(`golden max |dlogprob| ${variant} ${row.model}: ${d.toExponential(3)}`);
@@ -139,6 +143,7 @@ for (const { name, backend } of PATHS) {
     `golden (${name}): stories260K teacher-forced log-probabilities within ${EXACT_TOL}`,
     async () => {
       const model = await Model.load(sharedPath("models", "stories260K.gguf"), {
+        architectures: builtinArchitectures,
         backends: [backend],
       });
       try {

@@ -9,6 +9,7 @@
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
 import { createHipBackend } from "../src/backends/hip/backend.ts";
 import { Model } from "../src/core/model.ts";
+import { builtinArchitectures } from "../src/model/mod.ts";
 import { Session } from "../src/core/session.ts";
 import { assert } from "./assert.ts";
 import {
@@ -48,7 +49,10 @@ for (const row of golden) {
   seen.add(row.model);
   const tol = TOL[modelType(row.model)] ?? 0.06;
   test(`hip model: ${row.model} teacher-forced log-probabilities within ${tol}`, async () => {
-    const model = await Model.load(modelPath(row.model), { backends: [hip, cpu] });
+    const model = await Model.load(modelPath(row.model), {
+      architectures: builtinArchitectures,
+      backends: [hip, cpu],
+    });
     try {
       const worst = await teacherForcedMaxDiff(row, model, true);
       console.error(`hip golden max |dlogprob| ${row.model}: ${worst.toExponential(3)}`);
@@ -69,8 +73,14 @@ test("hip model: prefill then decode logits match the CPU backend", async () => 
     ["qwen2-tiny64-Q8_0.gguf", 5e-2],
   ];
   for (const [name, tol] of models) {
-    const onHip = await Model.load(modelPath(name), { backends: [hip, cpu] });
-    const onCpu = await Model.load(modelPath(name), { backends: [cpu] });
+    const onHip = await Model.load(modelPath(name), {
+      architectures: builtinArchitectures,
+      backends: [hip, cpu],
+    });
+    const onCpu = await Model.load(modelPath(name), {
+      architectures: builtinArchitectures,
+      backends: [cpu],
+    });
     const a = new Session(onHip);
     const b = new Session(onCpu);
     try {
@@ -93,8 +103,14 @@ test("hip model: prefill then decode logits match the CPU backend", async () => 
 test("hip model: a batch's last-row logits match its all-rows evaluation and the CPU", async () => {
   // "last" cuts the last layer to the output row before its FFN (one-row products there)
   for (const name of ["stories260K.gguf", "tiny256-Q4_K.gguf"]) {
-    const onHip = await Model.load(modelPath(name), { backends: [hip, cpu] });
-    const onCpu = await Model.load(modelPath(name), { backends: [cpu] });
+    const onHip = await Model.load(modelPath(name), {
+      architectures: builtinArchitectures,
+      backends: [hip, cpu],
+    });
+    const onCpu = await Model.load(modelPath(name), {
+      architectures: builtinArchitectures,
+      backends: [cpu],
+    });
     try {
       const prompt = [1, 20, 33, 47, 5, 81, 9, 100, 3];
       const vocab = onHip.config.vocabSize;

@@ -77,10 +77,10 @@ test("supportsOp falls back for weight types the kernels lack", () => {
   assert(b.supportsOp({ ...att, headDim: 128, valueDim: 128 }, () => undefined));
 });
 
-test("a backend used before loading weights fails with a typed error", async () => {
+test("opening a context without the library fails with a typed error", async () => {
   const b = createHipBackend({ libraryPath: "/nonexistent.so" });
   await assertRejects(
-    () => b.loadWeights([]),
+    () => b.createContext([]),
     (e: unknown) => e instanceof BackendError && e.code === "BACKEND_UNAVAILABLE",
   );
 });

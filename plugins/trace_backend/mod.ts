@@ -6,7 +6,7 @@
  * segments when a device lacks an op, and a readable tour of the backend contract.
  *
  * ```ts
- * import { createCpuBackend, Model, PluginRegistry } from "../../mod.ts";
+ * import { builtinArchitectures, createCpuBackend, Model, PluginRegistry } from "../../mod.ts";
  * import { createTraceBackend } from "./mod.ts";
  *
  * const cpu = createCpuBackend();
@@ -14,7 +14,10 @@
  * const registry = new PluginRegistry();
  * registry.registerBackend(trace);
  * registry.registerBackend(cpu);
- * const model = await Model.load("model.gguf", { backends: registry.backends() });
+ * const model = await Model.load("model.gguf", {
+ *   backends: registry.backends(),
+ *   architectures: builtinArchitectures,
+ * });
  * // ... generate ...
  * console.log(trace.report());
  * ```
@@ -28,6 +31,7 @@
 import {
   type Backend,
   BACKEND_API_VERSION,
+  type BackendContext,
   BackendError,
   type BackendProbe,
   type ComputeRequest,
@@ -37,7 +41,6 @@ import {
   type KVStore,
   nodeInputs,
   type OpKind,
-  type WeightStore,
   type WeightTensor,
 } from "../../mod.ts";
 
@@ -69,7 +72,7 @@ export interface TraceStats {
   readonly tokens: number;
   /** Per-op counts and time. */
   readonly ops: Readonly<Partial<Record<OpKind, OpStats>>>;
-  /** `loadWeights` calls and the bytes they uploaded. */
+  /** `createContext` calls (one per model) and the weight bytes they uploaded. */
   readonly weightLoads: number;
   readonly weightBytes: number;
   /** KV caches created. */
@@ -88,28 +91,91 @@ export interface TraceBackend extends Backend {
   report(): string;
 }
 
-/** Wraps the inner backend's weights so they are tagged with the trace backend's name. */
-class TraceWeights implements WeightStore {
-  constructor(readonly backend: string, readonly inner: WeightStore) {}
+/** Wraps a KV cache of the inner backend. */
+class TraceKV implements KVStore {
+  constructor(readonly backend: string, readonly owner: TraceContext, readonly inner: KVStore) {}
+  get spec(): KVSpec {
+    return this.inner.spec;
+  }
   get bytes(): number {
     return this.inner.bytes;
-  }
-  has(name: string): boolean {
-    return this.inner.has(name);
   }
   dispose(): void {
     this.inner.dispose();
   }
 }
 
-/** Wraps a KV cache of the inner backend. */
-class TraceKV implements KVStore {
-  constructor(readonly backend: string, readonly inner: KVStore) {}
-  get spec(): KVSpec {
-    return this.inner.spec;
+/** What a trace context reports to its backend. */
+interface TraceSink {
+  readonly name: string;
+  readonly declined: ReadonlySet<string>;
+  live(): void;
+  kvCreated(): void;
+  call(rows: number): void;
+  op(op: OpKind, ms: number): void;
+}
+
+/** One model's context on the trace backend: the inner backend's context, one node at a time. */
+class TraceContext implements BackendContext {
+  constructor(private readonly sink: TraceSink, readonly inner: BackendContext) {}
+  get backend(): string {
+    return this.sink.name;
   }
-  get bytes(): number {
-    return this.inner.bytes;
+  get weightBytes(): number {
+    return this.inner.weightBytes;
+  }
+  has(name: string): boolean {
+    return this.inner.has(name);
+  }
+  createKV(spec: KVSpec): KVStore {
+    this.sink.live();
+    this.sink.kvCreated();
+    return new TraceKV(this.sink.name, this, this.inner.createKV(spec));
+  }
+  async compute(req: ComputeRequest): Promise<Map<number, Float32Array>> {
+    const { name, declined } = this.sink;
+    this.sink.live();
+    if (req.kv !== undefined && !(req.kv instanceof TraceKV && req.kv.owner === this)) {
+      throw new BackendError("BACKEND_CALL_FAILED", `KV cache was not created by ${name}`, {
+        actual: req.kv.backend,
+      });
+    }
+    this.sink.call(req.graph.nTokens);
+    const vals = new Map(req.inputs);
+    for (const i of req.nodes) {
+      const node: GraphNode = req.graph.nodes[i];
+      if (declined.has(node.op)) {
+        throw new BackendError("BACKEND_UNSUPPORTED_OP", `${name} declines ${node.op}`, {
+          expected: `an op other than ${[...declined].join(", ")}`,
+          actual: node.op,
+        });
+      }
+      const inputs = new Map<number, Float32Array>();
+      for (const v of nodeInputs(node)) {
+        const a = vals.get(v);
+        if (!a) throw new BackendError("BACKEND_CALL_FAILED", `value ${v} missing`);
+        inputs.set(v, a);
+      }
+      const t0 = performance.now();
+      const out = await this.inner.compute({
+        ...req,
+        nodes: [i],
+        kv: req.kv?.inner,
+        inputs,
+        outputs: [node.out],
+      });
+      this.sink.op(node.op, performance.now() - t0);
+      const v = out.get(node.out);
+      if (!v) throw new BackendError("BACKEND_CALL_FAILED", `${node.op} produced no output`);
+      vals.set(node.out, v);
+    }
+    const result = new Map<number, Float32Array>();
+    for (const id of req.outputs) {
+      const v = vals.get(id);
+      if (!v) throw new BackendError("BACKEND_CALL_FAILED", `output value ${id} not computed`);
+      result.set(id, v);
+    }
+    return result;
   }
   dispose(): void {
     this.inner.dispose();
@@ -132,7 +198,22 @@ export function createTraceBackend(inner: Backend, opts: TraceOptions = {}): Tra
   const live = () => {
     if (disposed) throw new BackendError("BACKEND_DISPOSED", `backend ${name} was disposed`);
   };
-  const clock = () => performance.now();
+  const innerBackend = inner;
+  const sink: TraceSink = {
+    name,
+    declined,
+    live,
+    kvCreated: () => void kvCaches++,
+    call: (rows) => {
+      calls++;
+      tokens += rows;
+    },
+    op: (op, ms) => {
+      const s = ops[op] ?? (ops[op] = { count: 0, ms: 0 });
+      s.count++;
+      s.ms += ms;
+    },
+  };
 
   const backend: TraceBackend = {
     apiVersion: BACKEND_API_VERSION,
@@ -159,72 +240,12 @@ export function createTraceBackend(inner: Backend, opts: TraceOptions = {}): Tra
       return !declined.has(node.op) && inner.supportsOp(node, weightType);
     },
 
-    async loadWeights(tensors: readonly WeightTensor[], o?: { signal?: AbortSignal }) {
+    async createContext(tensors: readonly WeightTensor[], o?: { signal?: AbortSignal }) {
       live();
-      const store = await inner.loadWeights(tensors, o);
+      const inner = await innerBackend.createContext(tensors, o);
       weightLoads++;
-      weightBytes += store.bytes;
-      return new TraceWeights(name, store);
-    },
-
-    createKV(spec: KVSpec): KVStore {
-      live();
-      kvCaches++;
-      return new TraceKV(name, inner.createKV(spec));
-    },
-
-    async compute(req: ComputeRequest): Promise<Map<number, Float32Array>> {
-      live();
-      if (!(req.weights instanceof TraceWeights)) {
-        throw new BackendError("BACKEND_CALL_FAILED", `weights were not loaded by ${name}`, {
-          actual: req.weights.backend,
-        });
-      }
-      if (req.kv !== undefined && !(req.kv instanceof TraceKV)) {
-        throw new BackendError("BACKEND_CALL_FAILED", `KV cache was not created by ${name}`, {
-          actual: req.kv.backend,
-        });
-      }
-      calls++;
-      tokens += req.graph.nTokens;
-      const vals = new Map(req.inputs);
-      for (const i of req.nodes) {
-        const node: GraphNode = req.graph.nodes[i];
-        if (declined.has(node.op)) {
-          throw new BackendError("BACKEND_UNSUPPORTED_OP", `${name} declines ${node.op}`, {
-            expected: `an op other than ${[...declined].join(", ")}`,
-            actual: node.op,
-          });
-        }
-        const inputs = new Map<number, Float32Array>();
-        for (const v of nodeInputs(node)) {
-          const a = vals.get(v);
-          if (!a) throw new BackendError("BACKEND_CALL_FAILED", `value ${v} missing`);
-          inputs.set(v, a);
-        }
-        const t0 = clock();
-        const out = await inner.compute({
-          ...req,
-          nodes: [i],
-          weights: req.weights.inner,
-          kv: req.kv?.inner,
-          inputs,
-          outputs: [node.out],
-        });
-        const s = ops[node.op] ?? (ops[node.op] = { count: 0, ms: 0 });
-        s.count++;
-        s.ms += clock() - t0;
-        const v = out.get(node.out);
-        if (!v) throw new BackendError("BACKEND_CALL_FAILED", `${node.op} produced no output`);
-        vals.set(node.out, v);
-      }
-      const result = new Map<number, Float32Array>();
-      for (const id of req.outputs) {
-        const v = vals.get(id);
-        if (!v) throw new BackendError("BACKEND_CALL_FAILED", `output value ${id} not computed`);
-        result.set(id, v);
-      }
-      return result;
+      weightBytes += inner.weightBytes;
+      return new TraceContext(sink, inner);
     },
 
     dispose(): void {

@@ -6,6 +6,7 @@
 import {
   type Backend,
   BackendError,
+  builtinArchitectures,
   createCpuBackend,
   generate,
   InvalidArgumentError,
@@ -68,8 +69,12 @@ test(
     r.registerBackend(cpu);
     r.registerBackend(trace);
     const log: string[] = [];
-    const model = await Model.load(MODEL, { backends: r.backends(), log: (l) => log.push(l) });
-    const ref = await Model.load(MODEL, { backends: [cpu] });
+    const model = await Model.load(MODEL, {
+      architectures: builtinArchitectures,
+      backends: r.backends(),
+      log: (l) => log.push(l),
+    });
+    const ref = await Model.load(MODEL, { architectures: builtinArchitectures, backends: [cpu] });
     try {
       const nLayers = model.config.blockCount;
       // Segments alternate: trace runs everything up to each layer's attention, the CPU runs
@@ -125,11 +130,14 @@ test(
 test("trace: with no declines it runs every op and holds the KV cache", async () => {
   const cpu = createCpuBackend();
   const trace = createTraceBackend(cpu);
-  const model = await Model.load(MODEL, { backends: [trace, cpu] });
-  const ref = await Model.load(MODEL, { backends: [cpu] });
+  const model = await Model.load(MODEL, {
+    architectures: builtinArchitectures,
+    backends: [trace, cpu],
+  });
+  const ref = await Model.load(MODEL, { architectures: builtinArchitectures, backends: [cpu] });
   try {
     assertEquals(model.plan(1, "last").segments.map((s) => s.backend.name), ["trace"]);
-    assertEquals(model.weights.get(cpu), undefined);
+    assertEquals(model.contexts.get(cpu), undefined);
     assertEquals(await greedy(model, 16), await greedy(ref, 16));
     const st = trace.stats();
     assertEquals(st.kvCaches, 1);
@@ -147,8 +155,12 @@ test("trace: a small memory budget places the output end on it, the rest on the 
   const MiB = 1024 * 1024;
   const trace = createTraceBackend(cpu, { freeMemory: 100 * MiB + 1.8 * MiB });
   const log: string[] = [];
-  const model = await Model.load(MODEL, { backends: [trace, cpu], log: (l) => log.push(l) });
-  const ref = await Model.load(MODEL, { backends: [cpu] });
+  const model = await Model.load(MODEL, {
+    architectures: builtinArchitectures,
+    backends: [trace, cpu],
+    log: (l) => log.push(l),
+  });
+  const ref = await Model.load(MODEL, { architectures: builtinArchitectures, backends: [cpu] });
   try {
     const plan = model.plan(1, "last");
     const layersOf = (b: Backend) =>
@@ -161,7 +173,7 @@ test("trace: a small memory budget places the output end on it, the rest on the 
     assert(onTrace.includes(model.config.blockCount), "the output head is on the device");
     assertEquals(plan.segments.map((s) => s.backend.name), ["cpu", "trace"]);
     assert(
-      /^trace: layers \d+\.\.5 .*; cpu: layers -1\.\.\d+/.test(model.placement),
+      /^trace: layers? [0-9–]+, output \(.*\) · cpu: input, layers? [0-9–]+$/.test(model.placement),
       model.placement,
     );
     assertEquals(log, [`rocmforge: ${model.placement}`]);
@@ -172,10 +184,10 @@ test("trace: a small memory budget places the output end on it, the rest on the 
   }
 }, shared);
 
-test("trace: refuses declined ops, foreign stores and use after dispose", async () => {
+test("trace: refuses declined ops, foreign KV caches and use after dispose", async () => {
   const cpu = createCpuBackend();
   const trace = createTraceBackend(cpu, { decline: ["attention" as OpKind] });
-  const weights = await trace.loadWeights([]);
+  const context = await trace.createContext([]);
   const graph = {
     version: 1,
     nTokens: 1,
@@ -199,7 +211,6 @@ test("trace: refuses declined ops, foreign stores and use after dispose", async 
   const req = {
     graph,
     nodes: [0],
-    weights,
     tokens: Int32Array.of(0),
     pos0: 0,
     inputs: new Map([0, 1, 2].map((v) => [v, new Float32Array(8)] as const)),
@@ -208,18 +219,17 @@ test("trace: refuses declined ops, foreign stores and use after dispose", async 
   const unsupported = (e: unknown) =>
     e instanceof BackendError && e.code === "BACKEND_UNSUPPORTED_OP" &&
     e.facts.actual === "attention";
-  await assertRejects(() => trace.compute(req), unsupported);
-  const foreign = await cpu.loadWeights([]);
+  await assertRejects(() => context.compute(req), unsupported);
+  const spec = { layers: [0], capacity: 1, nHeadKV: 1, headDim: 8, valueDim: 8 };
+  const foreign = (await cpu.createContext([])).createKV(spec);
   await assertRejects(
-    () => trace.compute({ ...req, weights: foreign }),
+    () => context.compute({ ...req, kv: foreign }),
     (e: unknown) => e instanceof BackendError && e.code === "BACKEND_CALL_FAILED",
   );
   trace.dispose();
   await assertRejects(
-    () => trace.compute(req),
+    () => context.compute(req),
     (e: unknown) => e instanceof BackendError && e.code === "BACKEND_DISPOSED",
   );
-  assertThrows(() =>
-    trace.createKV({ layers: [0], capacity: 1, nHeadKV: 1, headDim: 8, valueDim: 8 })
-  );
+  assertThrows(() => context.createKV(spec));
 });

@@ -5,6 +5,7 @@
  * reproduces a sampled run).
  */
 import {
+  builtinArchitectures,
   type Candidates,
   createCandidates,
   createCpuBackend,
@@ -196,6 +197,7 @@ const shared = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
 
 async function loadStories(): Promise<Model> {
   return await Model.load(sharedPath("models", "stories260K.gguf"), {
+    architectures: builtinArchitectures,
     backends: [createCpuBackend()],
   });
 }

@@ -1,11 +1,15 @@
 /**
- * The backend plugin contract. A backend executes a contiguous run of graph nodes (a whole
- * graph when it supports every op) per `compute` call, against weights and a KV cache that
- * it allocated itself.
+ * The backend plugin contract, in two levels after ggml-backend: a `Backend` is the device
+ * level (availability, devices, which ops it runs) and opens one `BackendContext` per model,
+ * which owns that model's weights, the kernels it runs them with and the KV caches made for
+ * it. A context executes a contiguous run of graph nodes (a whole graph when it supports every
+ * op) per `compute` call.
  *
  * Optional members and their defaults:
  * - `priority`: 0. Higher runs first when several backends are registered.
- * - `describe()`: a one-line summary from `probe()`.
+ *
+ * The scheduler checks shapes and KV capacity once, before it calls `compute`; a context
+ * checks only that the KV cache it is given is one of its own.
  *
  * @module
  */
@@ -14,7 +18,7 @@ import type { GGUFTensorInfo } from "../gguf/gguf_file.ts";
 import type { Graph, GraphNode } from "./graph.ts";
 
 /** Version of this contract; a backend declares the version it implements. */
-export const BACKEND_API_VERSION = 1;
+export const BACKEND_API_VERSION = 2;
 
 /** One compute device. Memory sizes are bytes. */
 export interface DeviceInfo {
@@ -42,15 +46,6 @@ export interface WeightTensor {
   read(): Uint8Array;
 }
 
-/** Weights a backend holds for one model. */
-export interface WeightStore {
-  readonly backend: string;
-  /** Bytes of backend memory the weights use. */
-  readonly bytes: number;
-  has(name: string): boolean;
-  dispose(): void;
-}
-
 /** Shape of a KV cache: the layers it holds and the number of positions. */
 export interface KVSpec {
   readonly layers: readonly number[];
@@ -73,7 +68,6 @@ export interface ComputeRequest {
   readonly graph: Graph;
   /** Indices into graph.nodes, in execution order. */
   readonly nodes: readonly number[];
-  readonly weights: WeightStore;
   /** The KV cache holding this segment's layers (absent when it has no attention). */
   readonly kv?: KVStore;
   /** Token ids, graph.nTokens of them. */
@@ -86,25 +80,37 @@ export interface ComputeRequest {
   readonly outputs: readonly number[];
 }
 
-/** Bytes a backend may use, and whether a type/op can run there. */
+/** One model on one backend: its weights, kernels and KV caches. */
+export interface BackendContext {
+  /** Name of the backend that opened it. */
+  readonly backend: string;
+  /** Bytes of backend memory the weights use. */
+  readonly weightBytes: number;
+  /** True when the weight `name` was uploaded. */
+  has(name: string): boolean;
+  /** Allocates a KV cache for some layers of one sequence. */
+  createKV(spec: KVSpec): KVStore;
+  /** Runs a segment; returns the requested outputs. */
+  compute(req: ComputeRequest): Promise<Map<number, Float32Array>>;
+  /** Frees the weights and every KV cache made from this context. */
+  dispose(): void;
+}
+
+/** A backend plugin (the device level). */
 export interface Backend {
-  readonly apiVersion: 1;
+  readonly apiVersion: 2;
   readonly name: string;
   readonly priority?: number;
   /** Availability and devices. Never throws: failures become `available: false` + reason. */
   probe(): Promise<BackendProbe>;
   /** True when the backend can run `node`; `weightType` gives the GGML type of a weight. */
   supportsOp(node: GraphNode, weightType: (name: string) => GGMLType | undefined): boolean;
-  /** Uploads weights (kept in their GGUF form). */
-  loadWeights(
+  /** Uploads one model's weights (kept in their GGUF form) into a new context. */
+  createContext(
     tensors: readonly WeightTensor[],
     opts?: { signal?: AbortSignal },
-  ): Promise<WeightStore>;
-  /** Allocates a KV cache. */
-  createKV(spec: KVSpec): KVStore;
-  /** Runs a segment; returns the requested outputs. */
-  compute(req: ComputeRequest): Promise<Map<number, Float32Array>>;
-  /** Releases everything the backend holds. */
+  ): Promise<BackendContext>;
+  /** Releases everything the backend holds, every context included. */
   dispose(): void;
 }
 

@@ -18,7 +18,9 @@ import {
   type GenerateOptions,
   type GenerateResult,
 } from "./generate.ts";
+import { countingBackend } from "../../tests/counting_backend.ts";
 import { Model } from "./model.ts";
+import { builtinArchitectures } from "../model/mod.ts";
 import { Session } from "./session.ts";
 
 const shared = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
@@ -32,19 +34,14 @@ const GOLDEN_TEXT = ", there was a little girl named Lily. She loved to play";
 const counting = (() => {
   const cpu = createCpuBackend();
   const state = { rows: 0 };
-  const backend: Backend = {
-    ...cpu,
-    compute(req) {
-      state.rows += req.tokens.length;
-      return cpu.compute(req);
-    },
-  };
+  const backend: Backend = countingBackend(cpu, state);
   return { backend, state };
 })();
 
 let cached: Promise<Model> | undefined;
 function model(): Promise<Model> {
   return cached ??= Model.load(sharedPath("models", "stories260K.gguf"), {
+    architectures: builtinArchitectures,
     backends: [counting.backend],
   });
 }

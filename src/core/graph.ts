@@ -87,6 +87,12 @@ export const OP_KINDS: readonly OpKind[] = [
   "last_row",
 ];
 
+/** What a forward pass outputs: last row's logits, every row's logits, or hidden states. */
+export type OutputMode = "last" | "all" | "hidden";
+
+/** Every output mode, for validation. */
+export const OUTPUT_MODES: readonly OutputMode[] = ["last", "all", "hidden"];
+
 /** A forward graph over `nTokens` tokens. The token ids and start position are compute inputs. */
 export interface Graph {
   readonly version: number;

@@ -1,39 +1,40 @@
 /**
- * A loaded model: configuration, tokenizer, the graph builder, layer placement across
- * backends, and the weights each backend holds. Sessions (see session.ts) run on it.
+ * A loaded model: configuration, tokenizer, the architecture's graphs, layer placement across
+ * backends, and the context each backend holds for it. Sessions (see session.ts) run on it.
  *
  * @module
  */
 import type { GGMLType } from "../gguf/ggml_types.ts";
-import { type GGUFFile, type MetaValue, plainMetadata, tensorData } from "../gguf/gguf_file.ts";
+import type { GGUFFile, MetaValue } from "../gguf/gguf_file.ts";
+import type { ModelConfig } from "../gguf/model_config.ts";
 import { openGGUF } from "../gguf/reader.ts";
-import { type ModelConfig, modelConfigFromGGUF } from "../gguf/model_config.ts";
-import {
-  buildLlamaGraph,
-  type LlamaTensors,
-  type OutputMode,
-  resolveLlamaTensors,
-} from "../model/llama.ts";
 import { tokenizerFromMetadata } from "../tokenizers/from_gguf.ts";
 import type { Tokenizer } from "../tokenizers/types.ts";
-import { type Backend, kvBytes, type WeightStore, type WeightTensor } from "./backend.ts";
-import { AbortError, BackendError, InvalidArgumentError } from "./errors.ts";
-import { type Graph, type GraphNode, nodeWeights } from "./graph.ts";
-import { type LayerCost, placeLayers, type PlacementTarget } from "./placement.ts";
+import type { Architecture, ArchitectureSource, ModelGraph } from "./architecture.ts";
+import type { Backend, BackendContext } from "./backend.ts";
+import { AbortError, InvalidArgumentError } from "./errors.ts";
+import type { OutputMode } from "./graph.ts";
+import {
+  assignWeights,
+  backendChoice,
+  contextLengthFor,
+  describeModel,
+  layerCosts,
+  type LoadProgress,
+  probeTargets,
+  uploadWeights,
+} from "./model_load.ts";
+import { placeLayers } from "./placement.ts";
 import { assignNodes, type Plan, planSegments } from "./scheduler.ts";
 
-/** Progress of a load. */
-export interface LoadProgress {
-  readonly phase: "parse" | "place" | "weights" | "done";
-  /** Bytes of weights loaded so far and in all. */
-  readonly loaded: number;
-  readonly total: number;
-}
+export type { LoadProgress } from "./model_load.ts";
 
 /** How to load a model. */
 export interface ModelLoadOptions {
   /** Backends to use, in priority order; the last one must run every op (the CPU). */
   readonly backends: readonly Backend[];
+  /** Where architecture plugins come from (a PluginRegistry, or builtinArchitectures). */
+  readonly architectures: ArchitectureSource;
   /** "auto" falls back quietly (one notice line); "strict" turns every fallback into an error. */
   readonly fallback?: "auto" | "strict";
   /** Context length sessions default to (and KV sizing assumes); default min(model, 4096). */
@@ -51,21 +52,26 @@ export interface ModelLoadOptions {
 /** A model ready to create sessions. */
 export class Model {
   private readonly plans = new Map<string, Plan>();
+  private readonly choose;
   private disposed = false;
 
   private constructor(
     readonly path: string,
     readonly file: GGUFFile,
+    readonly architecture: Architecture,
     readonly config: ModelConfig,
     readonly tokenizer: Tokenizer,
     readonly contextLength: number,
-    private readonly tensors: LlamaTensors,
-    private readonly layerBackend: ReadonlyMap<number, Backend>,
-    private readonly fallbackBackend: Backend,
-    readonly weights: ReadonlyMap<Backend, WeightStore>,
+    private readonly graphs: ModelGraph,
+    layerBackend: ReadonlyMap<number, Backend>,
+    fallback: Backend,
+    /** The model's context on each backend that holds part of it. */
+    readonly contexts: ReadonlyMap<Backend, BackendContext>,
     /** Where layers run, one line. */
     readonly placement: string,
-  ) {}
+  ) {
+    this.choose = backendChoice(layerBackend, fallback);
+  }
 
   /** Opens, places and uploads a model. */
   static async load(path: string, opts: ModelLoadOptions): Promise<Model> {
@@ -78,112 +84,47 @@ export class Model {
     }
     const file = openGGUF(path);
     try {
-      opts.onProgress?.({ phase: "parse", loaded: 0, total: 0 });
-      const config = modelConfigFromGGUF(file);
-      const dims = new Map(file.tensors.map((t) => [t.name, t.dims] as const));
-      const tensors = resolveLlamaTensors(config, dims);
-      const md = plainMetadata(file);
-      const tokenizer = opts.tokenizer?.(md) ?? tokenizerFromMetadata(md);
-      const ctx = Math.min(opts.contextLength ?? Math.min(config.contextLength, 4096), 1 << 20);
-      if (!(ctx >= 1)) {
-        throw new InvalidArgumentError(`context length ${ctx} must be >= 1`, { actual: ctx });
-      }
-      const info = new Map(file.tensors.map((t) => [t.name, t] as const));
-      const weightType = (n: string) => info.get(n)?.type as GGMLType | undefined;
+      opts.onProgress?.({
+        phase: "parse",
+        unit: "bytes",
+        loaded: file.dataOffset,
+        total: file.dataOffset,
+      });
+      const spec = describeModel(file, opts.architectures);
+      const { config, tensors } = spec;
+      const tokenizer = opts.tokenizer?.(spec.metadata) ?? tokenizerFromMetadata(spec.metadata);
+      const ctx = contextLengthFor(config, opts.contextLength);
+      const weightType = (n: string) => tensors.get(n)?.type as GGMLType | undefined;
       check();
-      opts.onProgress?.({ phase: "place", loaded: 0, total: 0 });
       const fallback = opts.backends[opts.backends.length - 1];
-      const accel = opts.backends.slice(0, -1);
       const strict = opts.fallback === "strict";
-      const targets: PlacementTarget[] = [];
-      for (const b of accel) {
-        const p = await b.probe();
-        if (!p.available) {
-          if (strict) {
-            throw new BackendError(
-              "BACKEND_UNAVAILABLE",
-              `backend ${b.name} is unavailable: ${p.reason}`,
-              {
-                actual: p.reason,
-              },
-            );
-          }
-          opts.log?.(`rocmforge: ${b.name} unavailable (${p.reason}); using ${fallback.name}`);
-          continue;
-        }
-        targets.push({ backend: b, freeBytes: p.devices.reduce((s, d) => s + d.freeMemory, 0) });
-      }
-      // Bytes per layer: weights + KV cache at the context length (f32 upper bound).
-      const probe = buildLlamaGraph(config, tensors, 2, "all");
-      const costs = layerCosts(probe, info, config, ctx, opts.gpuLayers);
-      const placed = placeLayers(costs.onDevice, targets, fallback, strict);
+      const targets = await probeTargets(opts.backends.slice(0, -1), fallback, strict, opts.log);
+      const probe = spec.graphs.graph(2, "all");
+      const costs = layerCosts(probe, tensors, config, ctx, opts.gpuLayers);
+      const placed = placeLayers(costs.onDevice, targets, fallback, strict, config.blockCount);
       const layerBackend = new Map(placed.byLayer);
       for (const l of costs.forced) layerBackend.set(l, fallback);
-      // Which backend runs each node (an op a device lacks falls back), and so which weights
-      // each backend must hold.
-      const candidates = (n: GraphNode) => {
-        const b = layerBackend.get(n.layer) ?? fallback;
-        return b === fallback ? [fallback] : [b, fallback];
-      };
-      const need = new Map<Backend, Set<string>>();
-      let moved = 0;
-      for (const g of [probe, buildLlamaGraph(config, tensors, 1, "last")]) {
-        const nb = assignNodes(g, candidates, weightType);
-        g.nodes.forEach((n, i) => {
-          if (nb[i] !== (layerBackend.get(n.layer) ?? fallback)) {
-            if (strict) {
-              throw new BackendError(
-                "BACKEND_UNSUPPORTED_OP",
-                `${layerBackend.get(n.layer)!.name} cannot run ${n.op} of layer ${n.layer}`,
-                {
-                  actual: n.op,
-                },
-              );
-            }
-            moved++;
-          }
-          const s = need.get(nb[i]) ?? new Set<string>();
-          for (const w of nodeWeights(n)) s.add(w);
-          need.set(nb[i], s);
-        });
-      }
+      const layers = config.blockCount + 2;
+      opts.onProgress?.({ phase: "place", unit: "layers", loaded: layers, total: layers });
+      const graphs = [probe, spec.graphs.graph(1, "last")];
+      const { need, moved } = assignWeights(graphs, layerBackend, fallback, weightType, strict);
       let summary = placed.summary || `${fallback.name}: all layers`;
-      if (moved) summary += `; ${moved} ops ran on ${fallback.name} (unsupported on device)`;
+      if (moved) summary += ` · ${moved} ops ran on ${fallback.name} (unsupported on device)`;
       if (targets.length) opts.log?.(`rocmforge: ${summary}`);
-      const total = [...need.values()].reduce(
-        (s, set) => s + [...set].reduce((a, n) => a + info.get(n)!.nBytes, 0),
-        0,
-      );
-      let loaded = 0;
-      const weights = new Map<Backend, WeightStore>();
-      for (const [b, names] of need) {
-        check();
-        const list: WeightTensor[] = [...names].map((n) => {
-          const t = info.get(n)!;
-          return {
-            info: t,
-            read: () => {
-              check();
-              const d = tensorData(file, t);
-              loaded += t.nBytes;
-              opts.onProgress?.({ phase: "weights", loaded, total });
-              return d;
-            },
-          };
-        });
-        weights.set(b, await b.loadWeights(list, { signal: opts.signal }));
-      }
-      opts.onProgress?.({ phase: "done", loaded: total, total });
+      const contexts = await uploadWeights(file, tensors, need, opts);
+      const total = [...contexts.values()].reduce((s, c) => s + c.weightBytes, 0);
+      opts.onProgress?.({ phase: "done", unit: "bytes", loaded: total, total });
       return new Model(
         path,
         file,
+        spec.architecture,
         config,
         tokenizer,
         ctx,
-        tensors,
+        spec.graphs,
         layerBackend,
         fallback,
-        weights,
+        contexts,
         summary,
       );
     } catch (e) {
@@ -197,13 +138,9 @@ export class Model {
     const key = `${nTokens}:${logits}`;
     let p = this.plans.get(key);
     if (!p) {
-      const g: Graph = buildLlamaGraph(this.config, this.tensors, nTokens, logits);
+      const g = this.graphs.graph(nTokens, logits);
       const info = new Map(this.file.tensors.map((t) => [t.name, t.type] as const));
-      const fb = this.fallbackBackend;
-      const nb = assignNodes(g, (n) => {
-        const b = this.layerBackend.get(n.layer) ?? fb;
-        return b === fb ? [fb] : [b, fb];
-      }, (n) => info.get(n) as GGMLType | undefined);
+      const nb = assignNodes(g, this.choose, (n) => info.get(n) as GGMLType | undefined);
       p = planSegments(g, nb);
       if (this.plans.size > 64) this.plans.clear();
       this.plans.set(key, p);
@@ -229,46 +166,11 @@ export class Model {
     return this.disposed;
   }
 
-  /** Frees weights and closes the file. */
+  /** Frees every backend context (weights and KV caches) and closes the file. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const w of this.weights.values()) w.dispose();
+    for (const c of this.contexts.values()) c.dispose();
     this.file.source.close();
   }
-}
-
-function layerCosts(
-  g: Graph,
-  info: ReadonlyMap<string, { nBytes: number }>,
-  c: ModelConfig,
-  ctx: number,
-  gpuLayers: number | undefined,
-): { onDevice: LayerCost[]; forced: number[] } {
-  const bytes = new Map<number, number>();
-  const seen = new Set<string>();
-  for (const n of g.nodes) {
-    for (const w of nodeWeights(n)) {
-      const key = `${n.layer}:${w}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      bytes.set(n.layer, (bytes.get(n.layer) ?? 0) + info.get(w)!.nBytes);
-    }
-  }
-  const kvPerLayer = kvBytes({
-    layers: [0],
-    capacity: ctx,
-    nHeadKV: c.headCountKV,
-    headDim: c.keyLength,
-    valueDim: c.valueLength,
-  }, 4);
-  const costs: LayerCost[] = [...bytes].map(([layer, b]) => ({
-    layer,
-    bytes: b + (layer >= 0 && layer < c.blockCount ? kvPerLayer : 0),
-  }));
-  if (gpuLayers === undefined || gpuLayers >= c.blockCount) return { onDevice: costs, forced: [] };
-  // Keep the first blockCount - gpuLayers transformer layers (and the input) on the fallback.
-  const cut = c.blockCount - Math.max(0, gpuLayers);
-  const forced = costs.filter((x) => x.layer < cut).map((x) => x.layer);
-  return { onDevice: costs.filter((x) => x.layer >= cut), forced };
 }

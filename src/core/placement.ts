@@ -30,7 +30,7 @@ export function safetyMargin(bytes: number): number {
 /** Result: the backend of each layer, keyed by layer index. */
 export interface LayerPlacement {
   readonly byLayer: ReadonlyMap<number, Backend>;
-  /** Human-readable summary ("hip: layers 3..22 (20/24); cpu: layers -1..2"). */
+  /** One line: "hip: layers 22–31, output (1.50 GiB) · cpu: input, layers 0–21". */
   readonly summary: string;
   /** Layers that could not be placed on a preferred device. */
   readonly fellBack: number;
@@ -45,6 +45,7 @@ export function placeLayers(
   targets: readonly PlacementTarget[],
   fallback: Backend,
   strict: boolean,
+  nLayers: number = Math.max(0, ...costs.map((c) => c.layer)),
 ): LayerPlacement {
   const byLayer = new Map<number, Backend>();
   const remaining = [...costs].sort((a, b) => b.layer - a.layer); // output end first
@@ -69,17 +70,35 @@ export function placeLayers(
         { expected: total + safetyMargin(total), actual: t.freeBytes, bytes: total },
       );
     }
-    if (placed.length) parts.push(`${t.backend.name}: ${range(placed)} (${fmt(used)})`);
+    if (placed.length) {
+      parts.push(`${t.backend.name}: ${describeLayers(placed, nLayers)} (${fmt(used)})`);
+    }
   }
   for (const c of remaining) byLayer.set(c.layer, fallback);
-  if (remaining.length) parts.push(`${fallback.name}: ${range(remaining.map((c) => c.layer))}`);
-  return { byLayer, summary: parts.join("; "), fellBack: targets.length ? remaining.length : 0 };
+  if (remaining.length) {
+    parts.push(`${fallback.name}: ${describeLayers(remaining.map((c) => c.layer), nLayers)}`);
+  }
+  return { byLayer, summary: parts.join(" · "), fellBack: targets.length ? remaining.length : 0 };
 }
 
-function range(layers: number[]): string {
-  const lo = Math.min(...layers);
-  const hi = Math.max(...layers);
-  return `layers ${lo}..${hi} (${layers.length})`;
+/**
+ * Layers as text: -1 is "input" (the embedding), `nLayers` is "output" (final norm and
+ * head), transformer layers in runs: "input, layers 0–3, 7, output".
+ */
+export function describeLayers(layers: readonly number[], nLayers: number): string {
+  const blocks = [...new Set(layers)].filter((l) => l >= 0 && l < nLayers).sort((a, b) => a - b);
+  const runs: string[] = [];
+  for (let i = 0; i < blocks.length;) {
+    let j = i;
+    while (j + 1 < blocks.length && blocks[j + 1] === blocks[j] + 1) j++;
+    runs.push(i === j ? `${blocks[i]}` : `${blocks[i]}–${blocks[j]}`);
+    i = j + 1;
+  }
+  const parts: string[] = [];
+  if (layers.includes(-1)) parts.push("input");
+  if (runs.length) parts.push(`${blocks.length === 1 ? "layer" : "layers"} ${runs.join(", ")}`);
+  if (layers.includes(nLayers)) parts.push("output");
+  return parts.join(", ");
 }
 
 /** Bytes as MiB/GiB text. */

@@ -7,7 +7,7 @@ import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { test } from "../../tests/harness.ts";
 import type { Backend } from "./backend.ts";
 import { OutOfMemoryError } from "./errors.ts";
-import { fmt, type LayerCost, placeLayers, safetyMargin } from "./placement.ts";
+import { describeLayers, fmt, type LayerCost, placeLayers, safetyMargin } from "./placement.ts";
 
 const MiB = 1024 * 1024;
 
@@ -16,13 +16,11 @@ function backend(name: string): Backend {
     throw new Error("not used");
   };
   return {
-    apiVersion: 1,
+    apiVersion: 2,
     name,
     probe: () => Promise.resolve({ available: true, devices: [] }),
     supportsOp: () => true,
-    loadWeights: no,
-    createKV: no,
-    compute: no,
+    createContext: no,
     dispose() {},
   };
 }
@@ -47,7 +45,7 @@ test("placement: layers fill a device from the output end down until memory runs
   assertEquals(exact.fellBack, 3);
   assertEquals(
     exact.summary,
-    `gpu: layers 2..4 (3) (${fmt(30 * MiB)}); cpu: layers -1..1 (3)`,
+    `gpu: layers 2–3, output (${fmt(30 * MiB)}) · cpu: input, layers 0–1`,
   );
   const short = placeLayers(costs, [{ backend: gpu, freeBytes: 133 * MiB - 1 }], cpu, false);
   assertEquals(names(short.byLayer), ["cpu", "cpu", "cpu", "cpu", "gpu", "gpu"]);
@@ -55,7 +53,7 @@ test("placement: layers fill a device from the output end down until memory runs
   // Not even the margin: nothing on the device.
   const none = placeLayers(costs, [{ backend: gpu, freeBytes: 100 * MiB }], cpu, false);
   assertEquals(names(none.byLayer), ["cpu", "cpu", "cpu", "cpu", "cpu", "cpu"]);
-  assertEquals(none.summary, "cpu: layers -1..4 (6)");
+  assertEquals(none.summary, "cpu: input, layers 0–3, output");
   // Enough for all.
   const all = placeLayers(costs, [{ backend: gpu, freeBytes: 166 * MiB }], cpu, false);
   assertEquals(names(all.byLayer), ["gpu", "gpu", "gpu", "gpu", "gpu", "gpu"]);
@@ -83,7 +81,7 @@ test("placement: a second device takes what the first could not hold", () => {
   );
   assertEquals(names(p.byLayer), ["cpu", "gpu2", "gpu2", "gpu2", "gpu2", "gpu"]);
   assertEquals(p.fellBack, 1);
-  assertEquals(p.summary.split("; ").map((s) => s.split(":")[0]), ["gpu", "gpu2", "cpu"]);
+  assertEquals(p.summary.split(" · ").map((s) => s.split(":")[0]), ["gpu", "gpu2", "cpu"]);
 });
 
 test("placement: no targets puts everything on the fallback without counting a fallback", () => {
@@ -103,4 +101,11 @@ test("placement: strict placement that does not fit is an OutOfMemoryError with 
   );
   const ok = placeLayers(costs, [{ backend: gpu, freeBytes: 166 * MiB }], cpu, true);
   assertEquals(ok.fellBack, 0);
+});
+
+test("placement: layers are described as input, runs of transformer layers, output", () => {
+  assertEquals(describeLayers([-1, 0, 1, 2, 3, 4], 4), "input, layers 0–3, output");
+  assertEquals(describeLayers([5, 7, 6, 9, 11, 12], 30), "layers 5–7, 9, 11–12");
+  assertEquals(describeLayers([3], 30), "layer 3");
+  assertEquals(describeLayers([30], 30), "output");
 });

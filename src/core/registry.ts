@@ -8,12 +8,22 @@
 import { z } from "zod";
 import type { MetaValue } from "../gguf/gguf_file.ts";
 import type { Sampler } from "../samplers/types.ts";
+import {
+  type Architecture,
+  ARCHITECTURE_API_VERSION,
+  type ArchitectureSource,
+} from "./architecture.ts";
 import type { Tokenizer } from "../tokenizers/types.ts";
 import { type Backend, BACKEND_API_VERSION } from "./backend.ts";
-import { PluginError } from "./errors.ts";
+import { ModelConfigError, PluginError } from "./errors.ts";
 
 /** Plugin API versions this build implements, per kind. */
-export const API_VERSIONS = { backend: BACKEND_API_VERSION, sampler: 1, tokenizer: 1 } as const;
+export const API_VERSIONS = {
+  backend: BACKEND_API_VERSION,
+  sampler: 1,
+  tokenizer: 1,
+  architecture: ARCHITECTURE_API_VERSION,
+} as const;
 
 /** A sampler plugin: a named factory of samplers. */
 export interface SamplerPlugin {
@@ -47,9 +57,7 @@ const backendSchema = z.object({
   priority: z.number().finite().optional(),
   probe: fn("probe"),
   supportsOp: fn("supportsOp"),
-  loadWeights: fn("loadWeights"),
-  createKV: fn("createKV"),
-  compute: fn("compute"),
+  createContext: fn("createContext"),
   dispose: fn("dispose"),
 });
 const samplerPluginSchema = z.object({
@@ -72,6 +80,17 @@ const tokenizerPluginSchema = z.object({
   name,
   matches: fn("matches"),
   create: fn("create"),
+});
+
+const architectureSchema = z.object({
+  apiVersion: version(API_VERSIONS.architecture),
+  name,
+  architectures: z.array(z.string().min(1).max(64)).min(1, {
+    message: "architectures must name at least one general.architecture value",
+  }),
+  description: z.string().optional(),
+  ropeType: fn("ropeType").optional(),
+  build: fn("build"),
 });
 
 function validate<T>(kind: string, schema: z.ZodType, value: unknown): T {
@@ -107,7 +126,8 @@ function validate<T>(kind: string, schema: z.ZodType, value: unknown): T {
 }
 
 /** Holds registered plugins. */
-export class PluginRegistry {
+export class PluginRegistry implements ArchitectureSource {
+  private readonly architectureMap = new Map<string, Architecture>();
   private readonly backendMap = new Map<string, Backend>();
   private readonly samplerMap = new Map<string, SamplerPlugin>();
   private readonly tokenizerMap = new Map<string, TokenizerPlugin>();
@@ -137,6 +157,50 @@ export class PluginRegistry {
   registerTokenizer(p: TokenizerPlugin, opts: { replace?: boolean } = {}): void {
     const v = validate<TokenizerPlugin>("tokenizer", tokenizerPluginSchema, p);
     this.add(this.tokenizerMap, "tokenizer", v.name, v, opts.replace ?? false);
+  }
+
+  /**
+   * Registers an architecture plugin. Each `general.architecture` value may be claimed by one
+   * plugin; `replace` swaps the plugin of the same name (and its claims).
+   */
+  registerArchitecture(a: Architecture, opts: { replace?: boolean } = {}): void {
+    const v = validate<Architecture>("architecture", architectureSchema, a);
+    const replace = opts.replace ?? false;
+    for (const [other, p] of this.architectureMap) {
+      if (other === v.name && replace) continue;
+      const clash = p.architectures.find((x) => v.architectures.includes(x));
+      if (clash !== undefined) {
+        throw new PluginError(
+          "PLUGIN_DUPLICATE",
+          `architecture ${clash} is already run by plugin ${other}`,
+          { actual: clash },
+        );
+      }
+    }
+    this.add(this.architectureMap, "architecture", v.name, v, replace);
+  }
+
+  /** A registered architecture plugin by its name (to reuse or wrap it). */
+  architecture(name: string): Architecture {
+    const a = this.architectureMap.get(name);
+    if (!a) {
+      throw new PluginError("PLUGIN_NOT_FOUND", `no architecture plugin named ${name}`, {
+        expected: [...this.architectureMap.keys()].join(", "),
+        actual: name,
+      });
+    }
+    return a;
+  }
+
+  /** The plugin that runs `general.architecture` value `arch`. */
+  architectureFor(arch: string): Architecture {
+    for (const a of this.architectureMap.values()) if (a.architectures.includes(arch)) return a;
+    throw unsupportedArchitecture(arch, this.architectureNames());
+  }
+
+  /** Every `general.architecture` value some registered plugin runs. */
+  architectureNames(): string[] {
+    return [...this.architectureMap.values()].flatMap((a) => a.architectures);
   }
 
   /** Backends by descending priority (the CPU, lowest, last). */
@@ -178,4 +242,13 @@ export class PluginRegistry {
     for (const p of this.tokenizerMap.values()) if (p.matches(md)) return p;
     return undefined;
   }
+}
+
+/** The typed error for a `general.architecture` no plugin runs. */
+export function unsupportedArchitecture(arch: string, known: readonly string[]): ModelConfigError {
+  return new ModelConfigError(
+    "UNSUPPORTED_ARCHITECTURE",
+    `architecture ${arch} is not supported (registered: ${known.join(", ") || "none"})`,
+    { actual: arch, expected: [...known] },
+  );
 }

@@ -22,14 +22,12 @@ function backend(name: string, priority?: number): Backend {
     throw new Error("not used");
   };
   return {
-    apiVersion: 1,
+    apiVersion: 2,
     name,
     priority,
     probe: () => Promise.resolve({ available: true, devices: [] }),
     supportsOp: () => true,
-    loadWeights: no,
-    createKV: no,
-    compute: no,
+    createContext: no,
     dispose() {},
   };
 }
@@ -51,7 +49,7 @@ function pluginError(fn: () => unknown, code: string, pattern?: RegExp): PluginE
 const asBackend = (v: unknown) => v as Backend;
 
 test("registry: API versions are declared per kind", () => {
-  assertEquals(API_VERSIONS, { backend: 1, sampler: 1, tokenizer: 1 });
+  assertEquals(API_VERSIONS, { backend: 2, sampler: 1, tokenizer: 1, architecture: 1 });
 });
 
 test("registry: invalid backend manifests fail with the field named", () => {
@@ -59,17 +57,17 @@ test("registry: invalid backend manifests fail with the field named", () => {
   pluginError(() => r.registerBackend(asBackend(null)), "PLUGIN_INVALID", /must be an object/);
   pluginError(() => r.registerBackend(asBackend("cpu")), "PLUGIN_INVALID");
   const v = pluginError(
-    () => r.registerBackend(asBackend({ ...backend("x"), apiVersion: 2 })),
+    () => r.registerBackend(asBackend({ ...backend("x"), apiVersion: 1 })),
     "PLUGIN_API_VERSION",
-    /apiVersion 2/,
+    /apiVersion 1/,
   );
-  assertEquals([v.facts.expected, v.facts.actual], [1, 2]);
+  assertEquals([v.facts.expected, v.facts.actual], [2, 1]);
   pluginError(
     () => r.registerBackend(asBackend({ ...backend("x"), apiVersion: undefined })),
     "PLUGIN_API_VERSION",
   );
-  const { compute: _c, ...noCompute } = backend("x");
-  pluginError(() => r.registerBackend(asBackend(noCompute)), "PLUGIN_INVALID", /compute/);
+  const { createContext: _c, ...noContext } = backend("x");
+  pluginError(() => r.registerBackend(asBackend(noContext)), "PLUGIN_INVALID", /createContext/);
   pluginError(
     () => r.registerBackend(asBackend({ ...backend("x"), probe: 42 })),
     "PLUGIN_INVALID",
@@ -85,11 +83,11 @@ test("registry: invalid backend manifests fail with the field named", () => {
   );
   // Several problems are all listed.
   const many = pluginError(
-    () => r.registerBackend(asBackend({ apiVersion: 1, name: "Q" })),
+    () => r.registerBackend(asBackend({ apiVersion: 2, name: "Q" })),
     "PLUGIN_INVALID",
   );
   const issues = many.facts.actual as string[];
-  for (const f of ["name", "probe", "supportsOp", "loadWeights", "createKV", "compute"]) {
+  for (const f of ["name", "probe", "supportsOp", "createContext"]) {
     assert(issues.some((i) => i.startsWith(f + ":")), `${f} in ${issues.join("; ")}`);
   }
   assertEquals(r.backends(), []);

@@ -6,7 +6,7 @@
  * @module
  */
 import type { GGMLType } from "../gguf/ggml_types.ts";
-import type { Backend, KVStore, WeightStore } from "./backend.ts";
+import type { Backend, BackendContext, KVStore } from "./backend.ts";
 import { BackendError } from "./errors.ts";
 import { type Graph, type GraphNode, nodeInputs } from "./graph.ts";
 
@@ -90,26 +90,44 @@ export function planSegments(graph: Graph, nodeBackend: readonly Backend[]): Pla
 
 /** What one execution of a plan needs besides the plan. */
 export interface RunContext {
-  readonly weights: ReadonlyMap<Backend, WeightStore>;
+  /** The model's context on each backend. */
+  readonly contexts: ReadonlyMap<Backend, BackendContext>;
   readonly kv: ReadonlyMap<Backend, KVStore>;
   readonly tokens: Int32Array;
   readonly pos0: number;
 }
 
-/** Runs every segment in order; returns the graph's output (logits). */
+/**
+ * Runs every segment in order; returns the graph's output (logits). Token count and KV
+ * capacity are checked here, once for every backend.
+ */
 export async function runPlan(plan: Plan, ctx: RunContext): Promise<Float32Array> {
+  const g = plan.graph;
+  if (ctx.tokens.length !== g.nTokens) {
+    throw new BackendError("BACKEND_CALL_FAILED", "token count does not match the graph", {
+      expected: g.nTokens,
+      actual: ctx.tokens.length,
+    });
+  }
+  for (const kv of ctx.kv.values()) {
+    if (ctx.pos0 + g.nTokens > kv.spec.capacity) {
+      throw new BackendError("BACKEND_CALL_FAILED", "KV cache overflow", {
+        expected: kv.spec.capacity,
+        actual: ctx.pos0 + g.nTokens,
+      });
+    }
+  }
   const host = new Map<number, Float32Array>();
   for (const s of plan.segments) {
-    const weights = ctx.weights.get(s.backend);
-    if (!weights) {
+    const context = ctx.contexts.get(s.backend);
+    if (!context) {
       throw new BackendError("BACKEND_CALL_FAILED", `backend ${s.backend.name} holds no weights`);
     }
     const inputs = new Map<number, Float32Array>();
     for (const v of s.inputs) inputs.set(v, host.get(v)!);
-    const outs = await s.backend.compute({
-      graph: plan.graph,
+    const outs = await context.compute({
+      graph: g,
       nodes: s.nodes,
-      weights,
       kv: ctx.kv.get(s.backend),
       tokens: ctx.tokens,
       pos0: ctx.pos0,
@@ -118,7 +136,7 @@ export async function runPlan(plan: Plan, ctx: RunContext): Promise<Float32Array
     });
     for (const [v, a] of outs) host.set(v, a);
   }
-  const out = host.get(plan.graph.output);
+  const out = host.get(g.output);
   if (!out) throw new BackendError("BACKEND_CALL_FAILED", "graph output was not produced");
   return out;
 }

@@ -5,25 +5,18 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/assert.ts";
 import { test } from "../../tests/harness.ts";
 import { GGMLType } from "../gguf/ggml_types.ts";
-import type { Backend, ComputeRequest, KVStore, WeightStore } from "./backend.ts";
+import type { Backend, BackendContext, ComputeRequest, KVStore } from "./backend.ts";
 import { BackendError } from "./errors.ts";
 import { type Graph, GraphBuilder, type GraphNode, type OpKind } from "./graph.ts";
 import { assignNodes, describePlan, planSegments, runPlan } from "./scheduler.ts";
 
-/** A fake backend that runs a few ops with toy semantics and records its requests. */
+/** A fake backend that runs a few ops with toy semantics; its context records requests. */
 function fake(name: string, ops: OpKind[], matmulTypes: GGMLType[] = []) {
   const requests: ComputeRequest[] = [];
-  const backend: Backend = {
-    apiVersion: 1,
-    name,
-    probe: () => Promise.resolve({ available: true, devices: [] }),
-    supportsOp(node: GraphNode, weightType) {
-      if (!ops.includes(node.op)) return false;
-      if (node.op !== "matmul") return true;
-      const t = weightType(node.weight);
-      return t !== undefined && matmulTypes.includes(t);
-    },
-    loadWeights: () => Promise.resolve(store(name)),
+  const context: BackendContext = {
+    backend: name,
+    weightBytes: 0,
+    has: () => true,
     createKV: (spec) => ({ backend: name, spec, bytes: 0, dispose() {} }),
     compute(req) {
       requests.push(req);
@@ -72,11 +65,20 @@ function fake(name: string, ops: OpKind[], matmulTypes: GGMLType[] = []) {
     },
     dispose() {},
   };
-  return { backend, requests };
-}
-
-function store(name: string): WeightStore {
-  return { backend: name, bytes: 0, has: () => true, dispose() {} };
+  const backend: Backend = {
+    apiVersion: 2,
+    name,
+    probe: () => Promise.resolve({ available: true, devices: [] }),
+    supportsOp(node: GraphNode, weightType) {
+      if (!ops.includes(node.op)) return false;
+      if (node.op !== "matmul") return true;
+      const t = weightType(node.weight);
+      return t !== undefined && matmulTypes.includes(t);
+    },
+    createContext: () => Promise.resolve(context),
+    dispose() {},
+  };
+  return { backend, context, requests };
 }
 
 /**
@@ -171,16 +173,15 @@ test("scheduler: runPlan passes activations across backends and returns the outp
   const fb = fake("b", ["swiglu", "last_row"]);
   const g = toyGraph();
   const plan = planSegments(g, assignNodes(g, () => [fa.backend, fb.backend], noTypes));
-  const wa = store("a"), wb = store("b");
-  const kvb: KVStore = fb.backend.createKV({
+  const kvb: KVStore = fb.context.createKV({
     layers: [0],
-    capacity: 4,
+    capacity: 16,
     nHeadKV: 1,
     headDim: 1,
     valueDim: 1,
   });
   const out = await runPlan(plan, {
-    weights: new Map([[fa.backend, wa], [fb.backend, wb]]),
+    contexts: new Map([[fa.backend, fa.context], [fb.backend, fb.context]]),
     kv: new Map([[fb.backend, kvb]]),
     tokens: Int32Array.of(3, 5),
     pos0: 7,
@@ -192,8 +193,8 @@ test("scheduler: runPlan passes activations across backends and returns the outp
   for (const r of [...fa.requests, ...fb.requests]) {
     assertEquals([r.pos0, Array.from(r.tokens)], [7, [3, 5]]);
   }
-  assert(fa.requests.every((r) => r.weights === wa && r.kv === undefined));
-  assert(fb.requests.every((r) => r.weights === wb && r.kv === kvb));
+  assert(fa.requests.every((r) => r.kv === undefined));
+  assert(fb.requests.every((r) => r.kv === kvb));
   // Each call gets exactly the values its segment reads, no more.
   assertEquals(fa.requests.map((r) => [...r.inputs.keys()]), [[], [2, 1]]);
   assertEquals(fb.requests.map((r) => [...r.inputs.keys()]), [[1, 0], [3]]);
@@ -205,15 +206,43 @@ test("scheduler: runPlan errors are typed", async () => {
   const plan = planSegments(g, g.nodes.map(() => fa.backend));
   const ctx = { kv: new Map(), tokens: Int32Array.of(1, 2), pos0: 0 };
   await assertRejects(
-    () => runPlan(plan, { ...ctx, weights: new Map() }),
+    () => runPlan(plan, { ...ctx, contexts: new Map() }),
     (e: unknown) => e instanceof BackendError && e.code === "BACKEND_CALL_FAILED",
   );
-  const lazy: Backend = { ...fa.backend, compute: () => Promise.resolve(new Map()) };
-  const plan2 = planSegments(g, g.nodes.map(() => lazy));
+  const lazy: BackendContext = { ...fa.context, compute: () => Promise.resolve(new Map()) };
   await assertRejects(
-    () => runPlan(plan2, { ...ctx, weights: new Map([[lazy, store("a")]]) }),
+    () => runPlan(plan, { ...ctx, contexts: new Map([[fa.backend, lazy]]) }),
     (e: unknown) =>
       e instanceof BackendError && e.code === "BACKEND_CALL_FAILED" &&
       /output was not produced/.test(e.message),
   );
+});
+
+test("scheduler: runPlan checks token count and KV capacity once, before any backend runs", async () => {
+  const fa = fake("a", ["embed", "add", "swiglu", "last_row"]);
+  const g = toyGraph();
+  const plan = planSegments(g, g.nodes.map(() => fa.backend));
+  const kv = fa.context.createKV({ layers: [0], capacity: 4, nHeadKV: 1, headDim: 1, valueDim: 1 });
+  const run = (tokens: Int32Array, pos0: number) =>
+    runPlan(plan, {
+      contexts: new Map([[fa.backend, fa.context]]),
+      kv: new Map([[fa.backend, kv]]),
+      tokens,
+      pos0,
+    });
+  await assertRejects(
+    () => run(Int32Array.of(1), 0),
+    (e: unknown) =>
+      e instanceof BackendError && e.facts.expected === 2 && e.facts.actual === 1 &&
+      /token count/.test(e.message),
+  );
+  await assertRejects(
+    () => run(Int32Array.of(1, 2), 3),
+    (e: unknown) =>
+      e instanceof BackendError && /KV cache overflow/.test(e.message) &&
+      e.facts.expected === 4 && e.facts.actual === 5,
+  );
+  assertEquals(fa.requests.length, 0);
+  await run(Int32Array.of(1, 2), 2); // positions 2 and 3: the last two cells
+  assertEquals(fa.requests.length, 1);
 });

@@ -5,9 +5,16 @@
  * @module
  */
 import type { Backend, KVStore } from "./backend.ts";
-import { AbortError, ContextOverflowError, DisposedError, InvalidArgumentError } from "./errors.ts";
-import type { OutputMode } from "../model/llama.ts";
+import {
+  AbortError,
+  BackendError,
+  ContextOverflowError,
+  DisposedError,
+  InvalidArgumentError,
+} from "./errors.ts";
+import { OUTPUT_MODES, type OutputMode } from "./graph.ts";
 import type { Model } from "./model.ts";
+import type { ForwardGate } from "./request_scheduler.ts";
 import { runPlan } from "./scheduler.ts";
 
 /** Session options. */
@@ -21,6 +28,11 @@ export interface SessionOptions {
   readonly contextShift?: { readonly keep: number };
   /** Largest batch evaluated in one forward pass (default 256). */
   readonly batchSize?: number;
+  /**
+   * Takes each forward batch in turn (the server's RequestScheduler): the compute lock is
+   * held per batch, and a signal that aborts while a batch waits rejects it at once.
+   */
+  readonly gate?: ForwardGate;
 }
 
 /** A conversation state over a model. */
@@ -43,9 +55,13 @@ export class Session {
     this.batch = opts.batchSize ?? 256;
     const c = model.config;
     for (const [b, layers] of model.kvLayers()) {
+      const context = model.contexts.get(b);
+      if (!context) {
+        throw new BackendError("BACKEND_CALL_FAILED", `backend ${b.name} holds no weights`);
+      }
       this.kv.set(
         b,
-        b.createKV({
+        context.createKV({
           layers,
           capacity: this.contextLength,
           nHeadKV: c.headCountKV,
@@ -92,6 +108,16 @@ export class Session {
     opts: { signal?: AbortSignal } = {},
   ): Promise<Float32Array> {
     this.assertLive();
+    if (!OUTPUT_MODES.includes(logits)) {
+      throw new InvalidArgumentError(
+        `output mode ${String(logits)} is not one of ${OUTPUT_MODES}`,
+        {
+          field: "logits",
+          expected: OUTPUT_MODES,
+          actual: logits,
+        },
+      );
+    }
     if (tokens.length === 0) {
       throw new InvalidArgumentError("eval needs at least one token", { actual: 0 });
     }
@@ -159,12 +185,15 @@ export class Session {
       const chunk = tokens.slice(i, i + this.batch);
       const isLast = i + this.batch >= tokens.length;
       const plan = this.model.plan(chunk.length, logits);
-      const out = await runPlan(plan, {
-        weights: this.model.weights,
-        kv: this.kv,
-        tokens: Int32Array.from(chunk),
-        pos0: this.history.length,
-      });
+      const step = () =>
+        runPlan(plan, {
+          contexts: this.model.contexts,
+          kv: this.kv,
+          tokens: Int32Array.from(chunk),
+          pos0: this.history.length,
+        });
+      const gate = this.opts.gate;
+      const out = gate ? await gate.run(step, signal, "forward") : await step();
       this.history.push(...chunk);
       if (all) all.set(out, i * width);
       else if (isLast) last = out;

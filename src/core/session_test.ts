@@ -10,6 +10,7 @@ import { createCpuBackend } from "../backends/cpu/backend.ts";
 import { ContextOverflowError, InvalidArgumentError, RocmForgeError } from "./errors.ts";
 import { generate, type GenerateOptions } from "./generate.ts";
 import { Model } from "./model.ts";
+import { builtinArchitectures } from "../model/mod.ts";
 import { Session } from "./session.ts";
 import { buildLlamaGraph, resolveLlamaTensors } from "../model/llama.ts";
 
@@ -25,7 +26,10 @@ const GOLDEN2 = [426, 342, 394, 261, 370, 268, 414, 444, 335, 261, 370, 268, 414
 let cached: Promise<Model> | undefined;
 /** One model shared by the tests of this file (each test makes its own sessions). */
 function model(): Promise<Model> {
-  return cached ??= Model.load(path(), { backends: [createCpuBackend()] });
+  return cached ??= Model.load(path(), {
+    architectures: builtinArchitectures,
+    backends: [createCpuBackend()],
+  });
 }
 
 async function drain(session: Session, prompt: readonly number[], opts: GenerateOptions) {
@@ -237,7 +241,10 @@ test("session: disposed sessions and models refuse work", async () => {
   s.dispose();
   s.dispose(); // twice is fine
   await assertRejects(() => s.eval([GOLDEN[0]]), isCode("DISPOSED"));
-  const own = await Model.load(path(), { backends: [createCpuBackend()] });
+  const own = await Model.load(path(), {
+    architectures: builtinArchitectures,
+    backends: [createCpuBackend()],
+  });
   const t = new Session(own);
   own.dispose();
   assert(own.isDisposed);

@@ -58,7 +58,11 @@ export interface ModelConfig {
   fileType?: number;
 }
 
-/** Supported architectures and their RoPE layout (llama.cpp's llama_model_rope_type). */
+/**
+ * RoPE layout of the architectures whose configuration this reader knows (llama.cpp's
+ * llama_model_rope_type). Which architectures run is up to the architecture plugins; one
+ * that is not listed here passes its own RoPE type.
+ */
 export const SUPPORTED_ARCHITECTURES: Readonly<Record<string, RopeType>> = {
   llama: "normal",
   mistral: "normal",
@@ -84,7 +88,7 @@ export const MODEL_LIMITS = {
   vocabSize: 1 << 24,
 } as const;
 
-type Meta = Map<string, MetaValue>;
+type Meta = ReadonlyMap<string, MetaValue>;
 
 function missing(key: string): never {
   throw new ModelConfigError("MISSING_METADATA", `required metadata key ${key} is missing`, {
@@ -200,17 +204,32 @@ function vocabSize(r: Reader, m: Meta, tokenEmbdRows?: number): number {
   return missing(`${r.arch}.vocab_size (or tokenizer.ggml.tokens)`);
 }
 
+/** Options of the configuration readers. */
+export interface ConfigOptions {
+  /** RoPE layout (an architecture plugin's); default: SUPPORTED_ARCHITECTURES. */
+  readonly ropeType?: RopeType;
+}
+
+/** `general.architecture` of plain metadata (MISSING_METADATA / BAD_METADATA otherwise). */
+export function architectureOf(m: ReadonlyMap<string, MetaValue>): string {
+  const arch = m.get("general.architecture");
+  if (arch === undefined) missing("general.architecture");
+  if (typeof arch !== "string") badValue("general.architecture", "must be a string", arch);
+  return arch;
+}
+
 /**
  * Model configuration from plain metadata. `tokenEmbdRows` (rows of token_embd.weight) is
  * the last fallback for the vocabulary size.
  */
-export function modelConfigFromMetadata(m: Meta, tokenEmbdRows?: number): ModelConfig {
-  const arch = m.get("general.architecture");
-  if (arch === undefined) missing("general.architecture");
-  if (typeof arch !== "string") badValue("general.architecture", "must be a string", arch);
-  const ropeType = Object.hasOwn(SUPPORTED_ARCHITECTURES, arch)
-    ? SUPPORTED_ARCHITECTURES[arch]
-    : undefined;
+export function modelConfigFromMetadata(
+  m: Meta,
+  tokenEmbdRows?: number,
+  opts: ConfigOptions = {},
+): ModelConfig {
+  const arch = architectureOf(m);
+  const ropeType = opts.ropeType ??
+    (Object.hasOwn(SUPPORTED_ARCHITECTURES, arch) ? SUPPORTED_ARCHITECTURES[arch] : undefined);
   if (ropeType === undefined) {
     throw new ModelConfigError(
       "UNSUPPORTED_ARCHITECTURE",
@@ -288,7 +307,7 @@ export function modelConfigFromMetadata(m: Meta, tokenEmbdRows?: number): ModelC
 }
 
 /** Model configuration of a parsed GGUF file. */
-export function modelConfigFromGGUF(file: GGUFFile): ModelConfig {
+export function modelConfigFromGGUF(file: GGUFFile, opts: ConfigOptions = {}): ModelConfig {
   const embd = file.tensors.find((t) => t.name === "token_embd.weight");
-  return modelConfigFromMetadata(plainMetadata(file), embd?.dims[1]);
+  return modelConfigFromMetadata(plainMetadata(file), embd?.dims[1], opts);
 }

@@ -4,12 +4,27 @@
  *
  * @module
  */
+import type { Architecture } from "../core/architecture.ts";
 import { ModelConfigError } from "../core/errors.ts";
-import { type Graph, GraphBuilder, type RopeParams } from "../core/graph.ts";
+import { type Graph, GraphBuilder, type OutputMode, type RopeParams } from "../core/graph.ts";
 import type { ModelConfig } from "../gguf/model_config.ts";
 
 /** Architectures this builder runs. */
 export const LLAMA_FAMILY: readonly string[] = ["llama", "mistral", "qwen2"];
+
+/** The llama-family architecture plugin. */
+export const llamaArchitecture: Architecture = {
+  apiVersion: 1,
+  name: "llama",
+  architectures: LLAMA_FAMILY,
+  description: "llama, mistral, qwen2: RMSNorm, RoPE, GQA attention, SwiGLU (qwen2: QKV biases)",
+  // llama.cpp's llama_model_rope_type: qwen2 uses NeoX ordering.
+  ropeType: (arch) => arch === "qwen2" ? "neox" : "normal",
+  build(config, tensors) {
+    const t = resolveLlamaTensors(config, new Map([...tensors].map(([n, s]) => [n, s.dims])));
+    return { graph: (nTokens, output) => buildLlamaGraph(config, t, nTokens, output) };
+  },
+};
 
 /** The tensors a llama-family model reads, resolved from the file. */
 export interface LlamaTensors {
@@ -58,16 +73,6 @@ export function resolveLlamaTensors(
   c: ModelConfig,
   dims: ReadonlyMap<string, readonly number[]>,
 ): LlamaTensors {
-  if (!LLAMA_FAMILY.includes(c.arch)) {
-    throw new ModelConfigError(
-      "UNSUPPORTED_ARCHITECTURE",
-      `architecture ${c.arch} has no graph builder`,
-      {
-        expected: LLAMA_FAMILY.join(", "),
-        actual: c.arch,
-      },
-    );
-  }
   const t: LlamaTensors = {
     tokenEmbd: "token_embd.weight",
     output: dims.has("output.weight") ? "output.weight" : "token_embd.weight",
@@ -112,9 +117,6 @@ export function ropeParams(c: ModelConfig): RopeParams {
     nCtxOrig: s.originalContextLength || c.contextLength,
   };
 }
-
-/** What a forward pass outputs: last row's logits, every row's logits, or hidden states. */
-export type OutputMode = "last" | "all" | "hidden";
 
 /**
  * The forward graph for `nTokens` tokens; `logits` "last" computes only the last row's

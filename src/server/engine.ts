@@ -1,20 +1,21 @@
 /**
- * The server's engine: the loaded model (or its loading state), the slot pool, metrics and
- * settings, in one object that `createApp` serves, so tests can build an app in-process.
- * Slot sessions run their forward passes one at a time (a FIFO lock), which interleaves
- * concurrent generations at token granularity and keeps backends free of re-entrant calls;
- * before each pass the event loop gets a turn, so a CPU-bound generation never starves
- * network I/O (new requests, disconnects, streamed writes).
+ * The server's engine: the loaded model (or its loading state), the slot pool, the request
+ * scheduler, metrics and settings, in one object that `createApp` serves, so tests can build
+ * an app in-process. Every slot session hands each forward batch to the engine's
+ * RequestScheduler (src/core/request_scheduler.ts), which runs one batch at a time: concurrent
+ * generations, prompts and embeddings interleave at batch granularity, a cancelled request's
+ * next batch is refused, and the event loop gets a turn before each batch (so /health and
+ * /metrics never wait for a whole prompt).
  *
  * @module
  */
 import { InvalidArgumentError } from "../core/errors.ts";
 import type { Model } from "../core/model.ts";
+import { RequestScheduler } from "../core/request_scheduler.ts";
 import { Session } from "../core/session.ts";
-import type { OutputMode } from "../model/llama.ts";
 import { meta } from "../gguf/gguf_file.ts";
-import { yieldToEventLoop } from "../runtime/http_server.ts";
-import { DEFAULT_BODY_LIMIT } from "./body.ts";
+import type { z } from "zod";
+import { DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT_MS, parseBody } from "./body.ts";
 import { ApiError } from "./errors.ts";
 import { Metrics } from "./metrics.ts";
 import { SlotPool } from "./slots.ts";
@@ -33,6 +34,14 @@ export interface EngineOptions {
   readonly apiKey?: string;
   /** Largest request body in bytes (default 1 MiB). */
   readonly bodyLimit?: number;
+  /** Time a request body may take to arrive, in ms (default 30000; then 408). */
+  readonly bodyTimeoutMs?: number;
+  /** Refuse requests naming another model (default: any model name is served). */
+  readonly strictModel?: boolean;
+  /** Origins allowed by CORS ("*" for any); default none (no CORS headers). */
+  readonly corsOrigins?: readonly string[];
+  /** Tokens per forward batch of a slot session (default 256). */
+  readonly batchSize?: number;
   /** Chat template overriding the model's `tokenizer.chat_template`. */
   readonly chatTemplate?: string;
   /** Receives one line per internal (500) error; default: dropped. */
@@ -41,38 +50,6 @@ export interface EngineOptions {
 
 /** Engine life cycle. */
 export type EngineState = "loading" | "ready" | "failed" | "stopping";
-
-/** A FIFO mutex. */
-class Lock {
-  private tail: Promise<void> = Promise.resolve();
-  /** Waits for the lock; resolves to its release function. */
-  acquire(): Promise<() => void> {
-    let release!: () => void;
-    const next = new Promise<void>((r) => release = r);
-    const ready = this.tail.then(() => release);
-    this.tail = next;
-    return ready;
-  }
-}
-
-/** A session whose forward passes take the engine's compute lock. */
-class LockedSession extends Session {
-  constructor(model: Model, contextLength: number, private readonly lock: Lock) {
-    super(model, { contextLength });
-  }
-  override async eval(
-    tokens: readonly number[],
-    logits: OutputMode = "last",
-  ): Promise<Float32Array> {
-    await yieldToEventLoop();
-    const release = await this.lock.acquire();
-    try {
-      return await super.eval(tokens, logits);
-    } finally {
-      release();
-    }
-  }
-}
 
 /** What routes need once the model is loaded. */
 export interface ReadyEngine {
@@ -87,18 +64,22 @@ export class Engine {
   readonly metrics: Metrics;
   readonly apiKey: string | undefined;
   readonly bodyLimit: number;
+  readonly bodyTimeoutMs: number;
+  /** Every compute step of every request goes through it. */
+  readonly scheduler = new RequestScheduler();
   readonly createdAt = Math.floor(Date.now() / 1000);
   private current: EngineState = "loading";
   private loaded: ReadyEngine | undefined;
   private failure: unknown;
   private id: string | undefined;
   private template: string | undefined;
-  private readonly lock = new Lock();
+  private print = "fp_rocmforge";
   private readonly stopAll = new AbortController();
 
   constructor(readonly opts: EngineOptions = {}) {
     this.apiKey = opts.apiKey || undefined;
     this.bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    this.bodyTimeoutMs = opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
     this.id = opts.modelId;
     this.metrics = new Metrics(() => ({
       queueDepth: this.loaded?.slots.queued ?? 0,
@@ -106,6 +87,11 @@ export class Engine {
       slotsTotal: this.loaded?.slots.size ?? 0,
       modelLoaded: this.current === "ready",
     }));
+  }
+
+  /** Reads, parses and validates a request body with this engine's size and time limits. */
+  parse<T extends z.ZodType>(req: Request, schema: T): Promise<z.infer<T>> {
+    return parseBody(req, schema, this.bodyLimit, this.bodyTimeoutMs);
   }
 
   /** Reports a line (internal errors) to the configured log. */
@@ -126,6 +112,11 @@ export class Engine {
   /** The chat template: the option, else the model's metadata, else undefined (ChatML). */
   get chatTemplate(): string | undefined {
     return this.template;
+  }
+
+  /** OpenAI's `system_fingerprint`: changes when the model file or its backends change. */
+  get fingerprint(): string {
+    return this.print;
   }
 
   /** The reason loading failed, when state is "failed". */
@@ -150,11 +141,21 @@ export class Engine {
     const slots = new SlotPool<Session>({
       size: this.opts.parallel ?? 1,
       queueSize: this.opts.queueSize ?? 64,
-      create: () => new LockedSession(model, ctx, this.lock),
+      create: () =>
+        new Session(model, {
+          contextLength: ctx,
+          batchSize: this.opts.batchSize,
+          gate: this.scheduler,
+        }),
     });
     this.id ??= modelIdFromPath(model.path);
     const t = meta(model.file, "tokenizer.chat_template");
     this.template = this.opts.chatTemplate ?? (typeof t === "string" && t !== "" ? t : undefined);
+    this.print = fingerprintOf(
+      `${model.path}|${model.file.dataOffset}|${ctx}|${
+        [...model.kvLayers().keys()].map((b) => b.name)
+      }`,
+    );
     this.loaded = { model, slots, contextLength: ctx };
     this.current = "ready";
   }
@@ -197,7 +198,9 @@ export class Engine {
     const grace = new Promise<void>((r) => timer = setTimeout(r, opts.graceMs ?? 5000));
     await Promise.race([was.slots.whenIdle(), grace]);
     clearTimeout(timer);
-    this.stopAll.abort(new ApiError(503, "shutting_down", "server is shutting down"));
+    const stop = new ApiError(503, "shutting_down", "server is shutting down");
+    this.stopAll.abort(stop);
+    this.scheduler.close(stop);
     await was.slots.whenIdle();
     was.slots.dispose();
     if (opts.disposeModel ?? true) was.model.dispose();
@@ -208,4 +211,14 @@ export class Engine {
 export function modelIdFromPath(path: string): string {
   const base = path.split(/[\\/]/).pop() ?? path;
   return base.replace(/\.gguf$/i, "") || base;
+}
+
+/** `fp_` and 12 hex digits of a 48-bit FNV-1a hash of `text`. */
+export function fingerprintOf(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (const b of new TextEncoder().encode(text)) {
+    h ^= BigInt(b);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return `fp_${(h & 0xffffffffffffn).toString(16).padStart(12, "0")}`;
 }

@@ -1,152 +1,94 @@
 /**
  * The CPU backend: the readable reference implementation of the backend contract. It runs
- * every op for every weight type that has a row decoder.
+ * every op for every weight type that has a row decoder. One WebAssembly kernel pool (worker
+ * threads over shared memory) serves every context the backend opens.
  *
  * @module
  */
 import {
   type Backend,
   BACKEND_API_VERSION,
+  type BackendContext,
   type BackendProbe,
   type ComputeRequest,
-  kvBytes,
   type KVSpec,
-  type KVStore,
-  type WeightStore,
   type WeightTensor,
 } from "../../core/backend.ts";
-import { BackendError, InvalidArgumentError } from "../../core/errors.ts";
+import { BackendError, DisposedError, InvalidArgumentError } from "../../core/errors.ts";
 import type { GraphNode } from "../../core/graph.ts";
 import type { GGMLType } from "../../gguf/ggml_types.ts";
 import { canDequantize } from "../../gguf/quants/mod.ts";
 import { cpuCount, systemMemory } from "../../runtime/host.ts";
-import { attention, type LayerKV } from "./ops/attention.ts";
-import { add, lastRow, rmsNorm, swiglu } from "./ops/elementwise.ts";
-import { decodeRow, matmul } from "./ops/matmul.ts";
-import { rope } from "./ops/rope.ts";
+import { CpuKVStore } from "./kv.ts";
+import { runCpuNode } from "./run_node.ts";
 import type { KernelVariant } from "./wasm/module.ts";
 import { WasmKernels } from "./wasm/runtime.ts";
 import { CpuWeightStore } from "./weights.ts";
 
-/**
- * KV cache in host memory, one K and one V matrix per layer. With WebAssembly kernels the
- * matrices live in their memory (so the attention kernel reads them in place) while it has
- * room, else in ordinary arrays.
- */
-export class CpuKVStore implements KVStore {
+/** One model on the CPU: its weights, the kernels it runs on, and its KV caches. */
+export class CpuContext implements BackendContext {
   readonly backend = "cpu";
-  readonly bytes: number;
-  readonly layers = new Map<number, LayerKV>();
-  constructor(readonly spec: KVSpec, private readonly kernels?: WasmKernels) {
-    this.bytes = kvBytes(spec, 4);
-    const floats = (n: number) => kernels?.allocFloats(n) ?? new Float32Array(n);
-    for (const l of spec.layers) {
-      this.layers.set(l, {
-        k: floats(spec.capacity * spec.nHeadKV * spec.headDim),
-        v: floats(spec.capacity * spec.nHeadKV * spec.valueDim),
-      });
-    }
-  }
-  dispose(): void {
-    for (const { k, v } of this.layers.values()) {
-      this.kernels?.freeFloats(k);
-      this.kernels?.freeFloats(v);
-    }
-    this.layers.clear();
-  }
-}
+  private readonly kvs = new Set<CpuKVStore>();
+  private disposed = false;
 
-/** Runs one node on host arrays. */
-export function runCpuNode(
-  node: GraphNode,
-  req: ComputeRequest,
-  vals: Map<number, Float32Array>,
-  w: CpuWeightStore,
-  kv: CpuKVStore | undefined,
-): void {
-  const g = req.graph;
-  const outV = g.values[node.out];
-  const out = new Float32Array(outV.rows * outV.cols);
-  const get = (id: number) => {
-    const v = vals.get(id);
-    if (!v) throw new BackendError("BACKEND_CALL_FAILED", `value ${id} missing before ${node.op}`);
-    return v;
-  };
-  switch (node.op) {
-    case "embed": {
-      const m = w.matrix(node.weight);
-      for (let t = 0; t < outV.rows; t++) {
-        const id = req.tokens[t];
-        if (!(id >= 0 && id < m.rows)) {
-          throw new BackendError("BACKEND_CALL_FAILED", `token id ${id} outside vocabulary`, {
-            expected: `0..${m.rows - 1}`,
-            actual: id,
-          });
-        }
-        decodeRow(m, id, out, t * m.cols);
-      }
-      break;
-    }
-    case "rms_norm":
-      if (w.kernels) {
-        w.kernels.rmsNorm(get(node.x), w.vector(node.weight), outV.rows, outV.cols, node.eps, out);
-      } else {
-        rmsNorm(get(node.x), w.vector(node.weight), outV.rows, outV.cols, node.eps, out);
-      }
-      break;
-    case "matmul": {
-      const m = w.matrix(node.weight);
-      const bias = node.bias ? w.vector(node.bias) : undefined;
-      matmul(m, get(node.x), outV.rows, out, bias, w.kernels);
-      break;
-    }
-    case "rope":
-      if (w.kernels) w.kernels.rope(get(node.x), outV.rows, node, req.pos0, out);
-      else rope(get(node.x), outV.rows, node.nHeads, node.headDim, node.rope, req.pos0, out);
-      break;
-    case "attention": {
-      const layer = kv?.layers.get(node.layer);
-      if (!layer) {
-        throw new BackendError("BACKEND_CALL_FAILED", `no KV cache for layer ${node.layer}`);
-      }
-      if (req.pos0 + outV.rows > kv!.spec.capacity) {
-        throw new BackendError("BACKEND_CALL_FAILED", "KV cache overflow", {
-          expected: kv!.spec.capacity,
-          actual: req.pos0 + outV.rows,
+  constructor(
+    readonly weights: CpuWeightStore,
+    readonly kernels: WasmKernels | undefined,
+    private readonly onDispose: () => void = () => {},
+  ) {}
+
+  get weightBytes(): number {
+    return this.weights.bytes;
+  }
+
+  has(name: string): boolean {
+    return this.weights.has(name);
+  }
+
+  createKV(spec: KVSpec): CpuKVStore {
+    this.assertLive();
+    const kv = new CpuKVStore(this, spec, this.kernels);
+    this.kvs.add(kv);
+    return kv;
+  }
+
+  compute(req: ComputeRequest): Promise<Map<number, Float32Array>> {
+    try {
+      this.assertLive();
+      const kv = req.kv;
+      if (kv !== undefined && !(kv instanceof CpuKVStore && kv.owner === this)) {
+        throw new BackendError("BACKEND_CALL_FAILED", "KV cache does not belong to this context", {
+          actual: kv.backend,
         });
       }
-      const kern = w.kernels;
-      if (kern?.owns(layer.k) && kern.owns(layer.v) && kern.supportsAttention(node)) {
-        kern.attention(
-          layer.k,
-          layer.v,
-          get(node.q),
-          get(node.k),
-          get(node.v),
-          outV.rows,
-          req.pos0,
-          node,
-          out,
-        );
-      } else {
-        attention(get(node.q), get(node.k), get(node.v), outV.rows, req.pos0, layer, node, out);
+      const vals = new Map(req.inputs);
+      for (const i of req.nodes) {
+        runCpuNode(req.graph.nodes[i], req, vals, this.weights, this.kernels, kv);
       }
-      break;
-    }
-    case "swiglu":
-      if (w.kernels) w.kernels.swiglu(get(node.gate), get(node.up), out, outV.cols);
-      else swiglu(get(node.gate), get(node.up), out, outV.cols);
-      break;
-    case "add":
-      add(get(node.a), get(node.b), out);
-      break;
-    case "last_row": {
-      const x = g.values[node.x];
-      lastRow(get(node.x), x.rows, x.cols, out);
-      break;
+      const outs = new Map<number, Float32Array>();
+      for (const id of req.outputs) {
+        const v = vals.get(id);
+        if (!v) throw new BackendError("BACKEND_CALL_FAILED", `output value ${id} not computed`);
+        outs.set(id, v);
+      }
+      return Promise.resolve(outs);
+    } catch (e) {
+      return Promise.reject(e);
     }
   }
-  vals.set(node.out, out);
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const kv of this.kvs) kv.dispose();
+    this.kvs.clear();
+    this.weights.dispose();
+    this.onDispose();
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new DisposedError("cpu context was disposed");
+  }
 }
 
 /** Options of createCpuBackend. */
@@ -178,8 +120,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     });
   }
   let kernels: Promise<WasmKernels | undefined> | undefined;
-  /** The kernels once started (by the first loadWeights). */
-  let started: WasmKernels | undefined;
+  const contexts = new Set<CpuContext>();
   const getKernels = (): Promise<WasmKernels | undefined> => {
     if (opts.wasm === false) return Promise.resolve(undefined);
     kernels ??= (async () =>
@@ -213,32 +154,18 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
       }
       return true;
     },
-    async loadWeights(tensors: readonly WeightTensor[]): Promise<WeightStore> {
-      started = await getKernels();
-      const store = new CpuWeightStore(started);
+    async createContext(tensors: readonly WeightTensor[]): Promise<BackendContext> {
+      const k = await getKernels();
+      const store = new CpuWeightStore(k);
       store.addAll(tensors);
-      return store;
-    },
-    createKV(spec: KVSpec): KVStore {
-      return new CpuKVStore(spec, started);
-    },
-    compute(req: ComputeRequest): Promise<Map<number, Float32Array>> {
-      const vals = new Map(req.inputs);
-      const w = req.weights as CpuWeightStore;
-      const kv = req.kv as CpuKVStore | undefined;
-      for (const i of req.nodes) runCpuNode(req.graph.nodes[i], req, vals, w, kv);
-      const outs = new Map<number, Float32Array>();
-      for (const id of req.outputs) {
-        const v = vals.get(id);
-        if (!v) throw new BackendError("BACKEND_CALL_FAILED", `output value ${id} not computed`);
-        outs.set(id, v);
-      }
-      return Promise.resolve(outs);
+      const c: CpuContext = new CpuContext(store, k, () => contexts.delete(c));
+      contexts.add(c);
+      return c;
     },
     dispose(): void {
+      for (const c of [...contexts]) c.dispose();
       const k = kernels;
       kernels = undefined;
-      started = undefined;
       void k?.then((x) => x?.dispose());
     },
   };

@@ -13,6 +13,7 @@ import { test } from "../../../tests/harness.ts";
 import { assert } from "../../../tests/assert.ts";
 import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "../../../tests/shared_data.ts";
 import { Model } from "../../core/model.ts";
+import { builtinArchitectures } from "../../model/mod.ts";
 import { Session } from "../../core/session.ts";
 import { InvalidArgumentError } from "../../core/errors.ts";
 import { type CpuBackendOptions, createCpuBackend } from "./backend.ts";
@@ -35,7 +36,12 @@ const MODELS = [
 
 async function logits(path: string, opts: CpuBackendOptions): Promise<Float32Array[]> {
   const cpu = createCpuBackend(opts);
-  const model = await Model.load(path, { backends: [cpu], contextLength: 64, log: () => {} });
+  const model = await Model.load(path, {
+    architectures: builtinArchitectures,
+    backends: [cpu],
+    contextLength: 64,
+    log: () => {},
+  });
   try {
     const s = new Session(model);
     const out = [await s.eval([1, 5, 9, 13, 17, 21, 25], "last")];

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { WeightStore, WeightTensor } from "../../core/backend.ts";
+import type { WeightTensor } from "../../core/backend.ts";
 import { OutOfMemoryError } from "../../core/errors.ts";
 import { GGMLType, typeTraits } from "../../gguf/ggml_types.ts";
 import { dequantize } from "../../gguf/quants/mod.ts";
@@ -19,7 +19,7 @@ function isVector(t: WeightTensor): boolean {
 }
 
 /** Weights held in host memory and, for the kernels' types, in the kernel memory. */
-export class CpuWeightStore implements WeightStore {
+export class CpuWeightStore {
   readonly backend = "cpu";
   private readonly mats = new Map<string, QuantMatrix>();
   private readonly vecs = new Map<string, Float32Array>();

@@ -12,20 +12,16 @@
 import {
   type Backend,
   BACKEND_API_VERSION,
+  type BackendContext,
   type BackendProbe,
-  type ComputeRequest,
   type DeviceInfo,
-  type KVSpec,
-  type KVStore,
-  type WeightStore,
   type WeightTensor,
 } from "../../core/backend.ts";
 import { BackendError } from "../../core/errors.ts";
-import type { Graph, GraphNode } from "../../core/graph.ts";
+import type { GraphNode } from "../../core/graph.ts";
 import type { GGMLType } from "../../gguf/ggml_types.ts";
-import { HipKVStore } from "./kv.ts";
+import { HipContext } from "./context.ts";
 import { type HipNative, openHipNative } from "./native.ts";
-import { type CompiledProgram, compileSegment, packInputs, unpackOutputs } from "./program.ts";
 import { hipSupportsOp } from "./support.ts";
 import { HipWeightStore } from "./weights.ts";
 
@@ -51,9 +47,7 @@ export function createHipBackend(opts: HipBackendOptions = {}): HipBackend {
   let nativePromise: Promise<HipNative> | undefined;
   let ctx = 0;
   let disposed = false;
-  const stores = new Set<HipWeightStore>();
-  const kvs = new Set<HipKVStore>();
-  const programs = new WeakMap<Graph, Map<string, CompiledProgram>>();
+  const contexts = new Set<HipContext>();
 
   const native = (): Promise<HipNative> => {
     if (disposed) return Promise.reject(new BackendError("BACKEND_DISPOSED", "hip disposed"));
@@ -76,28 +70,6 @@ export function createHipBackend(opts: HipBackendOptions = {}): HipBackend {
     nativeSync = n;
     if (!ctx) ctx = n.contextCreate(device);
     return [n, ctx];
-  };
-  const live = (): [HipNative, number] => {
-    if (disposed) throw new BackendError("BACKEND_DISPOSED", "hip backend was disposed");
-    if (!nativeSync || !ctx) {
-      throw new BackendError("BACKEND_UNAVAILABLE", "hip backend used before loadWeights");
-    }
-    return [nativeSync, ctx];
-  };
-
-  const program = (req: ComputeRequest, w: HipWeightStore, kv?: HipKVStore) => {
-    let byGraph = programs.get(req.graph);
-    if (!byGraph) programs.set(req.graph, byGraph = new Map());
-    const key = `${req.nodes.join(",")}|${req.outputs.join(",")}|${w.id}|${kv?.id ?? 0}`;
-    let p = byGraph.get(key);
-    if (!p) {
-      p = compileSegment(req.graph, req.nodes, req.outputs, (name) => w.ref(name), (layer) => {
-        if (!kv) throw new BackendError("BACKEND_CALL_FAILED", "attention without a KV cache");
-        return kv.slot(layer);
-      });
-      byGraph.set(key, p);
-    }
-    return p;
   };
 
   return {
@@ -138,68 +110,20 @@ export function createHipBackend(opts: HipBackendOptions = {}): HipBackend {
       return hipSupportsOp(node, weightType);
     },
 
-    async loadWeights(
+    async createContext(
       tensors: readonly WeightTensor[],
       o?: { signal?: AbortSignal },
-    ): Promise<WeightStore> {
+    ): Promise<BackendContext> {
       const [n, c] = await context();
-      const s = await HipWeightStore.load(n, c, tensors, o?.signal);
-      stores.add(s);
-      const dispose = s.dispose.bind(s);
-      s.dispose = () => {
-        stores.delete(s);
-        dispose();
-      };
-      return s;
-    },
-
-    createKV(spec: KVSpec): KVStore {
-      const [n, c] = live();
-      const kv = new HipKVStore(n, c, spec);
-      kvs.add(kv);
-      const dispose = kv.dispose.bind(kv);
-      kv.dispose = () => {
-        kvs.delete(kv);
-        dispose();
-      };
-      return kv;
-    },
-
-    compute(req: ComputeRequest): Promise<Map<number, Float32Array>> {
-      try {
-        const [n, c] = live();
-        const w = req.weights;
-        if (!(w instanceof HipWeightStore) || !stores.has(w)) {
-          throw new BackendError("BACKEND_CALL_FAILED", "weights do not belong to this backend");
-        }
-        const kv = req.kv;
-        if (kv !== undefined && (!(kv instanceof HipKVStore) || !kvs.has(kv))) {
-          throw new BackendError("BACKEND_CALL_FAILED", "KV cache does not belong to this backend");
-        }
-        const p = program(req, w, kv);
-        if (p.usesKV && !kv) {
-          throw new BackendError("BACKEND_CALL_FAILED", "segment has attention but no KV cache");
-        }
-        const rows = req.graph.nTokens;
-        if (kv && req.pos0 + rows > kv.spec.capacity) {
-          throw new BackendError("BACKEND_CALL_FAILED", "KV cache overflow", {
-            expected: kv.spec.capacity,
-            actual: req.pos0 + rows,
-          });
-        }
-        const hostIn = packInputs(p, req.graph, req.tokens, req.inputs);
-        const hostOut = new Uint8Array(p.outBytes);
-        n.exec(c, w.arena, kv?.handle ?? 0, p.words, hostIn, hostOut, p.scratchBytes, req.pos0);
-        return Promise.resolve(unpackOutputs(p, hostOut));
-      } catch (e) {
-        return Promise.reject(e);
-      }
+      const w = await HipWeightStore.load(n, c, tensors, o?.signal);
+      const hc: HipContext = new HipContext(n, c, w, () => contexts.delete(hc));
+      contexts.add(hc);
+      return hc;
     },
 
     dispose(): void {
       if (disposed) return;
-      for (const kv of [...kvs]) kv.dispose();
-      for (const s of [...stores]) s.dispose();
+      for (const c of [...contexts]) c.dispose();
       if (nativeSync && ctx) nativeSync.contextDestroy(ctx);
       ctx = 0;
       disposed = true;

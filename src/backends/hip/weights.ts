@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { WeightStore, WeightTensor } from "../../core/backend.ts";
+import type { WeightTensor } from "../../core/backend.ts";
 import { AbortError, BackendError } from "../../core/errors.ts";
 import { SLOT_BYTES } from "./ffi/symbols.ts";
 import type { HipNative } from "./native.ts";
@@ -17,7 +17,7 @@ const align = (n: number) => Math.ceil(n / SLOT_BYTES) * SLOT_BYTES;
 let nextStoreId = 1;
 
 /** Weights held in one device arena. */
-export class HipWeightStore implements WeightStore {
+export class HipWeightStore {
   readonly backend = "hip";
   /** Distinguishes stores in program caches. */
   readonly id = nextStoreId++;

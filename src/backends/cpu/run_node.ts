@@ -1,0 +1,104 @@
+/**
+ * One graph node on host arrays: the CPU backend's op dispatch (WebAssembly kernels where
+ * they exist and hold the data, the TypeScript reference path otherwise).
+ *
+ * @module
+ */
+import type { ComputeRequest } from "../../core/backend.ts";
+import { BackendError } from "../../core/errors.ts";
+import type { GraphNode } from "../../core/graph.ts";
+import type { CpuKVStore } from "./kv.ts";
+import { attention } from "./ops/attention.ts";
+import { add, lastRow, rmsNorm, swiglu } from "./ops/elementwise.ts";
+import { decodeRow, matmul } from "./ops/matmul.ts";
+import { rope } from "./ops/rope.ts";
+import type { WasmKernels } from "./wasm/runtime.ts";
+import type { CpuWeightStore } from "./weights.ts";
+
+/** Runs one node on host arrays. */
+export function runCpuNode(
+  node: GraphNode,
+  req: ComputeRequest,
+  vals: Map<number, Float32Array>,
+  w: CpuWeightStore,
+  kernels: WasmKernels | undefined,
+  kv: CpuKVStore | undefined,
+): void {
+  const g = req.graph;
+  const outV = g.values[node.out];
+  const out = new Float32Array(outV.rows * outV.cols);
+  const get = (id: number) => {
+    const v = vals.get(id);
+    if (!v) throw new BackendError("BACKEND_CALL_FAILED", `value ${id} missing before ${node.op}`);
+    return v;
+  };
+  switch (node.op) {
+    case "embed": {
+      const m = w.matrix(node.weight);
+      for (let t = 0; t < outV.rows; t++) {
+        const id = req.tokens[t];
+        if (!(id >= 0 && id < m.rows)) {
+          throw new BackendError("BACKEND_CALL_FAILED", `token id ${id} outside vocabulary`, {
+            expected: `0..${m.rows - 1}`,
+            actual: id,
+          });
+        }
+        decodeRow(m, id, out, t * m.cols);
+      }
+      break;
+    }
+    case "rms_norm":
+      if (kernels) {
+        kernels.rmsNorm(get(node.x), w.vector(node.weight), outV.rows, outV.cols, node.eps, out);
+      } else {
+        rmsNorm(get(node.x), w.vector(node.weight), outV.rows, outV.cols, node.eps, out);
+      }
+      break;
+    case "matmul": {
+      const m = w.matrix(node.weight);
+      const bias = node.bias ? w.vector(node.bias) : undefined;
+      matmul(m, get(node.x), outV.rows, out, bias, kernels);
+      break;
+    }
+    case "rope":
+      if (kernels) kernels.rope(get(node.x), outV.rows, node, req.pos0, out);
+      else rope(get(node.x), outV.rows, node.nHeads, node.headDim, node.rope, req.pos0, out);
+      break;
+    case "attention": {
+      const layer = kv?.layers.get(node.layer);
+      if (!layer) {
+        throw new BackendError("BACKEND_CALL_FAILED", `no KV cache for layer ${node.layer}`);
+      }
+      const kern = kernels;
+      if (kern?.owns(layer.k) && kern.owns(layer.v) && kern.supportsAttention(node)) {
+        kern.attention(
+          layer.k,
+          layer.v,
+          get(node.q),
+          get(node.k),
+          get(node.v),
+          outV.rows,
+          req.pos0,
+          node,
+          out,
+        );
+      } else {
+        attention(get(node.q), get(node.k), get(node.v), outV.rows, req.pos0, layer, node, out);
+      }
+      break;
+    }
+    case "swiglu":
+      if (kernels) kernels.swiglu(get(node.gate), get(node.up), out, outV.cols);
+      else swiglu(get(node.gate), get(node.up), out, outV.cols);
+      break;
+    case "add":
+      add(get(node.a), get(node.b), out);
+      break;
+    case "last_row": {
+      const x = g.values[node.x];
+      lastRow(get(node.x), x.rows, x.cols, out);
+      break;
+    }
+  }
+  vals.set(node.out, out);
+}

@@ -1,0 +1,25 @@
+/**
+ * The built-in architecture plugins, one file per family.
+ *
+ * @module
+ */
+import type { Architecture, ArchitectureSource } from "../core/architecture.ts";
+import { type PluginRegistry, unsupportedArchitecture } from "../core/registry.ts";
+import { llamaArchitecture } from "./llama.ts";
+
+/** Every built-in architecture plugin. */
+export const BUILTIN_ARCHITECTURES: readonly Architecture[] = [llamaArchitecture];
+
+/** Resolves `general.architecture` values against the built-in plugins only. */
+export const builtinArchitectures: ArchitectureSource = {
+  architectureFor(arch: string): Architecture {
+    const a = BUILTIN_ARCHITECTURES.find((x) => x.architectures.includes(arch));
+    if (a) return a;
+    throw unsupportedArchitecture(arch, BUILTIN_ARCHITECTURES.flatMap((x) => x.architectures));
+  },
+};
+
+/** Registers the built-in architectures into `registry`. */
+export function registerDefaultArchitectures(registry: PluginRegistry): void {
+  for (const a of BUILTIN_ARCHITECTURES) registry.registerArchitecture(a);
+}
