@@ -103,3 +103,19 @@ export function numberArray(
   }
   return out;
 }
+
+/** An array of bytes (GGUF INT8 or UINT8 elements), or undefined when absent. */
+export function byteArray(md: Metadata, key: string): Uint8Array | undefined {
+  const v = md.get(key);
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) throw bad(key, "array of bytes", kindOf(v));
+  const out = new Uint8Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (typeof x !== "number" || !Number.isInteger(x) || x < -128 || x > 255) {
+      throw bad(key, "array of bytes", kindOf(x), { offset: i });
+    }
+    out[i] = x & 0xff;
+  }
+  return out;
+}

@@ -7,7 +7,7 @@
  * @module
  */
 import { TokenizerError } from "../core/errors.ts";
-import { type Metadata, optBool, optUint } from "./metadata.ts";
+import { type Metadata, optBool, optString, optUint } from "./metadata.ts";
 import { TokenAttr } from "./token_attr.ts";
 import type { Vocab } from "./vocab.ts";
 
@@ -31,6 +31,7 @@ const DEFAULTS: Record<Vocab["kind"], Partial<Record<IdField, number>>> = {
   spm: { bos: 1, eos: 2, unk: 0 },
   bpe: { bos: 11, eos: 11 },
   wpm: { bos: 101, unk: 100, sep: 102, pad: 0, mask: 103 },
+  ugm: { eos: 1, unk: 2, pad: 0 },
 };
 
 const ID_KEYS: [IdField, string][] = [
@@ -215,7 +216,7 @@ export function applySpecialIds(v: Vocab, md: Metadata, generalName: string): vo
   dropEogWorkarounds(v);
 
   buildSpecialCache(v);
-  applyStripAttrs(v, generalName.toLowerCase());
+  applyStripAttrs(v, generalName.toLowerCase(), optString(md, "general.architecture") ?? "");
 }
 
 /**
@@ -267,8 +268,11 @@ function setAttr(v: Vocab, id: number | undefined, bit: number, on: boolean): vo
 }
 
 /** llama.cpp's per-model token attributes (they are not stored in GGUF files). */
-function applyStripAttrs(v: Vocab, name: string): void {
-  if (["jina-v2-de", "jina-v2-es", "jina-v2-code"].some((p) => v.pre.includes(p))) {
+function applyStripAttrs(v: Vocab, name: string, arch: string): void {
+  if (
+    ["jina-v2-de", "jina-v2-es", "jina-v2-code"].some((p) => v.pre.includes(p)) ||
+    ["nomic-bert-moe", "jina-bert-v3"].some((a) => arch.includes(a))
+  ) {
     setAttr(v, v.textToId.get("<mask>"), TokenAttr.LSTRIP, true);
   } else if (name.includes("phi-3") || name.includes("phi3")) {
     for (const id of v.specialCache) setAttr(v, id, TokenAttr.RSTRIP, true);

@@ -1,6 +1,6 @@
 /**
  * The {@linkcode Tokenizer} over a loaded {@linkcode Vocab}: special-token partitioning,
- * then SPM, BPE or WordPiece on the raw fragments, with BOS/EOS/SEP added as llama.cpp's
+ * then SPM, BPE, WordPiece or unigram on the raw fragments, with BOS/EOS/SEP added as llama.cpp's
  * `tokenize_impl` does; decoding through {@linkcode Detokenizer}.
  *
  * @module
@@ -16,6 +16,7 @@ import type {
   StreamDecoderOptions,
   Tokenizer,
 } from "./types.ts";
+import { UgmEncoder } from "./ugm.ts";
 import { utf8Decode, wellFormed } from "./unicode.ts";
 import { checkId, TokenAttr, type Vocab } from "./vocab.ts";
 import { wpmEncode } from "./wpm.ts";
@@ -26,11 +27,13 @@ export class GgufTokenizer implements Tokenizer {
   readonly name: string;
   private readonly detok: Detokenizer;
   private readonly bpe: BpeEncoder | undefined;
+  private readonly ugm: UgmEncoder | undefined;
 
   constructor(private readonly vocab: Vocab) {
     this.name = vocab.kind === "bpe" ? `bpe:${vocab.pre}` : vocab.kind;
     this.detok = new Detokenizer(vocab);
     this.bpe = vocab.preset ? new BpeEncoder(vocab, vocab.preset) : undefined;
+    this.ugm = vocab.ugm ? new UgmEncoder(vocab, vocab.ugm) : undefined;
   }
 
   get vocabSize(): number {
@@ -80,6 +83,7 @@ export class GgufTokenizer implements Tokenizer {
       for (const f of frags) {
         if (typeof f === "number") out.push(f);
         else if (this.bpe) this.bpe.encode(f, out);
+        else if (this.ugm) this.ugm.encode(f, out);
         else wpmEncode(v, f, out);
       }
     }

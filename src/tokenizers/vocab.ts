@@ -6,10 +6,18 @@
  * @module
  */
 import { TokenizerError } from "../core/errors.ts";
-import { type Metadata, numberArray, optBool, optString, stringArray } from "./metadata.ts";
+import {
+  byteArray,
+  type Metadata,
+  numberArray,
+  optBool,
+  optString,
+  stringArray,
+} from "./metadata.ts";
 import { type BpePreset, bpePreset } from "./pretokenize.ts";
 import { applySpecialIds, type SpecialIds } from "./special_ids.ts";
 import { TokenAttr } from "./token_attr.ts";
+import type { UgmOptions } from "./ugm.ts";
 
 export { TokenAttr };
 
@@ -24,7 +32,7 @@ const TYPE_TO_ATTR: Record<number, number> = {
 };
 
 /** Tokenizer algorithm family. */
-export type VocabKind = "spm" | "bpe" | "wpm";
+export type VocabKind = "spm" | "bpe" | "wpm" | "ugm";
 
 /** BertNormalizer options of WordPiece vocabularies (`tokenizer.ggml.normalizer.*`). */
 export interface WpmNormalizer {
@@ -53,6 +61,8 @@ export interface Vocab extends SpecialIds {
   addSpacePrefix: boolean;
   cleanSpaces: boolean;
   normalizer: WpmNormalizer;
+  /** Unigram normalization (`ugm` only): precompiled charsmap and space merging. */
+  ugm: UgmOptions | undefined;
   /** Longest token in code points (WPM search bound; 0 for other kinds). */
   maxTokenChars: number;
   /** Control, user-defined and unknown tokens, longest text first (llama.cpp's order). */
@@ -64,8 +74,9 @@ const MODEL_KIND: Record<string, VocabKind> = {
   gpt2: "bpe",
   gemma4: "bpe",
   bert: "wpm",
+  t5: "ugm",
 };
-const KNOWN_UNSUPPORTED = ["t5", "rwkv", "plamo2", "no_vocab", "none"];
+const KNOWN_UNSUPPORTED = ["rwkv", "plamo2", "no_vocab", "none"];
 
 /**
  * Merge ranks keyed by the merge string itself ("left right", split at the first space
@@ -95,7 +106,7 @@ export function loadVocab(md: Metadata): Vocab {
   if (model === undefined) {
     throw new TokenizerError("TOKENIZER_BAD_METADATA", "tokenizer.ggml.model is missing", {
       key: "tokenizer.ggml.model",
-      expected: "llama | gpt2 | bert",
+      expected: "llama | gpt2 | gemma4 | bert | t5",
       actual: "absent",
     });
   }
@@ -104,7 +115,7 @@ export function loadVocab(md: Metadata): Vocab {
     const known = KNOWN_UNSUPPORTED.includes(model) ? "not supported yet" : "unknown";
     throw new TokenizerError("TOKENIZER_UNSUPPORTED", `tokenizer model "${model}" is ${known}`, {
       key: "tokenizer.ggml.model",
-      expected: "llama | gpt2 | bert",
+      expected: "llama | gpt2 | gemma4 | bert | t5",
       actual: model,
     });
   }
@@ -161,12 +172,18 @@ export function loadVocab(md: Metadata): Vocab {
     textToId,
     mergeRanks,
     preset,
-    addBos: preset ? preset.addBos : true,
-    addEos: false,
+    addBos: preset ? preset.addBos : kind !== "ugm",
+    addEos: kind === "ugm",
     addSep: kind === "wpm",
     addSpacePrefix: kind === "spm",
     cleanSpaces: preset ? preset.cleanSpaces : kind === "wpm",
     normalizer: { lowercase: true, stripAccents: true },
+    ugm: kind === "ugm"
+      ? {
+        charsmap: byteArray(md, "tokenizer.ggml.precompiled_charsmap"),
+        removeExtraWhitespaces: optBool(md, "tokenizer.ggml.remove_extra_whitespaces") ?? false,
+      }
+      : undefined,
     maxTokenChars,
     specialCache: [],
     bos: undefined,
