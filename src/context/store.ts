@@ -134,7 +134,7 @@ export class ContextStore {
     }
     const metric = o.metric ?? "cosine";
     const tokens = o.chunkTokens ?? 256;
-    const overlap = o.chunkOverlap ?? 32;
+    const overlap = o.chunkOverlap ?? Math.min(32, Math.floor(tokens / 8));
     const bad = (param: string, message: string, actual: unknown) =>
       new ContextError("CONTEXT_BAD_OPTION", message, { param, actual });
     if (!METRICS.includes(metric)) throw bad("metric", `metric must be ${METRICS}`, metric);

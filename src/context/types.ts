@@ -38,7 +38,7 @@ export interface CreateCollectionOptions {
   readonly metric?: VectorMetric;
   /** Tokens per chunk (default 256). */
   readonly chunkTokens?: number;
-  /** Tokens shared by consecutive chunks (default 32). */
+  /** Tokens shared by consecutive chunks (default: 32, at most chunkTokens / 8). */
   readonly chunkOverlap?: number;
   readonly metadata?: Metadata;
 }

@@ -83,10 +83,17 @@ async function loadDriver(): Promise<{ Database: LibsqlCtor; vecPath?: string }>
   return { Database, vecPath };
 }
 
-/** Rows from libsql carry a `_metadata` member; the store never wants it. */
+/**
+ * Rows from libsql carry a `_metadata` member, which the store never wants, and BLOBs as
+ * a Buffer (get) or an ArrayBuffer (iterate): both become a Uint8Array.
+ */
 function clean<T>(row: Record<string, unknown> | undefined): T | undefined {
   if (row === undefined) return undefined;
   delete row._metadata;
+  for (const k in row) {
+    const v = row[k];
+    if (v instanceof ArrayBuffer) row[k] = new Uint8Array(v);
+  }
   return row as T;
 }
 
