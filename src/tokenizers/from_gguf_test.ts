@@ -123,7 +123,7 @@ test("unsupported models and pre-tokenizers throw TOKENIZER_UNSUPPORTED", () => 
   throwsCode(
     (() => {
       const md = tinySpmMetadata();
-      md.set("tokenizer.ggml.model", "t5");
+      md.set("tokenizer.ggml.model", "rwkv");
       return md;
     })(),
     "TOKENIZER_UNSUPPORTED",
