@@ -102,3 +102,20 @@ export class DisposedError extends RocmForgeError<"DISPOSED"> {
     super("DISPOSED", message, facts);
   }
 }
+
+/**
+ * A model file that cannot be used or fetched: missing, a folder, unreadable, too small or
+ * not GGUF; a download that failed, was cut short or has the wrong size or hash; a model
+ * URI the resolver does not understand.
+ */
+export class ModelFileError extends RocmForgeError<
+  | "MODEL_FILE_NOT_FOUND"
+  | "MODEL_FILE_IS_DIRECTORY"
+  | "MODEL_FILE_PERMISSION"
+  | "MODEL_FILE_TOO_SMALL"
+  | "MODEL_FILE_NOT_GGUF"
+  | "MODEL_URI_INVALID"
+  | "MODEL_DOWNLOAD_FAILED"
+  | "MODEL_SIZE_MISMATCH"
+  | "MODEL_CHECKSUM_MISMATCH"
+> {}

@@ -1,13 +1,18 @@
 /**
  * Text generation on a session: tokenize, evaluate the prompt (reusing a cached common
  * prefix), then sample, detokenize and stream until EOS/EOT, a stop string, max tokens or
- * an abort.
+ * an abort. Options are checked when `generate()` is called (an unknown key, a bad
+ * `maxTokens` or a non-text prompt throws there, not at the first `next()`), and the loop
+ * yields to the macrotask queue about every {@link YIELD_INTERVAL_MS} ms so timers, signals
+ * and other requests run during a long generation.
  *
  * @module
  */
 import { createSamplerChain, type SamplingParams } from "../samplers/params.ts";
 import { type Candidates, candidatesFromLogits, type Sampler } from "../samplers/types.ts";
+import { YieldClock } from "../runtime/macrotask.ts";
 import { AbortError, InvalidArgumentError } from "./errors.ts";
+import { checkGenerateArgs, selectedToken } from "./generate_options.ts";
 import { logSumExp, topLogprobs } from "./logprobs.ts";
 import type { Session } from "./session.ts";
 import { StopMatcher } from "./stop_strings.ts";
@@ -16,9 +21,12 @@ import { StopMatcher } from "./stop_strings.ts";
 export interface GenerateOptions {
   /** Most tokens to generate (default 128; capped by the free context). */
   readonly maxTokens?: number;
-  /** Sampling parameters (default greedy when temperature is 0). */
+  /**
+   * Sampling parameters. The default policy (src/samplers/params.ts) is greedy; a
+   * temperature above 0 samples with llama.cpp's defaults for the other fields.
+   */
   readonly sampling?: SamplingParams;
-  /** A ready sampler (a chain or a plugin); overrides `sampling`. */
+  /** A ready sampler (a chain or a plugin), instead of `sampling` (giving both is an error). */
   readonly sampler?: Sampler;
   /** Stop strings: generation ends before the first one. */
   readonly stop?: readonly string[];
@@ -60,29 +68,44 @@ export function commonPrefix(a: readonly number[], b: readonly number[]): number
   return i;
 }
 
+/** Longest time (ms) generation computes before it lets the macrotask queue run. */
+export const YIELD_INTERVAL_MS = 10;
+
 /**
  * Evaluates a prompt, reusing the longest cached prefix; returns the last token's logits.
+ * The prompt is evaluated one batch at a time, yielding to the macrotask queue between
+ * batches, so an abort from a timer stops a long prompt.
  */
 export async function evalPrompt(
   session: Session,
   prompt: readonly number[],
   signal?: AbortSignal,
+  clock: YieldClock = new YieldClock(YIELD_INTERVAL_MS),
 ): Promise<Float32Array> {
   if (prompt.length === 0) throw new InvalidArgumentError("prompt is empty", { actual: 0 });
   const keep = Math.min(commonPrefix(session.tokens, prompt), prompt.length - 1);
   session.truncate(keep);
-  return await session.eval(prompt.slice(keep), "last", { signal });
+  const batch = session.opts.batchSize ?? 256;
+  let logits: Float32Array | undefined;
+  for (let i = keep; i < prompt.length; i += batch) {
+    if (i > keep) await clock.tick();
+    if (signal?.aborted) throw new AbortError("evaluation aborted");
+    logits = await session.eval(prompt.slice(i, i + batch), "last", { signal });
+  }
+  return logits!;
 }
 
 /**
  * Streams generated text. The iterator's return value (from `next()` when done) is the
- * GenerateResult; an abort ends the stream with finishReason "abort".
+ * GenerateResult; an abort ends the stream with finishReason "abort". Bad arguments throw
+ * here, at the call.
  */
-export async function* generate(
+export function generate(
   session: Session,
   prompt: string | readonly number[],
   opts: GenerateOptions = {},
 ): AsyncGenerator<GenerateChunk, GenerateResult> {
+  checkGenerateArgs(prompt, opts);
   const tok = session.model.tokenizer;
   const promptTokens = typeof prompt === "string"
     ? tok.encode(prompt, {
@@ -90,13 +113,20 @@ export async function* generate(
       parseSpecial: opts.parseSpecial ?? false,
     })
     : [...prompt];
+  const sampler = opts.sampler ?? createSamplerChain(opts.sampling ?? {});
+  return run(session, promptTokens, opts, sampler);
+}
+
+async function* run(
+  session: Session,
+  promptTokens: readonly number[],
+  opts: GenerateOptions,
+  sampler: Sampler,
+): AsyncGenerator<GenerateChunk, GenerateResult> {
+  const tok = session.model.tokenizer;
+  const vocab = session.model.config.vocabSize;
   const maxTokens = opts.maxTokens ?? 128;
-  if (!Number.isInteger(maxTokens) || maxTokens < 0) {
-    throw new InvalidArgumentError("maxTokens must be a non-negative integer", {
-      actual: maxTokens,
-    });
-  }
-  const sampler = opts.sampler ?? createSamplerChain(opts.sampling ?? { temperature: 0 });
+  const clock = new YieldClock(YIELD_INTERVAL_MS);
   const stop = new StopMatcher(opts.stop ?? []);
   const decoder = tok.createStreamDecoder();
   const out: number[] = [];
@@ -117,7 +147,7 @@ export async function* generate(
   }
   let logits: Float32Array;
   try {
-    logits = await evalPrompt(session, promptTokens, opts.signal);
+    logits = await evalPrompt(session, promptTokens, opts.signal, clock);
   } catch (e) {
     if (e instanceof AbortError) {
       finish = "abort";
@@ -137,7 +167,7 @@ export async function* generate(
       break;
     }
     cands = candidatesFromLogits(logits, cands);
-    const token = sampleWith(sampler, cands, history);
+    const token = sampleWith(sampler, cands, history, vocab);
     sampler.accept?.(token);
     if (!opts.ignoreEos && tok.isEog(token)) {
       finish = "stop";
@@ -162,6 +192,11 @@ export async function* generate(
       break;
     }
     if (out.length >= limit) break;
+    await clock.tick();
+    if (opts.signal?.aborted) {
+      finish = "abort";
+      break;
+    }
     logits = await session.eval([token], "last");
   }
   if (!stopString) {
@@ -176,13 +211,18 @@ export async function* generate(
   return result();
 }
 
-function sampleWith(s: Sampler, c: Candidates, history: readonly number[]): number {
+function sampleWith(
+  s: Sampler,
+  c: Candidates,
+  history: readonly number[],
+  vocab: number,
+): number {
   s.apply(c, { history });
-  if (c.selected < 0) {
+  if (c.selected === -1) {
     // A sampler plugin that only filters: take the best remaining candidate.
     let best = 0;
     for (let i = 1; i < c.size; i++) if (c.logits[i] > c.logits[best]) best = i;
-    return c.ids[best];
+    c.selected = best;
   }
-  return c.ids[c.selected];
+  return selectedToken(s, c, vocab);
 }

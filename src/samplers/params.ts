@@ -4,7 +4,18 @@
  * Samplers whose setting makes them a no-op are left out. A temperature of 0 gives a greedy
  * chain: the argmax after logit bias and penalties, over the whole vocabulary.
  *
- * Omitted fields take llama.cpp's common defaults ({@link DEFAULT_SAMPLING_PARAMS}).
+ * ## The default sampling policy (library, CLI and server alike)
+ *
+ * One rule, read from here by `generate()`, the `generate` command and the HTTP server:
+ * every omitted field takes {@link DEFAULT_SAMPLING_PARAMS}. Its temperature is 0, so
+ * **the default is greedy** (reproducible: no sampling options, `sampling: {}`, a CLI
+ * run without `--temp`, and a request without `temperature` all give the argmax text). A
+ * temperature above 0 turns sampling on, and the other omitted fields then take llama.cpp's
+ * common defaults (common/common.h): top-k 40, top-p 0.95, min-p 0.05, typical-p 1, no
+ * penalties, a random seed unless `seed` is given.
+ *
+ * Unknown keys are errors (an InvalidArgumentError naming the key and the closest valid
+ * one), never silently ignored.
  *
  * @module
  */
@@ -16,6 +27,8 @@ import {
   requireInteger,
   requirePositive,
 } from "./_validate.ts";
+import { z } from "zod";
+import { parseOptions } from "../core/options.ts";
 import { SamplerChain } from "./chain.ts";
 import { DistSampler } from "./dist.ts";
 import { GreedySampler } from "./greedy.ts";
@@ -56,7 +69,10 @@ export interface SamplingParams {
   minKeep?: number;
 }
 
-/** llama.cpp's common defaults (common/common.h), used for omitted fields. */
+/**
+ * The defaults of omitted fields: greedy (temperature 0); the rest are llama.cpp's common
+ * defaults (common/common.h), which apply once a temperature above 0 is given.
+ */
 export const DEFAULT_SAMPLING_PARAMS: Readonly<{
   temperature: number;
   topK: number;
@@ -69,7 +85,7 @@ export const DEFAULT_SAMPLING_PARAMS: Readonly<{
   penaltyLastN: number;
   minKeep: number;
 }> = Object.freeze({
-  temperature: 0.8,
+  temperature: 0,
   topK: 40,
   topP: 0.95,
   minP: 0.05,
@@ -81,14 +97,32 @@ export const DEFAULT_SAMPLING_PARAMS: Readonly<{
   minKeep: 0,
 });
 
+const anyField = z.unknown().optional();
+/** The keys SamplingParams accepts (types and ranges are checked by validateSamplingParams). */
+export const samplingParamsSchema = z.strictObject({
+  temperature: anyField,
+  topK: anyField,
+  topP: anyField,
+  minP: anyField,
+  typicalP: anyField,
+  repeatPenalty: anyField,
+  presencePenalty: anyField,
+  frequencyPenalty: anyField,
+  penaltyLastN: anyField,
+  logitBias: anyField,
+  seed: anyField,
+  minKeep: anyField,
+});
+
 /**
- * Checks every given field; throws InvalidArgumentError whose message and `facts.field` name
+ * Checks every given field (an unknown key included); throws InvalidArgumentError whose message and `facts.field` name
  * the first bad one (e.g. "topP must be in [0, 1], got 1.5").
  */
-export function validateSamplingParams(p: SamplingParams): void {
-  if (typeof p !== "object" || p === null) {
+export function validateSamplingParams(p: SamplingParams, field = "sampling"): void {
+  if (typeof p !== "object" || p === null || Array.isArray(p)) {
     fieldError("samplingParams", "an object", p);
   }
+  parseOptions(samplingParamsSchema, p, "sampling", field);
   if (p.temperature !== undefined) requireAtLeast("temperature", p.temperature, 0);
   if (p.topK !== undefined) requireInteger("topK", p.topK, 0);
   if (p.topP !== undefined) requireInRange("topP", p.topP, 0, 1);

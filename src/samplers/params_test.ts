@@ -8,7 +8,12 @@ import {
 import { test } from "../../tests/harness.ts";
 import { InvalidArgumentError } from "../core/errors.ts";
 import { randomLogits } from "./_testing.ts";
-import { createSamplerChain, type SamplingParams, validateSamplingParams } from "./params.ts";
+import {
+  createSamplerChain,
+  DEFAULT_SAMPLING_PARAMS,
+  type SamplingParams,
+  validateSamplingParams,
+} from "./params.ts";
 
 test("params: each bad field is an InvalidArgumentError naming it", () => {
   const cases: [SamplingParams, string][] = [
@@ -44,8 +49,11 @@ test("params: each bad field is an InvalidArgumentError naming it", () => {
   validateSamplingParams({ temperature: 0, topK: 0, topP: 1, minP: 0, seed: -1, penaltyLastN: -1 });
 });
 
-test("params: default chain follows llama.cpp's order and skips no-op samplers", () => {
-  assertEquals(createSamplerChain({}).samplers.map((s) => s.name), [
+test("params: the default policy is greedy; a temperature turns on llama.cpp's chain", () => {
+  assertStrictEquals(DEFAULT_SAMPLING_PARAMS.temperature, 0);
+  assertEquals(createSamplerChain({}).samplers.map((s) => s.name), ["greedy"]);
+  assertEquals(createSamplerChain({ seed: 3 }).samplers.map((s) => s.name), ["greedy"]);
+  assertEquals(createSamplerChain({ temperature: 0.8 }).samplers.map((s) => s.name), [
     "top-k",
     "top-p",
     "min-p",
@@ -99,6 +107,27 @@ test("params: same seed reproduces samples; different seeds diverge", () => {
   const a = run(99);
   assertEquals(run(99), a);
   assert(a.some((t, i) => t !== run(100)[i]));
-  assertStrictEquals(createSamplerChain({ seed: 99 }).seed, 99);
-  assertMatch(String(createSamplerChain({}).seed), /^\d+$/);
+  assertStrictEquals(createSamplerChain({ seed: 99, temperature: 0.8 }).seed, 99);
+  assertMatch(String(createSamplerChain({ temperature: 0.8 }).seed), /^\d+$/);
+});
+
+test("params: an unknown key is an error naming it and the closest valid key", () => {
+  for (
+    const [p, key, near] of [
+      [{ topk: 3 }, "topk", "topK"],
+      [{ temprature: 2 }, "temprature", "temperature"],
+      [{ temperature: 1, seeed: 1 }, "seeed", "seed"],
+    ] as const
+  ) {
+    let e: unknown;
+    try {
+      createSamplerChain(p as unknown as SamplingParams);
+    } catch (x) {
+      e = x;
+    }
+    assert(e instanceof InvalidArgumentError, String(e));
+    assertEquals([e.facts.field, e.facts.actual, e.facts.expected], [`sampling.${key}`, key, near]);
+    assertMatch(e.message, new RegExp(`sampling\\.${key} \\(did you mean ${near}\\?\\)`));
+  }
+  assertThrows(() => validateSamplingParams([] as unknown as SamplingParams), InvalidArgumentError);
 });

@@ -1,0 +1,50 @@
+/**
+ * Strict schemas of the facade's options: `createSession` (SessionOptions) and `loadModel`
+ * (LoadModelOptions). Each shape is typed `satisfies Record<keyof ..., ...>`, so a field
+ * added to an options interface without a schema entry here fails to compile instead of
+ * being rejected at run time.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { opt } from "./options.ts";
+import type { SessionOptions } from "./session.ts";
+import type { ModelLoadOptions } from "./model.ts";
+
+type Shape<T> = Record<keyof Required<T>, z.ZodType>;
+
+const sessionShape = {
+  contextLength: opt.int(1),
+  contextShift: z.strictObject({ keep: z.number().int().min(0) }).optional(),
+  batchSize: opt.int(1),
+  gate: z.custom<unknown>((v) => v !== null && typeof v === "object", {
+    message: "gate must be a ForwardGate object",
+  }).optional(),
+} satisfies Shape<SessionOptions>;
+
+/** Schema of SessionOptions. */
+export const sessionOptionsSchema = z.strictObject(sessionShape);
+
+/** The ModelLoadOptions fields loadModel passes through (the rest it sets itself). */
+export type PassedLoadOptions = Omit<
+  ModelLoadOptions,
+  "backends" | "architectures" | "fallback" | "log"
+>;
+
+const loadShape = {
+  contextLength: opt.int(1, 1 << 20),
+  gpuLayers: opt.int(0),
+  onProgress: opt.fn("onProgress"),
+  signal: opt.signal(),
+  tokenizer: opt.fn("tokenizer"),
+} satisfies Shape<PassedLoadOptions>;
+
+/** Schema of LoadModelOptions (`backend`, `registry` and `log` are loadModel's own). */
+export const loadModelOptionsSchema = z.strictObject({
+  ...loadShape,
+  backend: z.string().min(1).optional(),
+  registry: z.custom<unknown>((v) => v !== null && typeof v === "object", {
+    message: "registry must be a PluginRegistry",
+  }).optional(),
+  log: opt.fn("log"),
+});
