@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import process from "node:process";
 
 /** Size of a regular file in bytes, or undefined when it is missing or not a file. */
@@ -68,4 +68,9 @@ export function defaultStorePath(): string {
       : join(homedir(), ".local", "share", "rocmforge"));
   mkdirSync(dir, { recursive: true });
   return join(dir, "context.db");
+}
+
+/** `path` made absolute against the working directory. */
+export function resolvePath(path: string): string {
+  return resolve(path);
 }
