@@ -7,17 +7,19 @@
  * on ties; a code point no token covers becomes the unknown token with score
  * `min_score - 10`, and consecutive unknown tokens merge into one.
  *
- * Byte strings are handled as "binary" strings (one char per byte) so token lookups need no
- * decoding.
+ * Normalization works on UTF-8 bytes as llama.cpp does (user-defined prefixes are matched
+ * as "binary" strings, one char per byte); the search runs on the decoded string, which
+ * matches llama.cpp's byte-level trie walk because every token is whole code points.
  *
  * @module
  */
 import { Charsmap } from "./ugm_charsmap.ts";
-import { utf8Encode, utf8SeqLen } from "./unicode.ts";
+import { utf8Decode, utf8Encode, utf8SeqLen } from "./unicode.ts";
 import { TokenAttr, type Vocab } from "./vocab.ts";
 
 const SPACE = 0x20;
 const ESCAPED_SPACE = [0xe2, 0x96, 0x81];
+const MATCHABLE = TokenAttr.NORMAL | TokenAttr.USER_DEFINED | TokenAttr.UNUSED;
 
 function binary(bytes: Uint8Array): string {
   let s = "";
@@ -33,27 +35,32 @@ export interface UgmOptions {
 
 /** Encodes raw text fragments with a unigram vocabulary. */
 export class UgmEncoder {
-  /** UTF-8 (binary string) of normal, user-defined and unused tokens → id (last wins). */
-  private readonly matcher = new Map<string, number>();
-  /** Every prefix of a user-defined token's bytes (llama.cpp's trie walk). */
+  /**
+   * Texts whose matchable id is not `textToId`'s (a duplicate text: llama.cpp's trie keeps
+   * the last normal, user-defined or unused id).
+   */
+  private readonly override = new Map<string, number>();
+  /** Every prefix of a user-defined token's bytes (llama.cpp's trie walk), binary strings. */
   private readonly userPrefixes = new Set<string>();
+  /** Distinct token lengths in UTF-16 units, ascending. */
   private readonly lengths: number[];
   private readonly unknownScore: number;
   private readonly charsmap: Charsmap | undefined;
 
   constructor(private readonly vocab: Vocab, private readonly opts: UgmOptions) {
     this.charsmap = opts.charsmap ? new Charsmap(opts.charsmap) : undefined;
+    const { texts, attrs, scores, textToId } = vocab;
     let min = Infinity;
     const lengthSet = new Set<number>();
-    const keep = TokenAttr.NORMAL | TokenAttr.USER_DEFINED | TokenAttr.UNUSED;
-    for (let id = 0; id < vocab.texts.length; id++) {
-      const attr = vocab.attrs[id];
-      if ((attr & TokenAttr.NORMAL) && vocab.scores[id] < min) min = vocab.scores[id];
-      if (!(attr & keep)) continue;
-      const key = binary(utf8Encode(vocab.texts[id]));
-      this.matcher.set(key, id);
-      lengthSet.add(key.length);
+    for (let id = 0; id < texts.length; id++) {
+      const attr = attrs[id];
+      if ((attr & TokenAttr.NORMAL) && scores[id] < min) min = scores[id];
+      if (!(attr & MATCHABLE)) continue;
+      const text = texts[id];
+      lengthSet.add(text.length);
+      if (textToId.get(text) !== id) this.override.set(text, id);
       if (attr & TokenAttr.USER_DEFINED) {
+        const key = binary(utf8Encode(text));
         for (let n = 1; n <= key.length; n++) this.userPrefixes.add(key.slice(0, n));
       }
     }
@@ -62,9 +69,15 @@ export class UgmEncoder {
     this.unknownScore = Math.fround((min === Infinity ? 3.4028234663852886e38 : min) - 10);
   }
 
+  /** The id of a token the Viterbi search may use for `text`, or undefined. */
+  private lookup(text: string): number | undefined {
+    const id = this.override.get(text) ?? this.vocab.textToId.get(text);
+    return id !== undefined && (this.vocab.attrs[id] & MATCHABLE) ? id : undefined;
+  }
+
   /** Appends the ids of `text` (a fragment without special tokens) to `out`. */
   encode(text: string, out: number[]): void {
-    const s = this.normalize(utf8Encode(text));
+    const s = utf8Decode(this.normalize(utf8Encode(text)));
     const n = s.length;
     if (n === 0) return;
     const unk = this.vocab.unk ?? -1;
@@ -74,12 +87,12 @@ export class UgmEncoder {
     bestScore[0] = 0;
     const { scores, attrs } = this.vocab;
     for (let at = 0; at < n;) {
-      const cpLen = Math.min(utf8SeqLen(s.charCodeAt(at)), n - at);
+      const cpLen = (s.codePointAt(at) ?? 0) > 0xffff ? 2 : 1;
       const base = bestScore[at];
       let singleFound = false;
       for (const len of this.lengths) {
         if (at + len > n) break;
-        const id = this.matcher.get(s.slice(at, at + len));
+        const id = this.lookup(s.slice(at, at + len));
         if (id === undefined) continue;
         if (len === cpLen) singleFound = true;
         const score = base + ((attrs[id] & TokenAttr.USER_DEFINED) ? 0 : scores[id]);
@@ -112,8 +125,8 @@ export class UgmEncoder {
     for (let i = ids.length - 1; i >= 0; i--) out.push(ids[i]);
   }
 
-  /** llama.cpp's `normalize`: the normalized input as a binary string. */
-  private normalize(input: Uint8Array): string {
+  /** llama.cpp's `normalize`, on UTF-8 bytes. */
+  private normalize(input: Uint8Array): Uint8Array {
     const out: number[] = [];
     const prepend = this.vocab.addSpacePrefix;
     const merge = this.opts.removeExtraWhitespaces;
@@ -138,7 +151,7 @@ export class UgmEncoder {
       }
       at += consumed;
     }
-    return binary(Uint8Array.from(out));
+    return Uint8Array.from(out);
   }
 
   /** The replacement of the input prefix at `at` and the number of bytes it consumes. */

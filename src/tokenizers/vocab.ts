@@ -95,8 +95,9 @@ function parseMerges(merges: string[]): Map<string, number> {
         { key: "tokenizer.ggml.merges", offset: i, expected: "left right", actual: m.slice(0, 40) },
       );
     }
-    if (!ranks.has(m)) ranks.set(m, i);
   }
+  // Set from the end so the first occurrence wins (llama.cpp's emplace) with one hash each.
+  for (let i = merges.length - 1; i >= 0; i--) ranks.set(merges[i], i);
   return ranks;
 }
 
@@ -136,7 +137,7 @@ export function loadVocab(md: Metadata): Vocab {
   let maxTokenChars = 0;
   for (let i = 0; i < n; i++) {
     if (texts[i] === "") texts[i] = `[EMPTY_${i}]`;
-    if (!textToId.has(texts[i])) textToId.set(texts[i], i);
+    textToId.set(texts[i], i); // the last id of a duplicated text wins, as in llama.cpp
     if (kind === "wpm") {
       let chars = 0;
       for (const _ of texts[i]) chars++;
