@@ -193,12 +193,44 @@ const CASES: Case[] = [
     param: "stop",
   },
   {
-    name: "n = 2",
+    name: "n = 17",
     path: C,
-    body: { prompt: "a", n: 2 },
+    body: { prompt: "a", n: 17 },
     status: 400,
     code: "invalid_value",
     param: "n",
+  },
+  {
+    name: "response_format (not wired yet)",
+    path: CHAT,
+    body: { messages: msgs, response_format: { type: "json_object" } },
+    status: 400,
+    code: "unsupported",
+    param: "response_format",
+  },
+  {
+    name: "tools (not supported yet)",
+    path: CHAT,
+    body: { messages: msgs, tools: [] },
+    status: 400,
+    code: "unsupported",
+    param: "tools",
+  },
+  {
+    name: "unknown field",
+    path: C,
+    body: { prompt: "a", frobnicate: true },
+    status: 400,
+    code: "unsupported",
+    param: "frobnicate",
+  },
+  {
+    name: "unknown message field",
+    path: CHAT,
+    body: { messages: [{ role: "user", content: "x", tool_calls: [] }] },
+    status: 400,
+    code: "unsupported",
+    param: "messages[0].tool_calls",
   },
   {
     name: "logprobs 50",
@@ -431,7 +463,12 @@ const CASES: Case[] = [
 test(
   `server: ${CASES.length} malformed requests get documented errors; the server keeps serving`,
   async () => {
-    const s = await startServer({ parallel: 1, contextLength: 256, bodyLimit: 4096 });
+    const s = await startServer({
+      parallel: 1,
+      contextLength: 256,
+      bodyLimit: 4096,
+      strictModel: true,
+    });
     try {
       const failures: string[] = [];
       for (const c of CASES) {

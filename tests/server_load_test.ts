@@ -6,7 +6,14 @@
 import { test } from "./harness.ts";
 import { assert, assertEquals, assertStrictEquals } from "./assert.ts";
 import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
-import { metrics, postJson, sseEvents, startServer, waitFor } from "./_server_util.ts";
+import {
+  type Json,
+  metrics,
+  postJson,
+  sseEvents,
+  startServer,
+  waitFor,
+} from "./_server_util.ts";
 
 const skip = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
 
@@ -148,6 +155,7 @@ test("load: a full queue answers 429 with an OpenAI error", async () => {
       assertStrictEquals(r.status, 429);
       assertStrictEquals(r.body.error.code, "queue_full");
       assertStrictEquals(r.body.error.type, "rate_limit_error");
+      assertStrictEquals(r.headers.get("retry-after"), "1", "429 says when to retry");
     }
     acs.forEach((a) => a.abort());
     await events.return(undefined).catch(() => {});
@@ -170,8 +178,13 @@ test("load: shutdown cancels in-flight streams and refuses new requests", async 
   const stopping = engine.shutdown({ graceMs: 50, disposeModel: false });
   assertStrictEquals(engine.state, "stopping");
   let sawDone = false;
-  for await (const ev of events) if (ev === "[DONE]") sawDone = true;
-  assert(sawDone, "the cancelled stream still ends cleanly");
+  let last: Json = undefined;
+  for await (const ev of events) {
+    if (ev === "[DONE]") sawDone = true;
+    else last = ev;
+  }
+  assert(!sawDone, "a stream cut by shutdown does not end like a finished one");
+  assertStrictEquals(last?.error?.code, "shutting_down", "it ends with an error event");
   await stopping;
   assertStrictEquals(engine.metrics.cancelled, 1);
   const health = await fetch(`${s.url}/health`);

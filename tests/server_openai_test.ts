@@ -65,6 +65,7 @@ test("openai client: completions, greedy text equals generate()", async () => {
       prompt_tokens: want.promptTokens,
       completion_tokens: want.completionTokens,
       total_tokens: want.promptTokens + want.completionTokens,
+      prompt_tokens_details: { cached_tokens: 0 },
     });
   });
 }, skip);

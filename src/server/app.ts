@@ -1,8 +1,10 @@
 /**
- * The hono application of the OpenAI-compatible server. `createApp({ engine })` wires
- * metrics (requests by endpoint and status, latency), the API-key check (every route but
- * /health), the routes, OpenAI-shaped errors for everything thrown, 404 for unknown routes
- * and 405 for a known route with the wrong method.
+ * The hono application of the server. `createApp({ engine })` wires metrics (requests by
+ * endpoint and status, latency), CORS (preflights answered before authentication), the
+ * API-key check (every route but /health), the OpenAI routes (with and without /v1),
+ * llama.cpp's native routes, ollama's /api routes, errors in each API's shape for everything
+ * thrown (`Retry-After` on 429 and 503), 404 for unknown routes and 405 for a known route
+ * with the wrong method.
  *
  * ```ts
  * const engine = new Engine({ parallel: 4 });
@@ -14,13 +16,16 @@
  */
 import { Hono } from "hono";
 import { now } from "../runtime/host.ts";
-import { checkBearer } from "./auth.ts";
+import { checkApiKey } from "./auth.ts";
+import { cors } from "./cors.ts";
 import type { Engine } from "./engine.ts";
-import { ApiError, errorResponse } from "./errors.ts";
+import { ApiError, errorBody, errorResponse, llamaErrorBody, ollamaErrorBody } from "./errors.ts";
 import { registerChat } from "./routes_chat.ts";
 import { registerCompletions } from "./routes_completions.ts";
 import { registerEmbeddings } from "./routes_embeddings.ts";
 import { registerInfo } from "./routes_info.ts";
+import { registerLlamaCpp } from "./routes_llamacpp.ts";
+import { registerOllama } from "./routes_ollama.ts";
 
 export { Engine, type EngineOptions } from "./engine.ts";
 
@@ -33,8 +38,23 @@ export const ROUTES: Readonly<Record<string, readonly string[]>> = {
   "/v1/completions": ["POST"],
   "/v1/chat/completions": ["POST"],
   "/v1/embeddings": ["POST"],
+  "/models": ["GET"],
+  "/completions": ["POST"],
+  "/chat/completions": ["POST"],
+  "/embeddings": ["POST"],
   "/tokenize": ["POST"],
   "/detokenize": ["POST"],
+  "/completion": ["POST"],
+  "/apply-template": ["POST"],
+  "/props": ["GET"],
+  "/slots": ["GET"],
+  "/api/generate": ["POST"],
+  "/api/chat": ["POST"],
+  "/api/embed": ["POST"],
+  "/api/tags": ["GET"],
+  "/api/show": ["POST"],
+  "/api/ps": ["GET"],
+  "/api/version": ["GET"],
 };
 
 /** Options of createApp. */
@@ -45,7 +65,17 @@ export interface AppOptions {
 function endpointLabel(path: string): string {
   if (ROUTES[path]) return path;
   if (path.startsWith("/v1/models/")) return "/v1/models/:id";
+  if (path.startsWith("/models/")) return "/models/:id";
   return "other";
+}
+
+/** llama.cpp's native routes answer errors in its shape, ollama's in ollama's. */
+const LLAMACPP_ROUTES = new Set(["/completion", "/apply-template", "/props", "/slots"]);
+
+function errorShape(path: string): (e: ApiError) => unknown {
+  if (LLAMACPP_ROUTES.has(path)) return llamaErrorBody;
+  if (path.startsWith("/api/")) return ollamaErrorBody;
+  return errorBody;
 }
 
 /** Builds the server application; serve it with `app.fetch`. */
@@ -61,9 +91,11 @@ export function createApp({ engine }: AppOptions): Hono {
     if (!sse) engine.metrics.observeLatency(endpoint, (now() - t0) / 1000);
   });
 
+  app.use("*", cors(engine.opts.corsOrigins ?? []));
+
   app.use("*", async (c, next) => {
     if (engine.apiKey !== undefined && c.req.path !== "/health") {
-      await checkBearer(c.req.header("authorization") ?? null, engine.apiKey);
+      await checkApiKey(c.req.raw.headers, engine.apiKey);
     }
     await next();
   });
@@ -72,6 +104,8 @@ export function createApp({ engine }: AppOptions): Hono {
   registerCompletions(app, engine);
   registerChat(app, engine);
   registerEmbeddings(app, engine);
+  registerLlamaCpp(app, engine);
+  registerOllama(app, engine);
 
   app.notFound((c) => {
     const allowed = ROUTES[c.req.path];
@@ -79,15 +113,18 @@ export function createApp({ engine }: AppOptions): Hono {
       return errorResponse(
         new ApiError(405, "method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}`),
         { allow: allowed.join(", ") },
+        errorShape(c.req.path),
       );
     }
     return errorResponse(
       new ApiError(404, "not_found", `no route ${c.req.method} ${c.req.path}`),
+      {},
+      errorShape(c.req.path),
     );
   });
 
   app.onError((err, c) => {
-    const res = errorResponse(err);
+    const res = errorResponse(err, {}, errorShape(c.req.path));
     if (res.status >= 500 && res.status !== 503) {
       const detail = err instanceof Error ? err.stack ?? err.message : String(err);
       engine.log(`${c.req.method} ${c.req.path} -> ${res.status}: ${detail}`);

@@ -1,5 +1,6 @@
 /**
- * API-key check: `Authorization: Bearer <key>`, compared in constant time (both sides are
+ * API-key check: `Authorization: Bearer <key>` (or llama.cpp's `X-Api-Key: <key>`), compared
+ * in constant time (both sides are
  * hashed with SHA-256 first, so neither the key's length nor its content leaks through
  * timing).
  *
@@ -35,4 +36,14 @@ export async function checkBearer(header: string | null, key: string): Promise<v
       "authentication_error",
     );
   }
+}
+
+/** Throws a 401 ApiError unless the request carries the key as a bearer token or X-Api-Key. */
+export async function checkApiKey(headers: Headers, key: string): Promise<void> {
+  const x = headers.get("x-api-key");
+  if (x !== null && headers.get("authorization") === null) {
+    if (await constantTimeEqual(x.trim(), key)) return;
+    throw new ApiError(401, "invalid_api_key", "incorrect API key provided", null);
+  }
+  await checkBearer(headers.get("authorization"), key);
 }

@@ -7,9 +7,24 @@
  */
 import type { z } from "zod";
 import { ApiError } from "./errors.ts";
+import { UNSUPPORTED } from "./schemas_common.ts";
 
 /** Default body limit: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1 << 20;
+
+/** Default time a request body may take to arrive: 30 s. */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+
+function timedOut(ms: number, received: number): ApiError {
+  return new ApiError(
+    408,
+    "request_timeout",
+    `request body did not arrive within ${ms} ms (${received} bytes received)`,
+    null,
+    "invalid_request_error",
+    { expected: ms, actual: received },
+  );
+}
 
 function tooLarge(limit: number, actual?: number): ApiError {
   return new ApiError(
@@ -22,23 +37,41 @@ function tooLarge(limit: number, actual?: number): ApiError {
   );
 }
 
-/** Reads the whole body as UTF-8, refusing more than `limit` bytes. */
-export async function readBodyText(req: Request, limit: number): Promise<string> {
+/**
+ * Reads the whole body as UTF-8, refusing more than `limit` bytes (413) and a body that has
+ * not fully arrived after `timeoutMs` (408; a stalled or endless chunked upload).
+ */
+export async function readBodyText(
+  req: Request,
+  limit: number,
+  timeoutMs: number = DEFAULT_BODY_TIMEOUT_MS,
+): Promise<string> {
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) throw tooLarge(limit, Number(declared));
   if (!req.body) return "";
   const reader = req.body.getReader();
   const parts: Uint8Array[] = [];
   let n = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    n += value.byteLength;
-    if (n > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(limit, n);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), timeoutMs));
+  try {
+    while (true) {
+      const got = await Promise.race([reader.read(), deadline]);
+      if (got === "timeout") {
+        await reader.cancel().catch(() => {});
+        throw timedOut(timeoutMs, n);
+      }
+      const { done, value } = got;
+      if (done) break;
+      n += value.byteLength;
+      if (n > limit) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge(limit, n);
+      }
+      parts.push(value);
     }
-    parts.push(value);
+  } finally {
+    clearTimeout(timer);
   }
   const all = new Uint8Array(n);
   let o = 0;
@@ -50,8 +83,12 @@ export async function readBodyText(req: Request, limit: number): Promise<string>
 }
 
 /** Reads and parses a JSON body. */
-export async function readJson(req: Request, limit: number): Promise<unknown> {
-  const text = await readBodyText(req, limit);
+export async function readJson(
+  req: Request,
+  limit: number,
+  timeoutMs?: number,
+): Promise<unknown> {
+  const text = await readBodyText(req, limit, timeoutMs);
   if (text.trim() === "") {
     throw new ApiError(400, "invalid_json", "request body is empty; expected a JSON object");
   }
@@ -90,6 +127,12 @@ export function validate<T extends z.ZodType>(schema: T, value: unknown): z.infe
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0];
+    const param = formatPath([...issue.path, key]);
+    const why = UNSUPPORTED[key] ?? "this server does not implement it";
+    throw new ApiError(400, "unsupported", `unsupported field ${param}: ${why}`, param);
+  }
   const param = formatPath(issue.path) || null;
   const missing = issue.path.length > 0 && valueAt(value, issue.path) === undefined;
   const code = missing
@@ -108,6 +151,7 @@ export async function parseBody<T extends z.ZodType>(
   req: Request,
   schema: T,
   limit: number,
+  timeoutMs?: number,
 ): Promise<z.infer<T>> {
-  return validate(schema, await readJson(req, limit));
+  return validate(schema, await readJson(req, limit, timeoutMs));
 }

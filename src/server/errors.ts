@@ -23,6 +23,9 @@ export type ApiErrorCode =
   | "model_loading"
   | "shutting_down"
   | "request_cancelled"
+  | "request_timeout"
+  | "unsupported"
+  | "cors_origin_not_allowed"
   | "internal_error";
 
 /** OpenAI error `type` values. */
@@ -31,6 +34,7 @@ export type ApiErrorType =
   | "authentication_error"
   | "not_found_error"
   | "rate_limit_error"
+  | "permission_error"
   | "server_error"
   | "unavailable_error";
 
@@ -113,11 +117,41 @@ export function errorBody(e: ApiError): ErrorBody {
   return { error: { message: e.message, type: e.type, param: e.param, code: e.code } };
 }
 
-/** A JSON response for an error. */
-export function errorResponse(e: unknown, headers: Record<string, string> = {}): Response {
+/** Seconds a client should wait before retrying a 429 or 503 (the `Retry-After` header). */
+export const RETRY_AFTER_S = 1;
+
+/** Headers every error response of `status` carries (`Retry-After` on 429 and 503). */
+export function errorHeaders(status: number): Record<string, string> {
+  return status === 429 || status === 503 ? { "retry-after": String(RETRY_AFTER_S) } : {};
+}
+
+/** A JSON response for an error (`body` reshapes it for llama.cpp or ollama routes). */
+export function errorResponse(
+  e: unknown,
+  headers: Record<string, string> = {},
+  body: (e: ApiError) => unknown = errorBody,
+): Response {
   const err = toApiError(e);
-  return new Response(JSON.stringify(errorBody(err)), {
+  return new Response(JSON.stringify(body(err)), {
     status: err.status,
-    headers: { "content-type": "application/json", ...headers },
+    headers: { "content-type": "application/json", ...errorHeaders(err.status), ...headers },
   });
+}
+
+/** An error as llama.cpp's server sends it: `{ error: { code: <status>, message, type } }`. */
+export function llamaErrorBody(e: ApiError): unknown {
+  const type = e.code === "context_length_exceeded"
+    ? "exceed_context_size_error"
+    : e.code === "unsupported"
+    ? "not_supported_error"
+    : e.type;
+  const extra = e.code === "context_length_exceeded"
+    ? { n_prompt_tokens: e.facts.actual, n_ctx: e.facts.expected }
+    : {};
+  return { error: { code: e.status, message: e.message, type, param: e.param, ...extra } };
+}
+
+/** An error as ollama sends it: `{ error: "message" }`. */
+export function ollamaErrorBody(e: ApiError): unknown {
+  return { error: e.param ? `${e.message} (field ${e.param})` : e.message };
 }

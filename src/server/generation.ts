@@ -1,18 +1,15 @@
 /**
  * What the completion routes share: request fields -> generation options (sampling, stop,
- * capped max tokens, validated logit bias), prompt checks against the slot context, and a
- * slot-holding generation stream that updates the metrics and always frees its slot.
+ * capped max tokens, validated logit bias), prompt and model checks, and the choices of a
+ * request expanded for `n` (choice i > 0 samples with seed + i).
  *
  * @module
  */
-import { generate, type GenerateChunk, type GenerateResult } from "../core/generate.ts";
-import type { Session } from "../core/session.ts";
 import type { SamplingParams } from "../samplers/params.ts";
 import type { Tokenizer } from "../tokenizers/types.ts";
 import type { Engine, ReadyEngine } from "./engine.ts";
 import { ApiError } from "./errors.ts";
 import type { CompletionRequest } from "./schemas.ts";
-import type { Lease } from "./slots.ts";
 
 /** Request fields both completion endpoints accept. */
 export type CommonFields = Omit<CompletionRequest, "prompt" | "echo" | "logprobs">;
@@ -26,11 +23,29 @@ export interface GenerationJob {
   /** Top-N log-probabilities per token, or undefined for none. */
   readonly logprobs?: number;
   readonly ignoreEos: boolean;
+  /** Reuse a cached prompt prefix (default true); false evaluates the prompt afresh. */
+  readonly cachePrompt?: boolean;
 }
 
-/** 404 unless `model` is absent or names the loaded model (id, path or file name). */
+/**
+ * The `n` choices of one prompt: the same job, choice i > 0 with seed + i when a seed is
+ * given (else each draws its own random seed). Run in one slot one after another, they share
+ * the prompt's KV cache: every choice after the first evaluates only the last prompt token.
+ */
+export function expandChoices(job: GenerationJob, n: number): GenerationJob[] {
+  return Array.from({ length: n }, (_, i) => {
+    const seed = job.sampling.seed;
+    if (i === 0 || seed === undefined || seed < 0) return job;
+    return { ...job, sampling: { ...job.sampling, seed: (seed + i) % 0x1_0000_0000 } };
+  });
+}
+
+/**
+ * Any model name is served unless the engine is strict (`--strict-model`): then 404 unless
+ * `model` is absent or names the loaded model (id, path or file name).
+ */
 export function checkModel(engine: Engine, ready: ReadyEngine, model: string | undefined): void {
-  if (model === undefined || model === "") return;
+  if (model === undefined || model === "" || !engine.opts.strictModel) return;
   const path = ready.model.path;
   const file = path.split(/[\\/]/).pop();
   if (model === engine.modelId || model === path || model === file) return;
@@ -83,8 +98,26 @@ export function checkPromptFits(
   }
 }
 
+/** The sampling fields of a request, in OpenAI / llama.cpp names. */
+export type SamplerFields = Partial<
+  Pick<
+    CommonFields,
+    | "temperature"
+    | "top_p"
+    | "top_k"
+    | "min_p"
+    | "typical_p"
+    | "repeat_penalty"
+    | "repeat_last_n"
+    | "presence_penalty"
+    | "frequency_penalty"
+    | "seed"
+    | "logit_bias"
+  >
+>;
+
 /** Sampling parameters from the request (omitted fields keep the engine defaults). */
-export function samplingFrom(body: CommonFields, vocab: number): SamplingParams {
+export function samplingFrom(body: SamplerFields, vocab: number): SamplingParams {
   const p: SamplingParams = {};
   if (body.temperature != null) p.temperature = body.temperature;
   if (body.top_p != null) p.topP = body.top_p;
@@ -92,6 +125,7 @@ export function samplingFrom(body: CommonFields, vocab: number): SamplingParams 
   if (body.min_p != null) p.minP = body.min_p;
   if (body.typical_p != null) p.typicalP = body.typical_p;
   if (body.repeat_penalty != null) p.repeatPenalty = body.repeat_penalty;
+  if (body.repeat_last_n != null) p.penaltyLastN = body.repeat_last_n;
   if (body.presence_penalty != null) p.presencePenalty = body.presence_penalty;
   if (body.frequency_penalty != null) p.frequencyPenalty = body.frequency_penalty;
   if (body.seed != null) p.seed = body.seed;
@@ -134,100 +168,4 @@ export function capMaxTokens(
 export function tokenPiece(tok: Tokenizer, id: number): { text: string; bytes: number[] } {
   const b = tok.tokenBytes(id);
   return { text: new TextDecoder().decode(b), bytes: [...b] };
-}
-
-/** A generation holding a slot. */
-export interface SlotGeneration {
-  /** The chunks; its return value is the result. Ending it in any way frees the slot. */
-  readonly stream: AsyncGenerator<GenerateChunk, GenerateResult>;
-  /**
-   * Ends the generation early: frees the slot now if the stream never started, else returns
-   * the stream (its cleanup frees the slot once the current step ends). Idempotent.
-   */
-  close(): void;
-}
-
-/**
- * Takes a slot (waiting in the queue if needed: rejects with 429 when it is full), then
- * returns the generation stream. The slot is freed when the stream ends, fails, or is
- * returned early; a generation stopped by `signal` counts as cancelled.
- */
-export async function startGeneration(
-  engine: Engine,
-  ready: ReadyEngine,
-  job: GenerationJob,
-  signal: AbortSignal,
-): Promise<SlotGeneration> {
-  const lease = await ready.slots.acquire(job.prompt, signal);
-  const state = { started: false };
-  const stream = run(engine, lease, job, signal, state);
-  return {
-    stream,
-    close: () => {
-      if (!state.started) lease.release();
-      else stream.return(undefined as unknown as GenerateResult).catch(() => {});
-    },
-  };
-}
-
-async function* run(
-  engine: Engine,
-  lease: Lease<Session>,
-  job: GenerationJob,
-  signal: AbortSignal,
-  state: { started: boolean },
-): AsyncGenerator<GenerateChunk, GenerateResult> {
-  state.started = true;
-  const m = engine.metrics;
-  let finished = false;
-  let generated = 0;
-  try {
-    const it = generate(lease.session, job.prompt, {
-      maxTokens: job.maxTokens,
-      sampling: job.sampling,
-      stop: job.stop,
-      signal,
-      logprobs: job.logprobs,
-      ignoreEos: job.ignoreEos,
-    });
-    m.promptTokens += job.prompt.length;
-    while (true) {
-      const r = await it.next();
-      if (r.done) {
-        finished = true;
-        m.generatedTokens += r.value.completionTokens - generated;
-        if (r.value.finishReason === "abort") m.cancelled++;
-        return r.value;
-      }
-      if (r.value.token >= 0) {
-        generated++;
-        m.generatedTokens++;
-      }
-      yield r.value;
-    }
-  } finally {
-    if (!finished && signal.aborted) m.cancelled++;
-    lease.release();
-  }
-}
-
-/** Runs a generation to the end; returns its chunks and result. */
-export async function collect(
-  gen: SlotGeneration,
-): Promise<{ chunks: GenerateChunk[]; result: GenerateResult }> {
-  const chunks: GenerateChunk[] = [];
-  try {
-    while (true) {
-      const r = await gen.stream.next();
-      if (r.done) return { chunks, result: r.value };
-      chunks.push(r.value);
-    }
-  } finally {
-    gen.close();
-  }
-}
-
-/** OpenAI finish_reason of a result ("abort" only happens for gone clients: "stop"). */
-export function finishReason(r: GenerateResult): "stop" | "length" {
-  return r.finishReason === "length" ? "length" : "stop";
 }

@@ -1,30 +1,29 @@
 /**
- * POST /v1/completions: OpenAI's legacy text completions, streamed (SSE chunks ending in
- * `data: [DONE]`) or not, with usage counts, stop strings, sampling fields, `echo`, and
- * legacy log-probabilities (`logprobs: N`). A prompt is a string, a list of strings (one
- * choice each, generated in turn) or a list of token ids. Text prompts are tokenized like
+ * POST /v1/completions (and /completions): OpenAI's legacy text completions, streamed (SSE
+ * chunks ending in `data: [DONE]`) or not, with usage counts (cached prompt tokens
+ * included), stop strings, sampling fields, `echo`, `n` choices per prompt, and legacy
+ * log-probabilities (`logprobs: N`). A prompt is a string, a list of strings or a list of
+ * token ids; choice `p * n + i` is prompt p's i-th. Text prompts are tokenized like
  * `generate()` does: with BOS per the model, special-token text not parsed.
  *
  * @module
  */
-import type { Hono } from "hono";
-import type { GenerateChunk, GenerateResult } from "../core/generate.ts";
+import type { Context, Hono } from "hono";
+import type { GenerateChunk } from "../core/generate.ts";
 import { now } from "../runtime/host.ts";
-import { parseBody } from "./body.ts";
 import type { Engine, ReadyEngine } from "./engine.ts";
 import {
   capMaxTokens,
   checkModel,
   checkPromptFits,
   checkTokenIds,
-  collect,
-  finishReason,
+  expandChoices,
   type GenerationJob,
   samplingFrom,
-  startGeneration,
   stopList,
   tokenPiece,
 } from "./generation.ts";
+import { collect, finishReason, startGeneration, usageOf } from "./slot_run.ts";
 import { type CompletionLogprobs, CompletionRequest, type CompletionResponse } from "./schemas.ts";
 import { sseResponse } from "./sse.ts";
 
@@ -32,7 +31,9 @@ import { sseResponse } from "./sse.ts";
 export const DEFAULT_COMPLETION_MAX_TOKENS = 16;
 
 interface Prepared {
+  /** Prompt text of each choice (for echo). */
   readonly texts: string[];
+  /** One job per choice. */
   readonly jobs: GenerationJob[];
 }
 
@@ -50,7 +51,8 @@ function prepare(engine: Engine, ready: ReadyEngine, body: CompletionRequest): P
   const sampling = samplingFrom(body, vocab);
   const stop = stopList(body.stop);
   const texts: string[] = [];
-  const jobs = prompts.map((p, i) => {
+  const n = body.n ?? 1;
+  const perPrompt = prompts.map((p, i) => {
     const param = prompts.length > 1 ? `prompt[${i}]` : "prompt";
     let tokens: number[];
     if (typeof p === "string") {
@@ -69,9 +71,13 @@ function prepare(engine: Engine, ready: ReadyEngine, body: CompletionRequest): P
       stop,
       logprobs: body.logprobs ?? undefined,
       ignoreEos: body.ignore_eos ?? false,
+      cachePrompt: body.cache_prompt,
     };
   });
-  return { texts, jobs };
+  return {
+    texts: texts.flatMap((t) => Array(n).fill(t)),
+    jobs: perPrompt.flatMap((j) => expandChoices(j, n)),
+  };
 }
 
 /** Legacy log-probabilities of chunks; `offset0` is where generated text starts. */
@@ -102,104 +108,81 @@ function legacyLogprobs(
   return lp;
 }
 
-/** Registers POST /v1/completions. */
+/** Registers POST /v1/completions and /completions. */
 export function registerCompletions(app: Hono, engine: Engine): void {
-  app.post("/v1/completions", async (c) => {
+  const handler = async (c: Context) => {
     const t0 = now();
     const ready = engine.ready();
-    const body = await parseBody(c.req.raw, CompletionRequest, engine.bodyLimit);
+    const body = await engine.parse(c.req.raw, CompletionRequest);
     const { texts, jobs } = prepare(engine, ready, body);
-    const signal = engine.requestSignal(c.req.raw.signal);
+    const n = body.n ?? 1;
     const head = {
       id: `cmpl-${crypto.randomUUID().replaceAll("-", "")}`,
       object: "text_completion" as const,
       created: Math.floor(Date.now() / 1000),
       model: engine.modelId,
+      system_fingerprint: engine.fingerprint,
     };
     const echo = body.echo === true;
     const wantLogprobs = body.logprobs != null;
     if (body.stream) {
       const ac = new AbortController();
-      const sig = AbortSignal.any([signal, ac.signal]);
-      const first = await startGeneration(engine, ready, jobs[0], sig);
+      const signal = engine.requestSignal(AbortSignal.any([c.req.raw.signal, ac.signal]));
+      const gen = await startGeneration(engine, ready, jobs, signal);
       const includeUsage = body.stream_options?.include_usage === true;
-      let current = first;
       const events = async function* (): AsyncGenerator<CompletionResponse> {
-        let promptTokens = 0;
-        let completionTokens = 0;
-        for (let i = 0; i < jobs.length; i++) {
-          if (i > 0) current = await startGeneration(engine, ready, jobs[i], sig);
-          const gen = current.stream;
-          let offset = 0;
-          if (echo) {
+        const ends = [];
+        let offset = 0;
+        let started = -1;
+        for await (const ev of gen.events) {
+          const i = ev.index;
+          if (echo && started !== i) {
+            started = i;
             offset = texts[i].length;
             yield {
               ...head,
               choices: [{ index: i, text: texts[i], logprobs: null, finish_reason: null }],
             };
+          } else if (started !== i) {
+            started = i;
+            offset = 0;
           }
-          let r: IteratorResult<GenerateChunk, GenerateResult>;
-          while (!(r = await gen.next()).done) {
-            const ch = r.value;
-            if (ch.text === "" && !wantLogprobs) continue;
-            const logprobs = wantLogprobs ? legacyLogprobs(ready, [ch], offset) : null;
-            offset += ch.text.length;
-            yield {
-              ...head,
-              choices: [{ index: i, text: ch.text, logprobs, finish_reason: null }],
-            };
+          if (ev.kind === "end") {
+            ends.push(ev);
+            const fr = finishReason(ev.result);
+            yield { ...head, choices: [{ index: i, text: "", logprobs: null, finish_reason: fr }] };
+            continue;
           }
-          promptTokens += r.value.promptTokens;
-          completionTokens += r.value.completionTokens;
-          const fr = finishReason(r.value);
-          yield { ...head, choices: [{ index: i, text: "", logprobs: null, finish_reason: fr }] };
+          const ch = ev.chunk;
+          if (ch.text === "" && !wantLogprobs) continue;
+          const logprobs = wantLogprobs ? legacyLogprobs(ready, [ch], offset) : null;
+          offset += ch.text.length;
+          yield { ...head, choices: [{ index: i, text: ch.text, logprobs, finish_reason: null }] };
         }
-        if (includeUsage) {
-          yield {
-            ...head,
-            choices: [],
-            usage: {
-              prompt_tokens: promptTokens,
-              completion_tokens: completionTokens,
-              total_tokens: promptTokens + completionTokens,
-            },
-          };
-        }
+        if (includeUsage) yield { ...head, choices: [], usage: usageOf(ends, n) };
       };
       return sseResponse(events(), {
         onCancel: () => ac.abort(),
         onEnd: () => {
-          current.close();
+          gen.close();
           engine.metrics.observeLatency("/v1/completions", (now() - t0) / 1000);
         },
       });
     }
-    const choices: CompletionResponse["choices"] = [];
-    let promptTokens = 0;
-    let completionTokens = 0;
-    for (let i = 0; i < jobs.length; i++) {
-      const { chunks, result } = await collect(
-        await startGeneration(engine, ready, jobs[i], signal),
-      );
+    const signal = engine.requestSignal(c.req.raw.signal);
+    const done = await collect(await startGeneration(engine, ready, jobs, signal));
+    const choices: CompletionResponse["choices"] = done.map(({ chunks, result }, i) => {
       const pre = echo ? texts[i] : "";
-      choices.push({
+      return {
         index: i,
         text: pre + result.text,
         logprobs: wantLogprobs ? legacyLogprobs(ready, chunks, pre.length) : null,
         finish_reason: finishReason(result),
-      });
-      promptTokens += result.promptTokens;
-      completionTokens += result.completionTokens;
-    }
-    const res: CompletionResponse = {
-      ...head,
-      choices,
-      usage: {
-        prompt_tokens: promptTokens,
-        completion_tokens: completionTokens,
-        total_tokens: promptTokens + completionTokens,
-      },
-    };
+      };
+    });
+    const res: CompletionResponse = { ...head, choices, usage: usageOf(done, n) };
     return c.json(res);
-  });
+  };
+  app.post("/v1/completions", handler);
+  app.post("/completions", handler);
 }

@@ -1,13 +1,17 @@
 /**
- * POST /v1/embeddings: each input (a string, token ids, or a list of either) is evaluated
- * from position 0 in a slot, its final normalized hidden states are mean-pooled over the
- * tokens and L2-normalized. `encoding_format: "base64"` returns little-endian float32 bytes
- * in base64, as OpenAI does.
+ * POST /v1/embeddings (and /embeddings): each input (a string, token ids, or a list of
+ * either) is evaluated from position 0 in a slot, its final normalized hidden states are
+ * mean-pooled over the tokens and L2-normalized. `encoding_format: "base64"` returns
+ * little-endian float32 bytes in base64, as OpenAI does.
+ *
+ * A large request never holds the engine: each input takes a slot on its own (a generation
+ * waiting for a slot gets it between two inputs), and every forward batch of an input is a
+ * separate step of the request scheduler, so generations, health checks and other requests
+ * interleave with it; a client that disconnects stops it at the next batch.
  *
  * @module
  */
-import type { Hono } from "hono";
-import { parseBody } from "./body.ts";
+import type { Context, Hono } from "hono";
 import type { Engine, ReadyEngine } from "./engine.ts";
 import { checkModel, checkPromptFits, checkTokenIds } from "./generation.ts";
 import { EmbeddingRequest, type EmbeddingResponse } from "./schemas.ts";
@@ -41,7 +45,12 @@ export function float32Base64(v: Float32Array): string {
   return btoa(s);
 }
 
-function inputTokens(ready: ReadyEngine, input: EmbeddingRequest["input"]): number[][] {
+/** Token lists of an embedding input (strings tokenized with BOS per the model). */
+export function inputTokens(
+  ready: ReadyEngine,
+  input: EmbeddingRequest["input"],
+  truncate = false,
+): number[][] {
   const tok = ready.model.tokenizer;
   const vocab = ready.model.config.vocabSize;
   const list: (string | number[])[] = typeof input === "string"
@@ -57,47 +66,58 @@ function inputTokens(ready: ReadyEngine, input: EmbeddingRequest["input"]): numb
       checkTokenIds(x, vocab, param);
       t = x;
     }
+    if (truncate) t = t.slice(0, ready.contextLength);
     checkPromptFits(t, ready.contextLength, param, 0);
     return t;
   });
 }
 
-/** Registers POST /v1/embeddings. */
+/** Embeds each token list in turn (cancelled by `signal` between forward batches). */
+export async function embedAll(
+  engine: Engine,
+  ready: ReadyEngine,
+  inputs: readonly number[][],
+  signal: AbortSignal,
+): Promise<Float32Array[]> {
+  const dim = ready.model.config.embeddingLength;
+  const out: Float32Array[] = [];
+  for (const tokens of inputs) {
+    const lease = await ready.slots.acquire(tokens, signal);
+    let hidden: Float32Array;
+    try {
+      lease.session.reset();
+      hidden = await lease.session.eval(tokens, "hidden", { signal });
+    } finally {
+      engine.metrics.promptTokens += lease.session.nPast;
+      lease.release();
+    }
+    out.push(meanPoolNormalize(hidden, tokens.length, dim));
+  }
+  return out;
+}
+
+/** Registers POST /v1/embeddings and /embeddings. */
 export function registerEmbeddings(app: Hono, engine: Engine): void {
-  app.post("/v1/embeddings", async (c) => {
+  const handler = async (c: Context) => {
     const ready = engine.ready();
-    const body = await parseBody(c.req.raw, EmbeddingRequest, engine.bodyLimit);
+    const body = await engine.parse(c.req.raw, EmbeddingRequest);
     checkModel(engine, ready, body.model);
     const inputs = inputTokens(ready, body.input);
     const signal = engine.requestSignal(c.req.raw.signal);
-    const dim = ready.model.config.embeddingLength;
-    const data: EmbeddingResponse["data"] = [];
-    let total = 0;
-    for (let i = 0; i < inputs.length; i++) {
-      const tokens = inputs[i];
-      const lease = await ready.slots.acquire(tokens, signal);
-      let hidden: Float32Array;
-      try {
-        lease.session.reset();
-        hidden = await lease.session.eval(tokens, "hidden");
-      } finally {
-        lease.release();
-      }
-      const v = meanPoolNormalize(hidden, tokens.length, dim);
-      data.push({
-        object: "embedding",
-        index: i,
-        embedding: body.encoding_format === "base64" ? float32Base64(v) : [...v],
-      });
-      total += tokens.length;
-      engine.metrics.promptTokens += tokens.length;
-    }
+    const vectors = await embedAll(engine, ready, inputs, signal);
+    const total = inputs.reduce((a, t) => a + t.length, 0);
     const res: EmbeddingResponse = {
       object: "list",
-      data,
+      data: vectors.map((v, index) => ({
+        object: "embedding",
+        index,
+        embedding: body.encoding_format === "base64" ? float32Base64(v) : [...v],
+      })),
       model: engine.modelId,
       usage: { prompt_tokens: total, total_tokens: total },
     };
     return c.json(res);
-  });
+  };
+  app.post("/v1/embeddings", handler);
+  app.post("/embeddings", handler);
 }

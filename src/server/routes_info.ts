@@ -1,12 +1,14 @@
 /**
  * Routes that do not generate: GET /health (200 ready, 503 loading/failed/stopping),
- * GET /v1/models and /v1/models/:id, POST /tokenize and /detokenize (llama.cpp server
- * shapes), GET /metrics (Prometheus text) and GET /openapi.json.
+ * GET /v1/models and /v1/models/:id (also without /v1), POST /tokenize and /detokenize
+ * (llama.cpp server shapes; the tokenizer call is a step of the request scheduler, so it is
+ * cancelled with its client and interleaves with compute), GET /metrics (Prometheus text)
+ * and GET /openapi.json. /health and /metrics read counters only: they never wait for
+ * compute.
  *
  * @module
  */
 import type { Hono } from "hono";
-import { parseBody } from "./body.ts";
 import type { Engine, ReadyEngine } from "./engine.ts";
 import { ApiError } from "./errors.ts";
 import { checkTokenIds, tokenPiece } from "./generation.ts";
@@ -53,33 +55,39 @@ export function registerInfo(app: Hono, engine: Engine): void {
     return c.json(body, 503);
   });
 
-  app.get("/v1/models", (c) => {
-    const body: ModelList = { object: "list", data: [modelEntry(engine, engine.ready())] };
-    return c.json(body);
-  });
-
-  app.get("/v1/models/:id{.+}", (c) => {
-    const ready = engine.ready();
-    const id = c.req.param("id");
-    if (id !== engine.modelId) {
-      throw new ApiError(
-        404,
-        "model_not_found",
-        `model ${JSON.stringify(id)} does not exist`,
-        "model",
-      );
-    }
-    return c.json(modelEntry(engine, ready));
-  });
+  for (const prefix of ["/v1", ""]) {
+    app.get(`${prefix}/models`, (c) => {
+      const body: ModelList = { object: "list", data: [modelEntry(engine, engine.ready())] };
+      return c.json(body);
+    });
+    app.get(`${prefix}/models/:id{.+}`, (c) => {
+      const ready = engine.ready();
+      const id = c.req.param("id");
+      if (id !== engine.modelId) {
+        throw new ApiError(
+          404,
+          "model_not_found",
+          `model ${JSON.stringify(id)} does not exist`,
+          "model",
+        );
+      }
+      return c.json(modelEntry(engine, ready));
+    });
+  }
 
   app.post("/tokenize", async (c) => {
     const ready = engine.ready();
-    const body = await parseBody(c.req.raw, TokenizeRequest, engine.bodyLimit);
+    const body = await engine.parse(c.req.raw, TokenizeRequest);
     const tok = ready.model.tokenizer;
-    const ids = tok.encode(body.content, {
-      addSpecial: body.add_special ?? false,
-      parseSpecial: body.parse_special ?? true,
-    });
+    const ids = await engine.scheduler.run(
+      () =>
+        tok.encode(body.content, {
+          addSpecial: body.add_special ?? false,
+          parseSpecial: body.parse_special ?? true,
+        }),
+      c.req.raw.signal,
+      "tokenize",
+    );
     const res: TokenizeResponse = {
       tokens: body.with_pieces ? ids.map((id) => ({ id, piece: tokenPiece(tok, id).text })) : ids,
     };
@@ -88,9 +96,14 @@ export function registerInfo(app: Hono, engine: Engine): void {
 
   app.post("/detokenize", async (c) => {
     const ready = engine.ready();
-    const body = await parseBody(c.req.raw, DetokenizeRequest, engine.bodyLimit);
+    const body = await engine.parse(c.req.raw, DetokenizeRequest);
     checkTokenIds(body.tokens, ready.model.config.vocabSize, "tokens");
-    return c.json({ content: ready.model.tokenizer.decode(body.tokens) });
+    const content = await engine.scheduler.run(
+      () => ready.model.tokenizer.decode(body.tokens),
+      c.req.raw.signal,
+      "tokenize",
+    );
+    return c.json({ content });
   });
 
   app.get("/metrics", (c) => {

@@ -42,6 +42,8 @@ interface Slot<S> {
 }
 
 interface Waiter<S> {
+  /** The slot asked for, or undefined for any. */
+  readonly want: number | undefined;
   resolve(l: Lease<S>): void;
   reject(e: unknown): void;
   cleanup(): void;
@@ -93,15 +95,39 @@ export class SlotPool<S extends SlotSession> {
     return this.waiters.length;
   }
 
+  /** Each slot's state, for GET /slots. */
+  describe(): { id: number; busy: boolean; cachedTokens: number }[] {
+    return this.slots.map((s) => ({
+      id: s.id,
+      busy: s.busy,
+      cachedTokens: s.session?.tokens.length ?? 0,
+    }));
+  }
+
   /**
-   * Takes a free slot (the one whose cached tokens share the longest prefix with `prompt`),
-   * or waits for one. Rejects with a 429 ApiError when the queue is full, a 503 once closed,
-   * and an AbortError when `signal` aborts while waiting.
+   * Takes a free slot (slot `want` when given, else the one whose cached tokens share the
+   * longest prefix with `prompt`), or waits for one. Rejects with a 429 ApiError when the
+   * queue is full, a 400 for a slot that does not exist, a 503 once closed, and an AbortError
+   * when `signal` aborts while waiting.
    */
-  acquire(prompt: readonly number[], signal?: AbortSignal): Promise<Lease<S>> {
+  acquire(prompt: readonly number[], signal?: AbortSignal, want?: number): Promise<Lease<S>> {
     if (this.closed) return Promise.reject(shuttingDown());
     if (signal?.aborted) return Promise.reject(new AbortError("request cancelled while queued"));
-    const free = this.pick(prompt);
+    if (want !== undefined && (!Number.isInteger(want) || want < 0 || want >= this.size)) {
+      return Promise.reject(
+        new ApiError(
+          400,
+          "invalid_value",
+          `id_slot ${want} does not exist (slots 0..${this.size - 1})`,
+          "id_slot",
+        ),
+      );
+    }
+    const free = want === undefined
+      ? this.pick(prompt)
+      : this.slots[want].busy
+      ? undefined
+      : this.slots[want];
     if (free) {
       try {
         return Promise.resolve(this.lease(free));
@@ -128,6 +154,7 @@ export class SlotPool<S extends SlotSession> {
         reject(new AbortError("request cancelled while queued"));
       };
       const w: Waiter<S> = {
+        want,
         resolve,
         reject,
         cleanup: () => signal?.removeEventListener("abort", onAbort),
@@ -194,7 +221,8 @@ export class SlotPool<S extends SlotSession> {
   }
 
   private release(slot: Slot<S>): void {
-    const next = this.waiters.shift();
+    const i = this.waiters.findIndex((w) => w.want === undefined || w.want === slot.id);
+    const next = i >= 0 ? this.waiters.splice(i, 1)[0] : undefined;
     if (next && !this.closed) {
       next.cleanup();
       next.resolve(this.lease(slot));

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { errorBody, toApiError } from "./errors.ts";
+import { type ApiError, errorBody, toApiError } from "./errors.ts";
 
 const enc = new TextEncoder();
 
@@ -21,6 +21,10 @@ export interface SseOptions {
   readonly onCancel?: () => void;
   /** Called once when the stream ends for any reason (done, error or cancel). */
   readonly onEnd?: () => void;
+  /** Send `data: [DONE]` at the end (default true; llama.cpp's /completion sends none). */
+  readonly done?: boolean;
+  /** Shapes the final error event (default OpenAI's `{ error: {...} }`). */
+  readonly errorBody?: (e: ApiError) => unknown;
 }
 
 /**
@@ -41,7 +45,7 @@ export function sseResponse(events: AsyncIterable<unknown>, opts: SseOptions = {
         const r = await it.next();
         if (ended) return;
         if (r.done) {
-          ctrl.enqueue(sseEvent("[DONE]"));
+          if (opts.done !== false) ctrl.enqueue(sseEvent("[DONE]"));
           ctrl.close();
           end();
         } else {
@@ -49,7 +53,7 @@ export function sseResponse(events: AsyncIterable<unknown>, opts: SseOptions = {
         }
       } catch (e) {
         if (ended) return;
-        ctrl.enqueue(sseEvent(errorBody(toApiError(e))));
+        ctrl.enqueue(sseEvent((opts.errorBody ?? errorBody)(toApiError(e))));
         ctrl.close();
         end();
       }

@@ -1,0 +1,243 @@
+/**
+ * ollama's API: POST /api/generate and /api/chat (NDJSON streaming unless `stream: false`),
+ * POST /api/embed, GET /api/tags, POST /api/show, GET /api/ps and GET /api/version. The one
+ * served model answers to any model name (unless `--strict-model`). `options` map to the
+ * engine's sampling (omitted fields keep the engine's defaults: greedy); `num_predict` caps
+ * the tokens (-1 and -2: up to the context), `num_ctx` limits the context the request may
+ * use, up to the slot's. Durations are nanoseconds, as ollama reports them; errors are
+ * `{ "error": "..." }`.
+ *
+ * @module
+ */
+import type { Hono } from "hono";
+import { meta } from "../gguf/gguf_file.ts";
+import { typeTraits } from "../gguf/ggml_types.ts";
+import { now } from "../runtime/host.ts";
+import type { Engine, ReadyEngine } from "./engine.ts";
+import {
+  capMaxTokens,
+  checkModel,
+  checkPromptFits,
+  type GenerationJob,
+  samplingFrom,
+} from "./generation.ts";
+import { chatPromptTokens } from "./routes_chat.ts";
+import { embedAll, inputTokens } from "./routes_embeddings.ts";
+import {
+  OllamaChatRequest,
+  OllamaEmbedRequest,
+  OllamaGenerateRequest,
+  type OllamaOptions,
+  OllamaShowRequest,
+} from "./schemas.ts";
+import { type ChoiceEvent, startGeneration } from "./slot_run.ts";
+import { ndjsonResponse } from "./ndjson.ts";
+import { SERVER_VERSION } from "./version.ts";
+
+const NS_PER_MS = 1e6;
+
+function job(ready: ReadyEngine, prompt: number[], o: OllamaOptions = {}): GenerationJob {
+  const ctx = Math.min(ready.contextLength, o.num_ctx ?? ready.contextLength);
+  checkPromptFits(prompt, ctx, "prompt");
+  const predict = o.num_predict === undefined || o.num_predict < 0 ? undefined : o.num_predict;
+  return {
+    prompt,
+    maxTokens: capMaxTokens(predict, ctx, prompt.length, ctx),
+    sampling: samplingFrom(o, ready.model.config.vocabSize),
+    stop: (o.stop ?? []).filter((s) => s !== ""),
+    ignoreEos: false,
+  };
+}
+
+function modelDetails(ready: ReadyEngine) {
+  const file = ready.model.file;
+  const arch = String(meta(file, "general.architecture") ?? "unknown");
+  let params = 0;
+  const bytesByType = new Map<number, number>();
+  for (const t of file.tensors) {
+    params += t.nElements;
+    bytesByType.set(t.type, (bytesByType.get(t.type) ?? 0) + t.nBytes);
+  }
+  const main = [...bytesByType].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const size = params >= 1e9
+    ? `${(params / 1e9).toFixed(1)}B`
+    : params >= 1e6
+    ? `${(params / 1e6).toFixed(1)}M`
+    : `${(params / 1e3).toFixed(1)}K`;
+  return {
+    format: "gguf" as const,
+    family: arch,
+    families: [arch],
+    parameter_size: size,
+    quantization_level: main === undefined ? "unknown" : typeTraits(main).name,
+  };
+}
+
+function modelEntry(engine: Engine, ready: ReadyEngine) {
+  return {
+    name: engine.modelId,
+    model: engine.modelId,
+    modified_at: new Date(engine.createdAt * 1000).toISOString(),
+    size: ready.model.file.source.size,
+    digest: engine.fingerprint.replace(/^fp_/, ""),
+    details: modelDetails(ready),
+  };
+}
+
+/** The statistics fields of a final generate/chat object. */
+function stats(ev: Extract<ChoiceEvent, { kind: "end" }>, t0: number, first: number) {
+  const end = now();
+  return {
+    done_reason: ev.result.finishReason === "length" ? "length" as const : "stop" as const,
+    total_duration: Math.round((end - t0) * NS_PER_MS),
+    load_duration: 0,
+    prompt_eval_count: ev.result.promptTokens,
+    prompt_eval_duration: Math.round((first - t0) * NS_PER_MS),
+    eval_count: ev.result.completionTokens,
+    eval_duration: Math.round((end - first) * NS_PER_MS),
+  };
+}
+
+/** Runs one generation job, streamed as NDJSON or answered as one object. */
+async function respond(
+  engine: Engine,
+  ready: ReadyEngine,
+  j: GenerationJob,
+  raw: Request,
+  stream: boolean,
+  shape: (text: string) => Record<string, unknown>,
+): Promise<Response> {
+  const t0 = now();
+  const ac = new AbortController();
+  const signal = engine.requestSignal(AbortSignal.any([raw.signal, ac.signal]));
+  const gen = await startGeneration(engine, ready, [j], signal);
+  const head = () => ({ model: engine.modelId, created_at: new Date().toISOString() });
+  let first: number | undefined;
+  const events = async function* () {
+    for await (const ev of gen.events) {
+      first ??= now();
+      if (ev.kind === "end") {
+        yield {
+          ...head(),
+          ...shape(stream ? "" : ev.result.text),
+          done: true,
+          ...stats(ev, t0, first),
+        };
+      } else if (stream && ev.chunk.text !== "") {
+        yield { ...head(), ...shape(ev.chunk.text), done: false };
+      }
+    }
+  };
+  if (stream) {
+    return ndjsonResponse(events(), { onCancel: () => ac.abort(), onEnd: () => gen.close() });
+  }
+  try {
+    let last: unknown;
+    for await (const obj of events()) last = obj;
+    return Response.json(last);
+  } finally {
+    gen.close();
+  }
+}
+
+/** Registers the /api routes. */
+export function registerOllama(app: Hono, engine: Engine): void {
+  app.post("/api/generate", async (c) => {
+    const ready = engine.ready();
+    const body = await engine.parse(c.req.raw, OllamaGenerateRequest);
+    checkModel(engine, ready, body.model);
+    const shape = (text: string) => ({ response: text });
+    if (body.prompt === undefined || body.prompt === "") {
+      // ollama's "load the model" request: nothing to generate.
+      return c.json({
+        model: engine.modelId,
+        created_at: new Date().toISOString(),
+        response: "",
+        done: true,
+        done_reason: "load",
+      });
+    }
+    let tokens: number[];
+    const tok = ready.model.tokenizer;
+    if (body.raw) {
+      tokens = tok.encode((body.system ?? "") + body.prompt, {
+        addSpecial: true,
+        parseSpecial: true,
+      });
+    } else {
+      const messages = [
+        ...(body.system ? [{ role: "system", content: body.system }] : []),
+        { role: "user", content: body.prompt },
+      ];
+      tokens = chatPromptTokens(ready, messages, engine.chatTemplate);
+    }
+    const j = job(ready, tokens, body.options);
+    return await respond(engine, ready, j, c.req.raw, body.stream !== false, shape);
+  });
+
+  app.post("/api/chat", async (c) => {
+    const ready = engine.ready();
+    const body = await engine.parse(c.req.raw, OllamaChatRequest);
+    checkModel(engine, ready, body.model);
+    if (body.messages.length === 0) {
+      return c.json({
+        model: engine.modelId,
+        created_at: new Date().toISOString(),
+        message: { role: "assistant", content: "" },
+        done: true,
+        done_reason: "load",
+      });
+    }
+    const tokens = chatPromptTokens(ready, body.messages, engine.chatTemplate);
+    const j = job(ready, tokens, body.options);
+    const shape = (text: string) => ({ message: { role: "assistant", content: text } });
+    return await respond(engine, ready, j, c.req.raw, body.stream !== false, shape);
+  });
+
+  app.post("/api/embed", async (c) => {
+    const t0 = now();
+    const ready = engine.ready();
+    const body = await engine.parse(c.req.raw, OllamaEmbedRequest);
+    checkModel(engine, ready, body.model);
+    const inputs = inputTokens(ready, body.input, body.truncate !== false);
+    const vectors = await embedAll(engine, ready, inputs, engine.requestSignal(c.req.raw.signal));
+    return c.json({
+      model: engine.modelId,
+      embeddings: vectors.map((v) => [...v]),
+      total_duration: Math.round((now() - t0) * NS_PER_MS),
+      load_duration: 0,
+      prompt_eval_count: inputs.reduce((a, t) => a + t.length, 0),
+    });
+  });
+
+  app.get("/api/tags", (c) => c.json({ models: [modelEntry(engine, engine.ready())] }));
+
+  app.get("/api/ps", (c) => {
+    const ready = engine.ready();
+    const far = new Date(Date.UTC(2100, 0, 1)).toISOString();
+    return c.json({ models: [{ ...modelEntry(engine, ready), expires_at: far, size_vram: 0 }] });
+  });
+
+  app.post("/api/show", async (c) => {
+    const ready = engine.ready();
+    const body = await engine.parse(c.req.raw, OllamaShowRequest);
+    checkModel(engine, ready, body.model ?? body.name);
+    const cfg = ready.model.config;
+    const arch = String(meta(ready.model.file, "general.architecture") ?? "unknown");
+    return c.json({
+      modelfile: `FROM ${ready.model.path}\n`,
+      parameters: "",
+      template: engine.chatTemplate ?? "",
+      details: modelDetails(ready),
+      model_info: {
+        "general.architecture": arch,
+        [`${arch}.context_length`]: ready.contextLength,
+        [`${arch}.embedding_length`]: cfg.embeddingLength,
+        [`${arch}.vocab_size`]: cfg.vocabSize,
+      },
+      capabilities: ["completion", "embedding"],
+    });
+  });
+
+  app.get("/api/version", (c) => c.json({ version: SERVER_VERSION }));
+}

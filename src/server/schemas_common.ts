@@ -1,0 +1,144 @@
+/**
+ * zod request schemas of the OpenAI routes and the pieces the llama.cpp and ollama schemas
+ * share. Objects are strict: a field this server does not implement is a 400 `unsupported`
+ * naming it (see `UNSUPPORTED` for the reason given for well-known ones), never ignored.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+const TOKEN_KEY = /^(0|[1-9][0-9]{0,9})$/;
+
+/** `.nullable().optional()`: OpenAI clients send null for "not set". */
+export const nullish = <T extends z.ZodType>(t: T) => t.nullable().optional();
+
+/** Known request fields this server refuses, with the reason the 400 gives. */
+export const UNSUPPORTED: Readonly<Record<string, string>> = {
+  response_format: "structured output (grammar-constrained sampling) is not wired in yet",
+  tools: "tool calling is not supported yet",
+  tool_choice: "tool calling is not supported yet",
+  parallel_tool_calls: "tool calling is not supported yet",
+  functions: "function calling is not supported",
+  function_call: "function calling is not supported",
+  grammar: "grammar-constrained sampling is not wired in yet",
+  json_schema: "grammar-constrained sampling is not wired in yet",
+  format: "structured output (grammar-constrained sampling) is not wired in yet",
+  suffix: "fill-in-the-middle is not supported",
+  best_of: "best_of is not supported",
+  images: "images are not supported",
+  lora: "LoRA adapters are not supported",
+};
+
+/** A token id. */
+export const TokenId = z.number().int().min(0).max(0x7fffffff);
+
+/** `stop`: one string or up to 16. */
+export const Stop = z.union([z.string(), z.array(z.string()).max(16)]);
+
+/** `logit_bias`: token id (decimal string) -> bias in [-100, 100]. */
+export const LogitBias = z.record(
+  z.string().regex(TOKEN_KEY, "keys must be token ids (decimal integers)"),
+  z.number().min(-100).max(100),
+);
+
+/** Most choices per prompt (`n`). */
+export const MAX_CHOICES = 16;
+
+/** Sampling fields shared by every generating route (OpenAI and llama.cpp names). */
+export const samplerFields = {
+  temperature: nullish(z.number().min(0).max(2)),
+  top_p: nullish(z.number().min(0).max(1)),
+  top_k: nullish(z.number().int().min(0)),
+  min_p: nullish(z.number().min(0).max(1)),
+  typical_p: nullish(z.number().min(0).max(1)),
+  repeat_penalty: nullish(z.number().positive()),
+  repeat_last_n: nullish(z.number().int().min(-1)),
+  presence_penalty: nullish(z.number().min(-2).max(2)),
+  frequency_penalty: nullish(z.number().min(-2).max(2)),
+  seed: nullish(z.number().int().min(-1).max(0xffffffff)),
+  stop: nullish(Stop),
+  ignore_eos: z.boolean().optional(),
+  cache_prompt: z.boolean().optional(),
+};
+
+/** Fields shared by /v1/completions and /v1/chat/completions. */
+const samplingFields = {
+  ...samplerFields,
+  model: z.string().optional(),
+  max_tokens: nullish(z.number().int().min(0)),
+  stream: nullish(z.boolean()),
+  stream_options: nullish(z.strictObject({ include_usage: z.boolean().optional() })),
+  logit_bias: nullish(LogitBias),
+  n: nullish(z.number().int().min(1).max(MAX_CHOICES)),
+  user: z.string().optional(),
+};
+
+/** POST /v1/completions request. */
+export const CompletionRequest = z.strictObject({
+  ...samplingFields,
+  prompt: z.union([
+    z.string(),
+    z.array(z.string()).min(1).max(16),
+    z.array(TokenId).min(1),
+  ]),
+  echo: nullish(z.boolean()),
+  logprobs: nullish(z.number().int().min(0).max(20)),
+});
+/** POST /v1/completions request body. */
+export type CompletionRequest = z.infer<typeof CompletionRequest>;
+
+/** One part of a message's content (text only). */
+export const TextPart = z.strictObject({ type: z.literal("text"), text: z.string() });
+
+/** A chat message. */
+export const ChatMessage = z.strictObject({
+  role: z.enum(["system", "developer", "user", "assistant", "tool"]),
+  content: z.union([z.string(), z.array(TextPart), z.null()]).optional(),
+  name: z.string().optional(),
+});
+/** A chat message. */
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+/** POST /v1/chat/completions request. */
+export const ChatCompletionRequest = z.strictObject({
+  ...samplingFields,
+  messages: z.array(ChatMessage).min(1),
+  max_completion_tokens: nullish(z.number().int().min(0)),
+  logprobs: nullish(z.boolean()),
+  top_logprobs: nullish(z.number().int().min(0).max(20)),
+});
+/** POST /v1/chat/completions request body. */
+export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
+
+/** Embedding input: a string, token ids, or a list of either. */
+export const EmbeddingInput = z.union([
+  z.string(),
+  z.array(z.string()).min(1).max(256),
+  z.array(TokenId).min(1),
+  z.array(z.array(TokenId).min(1)).min(1).max(256),
+]);
+
+/** POST /v1/embeddings request. */
+export const EmbeddingRequest = z.strictObject({
+  model: z.string().optional(),
+  input: EmbeddingInput,
+  encoding_format: z.enum(["float", "base64"]).optional(),
+  user: z.string().optional(),
+});
+/** POST /v1/embeddings request body. */
+export type EmbeddingRequest = z.infer<typeof EmbeddingRequest>;
+
+/** POST /tokenize request (llama.cpp server shape). */
+export const TokenizeRequest = z.strictObject({
+  content: z.string(),
+  add_special: z.boolean().optional(),
+  parse_special: z.boolean().optional(),
+  with_pieces: z.boolean().optional(),
+});
+/** POST /tokenize request body. */
+export type TokenizeRequest = z.infer<typeof TokenizeRequest>;
+
+/** POST /detokenize request (llama.cpp server shape). */
+export const DetokenizeRequest = z.strictObject({ tokens: z.array(TokenId) });
+/** POST /detokenize request body. */
+export type DetokenizeRequest = z.infer<typeof DetokenizeRequest>;

@@ -1,0 +1,180 @@
+/**
+ * Running generations in a slot: `startGeneration` takes one slot (waiting in the queue if
+ * needed: 429 when it is full) and streams the events of one or more choices generated in it
+ * one after another (the `n` choices of a prompt, or the prompts of a list), so later choices
+ * reuse the prompt's KV cache. It updates the metrics, reports each choice's cached prompt
+ * tokens, and always frees the slot. A generation stopped by its signal does not end like a
+ * normal one: the stream throws the signal's reason (503 `shutting_down` when the server
+ * stops, 499 `request_cancelled` when the client went away), which the SSE and NDJSON writers
+ * turn into a final error event.
+ *
+ * @module
+ */
+import {
+  commonPrefix,
+  generate,
+  type GenerateChunk,
+  type GenerateResult,
+} from "../core/generate.ts";
+import type { Session } from "../core/session.ts";
+import type { Engine, ReadyEngine } from "./engine.ts";
+import { ApiError } from "./errors.ts";
+import type { GenerationJob } from "./generation.ts";
+import type { Lease } from "./slots.ts";
+
+/** One event of a slot generation. */
+export type ChoiceEvent =
+  | { readonly kind: "chunk"; readonly index: number; readonly chunk: GenerateChunk }
+  | {
+    readonly kind: "end";
+    readonly index: number;
+    readonly result: GenerateResult;
+    /** Prompt tokens whose KV came from the cache. */
+    readonly cachedTokens: number;
+  };
+
+/** A generation holding a slot. */
+export interface SlotGeneration {
+  /** The slot's index. */
+  readonly slot: number;
+  /** The events of every choice in order; ending it in any way frees the slot. */
+  readonly events: AsyncGenerator<ChoiceEvent, void>;
+  /** Ends early: frees the slot now if never started, else once the current step ends. */
+  close(): void;
+}
+
+/** The error a stopped generation ends with. */
+export function abortReason(signal: AbortSignal): ApiError {
+  const r = signal.reason;
+  if (r instanceof ApiError) return r;
+  return new ApiError(499, "request_cancelled", "request cancelled: the client disconnected");
+}
+
+/** Takes a slot (optionally a given one) and returns the choices' event stream. */
+export async function startGeneration(
+  engine: Engine,
+  ready: ReadyEngine,
+  jobs: readonly GenerationJob[],
+  signal: AbortSignal,
+  slot?: number,
+): Promise<SlotGeneration> {
+  const lease = await ready.slots.acquire(jobs[0].prompt, signal, slot);
+  const state = { started: false };
+  const events = run(engine, lease, jobs, signal, state);
+  return {
+    slot: lease.slot,
+    events,
+    close: () => {
+      if (!state.started) lease.release();
+      else events.return(undefined).catch(() => {});
+    },
+  };
+}
+
+async function* run(
+  engine: Engine,
+  lease: Lease<Session>,
+  jobs: readonly GenerationJob[],
+  signal: AbortSignal,
+  state: { started: boolean },
+): AsyncGenerator<ChoiceEvent, void> {
+  state.started = true;
+  const m = engine.metrics;
+  const session = lease.session;
+  let open = false;
+  try {
+    for (let index = 0; index < jobs.length; index++) {
+      const job = jobs[index];
+      if (job.cachePrompt === false) session.reset();
+      const cachedTokens = Math.min(
+        commonPrefix(session.tokens, job.prompt),
+        job.prompt.length - 1,
+      );
+      const it = generate(session, job.prompt, {
+        maxTokens: job.maxTokens,
+        sampling: job.sampling,
+        stop: job.stop,
+        signal,
+        logprobs: job.logprobs,
+        ignoreEos: job.ignoreEos,
+      });
+      m.promptTokens += job.prompt.length - cachedTokens;
+      open = true;
+      while (true) {
+        const r = await it.next();
+        if (r.done) {
+          open = false;
+          if (r.value.finishReason === "abort") {
+            m.cancelled++;
+            throw abortReason(signal);
+          }
+          yield { kind: "end", index, result: r.value, cachedTokens };
+          break;
+        }
+        if (r.value.token >= 0) m.generatedTokens++;
+        yield { kind: "chunk", index, chunk: r.value };
+      }
+    }
+  } finally {
+    if (open && signal.aborted) m.cancelled++;
+    lease.release();
+  }
+}
+
+/** One finished choice. */
+export interface CollectedChoice {
+  readonly chunks: GenerateChunk[];
+  readonly result: GenerateResult;
+  readonly cachedTokens: number;
+}
+
+/** Runs a generation to the end; returns each choice's chunks and result. */
+export async function collect(gen: SlotGeneration): Promise<CollectedChoice[]> {
+  const out: CollectedChoice[] = [];
+  let chunks: GenerateChunk[] = [];
+  try {
+    for await (const ev of gen.events) {
+      if (ev.kind === "chunk") chunks.push(ev.chunk);
+      else {
+        out.push({ chunks, result: ev.result, cachedTokens: ev.cachedTokens });
+        chunks = [];
+      }
+    }
+    return out;
+  } finally {
+    gen.close();
+  }
+}
+
+/** OpenAI finish_reason of a finished (not aborted) result. */
+export function finishReason(r: GenerateResult): "stop" | "length" {
+  return r.finishReason === "length" ? "length" : "stop";
+}
+
+/** OpenAI usage of finished choices (prompt tokens counted once per prompt). */
+export function usageOf(
+  choices: readonly { result: GenerateResult; cachedTokens: number }[],
+  promptsPer = 1,
+): {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number };
+} {
+  let prompt = 0;
+  let completion = 0;
+  let cached = 0;
+  choices.forEach((c, i) => {
+    if (i % promptsPer === 0) {
+      prompt += c.result.promptTokens;
+      cached += c.cachedTokens;
+    }
+    completion += c.result.completionTokens;
+  });
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: cached },
+  };
+}
