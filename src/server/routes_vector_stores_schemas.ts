@@ -1,0 +1,142 @@
+/**
+ * zod schemas of the vector-store routes, in OpenAI's shapes where they fit. Objects are
+ * strict: an unknown field is a 400 naming it. Differences from OpenAI: a vector store's id
+ * is its collection name (so `name` is required and must be a plain name); files are
+ * uploaded as text in the request (`content`), not by `file_id`; search also takes
+ * `mode` (vector, keyword or hybrid).
+ *
+ * @module
+ */
+import { z } from "zod";
+
+const Attributes = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+
+/** POST /v1/vector_stores. */
+export const VectorStoreCreateRequest = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "1-64 letters, digits, _ . -"),
+  metadata: z.record(z.string(), z.string()).optional(),
+  chunking_strategy: z.union([
+    z.strictObject({ type: z.literal("auto") }),
+    z.strictObject({
+      type: z.literal("static"),
+      static: z.strictObject({
+        max_chunk_size_tokens: z.number().int().min(8).max(65536),
+        chunk_overlap_tokens: z.number().int().min(0),
+      }),
+    }),
+  ]).optional(),
+  /** Distance of vector search (default cosine). An extension. */
+  metric: z.enum(["cosine", "dot", "l2"]).optional(),
+});
+export type VectorStoreCreateRequest = z.infer<typeof VectorStoreCreateRequest>;
+
+/** A vector store object. */
+export const VectorStore = z.object({
+  id: z.string(),
+  object: z.literal("vector_store"),
+  created_at: z.number().int(),
+  name: z.string(),
+  usage_bytes: z.number().int(),
+  file_counts: z.object({
+    in_progress: z.number().int(),
+    completed: z.number().int(),
+    failed: z.number().int(),
+    cancelled: z.number().int(),
+    total: z.number().int(),
+  }),
+  status: z.literal("completed"),
+  metadata: z.record(z.string(), z.unknown()),
+  embedding_model: z.string(),
+  dimensions: z.number().int(),
+});
+export type VectorStore = z.infer<typeof VectorStore>;
+
+/** GET /v1/vector_stores. */
+export const VectorStoreList = z.object({
+  object: z.literal("list"),
+  data: z.array(VectorStore),
+  first_id: z.string().nullable(),
+  last_id: z.string().nullable(),
+  has_more: z.boolean(),
+});
+
+/** DELETE /v1/vector_stores/{id} (and of a file). */
+export const VectorStoreDeleted = z.object({
+  id: z.string(),
+  object: z.enum(["vector_store.deleted", "vector_store.file.deleted"]),
+  deleted: z.literal(true),
+});
+
+/** POST /v1/vector_stores/{id}/files: a text file in the body. */
+export const VectorStoreFileCreateRequest = z.strictObject({
+  filename: z.string().min(1).max(1024),
+  content: z.string(),
+  attributes: Attributes.optional(),
+});
+export type VectorStoreFileCreateRequest = z.infer<typeof VectorStoreFileCreateRequest>;
+
+/** A vector store file object. */
+export const VectorStoreFile = z.object({
+  id: z.string(),
+  object: z.literal("vector_store.file"),
+  created_at: z.number().int(),
+  vector_store_id: z.string(),
+  filename: z.string(),
+  status: z.literal("completed"),
+  usage_bytes: z.number().int(),
+  chunks: z.number().int(),
+  attributes: z.record(z.string(), z.unknown()),
+  /** added, replaced, unchanged or duplicate (an extension). */
+  result: z.enum(["added", "replaced", "unchanged", "duplicate"]),
+});
+export type VectorStoreFile = z.infer<typeof VectorStoreFile>;
+
+/** OpenAI's comparison filter (only `eq`) or an `and` of them. */
+const EqFilter = z.strictObject({
+  type: z.literal("eq"),
+  key: z.string(),
+  value: z.union([z.string(), z.number(), z.boolean()]),
+});
+const Filter = z.union([
+  EqFilter,
+  z.strictObject({ type: z.literal("and"), filters: z.array(EqFilter).min(1).max(32) }),
+]);
+
+/** POST /v1/vector_stores/{id}/search. */
+export const VectorStoreSearchRequest = z.strictObject({
+  query: z.string().min(1),
+  max_num_results: z.number().int().min(1).max(50).optional(),
+  filters: Filter.optional(),
+  mode: z.enum(["vector", "keyword", "hybrid"]).optional(),
+  rewrite_query: z.literal(false).optional(),
+});
+export type VectorStoreSearchRequest = z.infer<typeof VectorStoreSearchRequest>;
+
+/** A search results page. */
+export const VectorStoreSearchResults = z.object({
+  object: z.literal("vector_store.search_results.page"),
+  search_query: z.string(),
+  data: z.array(z.object({
+    file_id: z.string(),
+    filename: z.string(),
+    score: z.number(),
+    attributes: z.record(z.string(), z.unknown()),
+    content: z.array(z.object({ type: z.literal("text"), text: z.string() })),
+    chunk_id: z.number().int(),
+  })),
+  has_more: z.literal(false),
+  next_page: z.null(),
+});
+export type VectorStoreSearchResults = z.infer<typeof VectorStoreSearchResults>;
+
+/** Components for the OpenAPI document. */
+export const VECTOR_STORE_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
+  VectorStoreCreateRequest,
+  VectorStore,
+  VectorStoreList,
+  VectorStoreDeleted,
+  VectorStoreFileCreateRequest,
+  VectorStoreFile,
+  VectorStoreSearchRequest,
+  VectorStoreSearchResults,
+};
