@@ -2,7 +2,7 @@ import { assert, assertEquals, assertStrictEquals } from "../../tests/assert.ts"
 import { test } from "../../tests/harness.ts";
 import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "../../tests/shared_data.ts";
 import { readTextFile } from "../runtime/host.ts";
-import { ggufMetadata } from "./_test_vocab.ts";
+import { ggufMetadata, tinyGemma4Metadata } from "./_test_vocab.ts";
 import { tokenizerFromMetadata } from "./from_gguf.ts";
 
 const shared = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
@@ -77,3 +77,18 @@ test("BPE 50k vocab: large text encodes fast and round-trips", () => {
   assert(ms < 3000, `encoding ${text.length} chars took ${ms.toFixed(0)} ms`);
   assertStrictEquals(tok.decode(ids), text);
 }, shared);
+
+test("gemma4: spaces as ▁, raw code points, newline runs whole, <0xXX> byte fallback", () => {
+  const tok = tokenizerFromMetadata(tinyGemma4Metadata());
+  assertStrictEquals(tok.name, "bpe:gemma4");
+  const [sp, a, b, spA, spAb, nl2, nl3] = [259, 260, 261, 263, 264, 265, 266];
+  assertEquals(tok.encode(" ab a"), [spAb, spA]);
+  assertEquals(tok.encode("b\n\n\n"), [b, nl3]); // a newline run that is a token stays whole
+  assertEquals(tok.encode("\n\n\n\n"), [nl2, nl2]); // otherwise merged as usual
+  assertEquals(tok.encode("aé"), [a, 3 + 0xc3, 3 + 0xa9]);
+  assertEquals(tok.encode("  "), [sp, sp]);
+  assertStrictEquals(tok.decode(tok.encode(" ab aé\n\n b")), " ab aé\n\n b");
+  assert(tok.addBos, "llama.cpp forces add_bos for gemma4");
+  assertEquals(tok.encode("a", { addSpecial: true }), [2, a]);
+  assertStrictEquals(tok.unk, undefined); // no default special ids
+});

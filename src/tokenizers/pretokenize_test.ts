@@ -25,6 +25,17 @@ test("qwen2 splits digits one by one; deepseek-coder splits newlines and CJK", (
   assertEquals(split("deepseek-coder", "a\nb 我想12"), ["a", "\n", "b", " ", "我想", "1", "2"]);
 });
 
+test("qwen35 keeps combining marks in letter runs; qwen2 splits them off", () => {
+  assertEquals(split("qwen35", "e\u0301x \u0915\u093F"), ["e\u0301x", " \u0915\u093F"]);
+  assertEquals(split("qwen2", "e\u0301x"), ["e", "\u0301x"]);
+  assertEquals(split("qwen35", "a+\u0301!"), ["a", "+\u0301", "!"]);
+});
+
+test("gemma4 splits only newline runs", () => {
+  assertEquals(split("gemma4", "a b\n\nc\n"), ["a b", "\n\n", "c", "\n"]);
+  assert(!bpePreset("gemma4")!.byteLevel && bpePreset("gpt-2")!.byteLevel);
+});
+
 test("llama.cpp's whitespace set: U+0085 is whitespace, U+FEFF is not", () => {
   assertEquals(split("gpt-2", "a\u0085\u0085b"), ["a", "\u0085", "\u0085", "b"]);
   assertEquals(split("gpt-2", "a\uFEFFb"), ["a", "\uFEFF", "b"]);

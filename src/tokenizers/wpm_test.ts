@@ -14,6 +14,15 @@ test("WordPiece words: lowercase, accents stripped, punctuation and CJK split", 
   assertEquals(wpmWords(""), []);
 });
 
+test("WordPiece normalization as llama.cpp: each code point becomes its NFD's first", () => {
+  // Hangul syllables keep only their leading jamo (ᄒ ᄀ ᄋ), as llama.cpp's NFD table does.
+  assertEquals(wpmWords("한국어 각"), ["\u1112\u1100\u110B", "\u1100"]);
+  assertEquals(wpmWords("ǅ ΐ Ⅻ"), ["ǆ", "ι", "ⅻ"]);
+  const keep = { lowercase: false, stripAccents: false };
+  assertEquals(wpmWords("Café e\u0301", keep), ["Café", "e\u0301"]);
+  assertEquals(wpmWords("Café", { lowercase: true, stripAccents: false }), ["café"]);
+});
+
 test("bert-bge: CLS/SEP with addSpecial, continuation pieces, unknown words", () => {
   const tok = tokenizerFromMetadata(
     ggufMetadata(sharedPath("models", "llama.cpp-vocab", "ggml-vocab-bert-bge.gguf")),
