@@ -113,6 +113,9 @@ Deno.test({
       const delFile = await call("DELETE", `/v1/vector_stores/kb/files/${up.body.id}`);
       assertEquals(delFile.body.deleted, true);
       assertEquals((await call("GET", "/v1/vector_stores/kb")).body.file_counts.total, 1);
+      const doc = await call("GET", "/openapi.json");
+      assert(doc.body.paths["/v1/vector_stores/{id}/search"].post, "search is documented");
+      assertEquals(doc.body.components.schemas.VectorStoreSearchRequest.required, ["query"]);
       const del = await call("DELETE", "/v1/vector_stores/kb");
       assertEquals([del.status, del.body.object], [200, "vector_store.deleted"]);
       assertEquals((await call("GET", "/v1/vector_stores/kb")).status, 404);

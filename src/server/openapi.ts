@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import * as S from "./schemas.ts";
+import { VECTOR_STORE_COMPONENTS, vectorStorePaths } from "./routes_vector_stores_schemas.ts";
 
 const COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   CompletionRequest: S.CompletionRequest,
@@ -23,6 +24,7 @@ const COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   DetokenizeResponse: S.DetokenizeResponse,
   HealthResponse: S.HealthResponse,
   ErrorResponse: S.ErrorResponse,
+  ...VECTOR_STORE_COMPONENTS,
 };
 
 type Json = Record<string, unknown>;
@@ -114,6 +116,7 @@ export function openApiDocument(): Json {
         description: "Prometheus text exposition format",
         content: { "text/plain": { schema: { type: "string" } } },
       }),
+      ...vectorStorePaths(),
       "/openapi.json": get("This document", {
         description: "OpenAPI 3.1 document",
         content: { "application/json": { schema: { type: "object" } } },

@@ -18,7 +18,7 @@ import { ingestSource } from "../context/ingest.ts";
 import { poolNormalize } from "../context/pooling.ts";
 import { searchCollection } from "../context/search.ts";
 import { textSource } from "../context/sources.ts";
-import type { ContextStore } from "../context/store.ts";
+import { ContextStore } from "../context/store.ts";
 import type { CollectionInfo, DocumentInfo, MetadataFilter } from "../context/types.ts";
 import { resolvePath } from "../runtime/context_io.ts";
 import type { Engine } from "./engine.ts";
@@ -251,4 +251,15 @@ export function registerVectorStores(app: Hono, engine: Engine, store: ContextSt
       return c.json(res);
     }),
   );
+}
+
+/** Opens the store at `path` and mounts its routes on `app`; returns what closes it. */
+export async function openVectorStores(
+  app: Hono,
+  engine: Engine,
+  path: string,
+): Promise<() => Promise<void>> {
+  const store = await ContextStore.open(path);
+  registerVectorStores(app, engine, store);
+  return () => store.close();
 }

@@ -140,3 +140,49 @@ export const VECTOR_STORE_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   VectorStoreSearchRequest,
   VectorStoreSearchResults,
 };
+
+type Json = Record<string, unknown>;
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const ok = (name: string): Json => ({
+  "200": { description: name, content: { "application/json": { schema: ref(name) } } },
+  "400": {
+    description: "Invalid request",
+    content: { "application/json": { schema: ref("ErrorResponse") } },
+  },
+  "404": {
+    description: "Unknown vector store or file",
+    content: { "application/json": { schema: ref("ErrorResponse") } },
+  },
+});
+const body = (name: string): Json => ({
+  required: true,
+  content: { "application/json": { schema: ref(name) } },
+});
+const op = (summary: string, res: string, req?: string): Json => ({
+  summary: `${summary} (served with \`serve --store\`)`,
+  ...(req ? { requestBody: body(req) } : {}),
+  responses: ok(res),
+});
+
+/** OpenAPI paths of the vector-store routes (components: VECTOR_STORE_COMPONENTS). */
+export function vectorStorePaths(): Json {
+  return {
+    "/v1/vector_stores": {
+      post: op("Create a vector store", "VectorStore", "VectorStoreCreateRequest"),
+      get: op("List vector stores", "VectorStoreList"),
+    },
+    "/v1/vector_stores/{id}": {
+      get: op("A vector store", "VectorStore"),
+      delete: op("Delete a vector store", "VectorStoreDeleted"),
+    },
+    "/v1/vector_stores/{id}/files": {
+      post: op("Add a text file", "VectorStoreFile", "VectorStoreFileCreateRequest"),
+    },
+    "/v1/vector_stores/{id}/files/{file}": {
+      delete: op("Remove a file", "VectorStoreDeleted"),
+    },
+    "/v1/vector_stores/{id}/search": {
+      post: op("Search a vector store", "VectorStoreSearchResults", "VectorStoreSearchRequest"),
+    },
+  };
+}
