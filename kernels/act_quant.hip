@@ -72,9 +72,7 @@ __global__ void __launch_bounds__(QT_THREADS)
 }
 
 int act_quant_format(int type) {
-  if (!kernel_type_quantized(type)) return 0;
-  if (type == T_Q4_K || type == T_Q5_K || type == T_Q6_K) return 2;
-  return type == T_Q4_1 || type == T_Q5_1 ? 3 : 1;
+  return kernel_type_quantized(type) ? act_int8_format(type) : 0;
 }
 
 int64_t act_quant_bytes(int T, int K) {
@@ -92,13 +90,13 @@ hipError_t launch_quantize_act(hipStream_t stream, int type, const float* x, voi
   float2* ds = reinterpret_cast<float2*>(*xds);
   const int64_t n = (int64_t)T * K;
   const bool fault = take_launch_fault(RF_FAULT_ACT_QUANT);
-  if (type == T_Q4_K || type == T_Q5_K || type == T_Q6_K) {
+  if (act_int8_format(type) == RF_ACT_Q8_K) {
     const unsigned grid = fault ? 0u : (unsigned)(n / 256);
     quantize_q8_256_kernel<<<grid, QT_THREADS, 0, stream>>>(x, *xq, ds);
   } else {
     const unsigned grid = fault ? 0u : (unsigned)((n + QT_THREADS - 1) / QT_THREADS);
     quantize_q8_32_kernel<<<grid, QT_THREADS, 0, stream>>>(x, *xq, ds, n,
-                                                           type == T_Q4_1 || type == T_Q5_1);
+                                                           act_int8_format(type) == RF_ACT_Q8_1);
   }
   return hipGetLastError();
 }

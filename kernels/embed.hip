@@ -28,7 +28,7 @@ hipError_t launch_embed(hipStream_t stream, int type, const void* W, const int32
   dispatch_type(type, [&]<int TYPE>() {
     int64_t rowBytes;
     if constexpr (is_plain(TYPE)) {
-      rowBytes = (int64_t)cols * (TYPE == 0 ? 4 : 2);
+      rowBytes = (int64_t)cols * type_bytes(TYPE);
     } else {
       rowBytes = (int64_t)(cols / QT<TYPE>::BLOCK) * QT<TYPE>::BYTES;
     }

@@ -58,9 +58,9 @@ __device__ __forceinline__ float act_at(const float* __restrict__ x, const int8_
   const int64_t i = (int64_t)t * K + k;
   if constexpr (is_plain(TYPE)) {
     const float v = x[i];
-    if constexpr (TYPE == 1) {
+    if constexpr (TYPE == T_F16) {
       return __half2float(__float2half_rn(v));
-    } else if constexpr (TYPE == 30) {
+    } else if constexpr (TYPE == T_BF16) {
       const uint32_t u = __float_as_uint(v);
       return __uint_as_float((u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u);
     } else {
@@ -143,7 +143,7 @@ hipError_t launch_matmul_tiled(hipStream_t stream, int type, const void* W, cons
   const bool known = dispatch_type(type, [&]<int TYPE>() {
     int64_t rowBytes;
     if constexpr (is_plain(TYPE)) {
-      rowBytes = (int64_t)K * (TYPE == 0 ? 4 : 2);
+      rowBytes = (int64_t)K * type_bytes(TYPE);
     } else {
       rowBytes = (int64_t)(K / QT<TYPE>::BLOCK) * QT<TYPE>::BYTES;
     }

@@ -111,7 +111,7 @@ __global__ void __launch_bounds__(MV_THREADS, MV_MIN_BLOCKS)
 
 template <int TYPE>
 __device__ __forceinline__ void load8_plain(const uint8_t* row, int64_t k, float* w) {
-  if constexpr (TYPE == 0) {
+  if constexpr (TYPE == T_F32) {
     const float4* p = reinterpret_cast<const float4*>(row + 4 * k);
     const float4 a = p[0], b = p[1];
     w[0] = a.x; w[1] = a.y; w[2] = a.z; w[3] = a.w;
@@ -121,7 +121,7 @@ __device__ __forceinline__ void load8_plain(const uint8_t* row, int64_t k, float
     const uint32_t u[4] = {v.x, v.y, v.z, v.w};
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
-      if constexpr (TYPE == 1) {
+      if constexpr (TYPE == T_F16) {
         w[2 * i] = h2f((uint16_t)(u[i] & 0xFFFF));
         w[2 * i + 1] = h2f((uint16_t)(u[i] >> 16));
       } else {
@@ -135,9 +135,9 @@ __device__ __forceinline__ void load8_plain(const uint8_t* row, int64_t k, float
 // Rounds an activation as the CPU reference does before an F16/BF16 product.
 template <int TYPE>
 __device__ __forceinline__ float round_act(float x) {
-  if constexpr (TYPE == 1) {
+  if constexpr (TYPE == T_F16) {
     return __half2float(__float2half_rn(x));
-  } else if constexpr (TYPE == 30) {
+  } else if constexpr (TYPE == T_BF16) {
     const uint32_t u = __float_as_uint(x);
     return __uint_as_float((u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u);
   } else {
@@ -149,7 +149,7 @@ template <int TYPE, int NT, bool VEC>
 __global__ void matvec_f_kernel(const uint8_t* __restrict__ W, const float* __restrict__ x,
                                 const float* __restrict__ bias, float* __restrict__ y, int K,
                                 int N) {
-  constexpr int ES = TYPE == 0 ? 4 : 2;
+  constexpr int ES = type_bytes(TYPE);
   const int row = blockIdx.x * (blockDim.x / RF_WARP) + threadIdx.x / RF_WARP;
   const int lane = threadIdx.x % RF_WARP;
   if (row >= N) return;
@@ -245,15 +245,7 @@ hipError_t matvec_dispatch(hipStream_t stream, int warp, int sm, const void* W, 
 
 constexpr int MATVEC_MAX_T = 8;
 
-bool kernel_type_supported(int type) {
-  switch (type) {
-    case T_F32: case T_F16: case T_BF16: case T_Q4_0: case T_Q4_1: case T_Q5_0: case T_Q5_1:
-    case T_Q8_0: case T_Q4_K: case T_Q5_K: case T_Q6_K:
-      return true;
-    default:
-      return false;
-  }
-}
+bool kernel_type_supported(int type) { return (hip_type_uses(type) & USE_MATRIX) != 0; }
 
 bool kernel_type_quantized(int type) { return kernel_type_supported(type) && !is_plain(type); }
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../native/gpu_compat.h"
+#include "../native/rf_schema.gen.h"
 
 namespace rf {
 
@@ -39,8 +40,8 @@ template <int TYPE>
 struct QT;
 
 template <>
-struct QT<2> {  // Q4_0: half d; u8 qs[16]
-  static constexpr int BLOCK = 32, BYTES = 18, SUBS = 1;
+struct QT<T_Q4_0> {  // half d; u8 qs[16]
+  static constexpr int BLOCK = type_block(T_Q4_0), BYTES = type_bytes(T_Q4_0), SUBS = 1;
   __device__ static int qword(const uint8_t* b, int, int j) {
     uint32_t v = ld32a2(b + 2 + 4 * (j & 3));
     v = (j < 4 ? v : v >> 4) & 0x0F0F0F0Fu;
@@ -53,8 +54,8 @@ struct QT<2> {  // Q4_0: half d; u8 qs[16]
 };
 
 template <>
-struct QT<3> {  // Q4_1: half d, m; u8 qs[16]
-  static constexpr int BLOCK = 32, BYTES = 20, SUBS = 1;
+struct QT<T_Q4_1> {  // half d, m; u8 qs[16]
+  static constexpr int BLOCK = type_block(T_Q4_1), BYTES = type_bytes(T_Q4_1), SUBS = 1;
   __device__ static int qword(const uint8_t* b, int, int j) {
     uint32_t v = ld32(b + 4 + 4 * (j & 3));
     return (int)((j < 4 ? v : v >> 4) & 0x0F0F0F0Fu);
@@ -66,8 +67,8 @@ struct QT<3> {  // Q4_1: half d, m; u8 qs[16]
 };
 
 template <>
-struct QT<6> {  // Q5_0: half d; u8 qh[4]; u8 qs[16]
-  static constexpr int BLOCK = 32, BYTES = 22, SUBS = 1;
+struct QT<T_Q5_0> {  // half d; u8 qh[4]; u8 qs[16]
+  static constexpr int BLOCK = type_block(T_Q5_0), BYTES = type_bytes(T_Q5_0), SUBS = 1;
   __device__ static int qword(const uint8_t* b, int, int j) {
     const uint32_t qh = ld32a2(b + 2);
     uint32_t v = ld32a2(b + 6 + 4 * (j & 3));
@@ -82,8 +83,8 @@ struct QT<6> {  // Q5_0: half d; u8 qh[4]; u8 qs[16]
 };
 
 template <>
-struct QT<7> {  // Q5_1: half d, m; u8 qh[4]; u8 qs[16]
-  static constexpr int BLOCK = 32, BYTES = 24, SUBS = 1;
+struct QT<T_Q5_1> {  // half d, m; u8 qh[4]; u8 qs[16]
+  static constexpr int BLOCK = type_block(T_Q5_1), BYTES = type_bytes(T_Q5_1), SUBS = 1;
   __device__ static int qword(const uint8_t* b, int, int j) {
     const uint32_t qh = ld32(b + 4);
     uint32_t v = ld32(b + 8 + 4 * (j & 3));
@@ -97,8 +98,8 @@ struct QT<7> {  // Q5_1: half d, m; u8 qh[4]; u8 qs[16]
 };
 
 template <>
-struct QT<8> {  // Q8_0: half d; i8 qs[32]
-  static constexpr int BLOCK = 32, BYTES = 34, SUBS = 1;
+struct QT<T_Q8_0> {  // half d; i8 qs[32]
+  static constexpr int BLOCK = type_block(T_Q8_0), BYTES = type_bytes(T_Q8_0), SUBS = 1;
   __device__ static int qword(const uint8_t* b, int, int j) { return (int)ld32a2(b + 2 + 4 * j); }
   __device__ static void scales(const uint8_t* b, int, float& d0, float& d1, float& m) {
     d0 = d1 = h2f(ld16(b));
@@ -118,8 +119,8 @@ __device__ __forceinline__ void scale_min_k4(int j, const uint8_t* q, int& sc, i
 }
 
 template <>
-struct QT<12> {  // Q4_K: half d, dmin; u8 scales[12]; u8 qs[128]
-  static constexpr int BLOCK = 256, BYTES = 144, SUBS = 8;
+struct QT<T_Q4_K> {  // half d, dmin; u8 scales[12]; u8 qs[128]
+  static constexpr int BLOCK = type_block(T_Q4_K), BYTES = type_bytes(T_Q4_K), SUBS = 8;
   __device__ static int qword(const uint8_t* b, int s, int j) {
     const uint32_t v = ld32(b + 16 + 32 * (s >> 1) + 4 * j);
     return (int)((v >> (4 * (s & 1))) & 0x0F0F0F0Fu);
@@ -133,8 +134,8 @@ struct QT<12> {  // Q4_K: half d, dmin; u8 scales[12]; u8 qs[128]
 };
 
 template <>
-struct QT<13> {  // Q5_K: half d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]
-  static constexpr int BLOCK = 256, BYTES = 176, SUBS = 8;
+struct QT<T_Q5_K> {  // half d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]
+  static constexpr int BLOCK = type_block(T_Q5_K), BYTES = type_bytes(T_Q5_K), SUBS = 8;
   __device__ static int qword(const uint8_t* b, int s, int j) {
     const uint32_t v = ld32(b + 48 + 32 * (s >> 1) + 4 * j);
     const uint32_t h = ld32(b + 16 + 4 * j);
@@ -149,8 +150,8 @@ struct QT<13> {  // Q5_K: half d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]
 };
 
 template <>
-struct QT<14> {  // Q6_K: u8 ql[128]; u8 qh[64]; i8 scales[16]; half d
-  static constexpr int BLOCK = 256, BYTES = 210, SUBS = 8;
+struct QT<T_Q6_K> {  // u8 ql[128]; u8 qh[64]; i8 scales[16]; half d
+  static constexpr int BLOCK = type_block(T_Q6_K), BYTES = type_bytes(T_Q6_K), SUBS = 8;
   __device__ static int qword(const uint8_t* b, int s, int j) {
     const int n = s >> 2, g = s & 3;
     const uint32_t l = ld32a2(b + 64 * n + 32 * (g & 1) + 4 * j);
@@ -172,15 +173,15 @@ struct QT<14> {  // Q6_K: u8 ql[128]; u8 qh[64]; i8 scales[16]; half d
 template <int TYPE>
 __device__ __forceinline__ float load_plain(const uint8_t* row, int64_t k);
 template <>
-__device__ __forceinline__ float load_plain<0>(const uint8_t* row, int64_t k) {
+__device__ __forceinline__ float load_plain<T_F32>(const uint8_t* row, int64_t k) {
   return reinterpret_cast<const float*>(row)[k];
 }
 template <>
-__device__ __forceinline__ float load_plain<1>(const uint8_t* row, int64_t k) {
+__device__ __forceinline__ float load_plain<T_F16>(const uint8_t* row, int64_t k) {
   return h2f(reinterpret_cast<const uint16_t*>(row)[k]);
 }
 template <>
-__device__ __forceinline__ float load_plain<30>(const uint8_t* row, int64_t k) {
+__device__ __forceinline__ float load_plain<T_BF16>(const uint8_t* row, int64_t k) {
   return bf2f(reinterpret_cast<const uint16_t*>(row)[k]);
 }
 
@@ -198,25 +199,17 @@ __device__ __forceinline__ float load_quant(const uint8_t* row, int64_t k) {
   return (e < 16 ? d0 : d1) * (float)q + m;
 }
 
-// Calls f.template operator()<TYPE>() for a supported weight type; returns false otherwise.
+// Calls f.template operator()<TYPE>() for a type the matrix kernels read (RF_HIP_MATRIX_TYPES,
+// generated from the type schema); returns false otherwise.
 template <class F>
 __host__ bool dispatch_type(int type, F&& f) {
+#define RF_DISPATCH_CASE(T) \
+  case T: f.template operator()<T>(); return true;
   switch (type) {
-    case 0: f.template operator()<0>(); return true;
-    case 1: f.template operator()<1>(); return true;
-    case 30: f.template operator()<30>(); return true;
-    case 2: f.template operator()<2>(); return true;
-    case 3: f.template operator()<3>(); return true;
-    case 6: f.template operator()<6>(); return true;
-    case 7: f.template operator()<7>(); return true;
-    case 8: f.template operator()<8>(); return true;
-    case 12: f.template operator()<12>(); return true;
-    case 13: f.template operator()<13>(); return true;
-    case 14: f.template operator()<14>(); return true;
+    RF_HIP_MATRIX_TYPES(RF_DISPATCH_CASE)
     default: return false;
   }
+#undef RF_DISPATCH_CASE
 }
-
-__host__ __device__ constexpr bool is_plain(int type) { return type == 0 || type == 1 || type == 30; }
 
 }  // namespace rf

@@ -6,14 +6,9 @@
 
 #include "../native/gpu_compat.h"
 #include "../native/rf_api.h"
+#include "../native/rf_schema.gen.h"
 
 namespace rf {
-
-// ggml type ids the kernels read.
-enum GgmlType {
-  T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q4_1 = 3, T_Q5_0 = 6, T_Q5_1 = 7, T_Q8_0 = 8,
-  T_Q4_K = 12, T_Q5_K = 13, T_Q6_K = 14, T_BF16 = 30,
-};
 
 // True when the matmul/embed kernels read `type`.
 bool kernel_type_supported(int type);
@@ -32,8 +27,9 @@ int64_t act_quant_bytes(int T, int K);
 // this x in this format) only the pointers are set and nothing is launched.
 hipError_t launch_quantize_act(hipStream_t stream, int type, const float* x, void* ws, int T,
                                int K, int8_t** xq, float** xds, bool ready);
-// The activation format a weight type reads: 0 none (float), 1 q8_0 blocks of 32, 2 q8 blocks
-// of 256 (K-quants), 3 q8_1 blocks of 32 (Q4_1, Q5_1). Two products whose weights share a nonzero format can share one rounding.
+// The activation format a weight type reads: 0 none (float), else RF_ACT_Q8_0 (q8 blocks of 32),
+// RF_ACT_Q8_K (q8 blocks of 256, K-quants) or RF_ACT_Q8_1 (blocks of 32 with sums, Q4_1/Q5_1),
+// from the type schema. Two products whose weights share a nonzero format can share one rounding.
 int act_quant_format(int type);
 // The tiled prefill product (T > 8); quantized types read activations from launch_quantize_act.
 // Returns the first launch error (the activation rounding's included).

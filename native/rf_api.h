@@ -6,16 +6,17 @@
 //   failed call, the GPU runtime error name and the bytes involved. The process never aborts.
 // - Objects (contexts, arenas, KV caches) are small positive integer handles.
 // - Sizes and offsets that may exceed 2^31 are int64_t. Buffers are plain host pointers.
-// - Graph programs are int32 word streams (see RF_OP_* below); device addresses in programs
+// - Graph programs are int32 word streams (RF_OP_* in rf_ops.gen.h, generated from the op
+//   schema src/core/op_schema.ts); device addresses in programs
 //   are in 256-byte slots relative to the context's scratch buffer or the weight arena.
 #pragma once
 #include <stdint.h>
 
+#include "rf_ops.gen.h"  // RF_ABI_VERSION, the RF_OP_* opcodes and their operand word indices
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define RF_ABI_VERSION 1
 
 typedef int32_t rf_status;
 enum {
@@ -26,20 +27,6 @@ enum {
   RF_ERR_NO_DEVICE = 4,    // no usable device
   RF_ERR_UNSUPPORTED = 5,  // weight type or shape the kernels do not handle
   RF_ERR_HANDLE = 6,       // unknown or destroyed handle
-};
-
-// Program opcodes and their words (after the opcode word). `*` marks a float stored as bits.
-enum {
-  RF_OP_EMBED = 1,      // out, tokens, T, wSlot, wType, cols, vocab
-  RF_OP_RMS_NORM = 2,   // out, x, T, cols, wSlot, wType, eps*
-  RF_OP_MATMUL = 3,     // out, x, T, K, N, wSlot, wType, biasSlot(-1 = none), biasType
-  RF_OP_ROPE = 4,       // out, x, T, nHeads, headDim, mode(0 normal, 2 neox), nRot, nCtxOrig,
-                        //   freqBase*, freqScale*, extFactor*, attnFactor*, betaFast*, betaSlow*
-  RF_OP_ATTENTION = 5,  // out, q, k, v, T, kvLayer, nHead, nHeadKV, headDim, valueDim, scale*
-  RF_OP_SWIGLU = 6,     // out, gate, up, n
-  RF_OP_ADD = 7,        // out, a, b, n
-  RF_OP_LAST_ROW = 8,   // out, x, T, cols
-  RF_OP_DOWNLOAD = 9,   // hostOutByteOffset, src, bytes
 };
 
 // Library facts: abi version, build target (0 amd, 1 cuda).

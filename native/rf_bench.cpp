@@ -7,6 +7,7 @@
 
 #include "../kernels/rf_kernels.h"
 #include "rf_internal.h"
+#include "rf_program_check.h"
 
 using namespace rf;
 

@@ -44,25 +44,6 @@ rf_status fail_gpu(hipError_t err, const std::string& call, int64_t bytes) {
 
 void clear_error() { g_error = LastError(); }
 
-int64_t weight_bytes(int type, int64_t k, int64_t n) {
-  int64_t block, size;
-  switch (type) {
-    case 0: block = 1; size = 4; break;
-    case 1: case 30: block = 1; size = 2; break;
-    case 2: block = 32; size = 18; break;
-    case 3: block = 32; size = 20; break;
-    case 6: block = 32; size = 22; break;
-    case 7: block = 32; size = 24; break;
-    case 8: block = 32; size = 34; break;
-    case 12: block = 256; size = 144; break;
-    case 13: block = 256; size = 176; break;
-    case 14: block = 256; size = 210; break;
-    default: return -1;
-  }
-  if (k <= 0 || n <= 0 || k % block != 0) return -1;
-  return k / block * size * n;
-}
-
 }  // namespace rf
 
 extern "C" rf_status rf_last_error(char* msg, int32_t msgLen, char* call, int32_t callLen,

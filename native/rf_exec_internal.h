@@ -10,10 +10,13 @@
 
 namespace rf {
 
+struct OpInfo;
+
 struct Op {
   int code;
   const int32_t* a;  // operand words
   int index;
+  const OpInfo* info;  // the op table entry (rf_schema.gen.h)
 };
 
 // Everything rf_exec needs, looked up once under the registry lock.

@@ -11,6 +11,7 @@
 
 #include "../kernels/rf_kernels.h"
 #include "rf_exec_internal.h"
+#include "rf_program_check.h"
 
 using namespace rf;
 
@@ -18,27 +19,13 @@ namespace {
 
 constexpr int64_t SLOT = 256;
 
-int op_words(int op) {
-  switch (op) {
-    case RF_OP_EMBED: return 7;
-    case RF_OP_RMS_NORM: return 7;
-    case RF_OP_MATMUL: return 9;
-    case RF_OP_ROPE: return 14;
-    case RF_OP_ATTENTION: return 11;
-    case RF_OP_SWIGLU: return 4;
-    case RF_OP_ADD: return 4;
-    case RF_OP_LAST_ROW: return 4;
-    case RF_OP_DOWNLOAD: return 3;
-    default: return -1;
-  }
-}
-
 float fword(int32_t w) {
   float f;
   memcpy(&f, &w, 4);
   return f;
 }
 
+// Checks each op against the schema's op table (check_words), then its own rules.
 struct Validator {
   const Exec& e;
   std::string err;
@@ -52,41 +39,18 @@ struct Validator {
     err = why;
     return false;
   }
-  bool scratch(int32_t slot, int64_t bytes, const char* what) {
-    if (slot < 0 || bytes < 0 || (int64_t)slot * SLOT + bytes > e.scratchBytes) {
-      return fails(std::string(what) + " range (slot " + std::to_string(slot) + ", " +
-                   std::to_string(bytes) + " bytes) exceeds scratch of " +
-                   std::to_string(e.scratchBytes) + " bytes");
-    }
-    return true;
-  }
-  bool weight(int32_t slot, int64_t bytes, const char* what) {
-    if (!e.arena) return fails(std::string(what) + " needs a weight arena");
-    if (bytes < 0) return fails(std::string(what) + ": unsupported type or shape");
-    if (slot < 0 || (int64_t)slot * SLOT + bytes > e.arena->capacity) {
-      return fails(std::string(what) + " range exceeds the weight arena");
-    }
-    return true;
-  }
-  bool positive(std::initializer_list<int32_t> vs, const char* what) {
-    for (int32_t v : vs) {
-      if (v <= 0) return fails(std::string(what) + ": dimensions must be positive");
-    }
-    return true;
-  }
 
   bool check(const Op& op) {
     const int32_t* a = op.a;
+    const ProgramBounds bounds{e.scratchBytes, e.inBytes, e.outBytes,
+                               e.arena ? e.arena->capacity : -1};
+    if (!check_words(*op.info, a, bounds, err)) return false;
     switch (op.code) {
-      case RF_OP_EMBED: {  // out, tokens, T, wSlot, wType, cols, vocab
-        const int T = a[2], cols = a[5], vocab = a[6];
-        if (!positive({T, cols, vocab}, "embed")) return false;
+      case RF_OP_EMBED: {
+        const int T = a[RF_EMBED_T], vocab = a[RF_EMBED_VOCAB];
         rows(T);
-        if (!kernel_type_supported(a[4])) return fails("embed: unsupported weight type");
-        if ((int64_t)a[1] * SLOT + (int64_t)T * 4 > e.inBytes || a[1] < 0) {
-          return fails("embed: token ids must lie in the host input");
-        }
-        const int32_t* tok = reinterpret_cast<const int32_t*>(e.hostIn + (int64_t)a[1] * SLOT);
+        const int32_t* tok =
+            reinterpret_cast<const int32_t*>(e.hostIn + (int64_t)a[RF_EMBED_TOKENS] * SLOT);
         for (int t = 0; t < T; ++t) {
           if (tok[t] < 0 || tok[t] >= vocab) {
             return fails("embed: token id " + std::to_string(tok[t]) + " at row " +
@@ -94,43 +58,30 @@ struct Validator {
                          std::to_string(vocab));
           }
         }
-        return scratch(a[0], (int64_t)T * cols * 4, "embed out") &&
-               weight(a[3], weight_bytes(a[4], cols, vocab), "embed weight");
+        return true;
       }
-      case RF_OP_RMS_NORM: {  // out, x, T, cols, wSlot, wType, eps
-        const int T = a[2], cols = a[3];
-        if (!positive({T, cols}, "rms_norm")) return false;
-        if (a[5] != T_F32 && a[5] != T_F16) return fails("rms_norm: weight must be F32 or F16");
-        const int64_t bytes = (int64_t)T * cols * 4;
-        return scratch(a[0], bytes, "rms_norm out") && scratch(a[1], bytes, "rms_norm x") &&
-               weight(a[4], weight_bytes(a[5], cols, 1), "rms_norm weight");
-      }
-      case RF_OP_MATMUL: {  // out, x, T, K, N, wSlot, wType, biasSlot, biasType
-        const int T = a[2], K = a[3], N = a[4];
-        if (!positive({T, K, N}, "matmul")) return false;
-        rows(T);
-        if (!kernel_type_supported(a[6])) return fails("matmul: unsupported weight type");
-        if (a[7] >= 0 && a[8] != T_F32) return fails("matmul: bias must be F32");
-        const int64_t ws = matmul_workspace_bytes(a[6], T, K);
+      case RF_OP_MATMUL: {
+        rows(a[RF_MATMUL_T]);
+        const int64_t ws =
+            matmul_workspace_bytes(a[RF_MATMUL_W_TYPE], a[RF_MATMUL_T], a[RF_MATMUL_K]);
         if (ws > workspace) workspace = ws;
-        return scratch(a[0], (int64_t)T * N * 4, "matmul out") &&
-               scratch(a[1], (int64_t)T * K * 4, "matmul x") &&
-               weight(a[5], weight_bytes(a[6], K, N), "matmul weight") &&
-               (a[7] < 0 || weight(a[7], (int64_t)N * 4, "matmul bias"));
+        return true;
       }
-      case RF_OP_ROPE: {  // out, x, T, nHeads, headDim, mode, nRot, nCtxOrig, floats...
-        const int T = a[2], nHeads = a[3], headDim = a[4], nRot = a[6];
-        if (!positive({T, nHeads, headDim, nRot}, "rope")) return false;
+      case RF_OP_ROPE: {
+        const int headDim = a[RF_ROPE_HEAD_DIM], nRot = a[RF_ROPE_N_ROT];
         if (headDim % 2 || nRot % 2 || nRot > headDim) {
           return fails("rope: headDim and nRot must be even with nRot <= headDim");
         }
-        if (a[5] != 0 && a[5] != 2) return fails("rope: mode must be 0 (normal) or 2 (neox)");
-        const int64_t bytes = (int64_t)T * nHeads * headDim * 4;
-        return scratch(a[0], bytes, "rope out") && scratch(a[1], bytes, "rope x");
+        if (a[RF_ROPE_MODE] != RF_ROPE_MODE_NORMAL && a[RF_ROPE_MODE] != RF_ROPE_MODE_NEOX) {
+          return fails("rope: mode must be " + std::to_string(RF_ROPE_MODE_NORMAL) +
+                       " (normal) or " + std::to_string(RF_ROPE_MODE_NEOX) + " (neox)");
+        }
+        return true;
       }
-      case RF_OP_ATTENTION: {  // out, q, k, v, T, layer, nHead, nHeadKV, headDim, valueDim, scale
-        const int T = a[4], layer = a[5], nHead = a[6], nKV = a[7], hd = a[8], vd = a[9];
-        if (!positive({T, nHead, nKV, hd, vd}, "attention")) return false;
+      case RF_OP_ATTENTION: {
+        const int T = a[RF_ATTENTION_T], layer = a[RF_ATTENTION_KV_LAYER];
+        const int nHead = a[RF_ATTENTION_N_HEAD], nKV = a[RF_ATTENTION_N_HEAD_KV];
+        const int hd = a[RF_ATTENTION_HEAD_DIM], vd = a[RF_ATTENTION_VALUE_DIM];
         rows(T);
         if (!e.kv) return fails("attention needs a KV cache");
         const KVCache& kv = *e.kv;
@@ -139,7 +90,10 @@ struct Validator {
           return fails("attention: head shape differs from the KV cache");
         }
         if (nHead % nKV) return fails("attention: nHead must be a multiple of nHeadKV");
-        if (hd > 256 || vd > 256) return fails("attention: head dims above 256 are unsupported");
+        if (hd > RF_MAX_HEAD_DIM || vd > RF_MAX_HEAD_DIM) {
+          return fails("attention: head dims above " + std::to_string(RF_MAX_HEAD_DIM) +
+                       " are unsupported");
+        }
         if (e.pos0 < 0 || (int64_t)e.pos0 + T > kv.capacity) {
           return fails("attention: positions " + std::to_string(e.pos0) + ".." +
                        std::to_string((int64_t)e.pos0 + T - 1) + " exceed KV capacity " +
@@ -148,31 +102,10 @@ struct Validator {
         const AttnArgs args{T, e.pos0, nHead, nKV, hd, vd, 0.f};
         const int64_t ws = attention_workspace_bytes(args, e.ctx->smCount, e.ctx->warpSize);
         if (ws > workspace) workspace = ws;
-        return scratch(a[0], (int64_t)T * nHead * vd * 4, "attention out") &&
-               scratch(a[1], (int64_t)T * nHead * hd * 4, "attention q") &&
-               scratch(a[2], (int64_t)T * nKV * hd * 4, "attention k") &&
-               scratch(a[3], (int64_t)T * nKV * vd * 4, "attention v");
-      }
-      case RF_OP_SWIGLU:
-      case RF_OP_ADD: {
-        if (!positive({a[3]}, op_name(op.code))) return false;
-        const int64_t bytes = (int64_t)a[3] * 4;
-        return scratch(a[0], bytes, "out") && scratch(a[1], bytes, "input a") &&
-               scratch(a[2], bytes, "input b");
-      }
-      case RF_OP_LAST_ROW: {
-        if (!positive({a[2], a[3]}, "last_row")) return false;
-        return scratch(a[0], (int64_t)a[3] * 4, "last_row out") &&
-               scratch(a[1], (int64_t)a[2] * a[3] * 4, "last_row x");
-      }
-      case RF_OP_DOWNLOAD: {
-        if (a[0] < 0 || a[2] < 0 || (int64_t)a[0] + a[2] > e.outBytes) {
-          return fails("download: range exceeds the host output buffer");
-        }
-        return scratch(a[1], a[2], "download src");
+        return true;
       }
       default:
-        return fails("unknown opcode " + std::to_string(op.code));
+        return true;  // the table's checks are all there is
     }
   }
 };
@@ -190,18 +123,8 @@ const void* wat(const Arena& a, int32_t slot) {
 namespace rf {
 
 const char* op_name(int op) {
-  switch (op) {
-    case RF_OP_EMBED: return "embed";
-    case RF_OP_RMS_NORM: return "rms_norm";
-    case RF_OP_MATMUL: return "matmul";
-    case RF_OP_ROPE: return "rope";
-    case RF_OP_ATTENTION: return "attention";
-    case RF_OP_SWIGLU: return "swiglu";
-    case RF_OP_ADD: return "add";
-    case RF_OP_LAST_ROW: return "last_row";
-    case RF_OP_DOWNLOAD: return "download";
-    default: return "unknown";
-  }
+  const OpInfo* info = op_info(op);
+  return info ? info->name : "unknown";
 }
 
 // Runs one op; downloads go to `hostOut`, or to the device buffer `staging` when not null.
@@ -211,68 +134,85 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, 
   const int32_t* a = op.a;
   switch (op.code) {
     case RF_OP_EMBED:
-      return launch_embed(c.stream, a[4], wat(*e.arena, a[3]), at<int32_t>(c, a[1]),
-                          at<float>(c, a[0]), a[2], a[5]);
+      return launch_embed(c.stream, a[RF_EMBED_W_TYPE], wat(*e.arena, a[RF_EMBED_W_SLOT]),
+                          at<int32_t>(c, a[RF_EMBED_TOKENS]), at<float>(c, a[RF_EMBED_OUT]),
+                          a[RF_EMBED_T], a[RF_EMBED_COLS]);
     case RF_OP_RMS_NORM:
-      return launch_rms_norm(c.stream, c.warpSize, at<float>(c, a[1]), wat(*e.arena, a[4]), a[5],
-                             at<float>(c, a[0]), a[2], a[3], fword(a[6]));
+      return launch_rms_norm(c.stream, c.warpSize, at<float>(c, a[RF_RMS_NORM_X]),
+                             wat(*e.arena, a[RF_RMS_NORM_W_SLOT]), a[RF_RMS_NORM_W_TYPE],
+                             at<float>(c, a[RF_RMS_NORM_OUT]), a[RF_RMS_NORM_T],
+                             a[RF_RMS_NORM_COLS], fword(a[RF_RMS_NORM_EPS]));
     case RF_OP_MATMUL: {
-      const float* bias = a[7] >= 0 ? static_cast<const float*>(wat(*e.arena, a[7])) : nullptr;
-      const QuantState now{a[1], a[2], a[3], act_quant_format(a[6])};
+      const int32_t biasSlot = a[RF_MATMUL_BIAS_SLOT], type = a[RF_MATMUL_W_TYPE];
+      const float* bias =
+          biasSlot >= 0 ? static_cast<const float*>(wat(*e.arena, biasSlot)) : nullptr;
+      const QuantState now{a[RF_MATMUL_X], a[RF_MATMUL_T], a[RF_MATMUL_K], act_quant_format(type)};
       const bool ready = now.format != 0 && now.slot == qs.slot && now.T == qs.T &&
                          now.K == qs.K && now.format == qs.format;
       qs = now.format != 0 ? now : QuantState();
-      return launch_matmul(c.stream, c.warpSize, c.smCount, a[6], wat(*e.arena, a[5]),
-                           at<float>(c, a[1]), bias, at<float>(c, a[0]), a[2], a[3], a[4],
-                           c.workspace.ptr, ready);
+      return launch_matmul(c.stream, c.warpSize, c.smCount, type, wat(*e.arena, a[RF_MATMUL_W_SLOT]),
+                           at<float>(c, a[RF_MATMUL_X]), bias, at<float>(c, a[RF_MATMUL_OUT]),
+                           a[RF_MATMUL_T], a[RF_MATMUL_K], a[RF_MATMUL_N], c.workspace.ptr, ready);
     }
     case RF_OP_ROPE: {
       RopeArgs r;
-      r.T = a[2];
-      r.nHeads = a[3];
-      r.headDim = a[4];
-      r.mode = a[5];
-      r.nRot = a[6];
-      r.nCtxOrig = a[7];
+      r.T = a[RF_ROPE_T];
+      r.nHeads = a[RF_ROPE_N_HEADS];
+      r.headDim = a[RF_ROPE_HEAD_DIM];
+      r.mode = a[RF_ROPE_MODE];
+      r.nRot = a[RF_ROPE_N_ROT];
+      r.nCtxOrig = a[RF_ROPE_N_CTX_ORIG];
       r.pos0 = e.pos0;
-      r.freqBase = fword(a[8]);
-      r.freqScale = fword(a[9]);
-      r.extFactor = fword(a[10]);
-      r.attnFactor = fword(a[11]);
-      r.betaFast = fword(a[12]);
-      r.betaSlow = fword(a[13]);
-      return launch_rope(c.stream, at<float>(c, a[1]), at<float>(c, a[0]), r);
+      r.freqBase = fword(a[RF_ROPE_FREQ_BASE]);
+      r.freqScale = fword(a[RF_ROPE_FREQ_SCALE]);
+      r.extFactor = fword(a[RF_ROPE_EXT_FACTOR]);
+      r.attnFactor = fword(a[RF_ROPE_ATTN_FACTOR]);
+      r.betaFast = fword(a[RF_ROPE_BETA_FAST]);
+      r.betaSlow = fword(a[RF_ROPE_BETA_SLOW]);
+      return launch_rope(c.stream, at<float>(c, a[RF_ROPE_X]), at<float>(c, a[RF_ROPE_OUT]), r);
     }
     case RF_OP_ATTENTION: {
       const KVCache& kv = *e.kv;
-      const int T = a[4], layer = a[5];
+      const int T = a[RF_ATTENTION_T], layer = a[RF_ATTENTION_KV_LAYER];
       const int64_t kRow = (int64_t)kv.nHeadKV * kv.headDim, vRow = (int64_t)kv.nHeadKV * kv.valueDim;
       uint16_t* kc = kv.keys(layer);
       uint16_t* vc = kv.values(layer);
-      const hipError_t err = launch_kv_store(c.stream, at<float>(c, a[2]), kc + e.pos0 * kRow,
-                                             T * kRow, at<float>(c, a[3]), vc + e.pos0 * vRow,
-                                             T * vRow);
+      const hipError_t err = launch_kv_store(
+          c.stream, at<float>(c, a[RF_ATTENTION_K]), kc + e.pos0 * kRow, T * kRow,
+          at<float>(c, a[RF_ATTENTION_V]), vc + e.pos0 * vRow, T * vRow);
       if (err != hipSuccess) return err;
-      const AttnArgs args{T, e.pos0, a[6], a[7], a[8], a[9], fword(a[10])};
-      return launch_attention(c.stream, c.warpSize, c.smCount, at<float>(c, a[1]), kc, vc,
-                              at<float>(c, a[0]), args, c.workspace.ptr);
+      const AttnArgs args{T,
+                          e.pos0,
+                          a[RF_ATTENTION_N_HEAD],
+                          a[RF_ATTENTION_N_HEAD_KV],
+                          a[RF_ATTENTION_HEAD_DIM],
+                          a[RF_ATTENTION_VALUE_DIM],
+                          fword(a[RF_ATTENTION_SCALE])};
+      return launch_attention(c.stream, c.warpSize, c.smCount, at<float>(c, a[RF_ATTENTION_Q]), kc,
+                              vc, at<float>(c, a[RF_ATTENTION_OUT]), args, c.workspace.ptr);
     }
     case RF_OP_SWIGLU:
-      return launch_swiglu(c.stream, at<float>(c, a[1]), at<float>(c, a[2]), at<float>(c, a[0]),
-                           a[3]);
+      return launch_swiglu(c.stream, at<float>(c, a[RF_SWIGLU_GATE]), at<float>(c, a[RF_SWIGLU_UP]),
+                           at<float>(c, a[RF_SWIGLU_OUT]), a[RF_SWIGLU_N]);
     case RF_OP_ADD:
-      return launch_add(c.stream, at<float>(c, a[1]), at<float>(c, a[2]), at<float>(c, a[0]),
-                        a[3]);
-    case RF_OP_LAST_ROW:
-      return hipMemcpyAsync(at<float>(c, a[0]), at<float>(c, a[1]) + (int64_t)(a[2] - 1) * a[3],
-                            (size_t)a[3] * 4, hipMemcpyDeviceToDevice, c.stream);
-    case RF_OP_DOWNLOAD:
+      return launch_add(c.stream, at<float>(c, a[RF_ADD_A]), at<float>(c, a[RF_ADD_B]),
+                        at<float>(c, a[RF_ADD_OUT]), a[RF_ADD_N]);
+    case RF_OP_LAST_ROW: {
+      const int T = a[RF_LAST_ROW_T], cols = a[RF_LAST_ROW_COLS];
+      return hipMemcpyAsync(at<float>(c, a[RF_LAST_ROW_OUT]),
+                            at<float>(c, a[RF_LAST_ROW_X]) + (int64_t)(T - 1) * cols,
+                            (size_t)cols * 4, hipMemcpyDeviceToDevice, c.stream);
+    }
+    case RF_OP_DOWNLOAD: {
+      const int32_t off = a[RF_DOWNLOAD_HOST_OFFSET];
+      const size_t bytes = (size_t)a[RF_DOWNLOAD_BYTES];
       if (staging) {
-        return hipMemcpyAsync(staging + a[0], at<char>(c, a[1]), (size_t)a[2],
+        return hipMemcpyAsync(staging + off, at<char>(c, a[RF_DOWNLOAD_SRC]), bytes,
                               hipMemcpyDeviceToDevice, c.stream);
       }
-      return hipMemcpyAsync(hostOut + a[0], at<char>(c, a[1]), (size_t)a[2],
+      return hipMemcpyAsync(hostOut + off, at<char>(c, a[RF_DOWNLOAD_SRC]), bytes,
                             hipMemcpyDeviceToHost, c.stream);
+    }
     default:
       return hipSuccess;
   }
@@ -318,19 +258,19 @@ extern "C" rf_status rf_exec(int32_t ctx, int32_t arena, int32_t kv, const int32
   Validator v{e, "", 0};
   for (int32_t i = 0; i < words;) {
     const int code = program[i];
-    const int n = op_words(code);
-    if (n < 0 || i + 1 + n > words) {
+    const OpInfo* info = op_info(code);
+    if (!info || i + 1 + info->words > words) {
       return fail(RF_ERR_INVALID, "rf_exec",
                   "malformed program at word " + std::to_string(i) + " (opcode " +
                       std::to_string(code) + ")");
     }
-    const Op op{code, program + i + 1, (int)ops.size()};
+    const Op op{code, program + i + 1, (int)ops.size(), info};
     if (!v.check(op)) {
       return fail(RF_ERR_INVALID, "rf_exec",
-                  "op #" + std::to_string(op.index) + " (" + op_name(code) + "): " + v.err);
+                  "op #" + std::to_string(op.index) + " (" + info->name + "): " + v.err);
     }
     ops.push_back(op);
-    i += 1 + n;
+    i += 1 + info->words;
   }
   Context& c = *e.ctx;
   RF_CHECK(hipSetDevice(c.device), 0);

@@ -83,8 +83,4 @@ Registry& registry();
 // Grows `buf` to at least `bytes` (synchronizing `stream` before freeing the old memory).
 rf_status ensure_buffer(DeviceBuffer& buf, int64_t bytes, hipStream_t stream, const char* what);
 
-// Byte size of `n` rows of `k` elements of ggml type `type`, or -1 for an unknown type or a
-// row length that is not a whole number of blocks.
-int64_t weight_bytes(int type, int64_t k, int64_t n);
-
 }  // namespace rf

@@ -101,8 +101,8 @@ struct Profile {
 std::string profile_key(const Op& op) {
   std::string k = op_name(op.code);
   if (op.code == RF_OP_MATMUL) {
-    k += " K=" + std::to_string(op.a[3]) + " N=" + std::to_string(op.a[4]) + " type=" +
-         std::to_string(op.a[6]);
+    k += " K=" + std::to_string(op.a[RF_MATMUL_K]) + " N=" + std::to_string(op.a[RF_MATMUL_N]) +
+         " type=" + std::to_string(op.a[RF_MATMUL_W_TYPE]);
   }
   return k;
 }

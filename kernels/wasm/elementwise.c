@@ -81,7 +81,8 @@ void rf_rms_norm(const float* x, const float* w, float* out, int rows, int cols,
 // RoPE rotation of rows [t][n_head * head_dim] with per-row tables cos/sin [t][n_rot / 2]
 // (ops/rope.ts ropeAngles): pair (x0, x1) -> (fma(x0, c, -(x1 * s)), fma(x0, s, x1 * c)), as
 // GCC compiled ggml's rotate_pairs. Pairs are (2i, 2i + 1) or, for NeoX, (i, i + n_rot / 2);
-// dimensions from n_rot on are copied. out may equal x.
+// dimensions from n_rot on are copied. out may equal x. `neox`: the RoPE mode code of the op
+// schema (nonzero, RF_ROPE_MODE_NEOX = 2, for NeoX; 0 normal).
 RF_EXPORT(rf_rope)
 void rf_rope(const float* x, float* out, int rows, int n_head, int head_dim, int n_rot, int neox,
              const float* cos, const float* sin) {

@@ -14,7 +14,9 @@ RF_INLINE void scale_min_k4(int j, const uint8_t* q, int* sc, int* mn) {
 }
 
 RF_INLINE int block_bytes(const int type) {
-  return type == RF_Q4_K ? 144 : type == RF_Q5_K ? 176 : 210;
+  return type == RF_Q4_K ? RF_BLOCK_BYTES_Q4_K
+       : type == RF_Q5_K ? RF_BLOCK_BYTES_Q5_K
+                         : RF_BLOCK_BYTES_Q6_K;
 }
 
 // Start of a Q4_K / Q5_K super-block (both builds): its 8 sub-block scales into sc, and the

@@ -20,11 +20,11 @@
 
 RF_INLINE int block_bytes(const int type) {
   switch (type) {
-    case RF_Q4_0: return 18;
-    case RF_Q4_1: return 20;
-    case RF_Q5_0: return 22;
-    case RF_Q5_1: return 24;
-    default: return 34;  // Q8_0
+    case RF_Q4_0: return RF_BLOCK_BYTES_Q4_0;
+    case RF_Q4_1: return RF_BLOCK_BYTES_Q4_1;
+    case RF_Q5_0: return RF_BLOCK_BYTES_Q5_0;
+    case RF_Q5_1: return RF_BLOCK_BYTES_Q5_1;
+    default: return RF_BLOCK_BYTES_Q8_0;
   }
 }
 
@@ -300,7 +300,7 @@ RF_INLINE void tile_rows(const int nt, const rf_mm_args* a, int n0, int r1, int 
   v128_t acc[RF_ROWS_BIG];
   for (int i = 0; i < nt; i++) acc[i] = wasm_f32x4_splat(0.f);
   for (int b = 0; b < nb; b++) {
-    const uint8_t* wb = w0 + b * 18;
+    const uint8_t* wb = w0 + b * RF_BLOCK_BYTES_Q4_0;
     wblock v[4];
     prepare(type, wb, &v[0]);
     prepare(type, wb + o1, &v[1]);

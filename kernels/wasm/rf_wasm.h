@@ -67,20 +67,8 @@ typedef struct {
 #endif
 } rf_act256;
 
-// ggml type ids used here.
-enum {
-  RF_F32 = 0,
-  RF_F16 = 1,
-  RF_Q4_0 = 2,
-  RF_Q4_1 = 3,
-  RF_Q5_0 = 6,
-  RF_Q5_1 = 7,
-  RF_Q8_0 = 8,
-  RF_Q4_K = 12,
-  RF_Q5_K = 13,
-  RF_Q6_K = 14,
-  RF_BF16 = 30,
-};
+// ggml type ids and block bytes (generated from the type schema).
+#include "rf_types.gen.h"
 
 // One matrix product: y[t*ldy + n] = dot(W row n, x row t) (+ bias[n]), n in [r0, r1).
 typedef struct {

@@ -12,8 +12,9 @@
  */
 import { BackendError, InvalidArgumentError } from "../../core/errors.ts";
 import { type Graph, type GraphNode, nodeInputs } from "../../core/graph.ts";
+import { encodeOp, PROGRAM_SCHEMA, ROPE_MODE_CODES } from "../../core/op_schema.ts";
 import { typeTraits } from "../../gguf/ggml_types.ts";
-import { RfOp, SLOT_BYTES } from "./ffi/symbols.ts";
+import { SLOT_BYTES } from "./ffi/symbols.ts";
 import { SlotAllocator } from "./slot_allocator.ts";
 
 /** Where a weight tensor lives in the arena. */
@@ -47,13 +48,6 @@ export interface CompiledProgram {
 }
 
 const slotsFor = (bytes: number) => Math.max(1, Math.ceil(bytes / SLOT_BYTES));
-const f32 = new Float32Array(1);
-const i32 = new Int32Array(f32.buffer);
-/** The bits of a float32, for float operands in the op stream. */
-export function floatBits(x: number): number {
-  f32[0] = x;
-  return i32[0];
-}
 
 function bad(message: string, facts: Record<string, unknown> = {}): never {
   throw new InvalidArgumentError(message, facts);
@@ -114,13 +108,15 @@ export function compileSegment(
   };
 
   const w: number[] = [];
+  const emit = (op: string, values: Record<string, number>) =>
+    w.push(...encodeOp(PROGRAM_SCHEMA, op, values));
   let outBytes = 0;
   const outputOffsets = new Map<number, { offset: number; length: number }>();
   const download = (id: number) => {
     if (outputOffsets.has(id)) return;
     const bytes = bytesOf(id);
     outputOffsets.set(id, { offset: outBytes, length: bytes / 4 });
-    w.push(RfOp.DOWNLOAD, outBytes, at(id), bytes);
+    emit("download", { hostOffset: outBytes, src: at(id), bytes });
     outBytes += bytes;
   };
   const matrix = (name: string, k: number, what: string) => {
@@ -143,13 +139,28 @@ export function compileSegment(
     switch (node.op) {
       case "embed": {
         const m = matrix(node.weight, out.cols, "embed");
-        w.push(RfOp.EMBED, outSlot, 0, out.rows, m.slot, m.type, out.cols, m.n);
+        emit("embed", {
+          out: outSlot,
+          tokens: 0,
+          T: out.rows,
+          wSlot: m.slot,
+          wType: m.type,
+          cols: out.cols,
+          vocab: m.n,
+        });
         break;
       }
       case "rms_norm": {
         const m = matrix(node.weight, out.cols, "rms_norm");
-        w.push(RfOp.RMS_NORM, outSlot, at(node.x), out.rows, out.cols, m.slot, m.type);
-        w.push(floatBits(node.eps));
+        emit("rms_norm", {
+          out: outSlot,
+          x: at(node.x),
+          T: out.rows,
+          cols: out.cols,
+          wSlot: m.slot,
+          wType: m.type,
+          eps: node.eps,
+        });
         break;
       }
       case "matmul": {
@@ -169,8 +180,17 @@ export function compileSegment(
           biasSlot = b.slot;
           biasType = b.type;
         }
-        w.push(RfOp.MATMUL, outSlot, at(node.x), x.rows, x.cols, m.n, m.slot, m.type);
-        w.push(biasSlot, biasType);
+        emit("matmul", {
+          out: outSlot,
+          x: at(node.x),
+          T: x.rows,
+          K: x.cols,
+          N: m.n,
+          wSlot: m.slot,
+          wType: m.type,
+          biasSlot,
+          biasType,
+        });
         break;
       }
       case "rope": {
@@ -178,28 +198,56 @@ export function compileSegment(
         if (out.cols !== node.nHeads * node.headDim) {
           bad(`rope: ${out.cols} columns != ${node.nHeads} heads x ${node.headDim}`);
         }
-        w.push(RfOp.ROPE, outSlot, at(node.x), out.rows, node.nHeads, node.headDim);
-        w.push(r.mode === "neox" ? 2 : 0, r.nRot, r.nCtxOrig);
-        w.push(floatBits(r.freqBase), floatBits(r.freqScale), floatBits(r.extFactor));
-        w.push(floatBits(r.attnFactor), floatBits(r.betaFast), floatBits(r.betaSlow));
+        emit("rope", {
+          out: outSlot,
+          x: at(node.x),
+          T: out.rows,
+          nHeads: node.nHeads,
+          headDim: node.headDim,
+          mode: ROPE_MODE_CODES[r.mode],
+          nRot: r.nRot,
+          nCtxOrig: r.nCtxOrig,
+          freqBase: r.freqBase,
+          freqScale: r.freqScale,
+          extFactor: r.extFactor,
+          attnFactor: r.attnFactor,
+          betaFast: r.betaFast,
+          betaSlow: r.betaSlow,
+        });
         break;
       }
       case "attention": {
         usesKV = true;
         const slot = kvLayer(node.layer);
-        w.push(RfOp.ATTENTION, outSlot, at(node.q), at(node.k), at(node.v), out.rows, slot);
-        w.push(node.nHead, node.nHeadKV, node.headDim, node.valueDim, floatBits(node.scale));
+        emit("attention", {
+          out: outSlot,
+          q: at(node.q),
+          k: at(node.k),
+          v: at(node.v),
+          T: out.rows,
+          kvLayer: slot,
+          nHead: node.nHead,
+          nHeadKV: node.nHeadKV,
+          headDim: node.headDim,
+          valueDim: node.valueDim,
+          scale: node.scale,
+        });
         break;
       }
       case "swiglu":
-        w.push(RfOp.SWIGLU, outSlot, at(node.gate), at(node.up), out.rows * out.cols);
+        emit("swiglu", {
+          out: outSlot,
+          gate: at(node.gate),
+          up: at(node.up),
+          n: out.rows * out.cols,
+        });
         break;
       case "add":
-        w.push(RfOp.ADD, outSlot, at(node.a), at(node.b), out.rows * out.cols);
+        emit("add", { out: outSlot, a: at(node.a), b: at(node.b), n: out.rows * out.cols });
         break;
       case "last_row": {
         const x = val(node.x);
-        w.push(RfOp.LAST_ROW, outSlot, at(node.x), x.rows, x.cols);
+        emit("last_row", { out: outSlot, x: at(node.x), T: x.rows, cols: x.cols });
         break;
       }
     }

@@ -4,7 +4,8 @@ import { GGMLType } from "../../gguf/ggml_types.ts";
 import { assert, assertEquals, assertStrictEquals, assertThrows } from "../../../tests/assert.ts";
 import { test } from "../../../tests/harness.ts";
 import { RfOp, SLOT_BYTES } from "./ffi/symbols.ts";
-import { compileSegment, floatBits, packInputs, unpackOutputs, type WeightRef } from "./program.ts";
+import { floatBits } from "../../core/op_schema.ts";
+import { compileSegment, packInputs, unpackOutputs, type WeightRef } from "./program.ts";
 
 const WEIGHTS: Record<string, WeightRef> = {
   emb: { slot: 0, type: GGMLType.Q8_0, dims: [64, 100] },

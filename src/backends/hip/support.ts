@@ -1,60 +1,56 @@
 /**
- * What the HIP kernels can run: every op of the graph IR, with matmul and embedding weights
- * of the types below (read in GGUF block form), norm weights in F32/F16 and F32 biases.
- * Anything else makes supportsOp false, so the scheduler runs that op on the CPU.
+ * What the HIP kernels can run, from the op schema (src/core/op_schema.ts) and the type
+ * schema (src/gguf/type_schema.ts): an op the program schema has, whose weights are of types
+ * HIP reads in their roles (matrix, norm, bias), and whose shape the kernels take. Anything
+ * else makes supportsOp false, so the scheduler runs that op on the CPU.
  *
  * @module
  */
 import type { GraphNode } from "../../core/graph.ts";
-import { GGMLType } from "../../gguf/ggml_types.ts";
+import {
+  HIP_MAX_HEAD_DIM,
+  HIP_TYPES,
+  PROGRAM_SCHEMA,
+  type ProgramSchema,
+} from "../../core/op_schema.ts";
+
+export { HIP_MAX_HEAD_DIM };
 
 /** Weight types the matmul and embedding kernels read. */
-export const HIP_WEIGHT_TYPES: ReadonlySet<number> = new Set<number>([
-  GGMLType.F32,
-  GGMLType.F16,
-  GGMLType.BF16,
-  GGMLType.Q4_0,
-  GGMLType.Q4_1,
-  GGMLType.Q5_0,
-  GGMLType.Q5_1,
-  GGMLType.Q8_0,
-  GGMLType.Q4_K,
-  GGMLType.Q5_K,
-  GGMLType.Q6_K,
-]);
+export const HIP_WEIGHT_TYPES: ReadonlySet<number> = HIP_TYPES.matrix;
 
 /** Types the RMSNorm kernel reads its weight in. */
-export const HIP_NORM_TYPES: ReadonlySet<number> = new Set<number>([GGMLType.F32, GGMLType.F16]);
+export const HIP_NORM_TYPES: ReadonlySet<number> = HIP_TYPES.norm;
 
-/** Largest head dimension the attention kernel handles. */
-export const HIP_MAX_HEAD_DIM = 256;
+/** Shape rules of the kernels beyond the schema's word checks, by op. */
+const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
+  rope: (n) =>
+    n.op === "rope" && n.headDim % 2 === 0 && n.rope.nRot % 2 === 0 && n.rope.nRot <= n.headDim,
+  attention: (n) =>
+    n.op === "attention" && n.headDim <= HIP_MAX_HEAD_DIM && n.valueDim <= HIP_MAX_HEAD_DIM &&
+    n.nHead % n.nHeadKV === 0,
+};
 
-/** True when the HIP kernels can run `node` with the given weight types. */
+/**
+ * True when the HIP kernels can run `node` with the given weight types: the op is in
+ * `schema`, each weight the op's schema entry names is of a type HIP reads in that role
+ * (optional weights may be absent), and the op's shape rule holds.
+ */
 export function hipSupportsOp(
   node: GraphNode,
   weightType: (name: string) => number | undefined,
+  schema: ProgramSchema = PROGRAM_SCHEMA,
 ): boolean {
-  const has = (set: ReadonlySet<number>, name: string) => {
-    const t = weightType(name);
-    return t !== undefined && set.has(t);
-  };
-  switch (node.op) {
-    case "embed":
-      return has(HIP_WEIGHT_TYPES, node.weight);
-    case "matmul":
-      return has(HIP_WEIGHT_TYPES, node.weight) &&
-        (node.bias === undefined || weightType(node.bias) === GGMLType.F32);
-    case "rms_norm":
-      return has(HIP_NORM_TYPES, node.weight);
-    case "rope":
-      return node.headDim % 2 === 0 && node.rope.nRot % 2 === 0 &&
-        node.rope.nRot <= node.headDim;
-    case "attention":
-      return node.headDim <= HIP_MAX_HEAD_DIM && node.valueDim <= HIP_MAX_HEAD_DIM &&
-        node.nHead % node.nHeadKV === 0;
-    case "swiglu":
-    case "add":
-    case "last_row":
-      return true;
+  const spec = schema.get(node.op);
+  if (!spec) return false;
+  const fields = node as unknown as Readonly<Record<string, unknown>>;
+  for (const [field, typeWord] of Object.entries(spec.weights ?? {})) {
+    const name = fields[field];
+    const optional = spec.words.some((w) => w.type === typeWord && w.optional);
+    if (name === undefined && optional) continue;
+    const use = spec.words.find((w) => w.name === typeWord)?.use;
+    const t = typeof name === "string" ? weightType(name) : undefined;
+    if (!use || t === undefined || !HIP_TYPES[use].has(t)) return false;
   }
+  return SHAPE_RULES[node.op]?.(node) ?? true;
 }

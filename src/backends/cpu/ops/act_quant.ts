@@ -7,39 +7,11 @@
  *
  * @module
  */
-import { GGMLType } from "../../../gguf/ggml_types.ts";
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "../../../gguf/quants/mod.ts";
 
-/** The activation format llama.cpp pairs with a weight type. */
-export type ActFormat = "f32" | "f16" | "bf16" | "q8_0" | "q8_1" | "q8_k";
-
-/** Activation format of a weight type. */
-export function actFormat(type: number): ActFormat {
-  switch (type) {
-    case GGMLType.F16:
-      return "f16";
-    case GGMLType.BF16:
-      return "bf16";
-    case GGMLType.Q4_0:
-    case GGMLType.Q5_0:
-    case GGMLType.Q8_0:
-    case GGMLType.IQ4_NL:
-    case GGMLType.MXFP4:
-      return "q8_0";
-    case GGMLType.Q4_1:
-    case GGMLType.Q5_1:
-      return "q8_1";
-    case GGMLType.Q2_K:
-    case GGMLType.Q3_K:
-    case GGMLType.Q4_K:
-    case GGMLType.Q5_K:
-    case GGMLType.Q6_K:
-    case GGMLType.IQ4_XS:
-      return "q8_k";
-    default:
-      return "f32";
-  }
-}
+/** The activation format of a weight type, from the type schema. */
+export { type ActFormat, actFormat } from "../../../gguf/type_schema.ts";
+import type { ActFormat } from "../../../gguf/type_schema.ts";
 
 const half = (x: number) => f16ToF32(f32ToF16(x));
 

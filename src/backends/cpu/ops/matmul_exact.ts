@@ -23,22 +23,18 @@
  *
  * @module
  */
-import { GGMLType } from "../../../gguf/ggml_types.ts";
+import { GGMLType, typeTraits } from "../../../gguf/ggml_types.ts";
+import { typesWhere } from "../../../gguf/type_schema.ts";
 import { F16_F32 } from "../../../gguf/quants/half.ts";
 import { KVALUES_IQ4NL } from "../../../gguf/quants/iq4.ts";
 import { type Q8Rows, quantizeQ8 } from "./act_quant.ts";
 import { fmaf, fr, hsum8 } from "./f32.ts";
 import type { QuantMatrix } from "./matmul.ts";
 
-/** Bytes per 32-element block of the types handled here. */
-const BLOCK_BYTES: Partial<Record<GGMLType, number>> = {
-  [GGMLType.Q4_0]: 18,
-  [GGMLType.Q4_1]: 20,
-  [GGMLType.Q5_0]: 22,
-  [GGMLType.Q5_1]: 24,
-  [GGMLType.Q8_0]: 34,
-  [GGMLType.IQ4_NL]: 18,
-};
+/** Bytes per 32-element block of the types handled here (`exact` in the type schema). */
+const BLOCK_BYTES: Partial<Record<number, number>> = Object.fromEntries(
+  typesWhere((k) => k.exact).map((t) => [t, typeTraits(t).typeSize]),
+);
 
 /** True when matmulExact handles weights of this type and row length. */
 export function exactSupported(type: GGMLType, cols: number): boolean {

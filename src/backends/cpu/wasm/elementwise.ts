@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError } from "../../../core/errors.ts";
 import type { RopeParams } from "../../../core/graph.ts";
+import { ROPE_MODE_CODES } from "../../../core/op_schema.ts";
 import { ropeAngles } from "../ops/rope.ts";
 import type { KernelContext } from "./exports.ts";
 import { OP_ROWS, type RowsJob, writeRows, writeWork } from "./pool_layout.ts";
@@ -77,6 +78,8 @@ export interface RopeShape {
   readonly nHeads: number;
   readonly headDim: number;
   readonly rope: RopeParams;
+  /** Name of the frequency-factor weight, if any (part of the table cache key). */
+  readonly freqFactors?: string;
 }
 
 /**
@@ -89,8 +92,13 @@ export class RopeTableCache {
   private sin = new Float32Array(0);
 
   /** Tables [rows][nRot / 2] for positions pos0..pos0 + rows - 1. */
-  get(p: RopeParams, pos0: number, rows: number): { cos: Float32Array; sin: Float32Array } {
-    const key = `${JSON.stringify(p)}|${pos0}|${rows}`;
+  get(
+    p: RopeParams,
+    pos0: number,
+    rows: number,
+    factors?: { name: string; values: Float32Array },
+  ): { cos: Float32Array; sin: Float32Array } {
+    const key = `${JSON.stringify(p)}|${pos0}|${rows}|${factors?.name ?? ""}`;
     if (key !== this.key) {
       const half = p.nRot / 2;
       this.cos = new Float32Array(rows * half);
@@ -101,6 +109,7 @@ export class RopeTableCache {
           pos0 + t,
           this.cos.subarray(t * half, (t + 1) * half),
           this.sin.subarray(t * half, (t + 1) * half),
+          factors?.values,
         );
       }
       this.key = key;
@@ -118,6 +127,7 @@ export function runRope(
   s: RopeShape,
   pos0: number,
   out: Float32Array,
+  freqFactors?: Float32Array,
 ): void {
   const p = s.rope;
   const n = rows * s.nHeads * s.headDim;
@@ -130,7 +140,10 @@ export function runRope(
       actual: { x: x.length, out: out.length, nRot: p.nRot },
     });
   }
-  const { cos, sin } = tables.get(p, pos0, rows);
+  const factors = freqFactors && s.freqFactors
+    ? { name: s.freqFactors, values: freqFactors }
+    : undefined;
+  const { cos, sin } = tables.get(p, pos0, rows, factors);
   const xp = ctx.scratch("x", n * 4);
   const op = ctx.scratch("y", n * 4);
   const cp = ctx.scratch("c", cos.length * 4);
@@ -139,6 +152,6 @@ export function runRope(
   f32.set(x.subarray(0, n), xp / 4);
   f32.set(cos, cp / 4);
   f32.set(sin, sp / 4);
-  ctx.ex.rf_rope(xp, op, rows, s.nHeads, s.headDim, p.nRot, p.mode === "neox" ? 1 : 0, cp, sp);
+  ctx.ex.rf_rope(xp, op, rows, s.nHeads, s.headDim, p.nRot, ROPE_MODE_CODES[p.mode], cp, sp);
   out.set(ctx.heap.f32.subarray(op / 4, op / 4 + n));
 }

@@ -8,6 +8,7 @@
  */
 import { BackendError, InvalidArgumentError, OutOfMemoryError } from "../../../core/errors.ts";
 import { GGMLType, typeTraits } from "../../../gguf/ggml_types.ts";
+import { INT8_ACT, typeKernels, typesWhere } from "../../../gguf/type_schema.ts";
 import { WasmHeap } from "./heap.ts";
 import { kernelModule, type KernelVariant } from "./module.ts";
 import { attentionFits, type AttentionShape, runAttention } from "./attention.ts";
@@ -24,20 +25,17 @@ import {
 } from "./pool_layout.ts";
 import { type KernelWorker, startKernelWorker, WORKER_STACK_BYTES } from "./pool_worker.ts";
 
-/** Weight types with WebAssembly kernels, and the activation format each one uses. */
-const ACT: ReadonlyMap<GGMLType, "f32" | "act32" | "act256"> = new Map([
-  [GGMLType.F32, "f32"],
-  [GGMLType.F16, "f32"],
-  [GGMLType.BF16, "f32"],
-  [GGMLType.Q4_0, "act32"],
-  [GGMLType.Q4_1, "act32"],
-  [GGMLType.Q5_0, "act32"],
-  [GGMLType.Q5_1, "act32"],
-  [GGMLType.Q8_0, "act32"],
-  [GGMLType.Q4_K, "act256"],
-  [GGMLType.Q5_K, "act256"],
-  [GGMLType.Q6_K, "act256"],
-]);
+/**
+ * Weight types with WebAssembly kernels (`wasm` in the type schema), and the activation
+ * buffer each one uses: float rows, or int8 blocks of 32 or 256 (INT8_ACT).
+ */
+const ACT: ReadonlyMap<number, "f32" | "act32" | "act256"> = new Map(
+  typesWhere((k) => k.wasm).map((t) => {
+    const a = typeKernels(t).act;
+    const int8 = a === "q8_0" || a === "q8_1" || a === "q8_k" ? INT8_ACT[a] : undefined;
+    return [t, !int8 ? "f32" : int8.block === 256 ? "act256" : "act32"];
+  }),
+);
 
 /** True when `type` has a WebAssembly matrix kernel. */
 export function wasmSupportsType(type: GGMLType): boolean {
@@ -270,9 +268,16 @@ export class WasmKernels {
   }
 
   /** RoPE, in the float32 steps of ops/rope.ts `rope` (x and out: [rows, nHeads * headDim]). */
-  rope(x: Float32Array, rows: number, shape: RopeShape, pos0: number, out: Float32Array): void {
+  rope(
+    x: Float32Array,
+    rows: number,
+    shape: RopeShape,
+    pos0: number,
+    out: Float32Array,
+    freqFactors?: Float32Array,
+  ): void {
     this.live();
-    runRope(this.context, this.ropeTables, x, rows, shape, pos0, out);
+    runRope(this.context, this.ropeTables, x, rows, shape, pos0, out, freqFactors);
   }
 
   private live(): void {

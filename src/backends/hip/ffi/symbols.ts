@@ -5,9 +5,10 @@
  * @module
  */
 import type { FfiSymbols } from "../../../runtime/ffi_load.ts";
+import { NATIVE_ABI_VERSION, PROGRAM_OPS } from "../../../core/op_schema.ts";
 
-/** ABI version this table matches (RF_ABI_VERSION in rf_api.h). */
-export const HIP_ABI_VERSION = 1;
+/** ABI version this table matches (RF_ABI_VERSION, generated from the op schema). */
+export const HIP_ABI_VERSION = NATIVE_ABI_VERSION;
 
 /** rf_status codes. */
 export const RfStatus = {
@@ -20,18 +21,10 @@ export const RfStatus = {
   HANDLE: 6,
 } as const;
 
-/** Program opcodes (RF_OP_* in rf_api.h). */
-export const RfOp = {
-  EMBED: 1,
-  RMS_NORM: 2,
-  MATMUL: 3,
-  ROPE: 4,
-  ATTENTION: 5,
-  SWIGLU: 6,
-  ADD: 7,
-  LAST_ROW: 8,
-  DOWNLOAD: 9,
-} as const;
+/** Program opcodes by upper-case op name (RF_OP_* in native/rf_ops.gen.h), from the op schema. */
+export const RfOp: Readonly<Record<string, number>> = Object.fromEntries(
+  PROGRAM_OPS.map((o) => [o.name.toUpperCase(), o.code]),
+);
 
 /** Fault points of the rf_test_fail_launch test hook (RF_FAULT_* in rf_api.h). */
 export const RfFault = { NONE: 0, ACT_QUANT: 1 } as const;
