@@ -21,8 +21,6 @@ import { ALT, CHAR, CHAR_ALT, CHAR_ANY, CHAR_NOT, CHAR_RNG_UPPER, END, RULE_REF 
 /** Most interned stack nodes / states before GRAMMAR_LIMIT (each costs a few dozen bytes). */
 const MAX_NODES = 1 << 22;
 const MAX_STATES = 1 << 20;
-/** Code points are < 2^21, so `state * CP_SPAN + cp` is a unique safe integer key. */
-const CP_SPAN = 0x200000;
 
 /** Interned stacks and states of one compiled grammar (shared by all its matchers). */
 export class GrammarEngine {
@@ -35,8 +33,11 @@ export class GrammarEngine {
   readonly #stateStacks: Int32Array[] = [new Int32Array(0)];
   readonly #stateIds = new Map<string, number>([["", 0]]);
   #accepting = new Uint8Array(1024);
-  readonly #trans = new Map<number, number>();
-  readonly #partial = new Map<number, boolean>();
+  /** Per-state non-ASCII transitions and partial-character answers (small-integer keys). */
+  readonly #uni: (Map<number, number> | undefined)[] = [];
+  readonly #partial: (Map<number, boolean> | undefined)[] = [];
+  /** Per-state ASCII transitions (-1 = not computed yet): the hot path of mask walks. */
+  readonly #ascii: (Int32Array | undefined)[] = [];
   /** The state before any input. */
   readonly initial: number;
 
@@ -67,9 +68,29 @@ export class GrammarEngine {
   /** The state after code point `cp` (0 when no stack accepts it). */
   accept(state: number, cp: number): number {
     if (state === 0) return 0;
-    const key = state * CP_SPAN + cp;
-    const hit = this.#trans.get(key);
+    if (cp < 128) {
+      let row = this.#ascii[state];
+      if (row === undefined) {
+        row = new Int32Array(128).fill(-1);
+        this.#ascii[state] = row;
+      }
+      const v = row[cp];
+      if (v >= 0) return v;
+      return (row[cp] = this.#acceptNew(state, cp));
+    }
+    let map = this.#uni[state];
+    if (map === undefined) {
+      map = new Map();
+      this.#uni[state] = map;
+    }
+    const hit = map.get(cp);
     if (hit !== undefined) return hit;
+    const out = this.#acceptNew(state, cp);
+    map.set(cp, out);
+    return out;
+  }
+
+  #acceptNew(state: number, cp: number): number {
     const { type, value } = this.grammar;
     const acc = new Set<number>();
     for (const s of this.#stateStacks[state]) {
@@ -80,9 +101,7 @@ export class GrammarEngine {
       const t = type[next];
       this.#advanceInto(t === END || t === ALT ? rest : this.#node(next, rest), acc);
     }
-    const out = this.#state(acc);
-    this.#trans.set(key, out);
-    return out;
+    return this.#state(acc);
   }
 
   /**
@@ -91,8 +110,13 @@ export class GrammarEngine {
    */
   canComplete(state: number, value: number, remain: number): boolean {
     if (state === 0) return false;
-    const key = (state * 0x40000 + value) * 4 + remain;
-    const hit = this.#partial.get(key);
+    let map = this.#partial[state];
+    if (map === undefined) {
+      map = new Map();
+      this.#partial[state] = map;
+    }
+    const key = value * 4 + remain;
+    const hit = map.get(key);
     if (hit !== undefined) return hit;
     let ok = false;
     const { type, value: val } = this.grammar;
@@ -102,7 +126,7 @@ export class GrammarEngine {
         break;
       }
     }
-    this.#partial.set(key, ok);
+    map.set(key, ok);
     return ok;
   }
 

@@ -7,8 +7,14 @@
  */
 import type { GrammarEngine } from "./engine.ts";
 
-/** Sequence length by high nibble; 0 for continuation bytes (llama.cpp's lookup table). */
-export const UTF8_LEN = new Uint8Array([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2, 2, 3, 4]);
+/**
+ * Sequence length by lead byte; 0 for bytes that cannot start a sequence (continuations,
+ * the overlong leads C0/C1, and F5-FF, which would encode beyond U+10FFFF).
+ */
+export const UTF8_LEN: Uint8Array = Uint8Array.from(
+  { length: 256 },
+  (_, b) => b < 0x80 ? 1 : b < 0xc2 ? 0 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : b < 0xf5 ? 4 : 0,
+);
 
 /** A grammar position: engine state id and the pending UTF-8 bits (remain = bytes missing). */
 export interface MatchPoint {
@@ -27,7 +33,7 @@ export function stepByte(engine: GrammarEngine, at: MatchPoint, b: number): bool
       at.state = engine.accept(at.state, b);
       return at.state !== 0;
     }
-    const len = UTF8_LEN[b >> 4];
+    const len = UTF8_LEN[b];
     if (len === 0) return false;
     at.remain = len - 1;
     at.partial = b & ((1 << (7 - at.remain)) - 1);
