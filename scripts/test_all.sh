@@ -40,6 +40,7 @@ fi
 if [ -f scripts/build_wasm.ts ]; then
   step "wasm kernels reproducible" "$DENO" task -q build:wasm --check
 fi
+step "generated op/type tables current" "$DENO" task -q gen:tables --check
 
 echo "== deno test"
 log=$(mktemp)
