@@ -17,11 +17,28 @@ import { loadModelOptionsSchema, sessionOptionsSchema } from "./core/api_options
 import { parseOptions } from "./core/options.ts";
 import { writeStderr } from "./runtime/host.ts";
 import { checkModelFile } from "./runtime/model_file.ts";
+import { type CpuBackendOptions, createCpuBackend } from "./backends/cpu/backend.ts";
+import { registerDefaultSamplers } from "./samplers/builtin_plugins.ts";
 
 /** The process-wide registry, with the built-in backends registered. */
 export const registry: PluginRegistry = new PluginRegistry();
 registerDefaultBackends(registry);
 registerDefaultArchitectures(registry);
+registerDefaultSamplers(registry);
+
+/**
+ * A fresh registry with the built-in backends, architectures and samplers, e.g. for a CPU
+ * backend with its own options (`createRegistry({ cpu: { threads: 4 } })`) or to load
+ * plugins without touching the process-wide `registry`.
+ */
+export function createRegistry(opts: { readonly cpu?: CpuBackendOptions } = {}): PluginRegistry {
+  const reg = new PluginRegistry();
+  registerDefaultBackends(reg);
+  if (opts.cpu) reg.registerBackend(createCpuBackend(opts.cpu), { replace: true });
+  registerDefaultArchitectures(reg);
+  registerDefaultSamplers(reg);
+  return reg;
+}
 
 /** Options of loadModel. */
 export interface LoadModelOptions

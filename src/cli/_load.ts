@@ -1,46 +1,135 @@
 /**
- * Shared model loading for CLI commands: progress and placement notices go to stderr.
+ * Shared model loading for CLI commands (generate, score, serve): the model flags, the
+ * command's plugin registry (`--plugin PATH`, repeatable; `-t/--threads` for the CPU
+ * backend), model URIs pulled through the cache (`-m hf://OWNER/REPO/FILE.gguf`), and a
+ * progress bar (terminal) or plain lines on stderr while loading.
  *
  * @module
  */
-import { loadModel } from "../api.ts";
+import { createRegistry, loadModel } from "../api.ts";
 import type { Model } from "../core/model.ts";
+import { loadPluginModule } from "../core/plugin_loader.ts";
+import type { PluginRegistry } from "../core/registry.ts";
+import { isModelUri, resolveModelFile } from "../models/resolve.ts";
 import { UsageError } from "./args.ts";
 import type { CommandIO } from "./command.ts";
+import { ProgressView } from "./progress.ts";
 
 /** Common flags of commands that load a model. */
 export const MODEL_FLAGS = {
-  model: { type: "string", short: "m", valueName: "MODEL", description: "GGUF model file" },
+  model: {
+    type: "string",
+    short: "m",
+    aliases: ["--model"],
+    valueName: "MODEL",
+    description: "GGUF file, or hf://OWNER/REPO/FILE.gguf / https:// URL (pulled into the cache)",
+  },
   backend: {
     type: "string",
     default: "auto",
     valueName: "NAME",
-    description: "auto | cpu | hip (auto falls back to the CPU with a notice)",
+    description: "auto | cpu | hip | a plugin's backend (auto falls back to the CPU)",
   },
-  ctx: { type: "integer", short: "c", valueName: "N", description: "context length" },
+  ctx: {
+    type: "integer",
+    short: "c",
+    aliases: ["--ctx-size"],
+    valueName: "N",
+    description: "context length",
+  },
   "gpu-layers": {
     type: "integer",
+    aliases: ["-ngl", "--n-gpu-layers"],
     valueName: "N",
     description: "most transformer layers to offload (default: all that fit)",
   },
+  threads: {
+    type: "integer",
+    short: "t",
+    valueName: "N",
+    description: "CPU threads (default: all cores)",
+  },
+  plugin: {
+    type: "string",
+    multiple: true,
+    valueName: "PATH",
+    description: "plugin module (path or URL) registering backends, samplers, tokenizers or " +
+      "architectures",
+  },
 } as const;
 
-/** Loads `--model` with the given backend choice, reporting to stderr. */
-export async function loadFromFlags(
-  flags: { model?: string; backend: string; ctx?: number; "gpu-layers"?: number },
-  io: CommandIO,
-): Promise<Model> {
+/** The parsed model flags. */
+export interface ModelFlags {
+  model?: string;
+  backend: string;
+  ctx?: number;
+  "gpu-layers"?: number;
+  threads?: number;
+  plugin?: string[];
+}
+
+/** Checks the model flags that need no file (usage errors before anything loads). */
+export function checkModelFlags(flags: ModelFlags): void {
   if (!flags.model) throw new UsageError("missing -m MODEL", { expected: "-m MODEL.gguf" });
   if (flags.ctx !== undefined && flags.ctx < 1) {
     throw new UsageError(`--ctx must be >= 1, not ${flags.ctx}`, { actual: flags.ctx });
   }
+  if (flags["gpu-layers"] !== undefined && flags["gpu-layers"] < 0) {
+    throw new UsageError(`--gpu-layers must be >= 0, not ${flags["gpu-layers"]}`, {
+      actual: flags["gpu-layers"],
+    });
+  }
+  if (flags.threads !== undefined && !(flags.threads >= 1 && flags.threads <= 256)) {
+    throw new UsageError(`--threads must be in 1..256, not ${flags.threads}`, {
+      actual: flags.threads,
+    });
+  }
+}
+
+/** The command's registry: the built-ins (CPU threads from `-t`), then every `--plugin`. */
+export async function registryFromFlags(flags: ModelFlags): Promise<PluginRegistry> {
+  const reg = createRegistry(
+    flags.threads === undefined ? {} : { cpu: { threads: flags.threads } },
+  );
+  for (const p of flags.plugin ?? []) await loadPluginModule(reg, p);
+  return reg;
+}
+
+/** The local file `--model` names, pulling a model URI into the cache first. */
+export async function modelPathFromFlags(model: string, io: CommandIO): Promise<string> {
+  if (!isModelUri(model)) return model;
+  const view = new ProgressView(io, "pull");
+  try {
+    return await resolveModelFile(model, { onProgress: (p) => view.update(p) });
+  } finally {
+    view.done();
+  }
+}
+
+/** Loads `--model` with the given backend choice, reporting to stderr. */
+export async function loadFromFlags(
+  flags: ModelFlags,
+  io: CommandIO,
+  registry?: PluginRegistry,
+): Promise<Model> {
+  checkModelFlags(flags);
+  const reg = registry ?? await registryFromFlags(flags);
+  const path = await modelPathFromFlags(flags.model!, io);
   const t0 = performance.now();
-  const model = await loadModel(flags.model, {
-    backend: flags.backend,
-    contextLength: flags.ctx,
-    gpuLayers: flags["gpu-layers"],
-    log: (line) => io.stderr(line + "\n"),
-  });
+  const view = new ProgressView(io, "load");
+  let model: Model;
+  try {
+    model = await loadModel(path, {
+      backend: flags.backend,
+      registry: reg,
+      contextLength: flags.ctx,
+      gpuLayers: flags["gpu-layers"],
+      log: (line) => io.stderr(line + "\n"),
+      onProgress: (p) => view.update(p),
+    });
+  } finally {
+    view.done();
+  }
   const ms = performance.now() - t0;
   io.stderr(
     `loaded ${flags.model} (${model.config.arch}, ${model.config.blockCount} layers) in ${

@@ -1,7 +1,8 @@
 /**
  * A small command-line flag parser: `--flag value`, `--flag=value`, `-f value`, `-f=value`,
  * boolean flags (`--flag`, `--flag=false`, `--no-flag`), repeated flags collected into arrays
- * (`multiple: true`), and `--` ending the flags. Anything it cannot accept is a UsageError
+ * (`multiple: true`), other spellings of a flag (`aliases: ["-ngl", "--n-gpu-layers"]`, e.g.
+ * llama.cpp's), and `--` ending the flags. Anything it cannot accept is a UsageError
  * (code "USAGE"), which the CLI reports with exit status 2.
  *
  * @module
@@ -20,6 +21,8 @@ export interface FlagSpec {
   readonly type: "string" | "number" | "integer" | "boolean";
   /** One-letter alias used as `-x`. */
   readonly short?: string;
+  /** Other spellings, with their dashes: `-ngl`, `--n-gpu-layers`. */
+  readonly aliases?: readonly string[];
   /** Collect every occurrence into an array (otherwise the last one wins). */
   readonly multiple?: boolean;
   /** Value when the flag is absent. */
@@ -78,7 +81,14 @@ function convert(name: string, spec: FlagSpec, raw: string): string | number | b
 /** Parses `argv` against `specs`; throws UsageError for unknown flags or bad values. */
 export function parseArgs<S extends FlagSpecs>(argv: readonly string[], specs: S): ParsedArgs<S> {
   const byShort = new Map<string, string>();
-  for (const [name, s] of Object.entries(specs)) if (s.short) byShort.set(s.short, name);
+  const byLong = new Map<string, string>();
+  for (const [name, s] of Object.entries(specs)) {
+    if (s.short) byShort.set(s.short, name);
+    for (const a of s.aliases ?? []) {
+      if (a.startsWith("--")) byLong.set(a.slice(2), name);
+      else byShort.set(a.slice(1), name);
+    }
+  }
   const values: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(specs)) {
     values[name] = s.multiple ? [] : s.default ?? (s.type === "boolean" ? false : undefined);
@@ -102,7 +112,7 @@ export function parseArgs<S extends FlagSpecs>(argv: readonly string[], specs: S
     const eq = arg.indexOf("=");
     const key = arg.slice(long ? 2 : 1, eq < 0 ? undefined : eq);
     const inline = eq < 0 ? undefined : arg.slice(eq + 1);
-    let name = long ? key : byShort.get(key);
+    let name = long ? (Object.hasOwn(specs, key) ? key : byLong.get(key) ?? key) : byShort.get(key);
     let negated = false;
     if (long && name !== undefined && !Object.hasOwn(specs, name) && name.startsWith("no-")) {
       const base = name.slice(3);
@@ -138,7 +148,8 @@ export function parseArgs<S extends FlagSpecs>(argv: readonly string[], specs: S
 export function formatFlags(specs: FlagSpecs): string {
   const rows = Object.entries(specs).map(([name, s]) => {
     const value = s.type === "boolean" ? "" : ` ${s.valueName ?? s.type.toUpperCase()}`;
-    const left = `${s.short ? `-${s.short}, ` : "    "}--${name}${value}`;
+    const more = (s.aliases ?? []).map((a) => `, ${a}`).join("");
+    const left = `${s.short ? `-${s.short}, ` : "    "}--${name}${more}${value}`;
     const def = s.default !== undefined && s.type !== "boolean" ? ` (default ${s.default})` : "";
     return [left, `${s.description ?? ""}${def}${s.multiple ? " (repeatable)" : ""}`];
   });

@@ -1,4 +1,4 @@
-import { assertEquals, assertStrictEquals, assertThrows } from "../../tests/assert.ts";
+import { assertEquals, assertMatch, assertStrictEquals, assertThrows } from "../../tests/assert.ts";
 import { test } from "../../tests/harness.ts";
 import { formatFlags, parseArgs, UsageError } from "./args.ts";
 
@@ -73,4 +73,21 @@ test("args: help lines", () => {
   assertEquals(help.includes("-c, --ctx N"), true);
   assertEquals(help.includes("(default 0.8)"), true);
   assertEquals(help.includes("stop string (repeatable)"), true);
+});
+
+test("args: aliases (llama.cpp spellings) map to the flag", () => {
+  const spec = {
+    "gpu-layers": { type: "integer", aliases: ["-ngl", "--n-gpu-layers"] },
+    ctx: { type: "integer", short: "c", aliases: ["--ctx-size"] },
+  } as const;
+  assertEquals(parseArgs(["-ngl", "3", "--ctx-size=64"], spec).flags, {
+    "gpu-layers": 3,
+    ctx: 64,
+  });
+  assertEquals(parseArgs(["--n-gpu-layers", "5", "-c", "8"], spec).flags, {
+    "gpu-layers": 5,
+    ctx: 8,
+  });
+  assertThrows(() => parseArgs(["-ng", "1"], spec), isUsage(/unknown flag -ng/));
+  assertMatch(formatFlags(spec), /--gpu-layers, -ngl, --n-gpu-layers INTEGER/);
 });

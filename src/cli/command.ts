@@ -22,6 +22,10 @@ export interface CommandIO {
   stdout(text: string): void;
   /** Writes text to standard error (no newline added). */
   stderr(text: string): void;
+  /** Reads all of standard input (absent: there is none). */
+  readStdin?(): Promise<string>;
+  /** Which streams are terminals (absent: none), e.g. for progress bars and dimmed echo. */
+  readonly tty?: { readonly stdin: boolean; readonly stdout: boolean; readonly stderr: boolean };
 }
 
 /** One CLI command. */

@@ -7,7 +7,7 @@
  * @module
  */
 import { RocmForgeError } from "../core/errors.ts";
-import { writeStderr, writeStdout } from "../runtime/host.ts";
+import { isTerminal, readStdin, writeStderr, writeStdout } from "../runtime/host.ts";
 import { UsageError } from "./args.ts";
 import { type CommandIO, findCommand, listCommands } from "./command.ts";
 
@@ -15,7 +15,12 @@ import { type CommandIO, findCommand, listCommands } from "./command.ts";
 export const PROGRAM = "rocmforge";
 
 /** The process's standard streams. */
-export const hostIO: CommandIO = { stdout: writeStdout, stderr: writeStderr };
+export const hostIO: CommandIO = {
+  stdout: writeStdout,
+  stderr: writeStderr,
+  readStdin,
+  tty: { stdin: isTerminal("stdin"), stdout: isTerminal("stdout"), stderr: isTerminal("stderr") },
+};
 
 /** Usage text listing every registered command. */
 export function mainUsage(): string {

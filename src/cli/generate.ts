@@ -1,86 +1,227 @@
 /**
- * `generate -m MODEL -p PROMPT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]
- * [--seed S] [--backend auto|cpu|hip] [--ctx N]`: stdout carries only the generated text;
- * load progress and speed (tokens/s) go to stderr.
+ * `generate -m MODEL [-p PROMPT | -f FILE | < stdin] [flags]`: stdout carries the prompt
+ * (dimmed on a terminal; `--no-echo` leaves it out) and the generated text, or with `--json`
+ * one JSON object (text, tokens, timings, finish reason); load progress and speed go to
+ * stderr. Flags take llama.cpp's spellings too (`-n/--n-predict`, `-ngl`, `--ctx-size`,
+ * `--repeat-penalty`, ...). Sampling flags are checked before the model loads (exit 2);
+ * omitted ones follow the one default policy (src/samplers/params.ts: greedy unless a
+ * temperature is given).
  *
  * @module
  */
-import { generate } from "../core/generate.ts";
+import { InvalidArgumentError } from "../core/errors.ts";
+import { generate, type GenerateOptions } from "../core/generate.ts";
 import { Session } from "../core/session.ts";
+import { type SamplingParams, validateSamplingParams } from "../samplers/params.ts";
+import { readTextFile } from "../runtime/host.ts";
 import { formatFlags, parseArgs, UsageError } from "./args.ts";
-import { type Command, registerCommand } from "./command.ts";
-import { loadFromFlags, MODEL_FLAGS } from "./_load.ts";
+import { type Command, type CommandIO, registerCommand } from "./command.ts";
+import { checkModelFlags, loadFromFlags, MODEL_FLAGS, registryFromFlags } from "./_load.ts";
+
+const num = (description: string, valueName = "X") =>
+  ({ type: "number", valueName, description }) as const;
 
 const FLAGS = {
   ...MODEL_FLAGS,
   prompt: { type: "string", short: "p", valueName: "TEXT", description: "prompt text" },
+  file: {
+    type: "string",
+    short: "f",
+    valueName: "FILE",
+    description: "read the prompt from FILE (default: stdin when -p is absent)",
+  },
   "n-predict": {
     type: "integer",
     short: "n",
+    aliases: ["--max-tokens"],
     default: 128,
     valueName: "N",
     description: "tokens to generate",
   },
-  temp: { type: "number", default: 0.8, valueName: "T", description: "temperature (0 = greedy)" },
-  "top-k": { type: "integer", default: 40, valueName: "K", description: "top-k (0 = off)" },
-  "top-p": { type: "number", default: 0.95, valueName: "P", description: "top-p (1 = off)" },
-  "min-p": { type: "number", default: 0.05, valueName: "P", description: "min-p (0 = off)" },
-  "repeat-penalty": {
-    type: "number",
-    default: 1,
-    valueName: "R",
-    description: "repetition penalty",
+  temp: { ...num("temperature (default 0: greedy)", "T"), aliases: ["--temperature"] },
+  "top-k": { type: "integer", valueName: "K", description: "top-k (0 = off; default 40)" },
+  "top-p": num("top-p (1 = off; default 0.95)", "P"),
+  "min-p": num("min-p (0 = off; default 0.05)", "P"),
+  typical: num("locally typical p (1 = off)", "P"),
+  "repeat-penalty": num("repetition penalty (1 = off)", "R"),
+  "repeat-last-n": {
+    type: "integer",
+    valueName: "N",
+    description: "penalty window (-1 = all, default 64)",
   },
-  seed: { type: "integer", valueName: "S", description: "RNG seed (same seed, same text)" },
+  "presence-penalty": num("presence penalty (0 = off)", "R"),
+  "frequency-penalty": num("frequency penalty (0 = off)", "R"),
+  seed: {
+    type: "integer",
+    short: "s",
+    valueName: "S",
+    description: "RNG seed (same seed, same text)",
+  },
+  sampler: {
+    type: "string",
+    valueName: "NAME",
+    description: "a registered sampler plugin instead of the sampling flags",
+  },
+  "sampler-options": {
+    type: "string",
+    valueName: "JSON",
+    description: "options object for --sampler",
+  },
   stop: { type: "string", multiple: true, valueName: "TEXT", description: "stop string" },
   "ignore-eos": { type: "boolean", description: "keep generating past end-of-text" },
+  echo: { type: "boolean", default: true, description: "print the prompt first (--no-echo)" },
+  json: { type: "boolean", description: "print one JSON object: text, tokens, timings" },
 } as const;
+
+type GenFlags = ReturnType<typeof parseArgs<typeof FLAGS>>["flags"];
+
+/** The sampling parameters the flags give (only the flags that were set). */
+export function samplingFromFlags(f: GenFlags): SamplingParams {
+  const p: SamplingParams = {};
+  const set = <K extends keyof SamplingParams>(k: K, v: SamplingParams[K] | undefined) => {
+    if (v !== undefined) p[k] = v;
+  };
+  set("temperature", f.temp);
+  set("topK", f["top-k"]);
+  set("topP", f["top-p"]);
+  set("minP", f["min-p"]);
+  set("typicalP", f.typical);
+  set("repeatPenalty", f["repeat-penalty"]);
+  set("penaltyLastN", f["repeat-last-n"]);
+  set("presencePenalty", f["presence-penalty"]);
+  set("frequencyPenalty", f["frequency-penalty"]);
+  set("seed", f.seed);
+  return p;
+}
+
+const FLAG_OF: Record<string, string> = {
+  temperature: "--temp",
+  topK: "--top-k",
+  topP: "--top-p",
+  minP: "--min-p",
+  typicalP: "--typical",
+  repeatPenalty: "--repeat-penalty",
+  penaltyLastN: "--repeat-last-n",
+  presencePenalty: "--presence-penalty",
+  frequencyPenalty: "--frequency-penalty",
+  seed: "--seed",
+};
+
+/** Sampling flags checked as usage errors (exit 2), before anything loads. */
+function checkSampling(p: SamplingParams): void {
+  try {
+    validateSamplingParams(p);
+  } catch (e) {
+    if (!(e instanceof InvalidArgumentError)) throw e;
+    const field = String(e.facts.field ?? "");
+    const flag = FLAG_OF[field.replace(/^sampling\./, "")] ?? field;
+    throw new UsageError(`${flag}: ${e.message}`, { ...e.facts, flag });
+  }
+}
+
+async function promptFrom(f: GenFlags, io: CommandIO): Promise<string> {
+  if (f.prompt !== undefined && f.file !== undefined) {
+    throw new UsageError("give -p PROMPT or -f FILE, not both");
+  }
+  if (f.prompt !== undefined) return f.prompt;
+  if (f.file !== undefined) {
+    try {
+      return readTextFile(f.file);
+    } catch (e) {
+      throw new UsageError(`-f ${f.file}: ${(e as Error).message}`, { actual: f.file });
+    }
+  }
+  if (io.readStdin && !io.tty?.stdin) return await io.readStdin();
+  throw new UsageError("missing -p PROMPT (or -f FILE, or a prompt on stdin)");
+}
+
+function parseSamplerOptions(raw: string | undefined): Record<string, unknown> | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const v = JSON.parse(raw);
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) return v;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`--sampler-options must be a JSON object, not ${raw}`, { actual: raw });
+}
 
 /** The generate command. */
 export const generateCommand: Command = {
   name: "generate",
   summary: "generate text from a prompt",
-  usage: `generate -m MODEL -p PROMPT [flags]\n${formatFlags(FLAGS)}`,
+  usage: `generate -m MODEL [-p PROMPT | -f FILE | < FILE] [flags]\n${formatFlags(FLAGS)}`,
   async run(argv, io) {
     const { flags, positionals } = parseArgs(argv, FLAGS);
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
-    if (flags.prompt === undefined) throw new UsageError("missing -p PROMPT");
+    checkModelFlags(flags);
     if (flags["n-predict"] < 0) {
       throw new UsageError("-n must be >= 0", { actual: flags["n-predict"] });
     }
-    const model = await loadFromFlags(flags, io);
+    const sampling = samplingFromFlags(flags);
+    checkSampling(sampling);
+    const samplerOptions = parseSamplerOptions(flags["sampler-options"]);
+    if (flags.sampler === undefined && samplerOptions !== undefined) {
+      throw new UsageError("--sampler-options needs --sampler NAME");
+    }
+    if (flags.sampler !== undefined && Object.keys(sampling).length > 0) {
+      throw new UsageError("--sampler replaces the sampling flags; give one or the other");
+    }
+    if (flags.stop.includes("")) throw new UsageError("--stop needs a non-empty string");
+    const prompt = await promptFrom(flags, io);
+    const registry = await registryFromFlags(flags);
+    const sampler = flags.sampler === undefined
+      ? undefined
+      : registry.createSampler(flags.sampler, samplerOptions);
+    const model = await loadFromFlags(flags, io, registry);
     const session = new Session(model);
     try {
-      const t0 = performance.now();
-      let tFirst = 0;
-      const it = generate(session, flags.prompt, {
+      const opts: GenerateOptions = {
         maxTokens: flags["n-predict"],
-        sampling: {
-          temperature: flags.temp,
-          topK: flags["top-k"],
-          topP: flags["top-p"],
-          minP: flags["min-p"],
-          repeatPenalty: flags["repeat-penalty"],
-          seed: flags.seed,
-        },
+        ...(sampler ? { sampler } : { sampling }),
         stop: flags.stop,
         ignoreEos: flags["ignore-eos"],
-      });
+      };
+      const echo = flags.echo && !flags.json;
+      const t0 = performance.now();
+      let tFirst = 0;
+      const it = generate(session, prompt, opts);
+      if (echo) io.stdout(io.tty?.stdout ? `\x1b[2m${prompt}\x1b[0m` : prompt);
       let r = await it.next();
       while (!r.done) {
         if (!tFirst) tFirst = performance.now();
-        io.stdout(r.value.text);
+        if (!flags.json) io.stdout(r.value.text);
         r = await it.next();
       }
       const t1 = performance.now();
+      if (!tFirst) tFirst = t1;
       const res = r.value;
-      io.stdout("\n");
-      const decodeS = (t1 - tFirst) / 1000;
+      const promptMs = tFirst - t0;
+      const genMs = t1 - tFirst;
+      const tps = res.completionTokens > 1 ? (res.completionTokens - 1) / (genMs / 1000) : 0;
+      const pps = promptMs > 0 ? res.promptTokens / (promptMs / 1000) : 0;
+      if (flags.json) {
+        io.stdout(
+          JSON.stringify({
+            text: res.text,
+            tokens: res.tokens,
+            promptTokens: res.promptTokens,
+            completionTokens: res.completionTokens,
+            finishReason: res.finishReason,
+            timings: {
+              promptMs: round(promptMs),
+              promptTokensPerSecond: round(pps),
+              generateMs: round(genMs),
+              tokensPerSecond: round(tps),
+            },
+          }) + "\n",
+        );
+      } else io.stdout("\n");
       io.stderr(
-        `prompt ${res.promptTokens} tokens in ${(tFirst - t0).toFixed(0)} ms (${
-          (res.promptTokens / ((tFirst - t0) / 1000)).toFixed(1)
+        `prompt ${res.promptTokens} tokens in ${promptMs.toFixed(0)} ms (${
+          pps.toFixed(1)
         } tokens/s); generated ${res.completionTokens} tokens, ${
-          res.completionTokens > 1 ? ((res.completionTokens - 1) / decodeS).toFixed(1) : "-"
+          res.completionTokens > 1 ? tps.toFixed(1) : "-"
         } tokens/s; finish: ${res.finishReason}\n`,
       );
       return 0;
@@ -91,3 +232,5 @@ export const generateCommand: Command = {
   },
 };
 registerCommand(generateCommand);
+
+const round = (x: number) => Math.round(x * 10) / 10;

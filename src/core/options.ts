@@ -84,7 +84,8 @@ export function parseOptions<S extends z.ZodType>(
   }
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  const issue = r.error.issues[0];
+  // An unknown key is the likeliest cause of the other issues (a misspelled required key).
+  const issue = r.error.issues.find((i) => i.code === "unrecognized_keys") ?? r.error.issues[0];
   if (issue.code === "unrecognized_keys") {
     const key = issue.keys[0];
     const valid = keysAt(schema, issue.path);

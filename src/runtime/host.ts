@@ -53,6 +53,16 @@ export function writeStderr(text: string): void {
   process.stderr.write(text);
 }
 
+/** True when the standard stream is a terminal. */
+export function isTerminal(stream: "stdin" | "stdout" | "stderr"): boolean {
+  return Boolean((process[stream] as { isTTY?: boolean }).isTTY);
+}
+
+/** Columns of the terminal on stderr (80 when unknown). */
+export function terminalColumns(): number {
+  return (process.stderr as { columns?: number }).columns ?? 80;
+}
+
 /** Reads all of stdin as UTF-8. */
 export async function readStdin(): Promise<string> {
   const chunks: Uint8Array[] = [];
@@ -84,6 +94,11 @@ export function onShutdownSignal(fn: (signal: string) => void): () => void {
     process.off("SIGINT", h);
     process.off("SIGTERM", h);
   };
+}
+
+/** The user's home folder. */
+export function homeDir(): string {
+  return process.env.HOME ?? process.env.USERPROFILE ?? ".";
 }
 
 /** Total and free system memory in bytes. */
