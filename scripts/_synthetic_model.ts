@@ -151,9 +151,21 @@ export function synthesizeVocab(vocab: number): Map<string, GGUFMetaEntry> {
   ]);
 }
 
+/**
+ * Architectures the generator writes, with the metadata and tensor names llama.cpp's
+ * converter writes for them: "llama" (Llama 2 style), "llama3" (general.architecture llama
+ * with rope_freqs.weight, RoPE base 500000 and the output tied to the embedding, as Llama 3.2
+ * 1B/3B), "qwen3" (per-head q/k norms, explicit key/value lengths, RoPE base 1e6, tied output).
+ */
+export const MODEL_ARCHS = ["llama", "llama3", "qwen3"] as const;
+/** One of MODEL_ARCHS. */
+export type ModelArch = typeof MODEL_ARCHS[number];
+
 /** Options of synthesizeModel. */
 export interface SyntheticModelOptions {
   readonly shape: ModelShape;
+  /** Default "llama". */
+  readonly arch?: ModelArch;
   /** Type of every weight matrix (norms are F32). */
   readonly type: GGMLTypeName;
   /** tokenizer.* entries to use (their token count must equal shape.vocab); default synthesized. */
@@ -186,24 +198,36 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
       actual: nTok,
     });
   }
+  const arch = opts.arch ?? "llama";
   const headDim = s.dim / s.heads;
   const kvDim = headDim * s.kvHeads;
   const fileType: Record<string, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q4_K: 15 };
   const u32 = (v: number) => scalar(GGUFValueType.UINT32, v);
+  const a = arch === "qwen3" ? "qwen3" : "llama";
+  const base = { llama: 10000, llama3: 500000, qwen3: 1000000 }[arch];
   const metadata = new Map<string, GGUFMetaEntry>([
-    ["general.architecture", scalar(GGUFValueType.STRING, "llama")],
+    ["general.architecture", scalar(GGUFValueType.STRING, a)],
     ["general.name", scalar(GGUFValueType.STRING, opts.name ?? "synthetic")],
     ["general.file_type", u32(fileType[opts.type])],
-    ["llama.context_length", u32(s.context)],
-    ["llama.embedding_length", u32(s.dim)],
-    ["llama.block_count", u32(s.layers)],
-    ["llama.feed_forward_length", u32(s.ffn)],
-    ["llama.attention.head_count", u32(s.heads)],
-    ["llama.attention.head_count_kv", u32(s.kvHeads)],
-    ["llama.rope.dimension_count", u32(headDim)],
-    ["llama.rope.freq_base", scalar(GGUFValueType.FLOAT32, 10000)],
-    ["llama.attention.layer_norm_rms_epsilon", scalar(GGUFValueType.FLOAT32, 1e-5)],
-    ["llama.vocab_size", u32(s.vocab)],
+    [`${a}.context_length`, u32(s.context)],
+    [`${a}.embedding_length`, u32(s.dim)],
+    [`${a}.block_count`, u32(s.layers)],
+    [`${a}.feed_forward_length`, u32(s.ffn)],
+    [`${a}.attention.head_count`, u32(s.heads)],
+    [`${a}.attention.head_count_kv`, u32(s.kvHeads)],
+    ...(arch === "qwen3"
+      ? [[`${a}.attention.key_length`, u32(headDim)], [
+        `${a}.attention.value_length`,
+        u32(headDim),
+      ]] as const
+      : []),
+    [`${a}.rope.dimension_count`, u32(headDim)],
+    [`${a}.rope.freq_base`, scalar(GGUFValueType.FLOAT32, base)],
+    [
+      `${a}.attention.layer_norm_rms_epsilon`,
+      scalar(GGUFValueType.FLOAT32, arch === "llama" ? 1e-5 : 1e-6),
+    ],
+    [`${a}.vocab_size`, u32(s.vocab)],
     ...tok,
   ]);
   const seed = opts.seed ?? 1;
@@ -211,17 +235,38 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
   const tensors: GGUFTensorInput[] = [];
   const matrix = (name: string, cols: number, rows: number) =>
     tensors.push({ info: { name, dims: [cols, rows], type }, data: () => fill(cols * rows) });
-  const norm = (name: string) =>
+  // Norm weights: ones for "llama" (as before), 1 + N(0, 0.1) for the others so that the
+  // weight multiply is exercised.
+  let normSeed = seed * 7919;
+  const vector = (name: string, n: number, values: () => Float32Array) =>
     tensors.push({
-      info: { name, dims: [s.dim], type: GGMLType.F32 },
-      data: () => {
-        const v = new Float32Array(s.dim).fill(1);
-        return new Uint8Array(v.buffer);
-      },
+      info: { name, dims: [n], type: GGMLType.F32 },
+      data: () => new Uint8Array(values().buffer),
     });
+  const norm = (name: string, n = s.dim) => {
+    const sd = normSeed++;
+    vector(
+      name,
+      n,
+      () => arch === "llama" ? new Float32Array(n).fill(1) : gaussian(n, sd, 0.1).map((x) => 1 + x),
+    );
+  };
   matrix("token_embd.weight", s.dim, s.vocab);
+  if (arch === "llama3") {
+    // Llama 3 rope scaling: factor 1 for high frequencies rising to 8 for the lowest.
+    const half = headDim / 2;
+    vector(
+      "rope_freqs.weight",
+      half,
+      () => Float32Array.from({ length: half }, (_, i) => 1 + 7 * (i / Math.max(1, half - 1)) ** 2),
+    );
+  }
   for (let l = 0; l < s.layers; l++) {
     norm(`blk.${l}.attn_norm.weight`);
+    if (arch === "qwen3") {
+      norm(`blk.${l}.attn_q_norm.weight`, headDim);
+      norm(`blk.${l}.attn_k_norm.weight`, headDim);
+    }
     matrix(`blk.${l}.attn_q.weight`, s.dim, s.dim);
     matrix(`blk.${l}.attn_k.weight`, s.dim, kvDim);
     matrix(`blk.${l}.attn_v.weight`, s.dim, kvDim);
@@ -232,6 +277,6 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
     matrix(`blk.${l}.ffn_down.weight`, s.ffn, s.dim);
   }
   norm("output_norm.weight");
-  matrix("output.weight", s.dim, s.vocab);
+  if (arch === "llama") matrix("output.weight", s.dim, s.vocab);
   return { metadata, tensors };
 }

@@ -1,8 +1,8 @@
 /**
  * Writes a random-weight llama GGUF of a real shape, streamed tensor by tensor.
  *
- * usage: deno task make-model --shape tinyllama|llama7b|tiny --type Q4_0|Q8_0|Q4_K|F16|F32
- *          -o FILE [--seed N] [--vocab PATH.gguf]
+ * usage: deno task make-model [--arch llama|llama3|qwen3] --shape tinyllama|llama7b|tiny
+ *          --type Q4_0|Q8_0|Q4_K|F16|F32 -o FILE [--seed N] [--vocab PATH.gguf]
  *
  * For the 32000-token shapes the tokenizer is copied from llama.cpp's Llama SPM vocab file
  * (--vocab, default ../shared/models/llama.cpp-vocab/ggml-vocab-llama-spm.gguf) when present,
@@ -16,7 +16,13 @@ import { openGGUF } from "../src/gguf/reader.ts";
 import { writeGGUFChunks } from "../src/gguf/writer.ts";
 import { createFileSink } from "../src/runtime/file_stream.ts";
 import { args, exit, now, pathExists, writeStderr, writeStdout } from "../src/runtime/host.ts";
-import { MODEL_TYPES, SHAPES, synthesizeModel } from "./_synthetic_model.ts";
+import {
+  MODEL_ARCHS,
+  MODEL_TYPES,
+  type ModelArch,
+  SHAPES,
+  synthesizeModel,
+} from "./_synthetic_model.ts";
 import type { GGMLTypeName } from "../src/gguf/ggml_types.ts";
 
 const DEFAULT_VOCAB = new URL(
@@ -34,6 +40,7 @@ export async function tokenizerOf(path: string): Promise<Map<string, GGUFMetaEnt
 
 /** Writes the model; returns bytes written. */
 export async function makeSyntheticModel(opts: {
+  arch?: string;
   shape: string;
   type: string;
   out: string;
@@ -47,20 +54,30 @@ export async function makeSyntheticModel(opts: {
       actual: opts.shape,
     });
   }
+  const arch = opts.arch ?? "llama";
+  if (!(MODEL_ARCHS as readonly string[]).includes(arch)) {
+    throw new InvalidArgumentError(`--arch must be one of ${MODEL_ARCHS.join(", ")}`, {
+      actual: arch,
+    });
+  }
   const type = opts.type.toUpperCase() as GGMLTypeName;
   let tokenizer: Map<string, GGUFMetaEntry> | undefined;
   const vocabPath = opts.vocab ?? DEFAULT_VOCAB;
-  if (shape.vocab === 32000 && pathExists(vocabPath)) {
+  if (opts.vocab !== undefined && !pathExists(vocabPath)) {
+    throw new InvalidArgumentError(`--vocab ${vocabPath} does not exist`, { actual: vocabPath });
+  }
+  if ((shape.vocab === 32000 || opts.vocab !== undefined) && pathExists(vocabPath)) {
     const t = await tokenizerOf(vocabPath);
     const n = (t.get("tokenizer.ggml.tokens")?.value as unknown[] | undefined)?.length;
     if (n === shape.vocab) tokenizer = t;
   }
   const input = synthesizeModel({
     shape,
+    arch: arch as ModelArch,
     type,
     tokenizer,
     seed: opts.seed,
-    name: `synthetic-${opts.shape}-${type}`,
+    name: `synthetic-${arch}-${opts.shape}-${type}`,
   });
   const sink = createFileSink(opts.out);
   let bytes = 0;
@@ -92,9 +109,9 @@ async function main(): Promise<void> {
   const out = flag(a, "--out", "-o");
   if (!out || a.includes("--help")) {
     writeStderr(
-      `usage: deno task make-model --shape ${Object.keys(SHAPES).join("|")} --type ${
-        MODEL_TYPES.join("|")
-      } -o FILE [--seed N] [--vocab PATH]\n`,
+      `usage: deno task make-model [--arch ${MODEL_ARCHS.join("|")}] --shape ${
+        Object.keys(SHAPES).join("|")
+      } --type ${MODEL_TYPES.join("|")} -o FILE [--seed N] [--vocab PATH]\n`,
     );
     exit(out ? 0 : 2);
   }
@@ -102,6 +119,7 @@ async function main(): Promise<void> {
   const t0 = now();
   try {
     await makeSyntheticModel({
+      arch: flag(a, "--arch"),
       shape,
       type,
       out,

@@ -44,7 +44,19 @@ export interface RopeParams {
 /** Every node kind. `layer` is the transformer block the node belongs to (-1 input, nLayers output). */
 export type GraphNode =
   | { op: "embed"; layer: number; out: number; weight: string }
-  | { op: "rms_norm"; layer: number; out: number; x: number; weight: string; eps: number }
+  | {
+    op: "rms_norm";
+    layer: number;
+    out: number;
+    x: number;
+    weight: string;
+    eps: number;
+    /**
+     * Normalize each run of `groupSize` values of a row with a weight of that length (per-head
+     * norms, e.g. Qwen3's q/k norm); default: the whole row.
+     */
+    groupSize?: number;
+  }
   | { op: "matmul"; layer: number; out: number; x: number; weight: string; bias?: string }
   | {
     op: "rope";
@@ -54,6 +66,8 @@ export type GraphNode =
     nHeads: number;
     headDim: number;
     rope: RopeParams;
+    /** Weight of nRot/2 frequency divisors (llama.cpp's rope_freqs / rope factors). */
+    freqFactors?: string;
   }
   | {
     op: "attention";
@@ -131,6 +145,8 @@ export function nodeWeights(n: GraphNode): string[] {
       return [n.weight];
     case "matmul":
       return n.bias ? [n.weight, n.bias] : [n.weight];
+    case "rope":
+      return n.freqFactors ? [n.freqFactors] : [];
     default:
       return [];
   }

@@ -1,6 +1,7 @@
 /**
- * Builds the llama-family forward graph (llama, mistral, qwen2 and close variants) from a
- * model configuration and the names of the tensors present in the file.
+ * Builds the llama-family forward graph (llama incl. Llama 3's rope_freqs and tied output,
+ * mistral, qwen2's QKV biases, qwen3's per-head q/k norms) from a model configuration and the
+ * names of the tensors present in the file.
  *
  * @module
  */
@@ -33,6 +34,10 @@ export interface LlamaTensors {
   outputNorm: string;
   /** Per layer: whether q/k/v biases exist (qwen2). */
   qkvBias: boolean[];
+  /** Per layer: whether per-head q/k RMSNorm weights exist (qwen3's attn_q_norm/attn_k_norm). */
+  qkNorm: boolean[];
+  /** RoPE frequency factors (Llama 3's rope_freqs.weight), shared by every layer. */
+  ropeFreqs?: string;
 }
 
 /** Expected [cols, rows] (ggml dims) of every tensor the graph uses. */
@@ -45,6 +50,7 @@ export function expectedShapes(c: ModelConfig, t: LlamaTensors): Map<string, num
   m.set(t.tokenEmbd, [dim, c.vocabSize]);
   m.set(t.output, [dim, c.vocabSize]);
   m.set(t.outputNorm, [dim]);
+  if (t.ropeFreqs) m.set(t.ropeFreqs, [c.ropeDimensionCount / 2]);
   for (let l = 0; l < c.blockCount; l++) {
     const p = `blk.${l}.`;
     m.set(p + "attn_norm.weight", [dim]);
@@ -56,6 +62,10 @@ export function expectedShapes(c: ModelConfig, t: LlamaTensors): Map<string, num
     m.set(p + "ffn_gate.weight", [dim, c.feedForwardLength]);
     m.set(p + "ffn_up.weight", [dim, c.feedForwardLength]);
     m.set(p + "ffn_down.weight", [c.feedForwardLength, dim]);
+    if (t.qkNorm[l]) {
+      m.set(p + "attn_q_norm.weight", [c.keyLength]);
+      m.set(p + "attn_k_norm.weight", [c.keyLength]);
+    }
     if (t.qkvBias[l]) {
       m.set(p + "attn_q.bias", [qDim]);
       m.set(p + "attn_k.bias", [kDim]);
@@ -72,14 +82,20 @@ export function expectedShapes(c: ModelConfig, t: LlamaTensors): Map<string, num
 export function resolveLlamaTensors(
   c: ModelConfig,
   dims: ReadonlyMap<string, readonly number[]>,
+  opts: { requireQkNorm?: boolean } = {},
 ): LlamaTensors {
   const t: LlamaTensors = {
     tokenEmbd: "token_embd.weight",
     output: dims.has("output.weight") ? "output.weight" : "token_embd.weight",
     outputNorm: "output_norm.weight",
     qkvBias: [],
+    qkNorm: [],
   };
-  for (let l = 0; l < c.blockCount; l++) t.qkvBias.push(dims.has(`blk.${l}.attn_q.bias`));
+  if (dims.has("rope_freqs.weight")) t.ropeFreqs = "rope_freqs.weight";
+  for (let l = 0; l < c.blockCount; l++) {
+    t.qkvBias.push(dims.has(`blk.${l}.attn_q.bias`));
+    t.qkNorm.push(opts.requireQkNorm === true || dims.has(`blk.${l}.attn_q_norm.weight`));
+  }
   for (const [name, want] of expectedShapes(c, t)) {
     const have = dims.get(name);
     if (!have) {
@@ -160,9 +176,23 @@ export function buildLlamaGraph(
       eps: c.rmsNormEps,
     });
     const bias = t.qkvBias[l];
-    const q0 = mm(h, "attn_q", qDim, bias);
-    const k0 = mm(h, "attn_k", kDim, bias);
+    // Per-head RMSNorm of q and k before RoPE (qwen3).
+    const headNorm = (x: number, which: "q" | "k", cols: number) =>
+      t.qkNorm[l]
+        ? b.push({
+          op: "rms_norm",
+          layer: l,
+          out: b.value(T, cols, `${p}${which}_norm`),
+          x,
+          weight: `${p}attn_${which}_norm.weight`,
+          eps: c.rmsNormEps,
+          groupSize: c.keyLength,
+        })
+        : x;
+    const q0 = headNorm(mm(h, "attn_q", qDim, bias), "q", qDim);
+    const k0 = headNorm(mm(h, "attn_k", kDim, bias), "k", kDim);
     const v = mm(h, "attn_v", vDim, bias);
+    const freq = t.ropeFreqs ? { freqFactors: t.ropeFreqs } : {};
     const q = b.push({
       op: "rope",
       layer: l,
@@ -171,6 +201,7 @@ export function buildLlamaGraph(
       nHeads: c.headCount,
       headDim: c.keyLength,
       rope,
+      ...freq,
     });
     const k = b.push({
       op: "rope",
@@ -180,6 +211,7 @@ export function buildLlamaGraph(
       nHeads: c.headCountKV,
       headDim: c.keyLength,
       rope,
+      ...freq,
     });
     const a = b.push({
       op: "attention",

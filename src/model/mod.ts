@@ -6,9 +6,13 @@
 import type { Architecture, ArchitectureSource } from "../core/architecture.ts";
 import { type PluginRegistry, unsupportedArchitecture } from "../core/registry.ts";
 import { llamaArchitecture } from "./llama.ts";
+import { qwen3Architecture } from "./qwen3.ts";
 
 /** Every built-in architecture plugin. */
-export const BUILTIN_ARCHITECTURES: readonly Architecture[] = [llamaArchitecture];
+export const BUILTIN_ARCHITECTURES: readonly Architecture[] = [
+  llamaArchitecture,
+  qwen3Architecture,
+];
 
 /** Resolves `general.architecture` values against the built-in plugins only. */
 export const builtinArchitectures: ArchitectureSource = {

@@ -47,23 +47,37 @@ export function runCpuNode(
       }
       break;
     }
-    case "rms_norm":
-      if (kernels) {
-        kernels.rmsNorm(get(node.x), w.vector(node.weight), outV.rows, outV.cols, node.eps, out);
-      } else {
-        rmsNorm(get(node.x), w.vector(node.weight), outV.rows, outV.cols, node.eps, out);
+    case "rms_norm": {
+      // Per-group norms (groupSize < cols) are the same op over rows of groupSize values.
+      const cols = node.groupSize ?? outV.cols;
+      const rows = (outV.rows * outV.cols) / cols;
+      if (!Number.isInteger(rows)) {
+        throw new BackendError(
+          "BACKEND_CALL_FAILED",
+          "rms_norm group size does not divide the row",
+          {
+            expected: `a divisor of ${outV.cols}`,
+            actual: cols,
+          },
+        );
       }
+      const weight = w.vector(node.weight);
+      if (kernels) kernels.rmsNorm(get(node.x), weight, rows, cols, node.eps, out);
+      else rmsNorm(get(node.x), weight, rows, cols, node.eps, out);
       break;
+    }
     case "matmul": {
       const m = w.matrix(node.weight);
       const bias = node.bias ? w.vector(node.bias) : undefined;
       matmul(m, get(node.x), outV.rows, out, bias, kernels);
       break;
     }
-    case "rope":
-      if (kernels) kernels.rope(get(node.x), outV.rows, node, req.pos0, out);
-      else rope(get(node.x), outV.rows, node.nHeads, node.headDim, node.rope, req.pos0, out);
+    case "rope": {
+      const ff = node.freqFactors ? w.vector(node.freqFactors) : undefined;
+      if (kernels) kernels.rope(get(node.x), outV.rows, node, req.pos0, out, ff);
+      else rope(get(node.x), outV.rows, node.nHeads, node.headDim, node.rope, req.pos0, out, ff);
       break;
+    }
     case "attention": {
       const layer = kv?.layers.get(node.layer);
       if (!layer) {

@@ -23,13 +23,15 @@ export function yarnCorrDims(p: RopeParams): [number, number] {
  * theta starts at float(pos) and is multiplied by theta_scale = powf(base, -2/n_rot) once
  * per pair, in float32; cos and sin come from glibc's sincosf (libm.ts), times mscale.
  * The YaRN branch keeps GCC's contraction of theta_interp * (1 - mix) + theta_extrap * mix
- * into one FMA; its logf is approximated by Math.log.
+ * into one FMA; its logf is approximated by Math.log. `freqFactors` (rope_freqs) divide the
+ * angle of each pair as in ggml_rope_cache_init.
  */
 export function ropeAngles(
   p: RopeParams,
   pos: number,
   cos: Float32Array,
   sin: Float32Array,
+  freqFactors?: Float32Array,
 ): void {
   const thetaScale = fr(Math.pow(fr(p.freqBase), fr(-2 / p.nRot)));
   const freqScale = fr(p.freqScale);
@@ -37,13 +39,15 @@ export function ropeAngles(
   const [low, high] = p.extFactor !== 0 ? yarnCorrDims(p) : [0, 0];
   let theta = fr(pos);
   for (let i = 0; i < p.nRot / 2; i++) {
-    const thetaInterp = fr(freqScale * theta);
+    // rope_yarn(theta / ff, ...): the extrapolated angle divided by the frequency factor.
+    const thetaExtrap = freqFactors ? fr(theta / freqFactors[i]) : theta;
+    const thetaInterp = fr(freqScale * thetaExtrap);
     let th = thetaInterp;
     let mscale = fr(p.attnFactor);
     if (extFactor !== 0) {
       const y = fr(fr(i - low) / Math.max(0.001, fr(high - low)));
       const rampMix = fr(fr(1 - Math.min(1, Math.max(0, y))) * extFactor);
-      th = fmaf(thetaInterp, fr(1 - rampMix), fr(theta * rampMix));
+      th = fmaf(thetaInterp, fr(1 - rampMix), fr(thetaExtrap * rampMix));
       mscale = fr(fmaf(0.10000000149011612, fr(Math.log(fr(1 / freqScale))), 1) * mscale);
     }
     const [s, c] = sincosf(th);
@@ -66,6 +70,7 @@ export function rope(
   p: RopeParams,
   pos0: number,
   out: Float32Array,
+  freqFactors?: Float32Array,
 ): void {
   const half = p.nRot / 2;
   const cos = new Float32Array(half);
@@ -73,7 +78,7 @@ export function rope(
   const cols = nHeads * headDim;
   if (out !== x) out.set(x.subarray(0, rows * cols));
   for (let t = 0; t < rows; t++) {
-    ropeAngles(p, pos0 + t, cos, sin);
+    ropeAngles(p, pos0 + t, cos, sin, freqFactors);
     for (let h = 0; h < nHeads; h++) {
       const o = t * cols + h * headDim;
       for (let i = 0; i < half; i++) {
