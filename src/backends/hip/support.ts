@@ -24,8 +24,12 @@ export const HIP_NORM_TYPES: ReadonlySet<number> = HIP_TYPES.norm;
 
 /** Shape rules of the kernels beyond the schema's word checks, by op. */
 const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
+  // Per-group norms (Qwen3's q/k norm) have no HIP kernel yet: they run on the CPU.
+  rms_norm: (n) => n.op === "rms_norm" && n.groupSize === undefined,
+  // Frequency factors (Llama 3's rope_freqs) have no HIP kernel yet: the CPU runs them.
   rope: (n) =>
-    n.op === "rope" && n.headDim % 2 === 0 && n.rope.nRot % 2 === 0 && n.rope.nRot <= n.headDim,
+    n.op === "rope" && n.freqFactors === undefined && n.headDim % 2 === 0 &&
+    n.rope.nRot % 2 === 0 && n.rope.nRot <= n.headDim,
   attention: (n) =>
     n.op === "attention" && n.headDim <= HIP_MAX_HEAD_DIM && n.valueDim <= HIP_MAX_HEAD_DIM &&
     n.nHead % n.nHeadKV === 0,
