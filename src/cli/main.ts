@@ -17,6 +17,7 @@ import "./context.ts";
 import "./devices.ts";
 import "./generate.ts";
 import "./inspect.ts";
+import "./models.ts";
 import "./score.ts";
 import "./serve.ts";
 import "./tokenize.ts";
