@@ -22,7 +22,34 @@
  */
 
 // Engine
-export { createSession, loadModel, type LoadModelOptions, registry } from "./src/api.ts";
+export {
+  createRegistry,
+  createSession,
+  loadModel,
+  type LoadModelOptions,
+  registry,
+} from "./src/api.ts";
+export { editDistance, parseOptions } from "./src/core/options.ts";
+export { YIELD_INTERVAL_MS } from "./src/core/generate.ts";
+export {
+  type LoadedPlugins,
+  loadPluginModule,
+  registerPluginExports,
+} from "./src/core/plugin_loader.ts";
+export {
+  cachedPathOf,
+  pullModel,
+  resolveModelFile,
+  type ResolveOptions,
+} from "./src/models/resolve.ts";
+export {
+  type CachedModel,
+  listCachedModels,
+  modelCacheDir,
+  removeCachedModel,
+} from "./src/models/cache.ts";
+export { isModelUri, type ModelUri, parseModelUri } from "./src/models/uri.ts";
+export type { DownloadProgress, DownloadResult } from "./src/runtime/download.ts";
 export { type LoadProgress, Model, type ModelLoadOptions } from "./src/core/model.ts";
 export { Session, type SessionOptions } from "./src/core/session.ts";
 export {
@@ -71,7 +98,7 @@ export {
   type RopeMode,
   type RopeParams,
 } from "./src/core/graph.ts";
-export { createCpuBackend } from "./src/backends/cpu/backend.ts";
+export { type CpuBackendOptions, createCpuBackend } from "./src/backends/cpu/backend.ts";
 export {
   type Architecture,
   ARCHITECTURE_API_VERSION,
@@ -131,3 +158,6 @@ export {
 
 // Errors
 export * from "./src/core/errors.ts";
+
+// Constrained output: GBNF grammars, JSON Schema, the grammar sampler
+export * from "./src/grammar/mod.ts";
