@@ -155,9 +155,11 @@ export function synthesizeVocab(vocab: number): Map<string, GGUFMetaEntry> {
  * Architectures the generator writes, with the metadata and tensor names llama.cpp's
  * converter writes for them: "llama" (Llama 2 style), "llama3" (general.architecture llama
  * with rope_freqs.weight, RoPE base 500000 and the output tied to the embedding, as Llama 3.2
- * 1B/3B), "qwen3" (per-head q/k norms, explicit key/value lengths, RoPE base 1e6, tied output).
+ * 1B/3B), "qwen3" (per-head q/k norms, explicit key/value lengths, RoPE base 1e6, tied output),
+ * "gemma3" (q/k norms, post-attention and post-FFN norms, GeGLU, a sliding window of 8 on every
+ * other layer with local RoPE base 10000, tied output).
  */
-export const MODEL_ARCHS = ["llama", "llama3", "qwen3"] as const;
+export const MODEL_ARCHS = ["llama", "llama3", "qwen3", "gemma3"] as const;
 /** One of MODEL_ARCHS. */
 export type ModelArch = typeof MODEL_ARCHS[number];
 
@@ -203,8 +205,9 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
   const kvDim = headDim * s.kvHeads;
   const fileType: Record<string, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q4_K: 15 };
   const u32 = (v: number) => scalar(GGUFValueType.UINT32, v);
-  const a = arch === "qwen3" ? "qwen3" : "llama";
-  const base = { llama: 10000, llama3: 500000, qwen3: 1000000 }[arch];
+  const a = arch === "llama3" ? "llama" : arch;
+  const base = { llama: 10000, llama3: 500000, qwen3: 1000000, gemma3: 1000000 }[arch];
+  const qkNorm = arch === "qwen3" || arch === "gemma3";
   const metadata = new Map<string, GGUFMetaEntry>([
     ["general.architecture", scalar(GGUFValueType.STRING, a)],
     ["general.name", scalar(GGUFValueType.STRING, opts.name ?? "synthetic")],
@@ -215,11 +218,18 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
     [`${a}.feed_forward_length`, u32(s.ffn)],
     [`${a}.attention.head_count`, u32(s.heads)],
     [`${a}.attention.head_count_kv`, u32(s.kvHeads)],
-    ...(arch === "qwen3"
-      ? [[`${a}.attention.key_length`, u32(headDim)], [
-        `${a}.attention.value_length`,
-        u32(headDim),
-      ]] as const
+    ...(qkNorm
+      ? [
+        [`${a}.attention.key_length`, u32(headDim)],
+        [`${a}.attention.value_length`, u32(headDim)],
+      ] as const
+      : []),
+    ...(arch === "gemma3"
+      ? [
+        [`${a}.attention.sliding_window`, u32(8)],
+        [`${a}.attention.sliding_window_pattern`, u32(2)],
+        [`${a}.rope.freq_base_swa`, scalar(GGUFValueType.FLOAT32, 10000)],
+      ] as const
       : []),
     [`${a}.rope.dimension_count`, u32(headDim)],
     [`${a}.rope.freq_base`, scalar(GGUFValueType.FLOAT32, base)],
@@ -263,7 +273,7 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
   }
   for (let l = 0; l < s.layers; l++) {
     norm(`blk.${l}.attn_norm.weight`);
-    if (arch === "qwen3") {
+    if (qkNorm) {
       norm(`blk.${l}.attn_q_norm.weight`, headDim);
       norm(`blk.${l}.attn_k_norm.weight`, headDim);
     }
@@ -271,10 +281,12 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
     matrix(`blk.${l}.attn_k.weight`, s.dim, kvDim);
     matrix(`blk.${l}.attn_v.weight`, s.dim, kvDim);
     matrix(`blk.${l}.attn_output.weight`, s.dim, s.dim);
+    if (arch === "gemma3") norm(`blk.${l}.post_attention_norm.weight`);
     norm(`blk.${l}.ffn_norm.weight`);
     matrix(`blk.${l}.ffn_gate.weight`, s.dim, s.ffn);
     matrix(`blk.${l}.ffn_up.weight`, s.dim, s.ffn);
     matrix(`blk.${l}.ffn_down.weight`, s.ffn, s.dim);
+    if (arch === "gemma3") norm(`blk.${l}.post_ffw_norm.weight`);
   }
   norm("output_norm.weight");
   if (arch === "llama") matrix("output.weight", s.dim, s.vocab);

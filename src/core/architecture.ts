@@ -14,6 +14,7 @@
  * @module
  */
 import type { GGMLType } from "../gguf/ggml_types.ts";
+import type { MetaValue } from "../gguf/gguf_file.ts";
 import type { ModelConfig, RopeType } from "../gguf/model_config.ts";
 import type { Graph, OutputMode } from "./graph.ts";
 
@@ -49,7 +50,12 @@ export interface Architecture {
    * Checks the tensors the graphs need (a missing tensor or a wrong shape is a typed
    * ModelConfigError naming it) and returns the graph factory.
    */
-  build(config: ModelConfig, tensors: ReadonlyMap<string, TensorShape>): ModelGraph;
+  build(
+    config: ModelConfig,
+    tensors: ReadonlyMap<string, TensorShape>,
+    /** The file's plain metadata, for architecture-specific keys. */
+    metadata: ReadonlyMap<string, MetaValue>,
+  ): ModelGraph;
 }
 
 /** Finds the architecture plugin for a `general.architecture` value. */

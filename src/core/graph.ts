@@ -81,8 +81,17 @@ export type GraphNode =
     headDim: number;
     valueDim: number;
     scale: number;
+    /**
+     * Sliding window: a query at position p sees keys at positions p - window + 1 .. p
+     * (llama.cpp's LLAMA_SWA_TYPE_STANDARD); default: every earlier position.
+     */
+    window?: number;
   }
   | { op: "swiglu"; layer: number; out: number; gate: number; up: number }
+  /** gelu(gate) * up with ggml's tanh GELU (through its half-precision table). */
+  | { op: "geglu"; layer: number; out: number; gate: number; up: number }
+  /** x * s, elementwise (ggml_scale). */
+  | { op: "scale"; layer: number; out: number; x: number; s: number }
   | { op: "add"; layer: number; out: number; a: number; b: number }
   | { op: "last_row"; layer: number; out: number; x: number };
 
@@ -97,6 +106,8 @@ export const OP_KINDS: readonly OpKind[] = [
   "rope",
   "attention",
   "swiglu",
+  "geglu",
+  "scale",
   "add",
   "last_row",
 ];
@@ -127,10 +138,12 @@ export function nodeInputs(n: GraphNode): number[] {
     case "matmul":
     case "rope":
     case "last_row":
+    case "scale":
       return [n.x];
     case "attention":
       return [n.q, n.k, n.v];
     case "swiglu":
+    case "geglu":
       return [n.gate, n.up];
     case "add":
       return [n.a, n.b];

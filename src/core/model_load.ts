@@ -54,7 +54,13 @@ export function describeModel(file: GGUFFile, architectures: ArchitectureSource)
   const shapes = new Map<string, TensorShape>(
     file.tensors.map((t) => [t.name, { dims: t.dims, type: t.type as GGMLType }]),
   );
-  return { metadata, architecture, config, graphs: architecture.build(config, shapes), tensors };
+  return {
+    metadata,
+    architecture,
+    config,
+    graphs: architecture.build(config, shapes, metadata),
+    tensors,
+  };
 }
 
 /** Step 2: the context length sessions default to: `requested`, else min(model, 4096). */

@@ -96,7 +96,19 @@ export function resolveLlamaTensors(
     t.qkvBias.push(dims.has(`blk.${l}.attn_q.bias`));
     t.qkNorm.push(opts.requireQkNorm === true || dims.has(`blk.${l}.attn_q_norm.weight`));
   }
-  for (const [name, want] of expectedShapes(c, t)) {
+  checkShapes(expectedShapes(c, t), dims);
+  return t;
+}
+
+/**
+ * Checks that every tensor of `expected` ([cols, rows] in ggml order) is in `dims` with that
+ * shape (trailing 1s allowed); MISSING_TENSOR / BAD_TENSOR_SHAPE name the first that is not.
+ */
+export function checkShapes(
+  expected: ReadonlyMap<string, readonly number[]>,
+  dims: ReadonlyMap<string, readonly number[]>,
+): void {
+  for (const [name, want] of expected) {
     const have = dims.get(name);
     if (!have) {
       throw new ModelConfigError("MISSING_TENSOR", `tensor ${name} is missing`, { expected: name });
@@ -114,7 +126,6 @@ export function resolveLlamaTensors(
       );
     }
   }
-  return t;
 }
 
 /** RoPE parameters from the configuration. */

@@ -5,6 +5,7 @@
  */
 import type { Architecture, ArchitectureSource } from "../core/architecture.ts";
 import { type PluginRegistry, unsupportedArchitecture } from "../core/registry.ts";
+import { gemma3Architecture } from "./gemma3.ts";
 import { llamaArchitecture } from "./llama.ts";
 import { qwen3Architecture } from "./qwen3.ts";
 
@@ -12,6 +13,7 @@ import { qwen3Architecture } from "./qwen3.ts";
 export const BUILTIN_ARCHITECTURES: readonly Architecture[] = [
   llamaArchitecture,
   qwen3Architecture,
+  gemma3Architecture,
 ];
 
 /** Resolves `general.architecture` values against the built-in plugins only. */

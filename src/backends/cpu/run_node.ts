@@ -10,6 +10,7 @@ import type { GraphNode } from "../../core/graph.ts";
 import type { CpuKVStore } from "./kv.ts";
 import { attention } from "./ops/attention.ts";
 import { add, lastRow, rmsNorm, swiglu } from "./ops/elementwise.ts";
+import { geglu } from "./ops/gelu.ts";
 import { decodeRow, matmul } from "./ops/matmul.ts";
 import { rope } from "./ops/rope.ts";
 import type { WasmKernels } from "./wasm/runtime.ts";
@@ -84,7 +85,12 @@ export function runCpuNode(
         throw new BackendError("BACKEND_CALL_FAILED", `no KV cache for layer ${node.layer}`);
       }
       const kern = kernels;
-      if (kern?.owns(layer.k) && kern.owns(layer.v) && kern.supportsAttention(node)) {
+      // The kernel attends over every earlier position: with a window that excludes some,
+      // the TypeScript path runs.
+      const windowed = node.window !== undefined && req.pos0 + outV.rows > node.window;
+      if (
+        !windowed && kern?.owns(layer.k) && kern.owns(layer.v) && kern.supportsAttention(node)
+      ) {
         kern.attention(
           layer.k,
           layer.v,
@@ -105,6 +111,15 @@ export function runCpuNode(
       if (kernels) kernels.swiglu(get(node.gate), get(node.up), out, outV.cols);
       else swiglu(get(node.gate), get(node.up), out, outV.cols);
       break;
+    case "geglu":
+      geglu(get(node.gate), get(node.up), out, out.length);
+      break;
+    case "scale": {
+      const x = get(node.x);
+      const s = Math.fround(node.s);
+      for (let i = 0; i < out.length; i++) out[i] = Math.fround(x[i] * s);
+      break;
+    }
     case "add":
       add(get(node.a), get(node.b), out);
       break;

@@ -30,8 +30,9 @@ const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
   rope: (n) =>
     n.op === "rope" && n.freqFactors === undefined && n.headDim % 2 === 0 &&
     n.rope.nRot % 2 === 0 && n.rope.nRot <= n.headDim,
+  // No sliding-window kernel yet: windowed attention runs on the CPU.
   attention: (n) =>
-    n.op === "attention" && n.headDim <= HIP_MAX_HEAD_DIM && n.valueDim <= HIP_MAX_HEAD_DIM &&
+    n.op === "attention" && n.window === undefined && n.headDim <= HIP_MAX_HEAD_DIM && n.valueDim <= HIP_MAX_HEAD_DIM &&
     n.nHead % n.nHeadKV === 0,
 };
 

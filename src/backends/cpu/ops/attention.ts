@@ -27,11 +27,14 @@ export interface AttentionShape {
   headDim: number;
   valueDim: number;
   scale: number;
+  /** Sliding window (see the attention node in graph.ts); default none. */
+  window?: number;
 }
 
 /**
  * Writes k/v rows for positions pos0..pos0+T-1 into the cache, then computes out[t] for each
- * query row over positions [0, pos0 + t].
+ * query row over positions [0, pos0 + t] (the last `window` of them with a sliding window:
+ * llama.cpp skips masked keys entirely).
  *
  * Float32 steps of ggml's CPU flash attention with an F16 KV cache
  * (ggml_compute_forward_flash_attn_ext_f16_one_chunk, the path for fewer than
@@ -61,6 +64,7 @@ export function attention(
   const acc = new Float32Array(s.valueDim);
   for (let t = 0; t < rows; t++) {
     const last = pos0 + t;
+    const first = s.window === undefined ? 0 : Math.max(0, last - s.window + 1);
     for (let h = 0; h < s.nHead; h++) {
       const kvh = Math.floor(h / group);
       const qo = t * s.nHead * s.headDim + h * s.headDim;
@@ -68,7 +72,7 @@ export function attention(
       let max = -Infinity;
       let sum = 0;
       acc.fill(0);
-      for (let p = 0; p <= last; p++) {
+      for (let p = first; p <= last; p++) {
         const sc = fr(vecDotF16(kv.k, p * kCols + kvh * s.headDim, qh, 0, s.headDim) * scale);
         let ms = 1;
         let vs = 1;
