@@ -7,16 +7,25 @@
 import { formatBytes } from "../gguf/describe.ts";
 import type { CommandIO } from "./command.ts";
 
-/** One progress report: a phase name and, when known, done/total bytes. */
+/** One progress report: a phase name and, when known, done/total (bytes unless `unit`). */
 export interface ProgressReport {
   readonly phase: string;
   readonly loaded: number;
   readonly total: number;
+  readonly unit?: "bytes" | "layers";
+  /** The backend receiving weights, and its tensors done / in all (model load). */
+  readonly backend?: string;
+  readonly tensors?: number;
+  readonly tensorsTotal?: number;
 }
+
+const amount = (n: number, unit: ProgressReport["unit"]) =>
+  unit === "layers" ? `${n} layers` : formatBytes(n);
 
 /** Draws progress to `io.stderr`; call `done()` at the end (clears the bar's line). */
 export class ProgressView {
   private lastPhase = "";
+  private lastKey = "";
   private lastDraw = 0;
   private drawn = false;
   constructor(
@@ -32,11 +41,13 @@ export class ProgressView {
   /** Reports progress. */
   update(p: ProgressReport): void {
     if (!this.tty) {
-      if (p.phase !== this.lastPhase && p.phase !== "done") {
-        const size = p.total > 0 ? ` (${formatBytes(p.total)})` : "";
-        this.io.stderr(`${this.label}: ${p.phase}${size}\n`);
+      const key = `${p.phase}/${p.backend ?? ""}`;
+      if (key !== this.lastKey && p.phase !== "done") {
+        const on = p.backend ? ` on ${p.backend}` : "";
+        const size = p.total > 0 ? ` (${amount(p.total, p.unit)})` : "";
+        this.io.stderr(`${this.label}: ${p.phase}${on}${size}\n`);
       }
-      this.lastPhase = p.phase;
+      this.lastKey = key;
       return;
     }
     const t = performance.now();
@@ -54,9 +65,11 @@ export class ProgressView {
     const f = Math.min(1, Math.max(0, p.loaded / p.total));
     const full = Math.round(f * this.width);
     const bar = "#".repeat(full) + "-".repeat(this.width - full);
-    return `${this.label} [${bar}] ${(f * 100).toFixed(0).padStart(3)}% ${p.phase} ${
-      formatBytes(p.loaded)
-    } / ${formatBytes(p.total)}`;
+    const on = p.backend ? ` on ${p.backend}` : "";
+    const tensors = p.tensorsTotal ? ` (${p.tensors ?? 0}/${p.tensorsTotal} tensors)` : "";
+    return `${this.label} [${bar}] ${(f * 100).toFixed(0).padStart(3)}% ${p.phase}${on} ${
+      amount(p.loaded, p.unit)
+    } / ${amount(p.total, p.unit)}${tensors}`;
   }
 
   /** Ends the display (on a terminal: clears the bar). */

@@ -21,3 +21,4 @@ export * from "./logit_bias.ts";
 export * from "./dist.ts";
 export * from "./chain.ts";
 export * from "./params.ts";
+export * from "./builtin_plugins.ts";
