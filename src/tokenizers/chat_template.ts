@@ -27,7 +27,7 @@ export interface ChatMessage {
 /** Options of {@linkcode renderChat}. */
 export interface RenderChatOptions {
   /** Jinja chat template; absent or empty: the ChatML default. */
-  template?: string;
+  template?: string | undefined;
   /** Value of `bos_token` in the template (default ""). */
   bosToken?: string;
   /** Value of `eos_token` in the template (default ""). */
