@@ -1,114 +1,12 @@
-// attention.hip: causal grouped-query attention over a half-precision KV cache, flash style.
+// attention.hip: causal grouped-query attention over a half-precision KV cache.
 //
-// One warp per (query row t, head h, position chunk c). Each lane owns dims lane, lane+WARP, ...
-// of the head; for every cached position the warp reduces q.k, and keeps an online softmax
-// (running max m, running sum l, running weighted sum of values), so no score matrix is ever
-// stored. Decode (few rows) splits the positions into chunks whose partial (m, l, acc) are then
-// merged by a second kernel; prefill (many rows) uses one chunk.
-#include "quant_types.h"
-#include "rf_kernels.h"
+// Flash attention (kernels/attention_flash.h): tiles of query rows (token x query head of one
+// KV head's group) against tiles of cached positions, online softmax, tensor cores on NVIDIA.
+// When the row tiles alone do not fill the device (decode, short prompts) the positions are
+// split into chunks whose partials (max, sum, output) a second kernel merges (split-KV).
+#include "attention_flash.h"
 
 namespace rf {
-
-namespace {
-constexpr int MAX_HEAD_DIM = 256;
-constexpr int ATTN_THREADS = 128;
-constexpr int POS_UNROLL = 4;
-}  // namespace
-
-__global__ void __launch_bounds__(ATTN_THREADS)
-    attention_kernel(const float* __restrict__ q, const uint16_t* __restrict__ kc,
-                     const uint16_t* __restrict__ vc, float* __restrict__ out,
-                     float* __restrict__ part, AttnArgs a, int nChunks, int chunk) {
-  constexpr int DPL = MAX_HEAD_DIM / RF_WARP;  // dims per lane at most
-  const int warpsPerBlock = blockDim.x / RF_WARP;
-  const int64_t w = (int64_t)blockIdx.x * warpsPerBlock + threadIdx.x / RF_WARP;
-  const int lane = threadIdx.x % RF_WARP;
-  const int64_t nWork = (int64_t)a.T * a.nHead * nChunks;
-  if (w >= nWork) return;
-  const int c = (int)(w % nChunks);
-  const int h = (int)((w / nChunks) % a.nHead);
-  const int t = (int)(w / ((int64_t)nChunks * a.nHead));
-  const int kvh = h / (a.nHead / a.nHeadKV);
-  const int nPos = a.pos0 + t + 1;
-  const int p0 = c * chunk;
-  const int p1 = min(nPos, p0 + chunk);
-  const int64_t kStride = (int64_t)a.nHeadKV * a.headDim;
-  const int64_t vStride = (int64_t)a.nHeadKV * a.valueDim;
-  const uint16_t* kh = kc + (int64_t)kvh * a.headDim;
-  const uint16_t* vh = vc + (int64_t)kvh * a.valueDim;
-
-  float qr[DPL], acc[DPL];
-  const float* qrow = q + ((int64_t)t * a.nHead + h) * a.headDim;
-#pragma unroll
-  for (int i = 0; i < DPL; ++i) {
-    const int d = lane + i * RF_WARP;
-    qr[i] = d < a.headDim ? __half2float(__float2half_rn(qrow[d])) : 0.f;
-    acc[i] = 0.f;
-  }
-  float m = -INFINITY, l = 0.f;
-  for (int p = p0; p < p1; p += POS_UNROLL) {
-    float s[POS_UNROLL];
-#pragma unroll
-    for (int u = 0; u < POS_UNROLL; ++u) {
-      float dot = 0.f;
-      if (p + u < p1) {
-        const uint16_t* kr = kh + (int64_t)(p + u) * kStride;
-#pragma unroll
-        for (int i = 0; i < DPL; ++i) {
-          const int d = lane + i * RF_WARP;
-          if (d < a.headDim) dot += qr[i] * h2f(kr[d]);
-        }
-      }
-      s[u] = dot;
-    }
-#pragma unroll
-    for (int u = 0; u < POS_UNROLL; ++u) s[u] = rf_warp_sum(s[u]) * a.scale;
-    float mNew = m;
-#pragma unroll
-    for (int u = 0; u < POS_UNROLL; ++u) {
-      if (p + u < p1) mNew = fmaxf(mNew, s[u]);
-    }
-    const float corr = __expf(m - mNew);
-    l *= corr;
-#pragma unroll
-    for (int i = 0; i < DPL; ++i) acc[i] *= corr;
-#pragma unroll
-    for (int u = 0; u < POS_UNROLL; ++u) {
-      if (p + u < p1) {
-        const float e = __expf(s[u] - mNew);
-        l += e;
-        const uint16_t* vr = vh + (int64_t)(p + u) * vStride;
-#pragma unroll
-        for (int i = 0; i < DPL; ++i) {
-          const int d = lane + i * RF_WARP;
-          if (d < a.valueDim) acc[i] = fmaf(e, h2f(vr[d]), acc[i]);
-        }
-      }
-    }
-    m = mNew;
-  }
-  if (nChunks == 1) {
-    const float inv = l > 0.f ? 1.f / l : 0.f;
-    float* orow = out + ((int64_t)t * a.nHead + h) * a.valueDim;
-#pragma unroll
-    for (int i = 0; i < DPL; ++i) {
-      const int d = lane + i * RF_WARP;
-      if (d < a.valueDim) orow[d] = acc[i] * inv;
-    }
-  } else {
-    float* pr = part + w * (a.valueDim + 2);
-    if (lane == 0) {
-      pr[0] = m;
-      pr[1] = l;
-    }
-#pragma unroll
-    for (int i = 0; i < DPL; ++i) {
-      const int d = lane + i * RF_WARP;
-      if (d < a.valueDim) pr[2 + d] = acc[i];
-    }
-  }
-}
 
 // Merges the chunk partials of each (t, h): one block per (t, h), threads over value dims.
 __global__ void attention_merge_kernel(const float* __restrict__ part, float* __restrict__ out,
@@ -134,26 +32,71 @@ __global__ void attention_merge_kernel(const float* __restrict__ part, float* __
 }
 
 namespace {
-// Positions per chunk at least: a warp walks its chunk serially (latency bound), so decode
-// splits short contexts finely to keep many warps busy; the merge is cheap.
-constexpr int MIN_CHUNK = 8;
+// Tile shapes (head dims padded to D = 64, 128 or 256). NVIDIA: 64-row tiles for prefill;
+// AMD: tiles that fit 64 KiB of LDS. Row tiles of 16 when the rows of a KV head are few.
+struct FaShape {
+  int d, bm, bk;
+};
 
-// Chunks per (t, h): enough warps to fill the device, chunks of at least MIN_CHUNK positions.
-void plan_chunks(const AttnArgs& a, int smCount, int warp, int& nChunks, int& chunk) {
+FaShape fa_shape(const AttnArgs& a) {
+  const int hd = a.headDim > a.valueDim ? a.headDim : a.valueDim;
+  const int d = hd <= 64 ? 64 : hd <= 128 ? 128 : 256;
+  const int rows = a.T * (a.nHead / a.nHeadKV);
+#if defined(RF_GPU_CUDA)
+  const int bm = rows <= 16 ? 16 : 64;
+  const int bk = d == 256 ? 32 : 64;
+#else
+  const int bm = rows <= 16 || d == 256 ? 16 : 32;
+  const int bk = 32;
+#endif
+  return {d, bm, bk};
+}
+
+// Position chunks: enough blocks for about four per multiprocessor, chunks of whole K/V tiles
+// and at least two tiles each (the merge is cheap, an idle multiprocessor is not).
+void plan_chunks(const AttnArgs& a, int smCount, int& nChunks, int& chunk) {
+  const FaShape s = fa_shape(a);
   const int maxPos = a.pos0 + a.T;
-  const int64_t rows = (int64_t)a.T * a.nHead;
-  const int64_t target = (int64_t)smCount * (2048 / warp);  // about one full wave of warps
-  int n = (int)((target + rows - 1) / rows);
-  n = min(n, (maxPos + MIN_CHUNK - 1) / MIN_CHUNK);
+  const int rows = a.T * (a.nHead / a.nHeadKV);
+  const int64_t blocks = (int64_t)((rows + s.bm - 1) / s.bm) * a.nHeadKV;
+  const int64_t target = (int64_t)smCount * 4;
+  int n = (int)((target + blocks - 1) / blocks);
+  n = min(n, (maxPos + 2 * s.bk - 1) / (2 * s.bk));
   n = max(n, 1);
-  nChunks = n;
   chunk = (maxPos + n - 1) / n;
+  chunk = (chunk + s.bk - 1) / s.bk * s.bk;
+  nChunks = (maxPos + chunk - 1) / chunk;
+}
+
+template <int D, int BM, int BK>
+hipError_t launch_flash(hipStream_t stream, const float* q, const uint16_t* kc,
+                        const uint16_t* vc, float* out, float* part, const AttnArgs& a,
+                        int nChunks, int chunk) {
+  using L = FaLayout<D, BM, BK>;
+#if defined(RF_GPU_CUDA)
+  static_assert(L::BYTES <= 227 * 1024, "flash attention tile exceeds shared memory");
+  static bool attributed = false;  // the opt-in above 48 KiB, once per instantiation
+  if (!attributed) {
+    const hipError_t err = cudaFuncSetAttribute(flash_attention_kernel<D, BM, BK>,
+                                                cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                                L::BYTES);
+    if (err != hipSuccess) return err;
+    attributed = true;
+  }
+#else
+  static_assert(L::BYTES <= 64 * 1024, "flash attention tile exceeds 64 KiB of LDS");
+#endif
+  const int rows = a.T * (a.nHead / a.nHeadKV);
+  const dim3 grid((unsigned)((rows + BM - 1) / BM), (unsigned)a.nHeadKV, (unsigned)nChunks);
+  flash_attention_kernel<D, BM, BK><<<grid, FA_THREADS, L::BYTES, stream>>>(q, kc, vc, out, part,
+                                                                         a, nChunks, chunk);
+  return hipGetLastError();
 }
 }  // namespace
 
-int64_t attention_workspace_bytes(const AttnArgs& a, int smCount, int warp) {
+int64_t attention_workspace_bytes(const AttnArgs& a, int smCount, int /*warp*/) {
   int nChunks, chunk;
-  plan_chunks(a, smCount, warp, nChunks, chunk);
+  plan_chunks(a, smCount, nChunks, chunk);
   if (nChunks == 1) return 0;
   const int64_t floats = (int64_t)a.T * a.nHead * nChunks * (a.valueDim + 2);
   return (floats * 4 + 255) & ~(int64_t)255;
@@ -176,17 +119,35 @@ hipError_t launch_kv_store(hipStream_t stream, const float* k, uint16_t* kDst, i
   return hipGetLastError();
 }
 
-hipError_t launch_attention(hipStream_t stream, int warp, int smCount, const float* q,
+hipError_t launch_attention(hipStream_t stream, int /*warp*/, int smCount, const float* q,
                             const uint16_t* kCache, const uint16_t* vCache, float* out,
                             const AttnArgs& a, void* workspace) {
   int nChunks, chunk;
-  plan_chunks(a, smCount, warp, nChunks, chunk);
-  const int warpsPerBlock = ATTN_THREADS / warp;
-  const int64_t nWork = (int64_t)a.T * a.nHead * nChunks;
-  const unsigned blocks = (unsigned)((nWork + warpsPerBlock - 1) / warpsPerBlock);
+  plan_chunks(a, smCount, nChunks, chunk);
   float* part = static_cast<float*>(workspace);
-  attention_kernel<<<blocks, ATTN_THREADS, 0, stream>>>(q, kCache, vCache, out, part, a, nChunks,
-                                                        chunk);
+  const FaShape s = fa_shape(a);
+  hipError_t err = hipSuccess;
+#define RF_FA_CASE(D, BM, BK)                                                          \
+  if (s.d == D && s.bm == BM && s.bk == BK) {                                          \
+    err = launch_flash<D, BM, BK>(stream, q, kCache, vCache, out, part, a, nChunks, chunk); \
+  } else
+#if defined(RF_GPU_CUDA)
+  RF_FA_CASE(64, 16, 64)
+  RF_FA_CASE(64, 64, 64)
+  RF_FA_CASE(128, 16, 64)
+  RF_FA_CASE(128, 64, 64)
+  RF_FA_CASE(256, 16, 32)
+  RF_FA_CASE(256, 64, 32)
+#else
+  RF_FA_CASE(64, 16, 32)
+  RF_FA_CASE(64, 32, 32)
+  RF_FA_CASE(128, 16, 32)
+  RF_FA_CASE(128, 32, 32)
+  RF_FA_CASE(256, 16, 32)
+#endif
+  return hipErrorInvalidValue;
+#undef RF_FA_CASE
+  if (err != hipSuccess) return err;
   if (nChunks > 1) {
     attention_merge_kernel<<<(unsigned)(a.T * a.nHead), 128, 0, stream>>>(part, out, a.valueDim,
                                                                          nChunks);
