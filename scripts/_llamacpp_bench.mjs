@@ -1,9 +1,10 @@
 // llama.cpp (through node-llama-cpp, CPU build) timed the way scripts/bench.ts times
 // ROCmForge, driven line by line so the two engines' runs interleave:
 //   start:  node _llamacpp_bench.mjs MODEL THREADS TOKENS_JSON   -> prints "ready"
-//   stdin:  "pp"   -> prints seconds for one evaluation of all TOKENS (fresh context)
-//           "tg N" -> prints seconds for N tokens generated one at a time (fresh context,
-//                     starting from TOKENS[0])
+//   stdin:  "pp D P" -> prints seconds for one evaluation of TOKENS[D..D+P) after TOKENS[0..D)
+//                       (fresh context; the first D tokens are evaluated untimed)
+//           "tg D N" -> prints seconds for N tokens generated one at a time after TOKENS[0..D)
+//                       (fresh context, starting from TOKENS[D])
 // node-llama-cpp is imported from $RF_REF_DIR (default ~/.cache/rocmforge-ref), where
 // ../shared/ref/setup.sh installs it.
 import { createRequire } from "node:module";
@@ -29,17 +30,22 @@ const ctx = await model.createContext({
 });
 const seq = ctx.getSequence();
 
-async function prefill() {
+async function toDepth(d) {
   await seq.clearHistory();
+  if (d > 0) await seq.evaluateWithoutGeneratingNewTokens(tokens.slice(0, d));
+}
+
+async function prefill(d, p) {
+  await toDepth(d);
   const t0 = performance.now();
-  await seq.evaluateWithoutGeneratingNewTokens(tokens);
+  await seq.evaluateWithoutGeneratingNewTokens(tokens.slice(d, d + p));
   return (performance.now() - t0) / 1000;
 }
 
-async function generate(n) {
-  await seq.clearHistory();
+async function generate(d, n) {
+  await toDepth(d);
   const t0 = performance.now();
-  const gen = seq.evaluate([tokens[0]], { temperature: 0 });
+  const gen = seq.evaluate([tokens[d]], { temperature: 0 });
   for (let i = 0; i < n; i++) {
     const r = await gen.next();
     if (r.done) break;
@@ -50,9 +56,9 @@ async function generate(n) {
 
 console.log("ready");
 for await (const line of createInterface({ input: process.stdin })) {
-  const [cmd, arg] = line.trim().split(/\s+/);
-  if (cmd === "pp") console.log(String(await prefill()));
-  else if (cmd === "tg") console.log(String(await generate(Number(arg))));
+  const [cmd, d, count] = line.trim().split(/\s+/);
+  if (cmd === "pp") console.log(String(await prefill(Number(d), Number(count))));
+  else if (cmd === "tg") console.log(String(await generate(Number(d), Number(count))));
   else if (cmd) console.log("error unknown command " + cmd);
 }
 await ctx.dispose();

@@ -1,15 +1,18 @@
 /**
  * Prefill and decode speed, like llama-bench: ppP = one evaluation of P prompt tokens,
- * tgN = N tokens evaluated one at a time (each a full forward pass with logits), each test
- * run `reps` times after a warm-up; tokens/s is the mean over the reps. With --vs-llamacpp
- * the same model, tokens and thread count run through llama.cpp (node-llama-cpp in a Node
- * subprocess) in the same command, its reps interleaved with ours so both see the same
- * machine load, and the ratio is printed. Decode rows also give the
- * fraction of the memory-bandwidth limit: bytes of weights read per token (every matrix
- * but the embedding table) against --bandwidth (default 19.8 GB/s, this machine's).
+ * tgN = N tokens evaluated one at a time (each a full forward pass with logits), each after
+ * `-d D` tokens already in the KV cache (untimed, llama-bench's depth; "pp512 @ d4096"), each
+ * test run `reps` times after a warm-up; tokens/s is the mean over the reps. -p/-n/-d take
+ * comma lists. With --vs-llamacpp llama.cpp runs the same model and tokens in the same
+ * command and the ratio is printed: on the CPU through node-llama-cpp in a Node subprocess,
+ * its reps interleaved with ours so both see the same machine load; on the GPU (--backend hip)
+ * as llama-bench (-fa 1 -ngl 99) built with CUDA or HIP by scripts/llamacpp_gpu.sh. Decode rows
+ * also give the fraction of the memory-bandwidth limit: bytes read per token (every matrix but
+ * the embedding table, plus the f16 K/V rows of the depth) against --bandwidth (GB/s; default
+ * 19.8 on the CPU, this machine's, and 4800 on the GPU, the H200's datasheet).
  *
- * usage: deno task bench -m MODEL [--backend cpu] [-p 64] [-n 32] [-t THREADS] [-r REPS]
- *          [--vs-llamacpp] [--json] [--bandwidth GBPS]
+ * usage: deno task bench -m MODEL [--backend cpu|hip] [-p 64] [-n 32] [-d 0] [-t THREADS]
+ *          [-r REPS] [--vs-llamacpp] [--json] [--bandwidth GBPS]
  *
  * @module
  */
@@ -17,10 +20,16 @@ import { createSession, loadModel, registry } from "../src/api.ts";
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
 import { args, cpuCount, exit, now, writeStderr, writeStdout } from "../src/runtime/host.ts";
 import { startLineProcess } from "../src/runtime/line_process.ts";
+import { BENCH_USAGE, type BenchOptions, parseBenchArgs } from "./_bench_options.ts";
+import { llamaBenchGpu, type LlamaBenchResult } from "./_llamacpp_gpu_bench.ts";
+
+export type { BenchOptions } from "./_bench_options.ts";
 
 /** One result row. */
 export interface BenchRow {
   test: string;
+  /** Tokens in the KV cache before the timed run. */
+  depth: number;
   tokens_per_s: number;
   /** Standard deviation over the reps (tokens/s). */
   stddev: number;
@@ -29,45 +38,6 @@ export interface BenchRow {
   /** Decode only: tokens/s allowed by memory bandwidth, and our fraction of it. */
   bandwidth_limit_tokens_per_s: number | null;
   bandwidth_fraction: number | null;
-}
-
-/** Options of bench (the parsed command line). */
-export interface BenchOptions {
-  model: string;
-  backend: string;
-  p: number;
-  n: number;
-  threads: number;
-  reps: number;
-  vsLlamacpp: boolean;
-  json: boolean;
-  bandwidth: number;
-}
-
-function parse(a: string[], threads: number): BenchOptions {
-  const get = (long: string, short?: string) => {
-    const i = a.findIndex((x) => x === long || x === short);
-    return i >= 0 ? a[i + 1] : undefined;
-  };
-  const num = (v: string | undefined, d: number, what: string) => {
-    if (v === undefined) return d;
-    const x = Number(v);
-    if (!Number.isFinite(x) || x < 0) throw new Error(`${what} must be a non-negative number`);
-    return x;
-  };
-  const model = get("--model", "-m");
-  if (!model) throw new Error("missing -m MODEL");
-  return {
-    model,
-    backend: get("--backend") ?? "cpu",
-    p: num(get("--prompt", "-p"), 64, "-p"),
-    n: num(get("--gen", "-n"), 32, "-n"),
-    threads: Math.max(1, num(get("--threads", "-t"), threads, "-t")),
-    reps: Math.max(1, num(get("--reps", "-r"), 3, "-r")),
-    vsLlamacpp: a.includes("--vs-llamacpp"),
-    json: a.includes("--json"),
-    bandwidth: num(get("--bandwidth"), 19.8, "--bandwidth") * 1e9,
-  };
 }
 
 function stats(tokens: number, secs: number[]): { mean: number; sd: number } {
@@ -83,41 +53,52 @@ export function benchTokens(p: number, vocab: number): number[] {
   return Array.from({ length: p }, (_, i) => lo + ((i * 37) % Math.max(1, vocab - 2 * lo)));
 }
 
-/** One engine that can time a prefill and a generation. */
+/** One engine that times a prefill or a generation after `depth` cached tokens. */
 interface Engine {
-  prefill(): Promise<number>;
-  generate(n: number): Promise<number>;
+  prefill(depth: number, p: number): Promise<number>;
+  generate(depth: number, n: number): Promise<number>;
   close(): Promise<void>;
 }
 
+const positive = (xs: number[]) => xs.filter((x) => x > 0);
+
 async function ours(
   o: BenchOptions,
-): Promise<Engine & { bytesPerToken: number; tokens: number[] }> {
+): Promise<Engine & { bytesPerToken: (depth: number) => number; tokens: number[] }> {
   if (o.backend === "cpu") {
     registry.registerBackend(createCpuBackend({ threads: o.threads }), { replace: true });
   }
+  const maxDepth = Math.max(0, ...o.depth);
+  const maxRun = Math.max(1, ...o.p, ...o.n);
   const model = await loadModel(o.model, {
     backend: o.backend,
-    contextLength: Math.max(256, o.p + o.n + 8),
+    contextLength: Math.max(256, maxDepth + maxRun + 8),
     log: () => {},
   });
-  const tokens = benchTokens(Math.max(o.p, 1), model.config.vocabSize);
-  const session = createSession(model, { batchSize: Math.max(o.p, 1) });
+  const c = model.config;
+  const tokens = benchTokens(maxDepth + maxRun, c.vocabSize);
+  const session = createSession(model, { batchSize: Math.max(256, ...o.p) });
   let bytes = 0;
   for (const t of model.file.tensors) if (t.name !== "token_embd.weight") bytes += t.nBytes;
+  const kvBytes = c.blockCount * c.headCountKV * (c.keyLength + c.valueLength) * 2;
+  // The cache always holds a prefix of `tokens`: reaching depth d truncates or extends it.
+  const toDepth = async (d: number) => {
+    if (session.nPast >= d) session.truncate(d);
+    else await session.eval(tokens.slice(session.nPast, d), "last");
+  };
   return {
-    bytesPerToken: bytes,
+    bytesPerToken: (d) => bytes + d * kvBytes,
     tokens,
-    async prefill() {
-      session.reset();
+    async prefill(d, p) {
+      await toDepth(d);
       const t0 = now();
-      await session.eval(tokens, "last");
+      await session.eval(tokens.slice(d, d + p), "last");
       return (now() - t0) / 1000;
     },
-    async generate(n) {
-      session.reset();
+    async generate(d, n) {
+      await toDepth(d);
       const t0 = now();
-      for (let i = 0; i < n; i++) await session.eval([tokens[i % tokens.length]], "last");
+      for (let i = 0; i < n; i++) await session.eval([tokens[d + i]], "last");
       return (now() - t0) / 1000;
     },
     close() {
@@ -127,7 +108,7 @@ async function ours(
   };
 }
 
-async function llamacpp(o: BenchOptions, tokens: number[]): Promise<Engine> {
+async function llamacppCpu(o: BenchOptions, tokens: number[]): Promise<Engine> {
   const script = new URL("./_llamacpp_bench.mjs", import.meta.url).pathname;
   const p = startLineProcess("node", [script, o.model, String(o.threads), JSON.stringify(tokens)]);
   const ask = async (cmd: string) => {
@@ -147,8 +128,8 @@ async function llamacpp(o: BenchOptions, tokens: number[]): Promise<Engine> {
     );
   }
   return {
-    prefill: () => ask("pp"),
-    generate: (n) => ask(`tg ${n}`),
+    prefill: (d, n) => ask(`pp ${d} ${n}`),
+    generate: (d, n) => ask(`tg ${d} ${n}`),
     close: async () => {
       await p.close();
     },
@@ -158,56 +139,78 @@ async function llamacpp(o: BenchOptions, tokens: number[]): Promise<Engine> {
 /** Runs the benchmark and returns its rows. */
 export async function bench(o: BenchOptions): Promise<BenchRow[]> {
   const mine = await ours(o);
-  const ref = o.vsLlamacpp ? await llamacpp(o, mine.tokens) : undefined;
+  const gpu = o.backend !== "cpu";
+  const ref = o.vsLlamacpp && !gpu ? await llamacppCpu(o, mine.tokens) : undefined;
   const engines = ref ? [mine, ref] : [mine];
-  const times = engines.map(() => ({ pp: [] as number[], tg: [] as number[] }));
+  interface Run {
+    kind: "pp" | "tg";
+    depth: number;
+    count: number;
+    secs: number[][];
+  }
+  const runs: Run[] = [];
+  for (const depth of o.depth) {
+    for (const p of positive(o.p)) runs.push({ kind: "pp", depth, count: p, secs: [[], []] });
+    for (const n of positive(o.n)) runs.push({ kind: "tg", depth, count: n, secs: [[], []] });
+  }
   try {
-    if (o.p > 0) {
-      for (const e of engines) await e.prefill();
-      for (let r = 0; r < o.reps; r++) {
-        for (let e = 0; e < engines.length; e++) times[e].pp.push(await engines[e].prefill());
-      }
-    }
-    if (o.n > 0) {
-      for (const e of engines) await e.generate(o.n);
-      for (let r = 0; r < o.reps; r++) {
-        for (let e = 0; e < engines.length; e++) times[e].tg.push(await engines[e].generate(o.n));
+    for (const r of runs) {
+      const time = (e: Engine) =>
+        r.kind === "pp" ? e.prefill(r.depth, r.count) : e.generate(r.depth, r.count);
+      for (const e of engines) await time(e);
+      for (let rep = 0; rep < o.reps; rep++) {
+        for (let e = 0; e < engines.length; e++) r.secs[e].push(await time(engines[e]));
       }
     }
   } finally {
     for (const e of engines) await e.close();
   }
-  const rows: BenchRow[] = [];
-  const row = (test: string, count: number, m: number[], theirs?: number[], dec = false) => {
-    const s = stats(count, m);
-    const r = theirs && theirs.length ? stats(count, theirs).mean : null;
-    const limit = dec ? o.bandwidth / mine.bytesPerToken : null;
-    rows.push({
-      test,
+  let theirs: LlamaBenchResult[] = [];
+  if (o.vsLlamacpp && gpu) {
+    try {
+      theirs = await llamaBenchGpu(o);
+    } catch (e) {
+      // Our rows are measured already: print them with empty llama.cpp columns, say why.
+      writeStderr(`bench: no llama.cpp comparison: ${(e as Error).message}\n`);
+    }
+  }
+  return runs.map((r) => {
+    const s = stats(r.count, r.secs[0]);
+    let refRate: number | null = ref ? stats(r.count, r.secs[1]).mean : null;
+    if (gpu && o.vsLlamacpp) {
+      const hit = theirs.find((t) =>
+        t.depth === r.depth && (r.kind === "pp" ? t.p === r.count && t.n === 0 : t.n === r.count)
+      );
+      refRate = hit ? hit.tokensPerS : null;
+    }
+    const limit = r.kind === "tg" ? o.bandwidth / mine.bytesPerToken(r.depth) : null;
+    return {
+      test: `${r.kind}${r.count}${r.depth ? ` @ d${r.depth}` : ""}`,
+      depth: r.depth,
       tokens_per_s: s.mean,
       stddev: s.sd,
-      llamacpp_tokens_per_s: r,
-      ratio_vs_llamacpp: r ? s.mean / r : null,
+      llamacpp_tokens_per_s: refRate,
+      ratio_vs_llamacpp: refRate ? s.mean / refRate : null,
       bandwidth_limit_tokens_per_s: limit,
       bandwidth_fraction: limit ? s.mean / limit : null,
-    });
-  };
-  if (o.p > 0) row(`pp${o.p}`, o.p, times[0].pp, ref ? times[1].pp : undefined);
-  if (o.n > 0) row(`tg${o.n}`, o.n, times[0].tg, ref ? times[1].tg : undefined, true);
-  return rows;
+    };
+  });
 }
 
 function table(o: BenchOptions, rows: BenchRow[]): string {
   const name = o.model.split("/").pop();
+  const w = Math.max(5, ...rows.map((r) => r.test.length));
   const lines = [
     `model: ${name}  backend: ${o.backend}  threads: ${o.threads}  reps: ${o.reps}`,
-    "| test  |          t/s | llama.cpp t/s | ratio | bandwidth limit t/s | of limit |",
-    "| ----- | ------------ | ------------- | ----- | ------------------- | -------- |",
+    `| ${
+      "test".padEnd(w)
+    } |          t/s | llama.cpp t/s | ratio | bandwidth limit t/s | of limit |`,
+    `| ${"-".repeat(w)} | ------------ | ------------- | ----- | ------------------- | -------- |`,
   ];
   const f = (x: number | null, d = 2) => (x === null ? "-" : x.toFixed(d));
   for (const r of rows) {
     lines.push(
-      `| ${r.test.padEnd(5)} | ${(f(r.tokens_per_s) + " ± " + f(r.stddev)).padStart(12)} | ${
+      `| ${r.test.padEnd(w)} | ${(f(r.tokens_per_s) + " ± " + f(r.stddev)).padStart(12)} | ${
         f(r.llamacpp_tokens_per_s).padStart(13)
       } | ${f(r.ratio_vs_llamacpp).padStart(5)} | ${
         f(r.bandwidth_limit_tokens_per_s, 1).padStart(19)
@@ -223,12 +226,9 @@ function table(o: BenchOptions, rows: BenchRow[]): string {
 async function main(): Promise<void> {
   let o: BenchOptions;
   try {
-    o = parse(args(), await cpuCount());
+    o = parseBenchArgs(args(), await cpuCount());
   } catch (e) {
-    writeStderr(`bench: ${(e as Error).message}\n`);
-    writeStderr(
-      "usage: deno task bench -m MODEL [--backend cpu] [-p 64] [-n 32] [-t THREADS] [-r REPS] [--vs-llamacpp] [--json]\n",
-    );
+    writeStderr(`bench: ${(e as Error).message}\n${BENCH_USAGE}\n`);
     exit(2);
   }
   try {

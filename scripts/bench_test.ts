@@ -5,9 +5,11 @@
  * @module
  */
 import { test } from "../tests/harness.ts";
-import { assert, assertEquals } from "../tests/assert.ts";
+import { assert, assertEquals, assertThrows } from "../tests/assert.ts";
 import { pathExists } from "../src/runtime/host.ts";
 import { bench, benchTokens } from "./bench.ts";
+import { parseBenchArgs } from "./_bench_options.ts";
+import { llamaBenchArgs, parseLlamaBenchJson } from "./_llamacpp_gpu_bench.ts";
 import { makeSyntheticModel } from "./make_synthetic_model.ts";
 
 async function tinyModel(): Promise<string> {
@@ -18,11 +20,12 @@ async function tinyModel(): Promise<string> {
   return out;
 }
 
-const opts = (model: string, vsLlamacpp: boolean) => ({
+const opts = (model: string, vsLlamacpp: boolean, depth = [0]) => ({
   model,
   backend: "cpu",
-  p: 8,
-  n: 4,
+  p: [8],
+  n: [4],
+  depth,
   threads: 2,
   reps: 1,
   vsLlamacpp,
@@ -38,6 +41,50 @@ test("bench gives pp and tg rows with the bandwidth limit for decode", async () 
   assert(rows[1].bandwidth_limit_tokens_per_s! > 0 && rows[1].bandwidth_fraction! > 0);
 });
 
+test("bench -d: rows per depth, the depth's K/V bytes lower the decode limit", async () => {
+  const rows = await bench({ ...opts(await tinyModel(), false, [0, 40]), p: [8, 3] });
+  assertEquals(rows.map((r) => r.test), [
+    "pp8",
+    "pp3",
+    "tg4",
+    "pp8 @ d40",
+    "pp3 @ d40",
+    "tg4 @ d40",
+  ]);
+  assertEquals(rows.map((r) => r.depth), [0, 0, 0, 40, 40, 40]);
+  for (const r of rows) assert(r.tokens_per_s > 0);
+  assert(rows[5].bandwidth_limit_tokens_per_s! < rows[2].bandwidth_limit_tokens_per_s!);
+});
+
+test("bench options: comma lists, GPU bandwidth default, errors for bad input", () => {
+  const o = parseBenchArgs(["-m", "x.gguf", "-p", "512,128", "-d", "0,4096", "-n", "0"], 4);
+  assertEquals([o.p, o.n, o.depth, o.threads, o.reps], [[512, 128], [0], [0, 4096], 4, 3]);
+  assertEquals(o.bandwidth, 19.8e9);
+  assertEquals(parseBenchArgs(["-m", "x", "--backend", "hip"], 1).bandwidth, 4800e9);
+  assertThrows(() => parseBenchArgs(["-m", "x", "-d", "1,a"], 1), Error, "-d");
+  assertThrows(() => parseBenchArgs(["-m", "x", "-p", "1.5"], 1), Error, "integers");
+  assertThrows(() => parseBenchArgs(["-m", "x", "--depth"], 1), Error, "needs a value");
+  assertThrows(() => parseBenchArgs(["-m", "x", "--fa"], 1), Error, "unknown argument --fa");
+  assertThrows(() => parseBenchArgs(["-p", "8"], 1), Error, "missing -m");
+});
+
+test("llama-bench JSON rows and arguments", () => {
+  const json = `warming up\n[{"n_prompt": 512, "n_gen": 0, "n_depth": 4096, "avg_ts": 9780.5,
+    "stddev_ts": 12.5}, {"n_prompt": 0, "n_gen": 128, "n_depth": 0, "avg_ts": 354.1,
+    "stddev_ts": 0.7}]`;
+  assertEquals(parseLlamaBenchJson(json), [
+    { p: 512, n: 0, depth: 4096, tokensPerS: 9780.5, stddev: 12.5 },
+    { p: 0, n: 128, depth: 0, tokensPerS: 354.1, stddev: 0.7 },
+  ]);
+  assertThrows(() => parseLlamaBenchJson('[{"n_prompt": 1}]'), Error, "n_gen");
+  assertThrows(() => parseLlamaBenchJson("no json"), Error, "no JSON");
+  const o = parseBenchArgs(["-m", "m.gguf", "-p", "512", "-n", "0,128", "-d", "0,4096"], 1);
+  assertEquals(
+    llamaBenchArgs(o).join(" "),
+    "-m m.gguf -p 512 -n 128 -d 0,4096 -r 3 -fa 1 -ngl 99 -o json",
+  );
+});
+
 test("benchTokens stays inside the vocabulary", () => {
   for (const vocab of [300, 512, 32000]) {
     const t = benchTokens(64, vocab);
@@ -50,7 +97,8 @@ const REF = `${
 }/.cache/rocmforge-ref/node_modules/node-llama-cpp`;
 
 test("bench --vs-llamacpp reports llama.cpp's speed and the ratio", async () => {
-  const rows = await bench(opts(await tinyModel(), true));
+  const rows = await bench(opts(await tinyModel(), true, [0, 12]));
+  assertEquals(rows.map((r) => r.test), ["pp8", "tg4", "pp8 @ d12", "tg4 @ d12"]);
   for (const r of rows) {
     assert(r.llamacpp_tokens_per_s! > 0);
     assert(Math.abs(r.ratio_vs_llamacpp! - r.tokens_per_s / r.llamacpp_tokens_per_s!) < 1e-9);
