@@ -21,12 +21,14 @@ interface IndexMeta {
   count: number;
   metric: VectorMetric;
   dimension: number;
+  /** connectivity/expansionAdd the graph was built with. */
+  build?: string;
 }
 
 function sameIdentity(a: IndexMeta, b: IndexMeta): boolean {
   return a.collectionId === b.collectionId && a.name === b.name && a.createdAt === b.createdAt &&
     a.generation === b.generation && a.count === b.count && a.metric === b.metric &&
-    a.dimension === b.dimension;
+    a.dimension === b.dimension && a.build === b.build;
 }
 
 /** The index file of collection `id` for `metric`. */
@@ -34,8 +36,14 @@ export function hnswPath(indexDir: string, id: number, metric: VectorMetric): st
   return `${indexDir}/${id}.${metric}.usearch`;
 }
 
-/** Build parameters used for every collection (usearch defaults are tuned for recall here). */
-export const HNSW_PARAMS = { connectivity: 16, expansionAdd: 128, expansionSearch: 96 } as const;
+/**
+ * Graph parameters of every collection's index. Random 384-dimensional vectors (the hardest
+ * case: all distances nearly equal) at 10k gave recall@10 0.39 / 0.82 / 0.99 with search
+ * beams of 64 / 256 / 1024 (0.8 / 2.1 / 6.0 ms per query); 512 is the default here.
+ */
+export const HNSW_PARAMS = { connectivity: 16, expansionAdd: 128, expansionSearch: 512 } as const;
+
+const BUILD = `M${HNSW_PARAMS.connectivity}-ef${HNSW_PARAMS.expansionAdd}`;
 
 /** Indexes of one store. */
 export class HnswCache {
@@ -65,6 +73,7 @@ export class HnswCache {
       count,
       metric,
       dimension: c.dimension,
+      build: BUILD,
     };
     const key = `${c.id}.${metric}`;
     const hit = this.mem.get(key);
@@ -124,6 +133,7 @@ export class HnswCache {
         count,
         metric,
         dimension: c.dimension,
+        build: BUILD,
       };
     } finally {
       db.exec("COMMIT");
