@@ -157,9 +157,11 @@ export function synthesizeVocab(vocab: number): Map<string, GGUFMetaEntry> {
  * with rope_freqs.weight, RoPE base 500000 and the output tied to the embedding, as Llama 3.2
  * 1B/3B), "qwen3" (per-head q/k norms, explicit key/value lengths, RoPE base 1e6, tied output),
  * "gemma3" (q/k norms, post-attention and post-FFN norms, GeGLU, a sliding window of 8 on every
- * other layer with local RoPE base 10000, tied output).
+ * other layer with local RoPE base 10000, tied output), "mixtral" (general.architecture llama with
+ * 4 experts of the shape's FFN width, 2 used per token) and "qwen3moe" (qwen3 attention, 4
+ * experts of width ffn / 4, 2 used).
  */
-export const MODEL_ARCHS = ["llama", "llama3", "qwen3", "gemma3"] as const;
+export const MODEL_ARCHS = ["llama", "llama3", "qwen3", "gemma3", "mixtral", "qwen3moe"] as const;
 /** One of MODEL_ARCHS. */
 export type ModelArch = typeof MODEL_ARCHS[number];
 
@@ -205,9 +207,18 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
   const kvDim = headDim * s.kvHeads;
   const fileType: Record<string, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q4_K: 15 };
   const u32 = (v: number) => scalar(GGUFValueType.UINT32, v);
-  const a = arch === "llama3" ? "llama" : arch;
-  const base = { llama: 10000, llama3: 500000, qwen3: 1000000, gemma3: 1000000 }[arch];
-  const qkNorm = arch === "qwen3" || arch === "gemma3";
+  const a = arch === "llama3" || arch === "mixtral" ? "llama" : arch;
+  const base = {
+    llama: 10000,
+    llama3: 500000,
+    qwen3: 1000000,
+    gemma3: 1000000,
+    mixtral: 1000000,
+    qwen3moe: 1000000,
+  }[arch];
+  const qkNorm = arch === "qwen3" || arch === "gemma3" || arch === "qwen3moe";
+  const nExpert = arch === "mixtral" || arch === "qwen3moe" ? 4 : 0;
+  const expertFf = arch === "qwen3moe" ? s.ffn / 2 : s.ffn;
   const metadata = new Map<string, GGUFMetaEntry>([
     ["general.architecture", scalar(GGUFValueType.STRING, a)],
     ["general.name", scalar(GGUFValueType.STRING, opts.name ?? "synthetic")],
@@ -222,6 +233,15 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
       ? [
         [`${a}.attention.key_length`, u32(headDim)],
         [`${a}.attention.value_length`, u32(headDim)],
+      ] as const
+      : []),
+    ...(nExpert
+      ? [
+        [`${a}.expert_count`, u32(nExpert)],
+        [`${a}.expert_used_count`, u32(2)],
+        ...(arch === "qwen3moe"
+          ? [[`${a}.expert_feed_forward_length`, u32(expertFf)] as const]
+          : []),
       ] as const
       : []),
     ...(arch === "gemma3"
@@ -245,6 +265,11 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
   const tensors: GGUFTensorInput[] = [];
   const matrix = (name: string, cols: number, rows: number) =>
     tensors.push({ info: { name, dims: [cols, rows], type }, data: () => fill(cols * rows) });
+  const experts = (name: string, cols: number, rows: number, n: number) =>
+    tensors.push({
+      info: { name, dims: [cols, rows, n], type },
+      data: () => fill(cols * rows * n),
+    });
   // Norm weights: ones for "llama" (as before), 1 + N(0, 0.1) for the others so that the
   // weight multiply is exercised.
   let normSeed = seed * 7919;
@@ -283,12 +308,23 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
     matrix(`blk.${l}.attn_output.weight`, s.dim, s.dim);
     if (arch === "gemma3") norm(`blk.${l}.post_attention_norm.weight`);
     norm(`blk.${l}.ffn_norm.weight`);
-    matrix(`blk.${l}.ffn_gate.weight`, s.dim, s.ffn);
-    matrix(`blk.${l}.ffn_up.weight`, s.dim, s.ffn);
-    matrix(`blk.${l}.ffn_down.weight`, s.ffn, s.dim);
+    if (nExpert) {
+      // The router stays F32, as llama-quantize keeps ffn_gate_inp.
+      tensors.push({
+        info: { name: `blk.${l}.ffn_gate_inp.weight`, dims: [s.dim, nExpert], type: GGMLType.F32 },
+        data: () => new Uint8Array(gaussian(s.dim * nExpert, seed + 1000 + l, 0.5).buffer),
+      });
+      experts(`blk.${l}.ffn_gate_exps.weight`, s.dim, expertFf, nExpert);
+      experts(`blk.${l}.ffn_up_exps.weight`, s.dim, expertFf, nExpert);
+      experts(`blk.${l}.ffn_down_exps.weight`, expertFf, s.dim, nExpert);
+    } else {
+      matrix(`blk.${l}.ffn_gate.weight`, s.dim, s.ffn);
+      matrix(`blk.${l}.ffn_up.weight`, s.dim, s.ffn);
+      matrix(`blk.${l}.ffn_down.weight`, s.ffn, s.dim);
+    }
     if (arch === "gemma3") norm(`blk.${l}.post_ffw_norm.weight`);
   }
   norm("output_norm.weight");
-  if (arch === "llama") matrix("output.weight", s.dim, s.vocab);
+  if (arch === "llama" || arch === "mixtral") matrix("output.weight", s.dim, s.vocab);
   return { metadata, tensors };
 }

@@ -59,7 +59,7 @@ function modelFile(name: string): Promise<string> {
   return p;
 }
 
-const rows: GoldenRow[] = ["llama3", "qwen3", "gemma3"].flatMap((a) =>
+const rows: GoldenRow[] = ["llama3", "qwen3", "gemma3", "mixtral", "qwen3moe"].flatMap((a) =>
   readTextFile(join(REPO_ROOT, "tests", "golden", `${a}-tiny.jsonl`)).trim().split("\n").map((
     l,
   ) => JSON.parse(l))
@@ -67,7 +67,7 @@ const rows: GoldenRow[] = ["llama3", "qwen3", "gemma3"].flatMap((a) =>
 const opts = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
 
 test("golden arch: every golden model has a recorded hash", () => {
-  assertEquals(Object.keys(MODELS).length, 9);
+  assertEquals(Object.keys(MODELS).length, 15);
   for (const r of rows) assert(MODELS[r.model], r.model);
 }, opts);
 
@@ -107,7 +107,10 @@ for (const { name, backend, tol } of paths) {
           backends: [backend],
         });
         try {
-          assertEquals(model.architecture.name, row.model.split("-")[0].replace("llama3", "llama"));
+          assertEquals(
+            model.architecture.name,
+            row.model.split("-")[0].replace(/^(llama3|mixtral)$/, "llama"),
+          );
           // llama.cpp stops early where its greedy choice is the end of text.
           assert(row.tokens.length >= 1 && row.tokens.length <= 32, `${row.tokens.length} tokens`);
           const d = await teacherForcedMaxDiff(row, model);

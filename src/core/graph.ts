@@ -90,6 +90,27 @@ export type GraphNode =
   | { op: "swiglu"; layer: number; out: number; gate: number; up: number }
   /** gelu(gate) * up with ggml's tanh GELU (through its half-precision table). */
   | { op: "geglu"; layer: number; out: number; gate: number; up: number }
+  /**
+   * Mixture-of-experts FFN with softmax gating (llama.cpp's build_moe_ffn): `router` is
+   * [dim, nExpert]; `gate`, `up` [dim, ff, nExpert] and `down` [ff, dim, nExpert] hold every
+   * expert; each token runs only its top `nUsed` experts.
+   */
+  | {
+    op: "moe";
+    layer: number;
+    out: number;
+    x: number;
+    router: string;
+    gate: string;
+    up: string;
+    down: string;
+    nExpert: number;
+    nUsed: number;
+    /** Divide the chosen experts' weights by their sum. */
+    normWeights: boolean;
+    /** Multiply the weights by this (0 or 1: unchanged). */
+    weightsScale: number;
+  }
   /** x * s, elementwise (ggml_scale). */
   | { op: "scale"; layer: number; out: number; x: number; s: number }
   | { op: "add"; layer: number; out: number; a: number; b: number }
@@ -107,6 +128,7 @@ export const OP_KINDS: readonly OpKind[] = [
   "attention",
   "swiglu",
   "geglu",
+  "moe",
   "scale",
   "add",
   "last_row",
@@ -139,6 +161,7 @@ export function nodeInputs(n: GraphNode): number[] {
     case "rope":
     case "last_row":
     case "scale":
+    case "moe":
       return [n.x];
     case "attention":
       return [n.q, n.k, n.v];
@@ -160,6 +183,8 @@ export function nodeWeights(n: GraphNode): string[] {
       return n.bias ? [n.weight, n.bias] : [n.weight];
     case "rope":
       return n.freqFactors ? [n.freqFactors] : [];
+    case "moe":
+      return [n.router, n.gate, n.up, n.down];
     default:
       return [];
   }

@@ -8,6 +8,7 @@
 import type { Architecture } from "../core/architecture.ts";
 import { ModelConfigError } from "../core/errors.ts";
 import { type Graph, GraphBuilder, type OutputMode, type RopeParams } from "../core/graph.ts";
+import type { MetaValue } from "../gguf/gguf_file.ts";
 import type { ModelConfig } from "../gguf/model_config.ts";
 
 /** Architectures this builder runs. */
@@ -21,11 +22,46 @@ export const llamaArchitecture: Architecture = {
   description: "llama, mistral, qwen2: RMSNorm, RoPE, GQA attention, SwiGLU (qwen2: QKV biases)",
   // llama.cpp's llama_model_rope_type: qwen2 uses NeoX ordering.
   ropeType: (arch) => arch === "qwen2" ? "neox" : "normal",
-  build(config, tensors) {
-    const t = resolveLlamaTensors(config, new Map([...tensors].map(([n, s]) => [n, s.dims])));
+  build(config, tensors, metadata) {
+    const dims = new Map([...tensors].map(([n, s]) => [n, s.dims]));
+    const t = resolveLlamaTensors(config, dims, { metadata });
     return { graph: (nTokens, output) => buildLlamaGraph(config, t, nTokens, output) };
   },
 };
+
+/** Mixture-of-experts settings of a model (llama.cpp's n_expert, n_expert_used, ...). */
+export interface MoeConfig {
+  readonly nExpert: number;
+  readonly nUsed: number;
+  /** FFN width of one expert. */
+  readonly ff: number;
+  readonly weightsScale: number;
+}
+
+/** MoE settings from `{arch}.expert_*` metadata; undefined without `expert_count`. */
+export function moeConfig(
+  c: ModelConfig,
+  md: ReadonlyMap<string, MetaValue> | undefined,
+): MoeConfig | undefined {
+  const get = (k: string) => {
+    const v = md?.get(`${c.arch}.${k}`);
+    return typeof v === "bigint" ? Number(v) : v;
+  };
+  const n = get("expert_count");
+  if (n === undefined || n === 0) return undefined;
+  const used = get("expert_used_count");
+  const ff = get("expert_feed_forward_length") ?? c.feedForwardLength;
+  const scale = get("expert_weights_scale") ?? 0;
+  const ok = (v: unknown, lo: number): v is number =>
+    typeof v === "number" && Number.isInteger(v) && v >= lo && v <= 4096;
+  if (!ok(n, 1) || !ok(used, 1) || used > n || !ok(ff, 1) || typeof scale !== "number") {
+    throw new ModelConfigError("BAD_METADATA", `${c.arch}.expert_* metadata is inconsistent`, {
+      key: `${c.arch}.expert_count`,
+      actual: JSON.stringify({ n, used, ff, scale }),
+    });
+  }
+  return { nExpert: n, nUsed: used, ff, weightsScale: scale };
+}
 
 /** The tensors a llama-family model reads, resolved from the file. */
 export interface LlamaTensors {
@@ -38,6 +74,8 @@ export interface LlamaTensors {
   qkNorm: boolean[];
   /** RoPE frequency factors (Llama 3's rope_freqs.weight), shared by every layer. */
   ropeFreqs?: string;
+  /** Mixture of experts (Mixtral, Qwen3-MoE): every layer's FFN is an expert FFN. */
+  moe?: MoeConfig;
 }
 
 /** Expected [cols, rows] (ggml dims) of every tensor the graph uses. */
@@ -59,9 +97,17 @@ export function expectedShapes(c: ModelConfig, t: LlamaTensors): Map<string, num
     m.set(p + "attn_v.weight", [dim, vDim]);
     m.set(p + "attn_output.weight", [c.headCount * c.valueLength, dim]);
     m.set(p + "ffn_norm.weight", [dim]);
-    m.set(p + "ffn_gate.weight", [dim, c.feedForwardLength]);
-    m.set(p + "ffn_up.weight", [dim, c.feedForwardLength]);
-    m.set(p + "ffn_down.weight", [c.feedForwardLength, dim]);
+    if (t.moe) {
+      const { nExpert: e, ff } = t.moe;
+      m.set(p + "ffn_gate_inp.weight", [dim, e]);
+      m.set(p + "ffn_gate_exps.weight", [dim, ff, e]);
+      m.set(p + "ffn_up_exps.weight", [dim, ff, e]);
+      m.set(p + "ffn_down_exps.weight", [ff, dim, e]);
+    } else {
+      m.set(p + "ffn_gate.weight", [dim, c.feedForwardLength]);
+      m.set(p + "ffn_up.weight", [dim, c.feedForwardLength]);
+      m.set(p + "ffn_down.weight", [c.feedForwardLength, dim]);
+    }
     if (t.qkNorm[l]) {
       m.set(p + "attn_q_norm.weight", [c.keyLength]);
       m.set(p + "attn_k_norm.weight", [c.keyLength]);
@@ -82,7 +128,11 @@ export function expectedShapes(c: ModelConfig, t: LlamaTensors): Map<string, num
 export function resolveLlamaTensors(
   c: ModelConfig,
   dims: ReadonlyMap<string, readonly number[]>,
-  opts: { requireQkNorm?: boolean } = {},
+  opts: {
+    requireQkNorm?: boolean;
+    requireMoe?: boolean;
+    metadata?: ReadonlyMap<string, MetaValue>;
+  } = {},
 ): LlamaTensors {
   const t: LlamaTensors = {
     tokenEmbd: "token_embd.weight",
@@ -92,6 +142,13 @@ export function resolveLlamaTensors(
     qkNorm: [],
   };
   if (dims.has("rope_freqs.weight")) t.ropeFreqs = "rope_freqs.weight";
+  const moe = moeConfig(c, opts.metadata);
+  if (moe) t.moe = moe;
+  else if (opts.requireMoe || dims.has("blk.0.ffn_gate_inp.weight")) {
+    throw new ModelConfigError("MISSING_METADATA", `${c.arch}.expert_count is missing`, {
+      key: `${c.arch}.expert_count`,
+    });
+  }
   for (let l = 0; l < c.blockCount; l++) {
     t.qkvBias.push(dims.has(`blk.${l}.attn_q.bias`));
     t.qkNorm.push(opts.requireQkNorm === true || dims.has(`blk.${l}.attn_q_norm.weight`));
@@ -254,16 +311,34 @@ export function buildLlamaGraph(
       weight: `${p}ffn_norm.weight`,
       eps: c.rmsNormEps,
     });
-    const g = mm(h2, "ffn_gate", c.feedForwardLength, false);
-    const u = mm(h2, "ffn_up", c.feedForwardLength, false);
-    const s = b.push({
-      op: "swiglu",
-      layer: l,
-      out: b.value(R, c.feedForwardLength, `${p}ffn_act`),
-      gate: g,
-      up: u,
-    });
-    const d = mm(s, "ffn_down", dim, false);
+    let d: number;
+    if (t.moe) {
+      d = b.push({
+        op: "moe",
+        layer: l,
+        out: b.value(R, dim, `${p}ffn_moe`),
+        x: h2,
+        router: `${p}ffn_gate_inp.weight`,
+        gate: `${p}ffn_gate_exps.weight`,
+        up: `${p}ffn_up_exps.weight`,
+        down: `${p}ffn_down_exps.weight`,
+        nExpert: t.moe.nExpert,
+        nUsed: t.moe.nUsed,
+        normWeights: true,
+        weightsScale: t.moe.weightsScale,
+      });
+    } else {
+      const g = mm(h2, "ffn_gate", c.feedForwardLength, false);
+      const u = mm(h2, "ffn_up", c.feedForwardLength, false);
+      const s = b.push({
+        op: "swiglu",
+        layer: l,
+        out: b.value(R, c.feedForwardLength, `${p}ffn_act`),
+        gate: g,
+        up: u,
+      });
+      d = mm(s, "ffn_down", dim, false);
+    }
     x = b.push({ op: "add", layer: l, out: b.value(R, dim, `${p}ffn_res`), a: x, b: d });
   }
   const rows = logits === "last" ? 1 : T;

@@ -7,12 +7,13 @@ import type { Architecture, ArchitectureSource } from "../core/architecture.ts";
 import { type PluginRegistry, unsupportedArchitecture } from "../core/registry.ts";
 import { gemma3Architecture } from "./gemma3.ts";
 import { llamaArchitecture } from "./llama.ts";
-import { qwen3Architecture } from "./qwen3.ts";
+import { qwen3Architecture, qwen3MoeArchitecture } from "./qwen3.ts";
 
 /** Every built-in architecture plugin. */
 export const BUILTIN_ARCHITECTURES: readonly Architecture[] = [
   llamaArchitecture,
   qwen3Architecture,
+  qwen3MoeArchitecture,
   gemma3Architecture,
 ];
 

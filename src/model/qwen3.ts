@@ -22,3 +22,20 @@ export const qwen3Architecture: Architecture = {
     return { graph: (nTokens, output) => buildLlamaGraph(config, t, nTokens, output) };
   },
 };
+
+/** Qwen3-MoE: the Qwen3 block with an expert FFN (softmax gating, normalized top-k). */
+export const qwen3MoeArchitecture: Architecture = {
+  ...qwen3Architecture,
+  name: "qwen3moe",
+  architectures: ["qwen3moe"],
+  description: "qwen3moe: qwen3 attention, mixture-of-experts FFN",
+  build(config, tensors, metadata) {
+    const dims = new Map([...tensors].map(([n, s]) => [n, s.dims]));
+    const t = resolveLlamaTensors(config, dims, {
+      requireQkNorm: true,
+      requireMoe: true,
+      metadata,
+    });
+    return { graph: (nTokens, output) => buildLlamaGraph(config, t, nTokens, output) };
+  },
+};

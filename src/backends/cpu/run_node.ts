@@ -12,6 +12,7 @@ import { attention } from "./ops/attention.ts";
 import { add, lastRow, rmsNorm, swiglu } from "./ops/elementwise.ts";
 import { geglu } from "./ops/gelu.ts";
 import { decodeRow, matmul } from "./ops/matmul.ts";
+import { moe } from "./ops/moe.ts";
 import { rope } from "./ops/rope.ts";
 import type { WasmKernels } from "./wasm/runtime.ts";
 import type { CpuWeightStore } from "./weights.ts";
@@ -111,6 +112,16 @@ export function runCpuNode(
       if (kernels) kernels.swiglu(get(node.gate), get(node.up), out, outV.cols);
       else swiglu(get(node.gate), get(node.up), out, outV.cols);
       break;
+    case "moe": {
+      const m = {
+        router: w.matrix(node.router),
+        gate: w.matrix(node.gate),
+        up: w.matrix(node.up),
+        down: w.matrix(node.down),
+      };
+      moe(get(node.x), outV.rows, m, node, out, kernels);
+      break;
+    }
     case "geglu":
       geglu(get(node.gate), get(node.up), out, out.length);
       break;

@@ -1,0 +1,127 @@
+/**
+ * Mixture-of-experts FFN on the CPU in llama.cpp's steps (build_moe_ffn with softmax gating):
+ * router logits for the whole batch (one product), per token a softmax over the experts
+ * (ggml_soft_max_f32), the top `nUsed` experts (argsort, descending), optionally their weights
+ * normalized by their sum (summed in double, clamped to 2^-14), then for each chosen expert
+ * only its rows of the 3-D gate/up/down tensors: down(swiglu(gate x, up x)) as single-row
+ * products (ggml's mul_mat_id runs vec_dot per row), times its weight, added in rank order.
+ *
+ * @module
+ */
+import type { WasmKernels } from "../wasm/runtime.ts";
+import { swiglu, vExpf } from "./elementwise.ts";
+import { fr } from "./f32.ts";
+import { expf } from "./libm.ts";
+import { matmul, type QuantMatrix } from "./matmul.ts";
+
+/** The 3-D expert tensors of one layer, as matrices of nExpert * rows rows. */
+export interface MoeWeights {
+  readonly router: QuantMatrix;
+  readonly gate: QuantMatrix;
+  readonly up: QuantMatrix;
+  readonly down: QuantMatrix;
+  /** Bias added to the router logits (optional). */
+  readonly routerBias?: Float32Array;
+}
+
+/** Expert `e` of a [cols, rows, nExpert] tensor: a view of its rows, no copy. */
+export function expertView(m: QuantMatrix, e: number, nExpert: number): QuantMatrix {
+  const rows = m.rows / nExpert;
+  const off = e * rows * m.rowBytes;
+  return {
+    type: m.type,
+    rows,
+    cols: m.cols,
+    rowBytes: m.rowBytes,
+    data: m.data.subarray(off, off + rows * m.rowBytes),
+    ...(m.f32 ? { f32: m.f32.subarray(e * rows * m.cols, (e + 1) * rows * m.cols) } : {}),
+    ...(m.ptr !== undefined ? { ptr: m.ptr + off } : {}),
+  };
+}
+
+/** _mm512_reduce_add_ps as GCC expands it: halves, then quarters, then pairs. */
+function reduceAdd16(v: Float32Array, o: number): number {
+  const a = new Float32Array(8);
+  for (let i = 0; i < 8; i++) a[i] = fr(v[o + i] + v[o + i + 8]);
+  const b0 = fr(a[0] + a[4]), b1 = fr(a[1] + a[5]), b2 = fr(a[2] + a[6]), b3 = fr(a[3] + a[7]);
+  return fr(fr(b0 + b2) + fr(b1 + b3));
+}
+
+/** ggml_soft_max_f32 of one row (scale 1, no mask), in place. */
+export function softmaxRow(x: Float32Array): void {
+  let max = -Infinity;
+  for (const v of x) max = Math.max(max, v);
+  let sum = 0; // ggml_float (double)
+  let i = 0;
+  for (; i + 15 < x.length; i += 16) {
+    for (let j = i; j < i + 16; j++) x[j] = vExpf(fr(x[j] - max));
+    sum += reduceAdd16(x, i);
+  }
+  for (; i < x.length; i++) {
+    x[i] = expf(fr(x[i] - max));
+    sum += x[i];
+  }
+  const inv = fr(1 / sum);
+  for (let j = 0; j < x.length; j++) x[j] = fr(x[j] * inv);
+}
+
+/** Indices of the `k` largest values, largest first (ties: lower index first). */
+export function topK(x: Float32Array, k: number): number[] {
+  return [...x.keys()].sort((a, b) => x[b] - x[a] || a - b).slice(0, k);
+}
+
+/** Options of one MoE FFN. */
+export interface MoeShape {
+  readonly nExpert: number;
+  readonly nUsed: number;
+  readonly normWeights: boolean;
+  /** Multiplies the expert weights (0 or 1: none). */
+  readonly weightsScale: number;
+}
+
+/** out [T, dim] = the MoE FFN of x [T, dim]. */
+export function moe(
+  x: Float32Array,
+  T: number,
+  w: MoeWeights,
+  s: MoeShape,
+  out: Float32Array,
+  kernels?: WasmKernels,
+): void {
+  const dim = w.router.cols;
+  const ff = w.up.rows / s.nExpert;
+  const logits = new Float32Array(T * s.nExpert);
+  matmul(w.router, x, T, logits, undefined, kernels);
+  const g = new Float32Array(ff), u = new Float32Array(ff), a = new Float32Array(ff);
+  const y = new Float32Array(dim);
+  for (let t = 0; t < T; t++) {
+    const probs = logits.subarray(t * s.nExpert, (t + 1) * s.nExpert);
+    if (w.routerBias) {
+      for (let e = 0; e < s.nExpert; e++) probs[e] = fr(probs[e] + w.routerBias[e]);
+    }
+    softmaxRow(probs);
+    const chosen = topK(probs, s.nUsed);
+    const weights = chosen.map((e) => probs[e]);
+    if (s.normWeights) {
+      let sum = 0; // ggml_vec_sum_f32 accumulates in double
+      for (const v of weights) sum += v;
+      const d = Math.max(fr(sum), 6.103515625e-5);
+      for (let i = 0; i < weights.length; i++) weights[i] = fr(weights[i] / d);
+    }
+    if (s.weightsScale !== 0 && s.weightsScale !== 1) {
+      for (let i = 0; i < weights.length; i++) weights[i] = fr(weights[i] * fr(s.weightsScale));
+    }
+    const xt = x.subarray(t * dim, (t + 1) * dim);
+    const o = out.subarray(t * dim, (t + 1) * dim);
+    chosen.forEach((e, rank) => {
+      matmul(expertView(w.up, e, s.nExpert), xt, 1, u, undefined, kernels);
+      matmul(expertView(w.gate, e, s.nExpert), xt, 1, g, undefined, kernels);
+      swiglu(g, u, a, ff);
+      matmul(expertView(w.down, e, s.nExpert), a, 1, y, undefined, kernels);
+      for (let d = 0; d < dim; d++) {
+        const v = fr(y[d] * weights[rank]);
+        o[d] = rank === 0 ? v : fr(o[d] + v);
+      }
+    });
+  }
+}
