@@ -161,3 +161,6 @@ export * from "./src/core/errors.ts";
 
 // Constrained output: GBNF grammars, JSON Schema, the grammar sampler
 export * from "./src/grammar/mod.ts";
+
+// Context store: SQLite collections with FTS5, exact and HNSW vector search
+export * from "./src/context/mod.ts";
