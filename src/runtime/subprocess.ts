@@ -60,8 +60,3 @@ export function runCommand(
     child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
-
-/** True when `cmd --version` runs and exits 0. */
-export async function commandWorks(cmd: string): Promise<boolean> {
-  return (await runCommand(cmd, ["--version"])).code === 0;
-}

@@ -49,11 +49,6 @@ export function utf8SeqLen(b: number): number {
   return 1;
 }
 
-/** UTF-8 byte length of one code point. */
-export function cpUtf8Len(cp: number): number {
-  return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-}
-
 function buildByteTable(): string[] {
   const table: string[] = new Array(256);
   let extra = 0;
