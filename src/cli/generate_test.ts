@@ -6,13 +6,16 @@
 import { assert, assertEquals, assertMatch } from "../../tests/assert.ts";
 import { test } from "../../tests/harness.ts";
 import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "../../tests/shared_data.ts";
-import { makeTempDir, removeTree } from "../runtime/fs_tree.ts";
+import { makeTempDir, removeTree, urlToPath } from "../runtime/fs_tree.ts";
 import { readTextFile, writeFile } from "../runtime/host.ts";
 import type { CommandIO } from "./command.ts";
 import { runCli } from "./main.ts";
 
 const shared = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
 const MODEL = sharedPath("models", "stories260K.gguf");
+/** The XTC example plugin (".js" in the npm build's transpiled suite). */
+const XTC_FILE = `mod${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`;
+const XTC = urlToPath(new URL(`../../plugins/xtc_sampler/${XTC_FILE}`, import.meta.url));
 
 /** Runs the CLI with captured streams (and `stdin` as standard input, when given). */
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -199,7 +202,7 @@ test(
     const xtc = await cli(
       ...base,
       "--plugin",
-      "plugins/xtc_sampler/mod.ts",
+      XTC,
       "--sampler",
       "xtc",
       "--sampler-options",

@@ -16,7 +16,9 @@ import { PluginError } from "./errors.ts";
 import { generate } from "./generate.ts";
 import { loadPluginModule, registerPluginExports } from "./plugin_loader.ts";
 
-const cpuUrl = new URL("../backends/cpu/backend.ts", import.meta.url).href;
+/** ".ts" here, ".js" in the npm build's transpiled suite (run under Node). */
+const EXT = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+const cpuUrl = new URL(`../backends/cpu/backend${EXT}`, import.meta.url).href;
 
 test("plugin loader: named exports of every kind are registered by shape", async () => {
   const reg = createRegistry();
@@ -80,7 +82,7 @@ test("plugin loader: modules by path; no plugin or no module are typed errors", 
 test("plugin loader: a backend exported by a module file runs the model", async () => {
   const dir = makeTempDir("rf-plugins-");
   try {
-    const path = joinPath(dir, "my_backend.ts");
+    const path = joinPath(dir, "my_backend.mjs");
     writeFile(
       path,
       `import { createCpuBackend } from ${JSON.stringify(cpuUrl)};\n` +
