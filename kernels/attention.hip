@@ -4,7 +4,11 @@
 // KV head's group) against tiles of cached positions, online softmax, tensor cores on NVIDIA.
 // When the row tiles alone do not fill the device (decode, short prompts) the positions are
 // split into chunks whose partials (max, sum, output) a second kernel merges (split-KV).
+#include <stdlib.h>
+#include <string.h>
+
 #include "attention_flash.h"
+#include "attention_flash_mma.h"
 
 namespace rf {
 
@@ -92,6 +96,37 @@ hipError_t launch_flash(hipStream_t stream, const float* q, const uint16_t* kc,
                                                                          a, nChunks, chunk);
   return hipGetLastError();
 }
+
+#if defined(RF_GPU_CUDA)
+// The register-tiled prefill kernel (head dims <= 128); false (nothing launched) where the
+// loaded code predates sm_80's mma.sync, so the caller runs the wmma kernel.
+template <int D>
+bool launch_flash_mma(hipStream_t stream, const float* q, const uint16_t* kc, const uint16_t* vc,
+                      float* out, float* part, const AttnArgs& a, int nChunks, int chunk,
+                      hipError_t& err) {
+  using L = FaMmaLayout<D>;
+  static int usable = -1;  // once per instantiation: the code version and the shared opt-in
+  if (usable < 0) {
+    // ROCMFORGE_FA_MMA=0 selects the wmma kernel instead (to test and time both).
+    const char* env = getenv("ROCMFORGE_FA_MMA");
+    cudaFuncAttributes attr{};
+    usable = !(env && strcmp(env, "0") == 0) && cudaFuncGetAttributes(&attr, flash_attention_mma_kernel<D>) == cudaSuccess &&
+             attr.ptxVersion >= 80 &&
+             cudaFuncSetAttribute(flash_attention_mma_kernel<D>,
+                                  cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                  L::BYTES) == cudaSuccess;
+    (void)hipGetLastError();
+  }
+  if (!usable) return false;
+  const int rows = a.T * (a.nHead / a.nHeadKV);
+  const dim3 grid((unsigned)((rows + FA_MMA_BM - 1) / FA_MMA_BM), (unsigned)a.nHeadKV,
+                  (unsigned)nChunks);
+  flash_attention_mma_kernel<D><<<grid, FA_THREADS, L::BYTES, stream>>>(q, kc, vc, out, part, a,
+                                                                       nChunks, chunk);
+  err = hipGetLastError();
+  return true;
+}
+#endif
 }  // namespace
 
 int64_t attention_workspace_bytes(const AttnArgs& a, int smCount, int /*warp*/) {
@@ -127,6 +162,20 @@ hipError_t launch_attention(hipStream_t stream, int /*warp*/, int smCount, const
   float* part = static_cast<float*>(workspace);
   const FaShape s = fa_shape(a);
   hipError_t err = hipSuccess;
+#if defined(RF_GPU_CUDA)
+  static_assert(FA_MMA_BM == 64 && FA_MMA_BK == 64, "fa_shape's CUDA prefill tile");
+  const bool mma = s.bm == 64 && ((s.d == 64 && launch_flash_mma<64>(stream, q, kCache, vCache,
+                                                                     out, part, a, nChunks,
+                                                                     chunk, err)) ||
+                                  (s.d == 128 && launch_flash_mma<128>(stream, q, kCache, vCache,
+                                                                       out, part, a, nChunks,
+                                                                       chunk, err)));
+#else
+  const bool mma = false;
+#endif
+  if (mma) {
+    // launched by the register-tiled kernel
+  } else
 #define RF_FA_CASE(D, BM, BK)                                                          \
   if (s.d == D && s.bm == BM && s.bk == BK) {                                          \
     err = launch_flash<D, BM, BK>(stream, q, kCache, vCache, out, part, a, nChunks, chunk); \

@@ -8,13 +8,16 @@
 #   shared/               the test data (../shared: models, goldens)
 #   old/attention.hip     optional: the previous attention kernel, built beside for "before"
 #
-# usage: bash scripts/llamacpp_gpu_session.sh [tests] [bench] [old]   (default: all three)
+# usage: bash scripts/llamacpp_gpu_session.sh [tests] [bench] [llama] [old] [variants]
+#   (default: all): tests = GPU tests; bench = ours at -p 512 -n 128 -d 0,4096 on TinyLlama and
+#   7B Q4_0 (with llama = --vs-llamacpp); old = the same on .device/old/attention.hip; variants =
+#   the wmma prefill kernel (ROCMFORGE_FA_MMA=0) and graph replay (ROCMFORGE_GPU_GRAPH=1)
 # Writes logs and JSON rows under $OUT (default /tmp/rf-out).
 set -o pipefail
 R=$(pwd)
 OUT=${OUT:-/tmp/rf-out}
 mkdir -p "$OUT" /tmp/rfdeno /tmp/rfm
-phases=${*:-tests bench old}
+phases=${*:-tests bench llama old variants}
 t() { echo "[$(date -u +%T) +${SECONDS}s] $*"; }
 has() { [[ " $phases " == *" $1 "* ]]; }
 
@@ -29,10 +32,12 @@ drun() { deno run "${flags[@]}" "$@"; }
 dtest() { timeout "${RF_TEST_TIMEOUT:-200}" deno test "${flags[@]}" --no-check "$@"; }
 nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.mem --format=csv,noheader
 
-if has bench; then
+if has llama; then
   t "llama.cpp GPU build in the background"
   RF_BUILD_JOBS=${RF_BUILD_JOBS:-12} setsid nohup nice -n 5 sh scripts/llamacpp_gpu.sh build \
     >"$OUT/llama_build.log" 2>&1 &
+fi
+if has bench; then
   vocab=$R/.device/shared/models/llama.cpp-vocab/ggml-vocab-llama-spm.gguf
   (for s in tinyllama llama7b; do
     [ -f /tmp/rfm/$s-Q4_0.gguf ] || drun scripts/make_synthetic_model.ts --shape $s --type Q4_0 \
@@ -60,6 +65,11 @@ if has tests; then
   dtest tests/hip_attention_long_test.ts tests/hip_native_test.ts tests/hip_errors_test.ts \
     tests/conformance_test.ts tests/hip_model_test.ts 2>&1 | tee "$OUT/tests.log" |
     grep -E "errors per step|FAILED|failed|passed|error:" | head -n 60
+  if has variants; then
+    t "attention tests on the wmma prefill kernel"
+    ROCMFORGE_FA_MMA=0 dtest tests/hip_attention_long_test.ts 2>&1 | tee "$OUT/tests_wmma.log" |
+      grep -E "errors per step|FAILED|failed|passed|error:"
+  fi
   t "tests done"
 fi
 
@@ -74,9 +84,19 @@ if has bench; then
         -m $f --backend hip -p 512 -n 128 -d 0,4096 -r 3 --json >"$OUT/old_$m.json" 2>&1
       tail -c 3000 "$OUT/old_$m.json" | grep -E '"test"|tokens_per_s"'
     fi
-    t "bench new $m vs llama.cpp"
-    drun scripts/bench.ts -m $f --backend hip -p 512 -n 128 -d 0,4096 -r 3 --vs-llamacpp \
+    vs=""
+    has llama && vs=--vs-llamacpp
+    t "bench new $m $vs"
+    drun scripts/bench.ts -m $f --backend hip -p 512 -n 128 -d 0,4096 -r 3 $vs \
       2>&1 | tee "$OUT/new_$m.txt"
+    if has variants; then
+      t "bench $m: wmma prefill kernel (ROCMFORGE_FA_MMA=0)"
+      ROCMFORGE_FA_MMA=0 drun scripts/bench.ts -m $f --backend hip -p 512 -n 0 -d 0,4096 -r 3 \
+        2>&1 | tee -a "$OUT/new_$m.txt"
+      t "bench $m: graph replay (ROCMFORGE_GPU_GRAPH=1)"
+      ROCMFORGE_GPU_GRAPH=1 drun scripts/bench.ts -m $f --backend hip -p 0 -n 128 -d 0,4096 -r 3 \
+        2>&1 | tee -a "$OUT/new_$m.txt"
+    fi
   done
   tail -n 30 "$OUT/llama_build.log" >"$OUT/llama_build_tail.log" 2>/dev/null
 fi
