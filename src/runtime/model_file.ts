@@ -47,7 +47,8 @@ export function checkModelFile(path: string): number {
   return st.size;
 }
 
-function fsError(path: string, e: unknown): ModelFileError {
+/** The ModelFileError for a file-system error `e` on `path` (EACCES/EPERM: permission). */
+export function fsError(path: string, e: unknown): ModelFileError {
   const code = (e as { code?: string }).code;
   if (code === "EACCES" || code === "EPERM") {
     return new ModelFileError(
