@@ -164,3 +164,6 @@ export * from "./src/grammar/mod.ts";
 
 // Context store: SQLite collections with FTS5, exact and HNSW vector search
 export * from "./src/context/mod.ts";
+
+// Chat: ChatSession, tool calls
+export * from "./src/chat/mod.ts";

@@ -1,0 +1,231 @@
+/**
+ * A chat over a {@link Session}: the history rendered through the model's chat template on
+ * every turn (the session's KV cache keeps the common prefix, so only the new turn is
+ * evaluated), structured answers (`responseFormat`: JSON object, JSON Schema or GBNF, enforced
+ * by the grammar sampler and returned parsed), and functions the model may call: their calls
+ * are constrained by a lazy grammar to each function's parameter schema, the handlers run, and
+ * their results go back into the history until the model answers (as node-llama-cpp's
+ * `defineChatSessionFunction`).
+ *
+ * Tools are described to the model in a system message (JSON, as llama.cpp does for templates
+ * without native tool support), because the template renderer takes role/content messages.
+ *
+ * @module
+ */
+import { InvalidArgumentError } from "../core/errors.ts";
+import { generate, type GenerateResult } from "../core/generate.ts";
+import type { Session } from "../core/session.ts";
+import { plainMetadata } from "../gguf/gguf_file.ts";
+import { createGrammar, type Grammar } from "../grammar/grammar.ts";
+import { createGrammarForJsonSchema } from "../grammar/json_schema.ts";
+import { SamplerChain } from "../samplers/chain.ts";
+import { GrammarSampler } from "../samplers/grammar.ts";
+import { createSamplerChain, type SamplingParams } from "../samplers/params.ts";
+import type { Sampler } from "../samplers/types.ts";
+import {
+  type ChatMessage,
+  chatTemplateFromMetadata,
+  renderChat,
+} from "../tokenizers/chat_template.ts";
+import {
+  detectToolCallFamily,
+  parseToolCalls,
+  type ToolCall,
+  type ToolCallFamily,
+} from "./tool_calls.ts";
+import { toolCallGrammar } from "./tool_grammar.ts";
+
+/** What the answer must be. */
+export type ResponseFormat =
+  | { type: "text" }
+  | { type: "json_object" }
+  | { type: "json_schema"; schema: Record<string, unknown> }
+  | { type: "grammar"; grammar: string };
+
+/** A function the model may call; `handler` gets the parsed, schema-constrained arguments. */
+export interface ChatFunction {
+  description?: string;
+  parameters?: Record<string, unknown>;
+  handler: (args: unknown) => unknown | Promise<unknown>;
+}
+
+/** Options of {@link ChatSession}. */
+export interface ChatSessionOptions {
+  systemPrompt?: string;
+  /** Jinja chat template (default: the model's `tokenizer.chat_template`, else ChatML). */
+  template?: string;
+}
+
+/** Options of one turn. */
+export interface ChatPromptOptions {
+  responseFormat?: ResponseFormat;
+  functions?: Record<string, ChatFunction>;
+  sampling?: SamplingParams;
+  maxTokens?: number;
+  signal?: AbortSignal;
+  /** Receives the answer's text as it streams (tool-call rounds included). */
+  onToken?: (text: string) => void;
+  /** Most function-call rounds before giving up (default 8). */
+  maxCallRounds?: number;
+}
+
+/** Result of {@link ChatSession.stream}. */
+export interface ChatAnswer {
+  text: string;
+  /** The parsed value for JSON response formats. */
+  value?: unknown;
+  /** The function calls made on the way, in order. */
+  calls: ToolCall[];
+  finishReason: GenerateResult["finishReason"];
+}
+
+const PROMPT_KEYS = new Set([
+  "responseFormat",
+  "functions",
+  "sampling",
+  "maxTokens",
+  "signal",
+  "onToken",
+  "maxCallRounds",
+]);
+
+/** A conversation with a model. */
+export class ChatSession {
+  readonly session: Session;
+  readonly template: string | undefined;
+  readonly family: ToolCallFamily;
+  #system: string | undefined;
+  #history: ChatMessage[] = [];
+
+  constructor(session: Session, options: ChatSessionOptions = {}) {
+    this.session = session;
+    this.template = options.template ?? chatTemplateFromMetadata(plainMetadata(session.model.file));
+    this.family = detectToolCallFamily(this.template);
+    this.#system = options.systemPrompt;
+  }
+
+  /** The conversation so far (system prompt first, when set). */
+  get history(): readonly ChatMessage[] {
+    return this.#system === undefined
+      ? this.#history
+      : [{ role: "system", content: this.#system }, ...this.#history];
+  }
+
+  /** Forgets the conversation (and optionally sets a new system prompt). */
+  reset(systemPrompt: string | undefined = this.#system): void {
+    this.#history = [];
+    this.#system = systemPrompt;
+  }
+
+  /** One turn; resolves to the answer text, or the parsed value for JSON formats. */
+  async prompt(text: string, options: ChatPromptOptions = {}): Promise<unknown> {
+    const it = this.stream(text, options);
+    let r = await it.next();
+    while (!r.done) r = await it.next();
+    return r.value.value ?? r.value.text;
+  }
+
+  /** One turn, streaming the answer's text; returns the full {@link ChatAnswer}. */
+  async *stream(text: string, options: ChatPromptOptions = {}): AsyncGenerator<string, ChatAnswer> {
+    for (const k of Object.keys(options)) {
+      if (!PROMPT_KEYS.has(k)) {
+        throw new InvalidArgumentError(`unknown chat prompt option '${k}'`, {
+          field: k,
+          expected: [...PROMPT_KEYS],
+        });
+      }
+    }
+    const fns = options.functions ?? {};
+    const format = this.#formatGrammar(options.responseFormat);
+    this.#history.push({ role: "user", content: text });
+    const calls: ToolCall[] = [];
+    const rounds = options.maxCallRounds ?? 8;
+    for (let round = 0;; round++) {
+      const tools = Object.entries(fns).map(([name, f]) => ({
+        name,
+        description: f.description,
+        parameters: f.parameters,
+      }));
+      const toolGrammar = tools.length > 0 && round < rounds
+        ? toolCallGrammar(tools, this.family, { choice: "auto" })
+        : undefined;
+      const samplers: Sampler[] = [];
+      // A JSON/grammar format applies to the final answer; with functions, calls come first.
+      if (toolGrammar) {
+        samplers.push(
+          new GrammarSampler(toolGrammar.grammar, this.session.model.tokenizer, {
+            triggerWords: toolGrammar.triggerWords.length ? toolGrammar.triggerWords : undefined,
+          }),
+        );
+      } else if (format) {
+        samplers.push(new GrammarSampler(format, this.session.model.tokenizer));
+      }
+      samplers.push(createSamplerChain(options.sampling ?? {}));
+      const sampler = new SamplerChain(samplers, { fallback: "none" });
+      const prompt = this.#render(tools);
+      let answer = "";
+      const gen = generate(this.session, prompt, {
+        maxTokens: options.maxTokens,
+        sampler,
+        signal: options.signal,
+        parseSpecial: true,
+      });
+      let r = await gen.next();
+      while (!r.done) {
+        answer += r.value.text;
+        options.onToken?.(r.value.text);
+        yield r.value.text;
+        r = await gen.next();
+      }
+      const parsed = toolGrammar
+        ? parseToolCalls(answer, this.family)
+        : { content: answer, toolCalls: [] };
+      this.#history.push({ role: "assistant", content: answer });
+      if (parsed.toolCalls.length === 0 || r.value.finishReason !== "stop") {
+        const value = format && options.responseFormat?.type !== "grammar"
+          ? JSON.parse(answer)
+          : undefined;
+        return { text: answer, value, calls, finishReason: r.value.finishReason };
+      }
+      for (const call of parsed.toolCalls) {
+        const fn = fns[call.name];
+        calls.push(call);
+        const result = fn
+          ? await fn.handler(call.arguments)
+          : { error: `unknown function ${call.name}` };
+        this.#history.push({
+          role: "tool",
+          content: typeof result === "string" ? result : JSON.stringify(result),
+        });
+      }
+    }
+  }
+
+  #formatGrammar(f: ResponseFormat | undefined): Grammar | undefined {
+    if (f === undefined || f.type === "text") return undefined;
+    if (f.type === "json_object") return createGrammarForJsonSchema({ type: "object" });
+    if (f.type === "json_schema") return createGrammarForJsonSchema(f.schema);
+    if (f.type === "grammar") return createGrammar(f.grammar);
+    throw new InvalidArgumentError(
+      `unknown responseFormat type '${(f as { type: unknown }).type}'`,
+      {
+        field: "responseFormat.type",
+        expected: ["text", "json_object", "json_schema", "grammar"],
+        actual: (f as { type: unknown }).type,
+      },
+    );
+  }
+
+  #render(tools: { name: string; description?: string; parameters?: unknown }[]): string {
+    const messages = [...this.history];
+    if (tools.length > 0) {
+      const note = "You can call these functions (answer with a call in this model's tool-call " +
+        "format when one helps): " + JSON.stringify(tools);
+      // One system message: some templates refuse a second one.
+      if (messages[0]?.role === "system") {
+        messages[0] = { role: "system", content: `${messages[0].content}\n\n${note}` };
+      } else messages.unshift({ role: "system", content: note });
+    }
+    return renderChat(messages, { template: this.template, addGenerationPrompt: true });
+  }
+}

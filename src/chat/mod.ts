@@ -1,0 +1,28 @@
+/**
+ * Chat on top of sessions: {@link ChatSession}, tool-call formats per template family and the
+ * grammar that constrains calls to each function's schema.
+ *
+ * @module
+ */
+export {
+  type ChatAnswer,
+  type ChatFunction,
+  type ChatPromptOptions,
+  ChatSession,
+  type ChatSessionOptions,
+  type ResponseFormat,
+} from "./chat_session.ts";
+export {
+  detectToolCallFamily,
+  type ParsedAnswer,
+  parseToolCalls,
+  type ToolCall,
+  type ToolCallFamily,
+} from "./tool_calls.ts";
+export {
+  toolCallGrammar,
+  type ToolChoice,
+  type ToolGrammar,
+  type ToolGrammarOptions,
+  type ToolSpec,
+} from "./tool_grammar.ts";
