@@ -20,7 +20,6 @@ export const MODEL_FLAGS = {
   model: {
     type: "string",
     short: "m",
-    aliases: ["--model"],
     valueName: "MODEL",
     description: "GGUF file, or hf://OWNER/REPO/FILE.gguf / https:// URL (pulled into the cache)",
   },

@@ -119,6 +119,9 @@ function checkSampling(p: SamplingParams): void {
   }
 }
 
+/** A file's or stdin's text without its final newline (as llama.cpp's `-f` reads files). */
+const chompNewline = (t: string) => t.replace(/\r?\n$/, "");
+
 async function promptFrom(f: GenFlags, io: CommandIO): Promise<string> {
   if (f.prompt !== undefined && f.file !== undefined) {
     throw new UsageError("give -p PROMPT or -f FILE, not both");
@@ -126,12 +129,12 @@ async function promptFrom(f: GenFlags, io: CommandIO): Promise<string> {
   if (f.prompt !== undefined) return f.prompt;
   if (f.file !== undefined) {
     try {
-      return readTextFile(f.file);
+      return chompNewline(readTextFile(f.file));
     } catch (e) {
       throw new UsageError(`-f ${f.file}: ${(e as Error).message}`, { actual: f.file });
     }
   }
-  if (io.readStdin && !io.tty?.stdin) return await io.readStdin();
+  if (io.readStdin && !io.tty?.stdin) return chompNewline(await io.readStdin());
   throw new UsageError("missing -p PROMPT (or -f FILE, or a prompt on stdin)");
 }
 

@@ -152,14 +152,14 @@ test("cli generate: echo, --json, -f, stdin and llama.cpp's flag spellings", asy
   assertEquals(json.out.trim().split("\n").length, 1);
   const dir = makeTempDir("rf-cli-");
   try {
-    writeFile(`${dir}/p.txt`, "Once upon a time");
+    writeFile(`${dir}/p.txt`, "Once upon a time\n");
     const file = await cli(...base, "-f", `${dir}/p.txt`, "--no-echo");
     assertEquals(file.out, text);
   } finally {
     removeTree(dir);
   }
   const stdin = await cliWith(
-    { readStdin: () => Promise.resolve("Once upon a time") },
+    { readStdin: () => Promise.resolve("Once upon a time\n") },
     ...base,
     "--no-echo",
   );
