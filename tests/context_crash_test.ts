@@ -13,6 +13,7 @@ import { ContextStore } from "../src/context/store.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { childCommand, tempStoreDir, wordEmbedder } from "./context_helpers.ts";
 import "./context_child.ts";
+import { test } from "./harness.ts";
 
 function startChild(args: string[]) {
   const c = childCommand(args);
@@ -52,7 +53,7 @@ function startChild(args: string[]) {
 
 const e = wordEmbedder(32);
 
-Deno.test("SIGKILL mid-ingest of 1,000 chunks: integrity ok, exactly the committed documents", async () => {
+test("SIGKILL mid-ingest of 1,000 chunks: integrity ok, exactly the committed documents", async () => {
   const t = tempStoreDir();
   try {
     const s = await ContextStore.open(t.db);
@@ -103,7 +104,7 @@ Deno.test("SIGKILL mid-ingest of 1,000 chunks: integrity ok, exactly the committ
   }
 });
 
-Deno.test("8 concurrent writer/reader processes lose nothing", async () => {
+test("8 concurrent writer/reader processes lose nothing", async () => {
   const t = tempStoreDir();
   try {
     const s = await ContextStore.open(t.db);

@@ -12,6 +12,7 @@ import type { VectorMetric } from "../src/context/metric.ts";
 import { sha256Hex } from "../src/runtime/context_io.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { bruteForce, randomVectors, tempStoreDir } from "./context_helpers.ts";
+import { test } from "./harness.ts";
 
 /** Adds `vectors` as documents of `perDoc` chunks; document i gets metadata {part: i % 3}. */
 async function addVectors(
@@ -63,7 +64,7 @@ async function withVectors(
 }
 
 for (const metric of ["cosine", "dot", "l2"] as const) {
-  Deno.test(`exact search (${metric}) equals a brute-force scan, in SQL and in TypeScript`, async () => {
+  test(`exact search (${metric}) equals a brute-force scan, in SQL and in TypeScript`, async () => {
     await withVectors(1500, 24, metric, async (s, data, ids) => {
       assert(s.reader.hasVec, "sqlite-vec loaded");
       const c = s.collection("v");
@@ -83,7 +84,7 @@ for (const metric of ["cosine", "dot", "l2"] as const) {
   });
 }
 
-Deno.test("HNSW recall@10 >= 0.95 against exact; the index file is reused while fresh", async () => {
+test("HNSW recall@10 >= 0.95 against exact; the index file is reused while fresh", async () => {
   await withVectors(4000, 32, "cosine", async (s, data, ids) => {
     const queries = randomVectors(50, 32, 1234);
     let found = 0;
@@ -114,7 +115,7 @@ Deno.test("HNSW recall@10 >= 0.95 against exact; the index file is reused while 
   });
 });
 
-Deno.test("HNSW with a metadata filter returns only matching documents, k of them", async () => {
+test("HNSW with a metadata filter returns only matching documents, k of them", async () => {
   await withVectors(3000, 16, "l2", async (s, data, ids) => {
     const q = randomVectors(1, 16, 4321)[0];
     const hits = await searchCollection(s, "v", q, { k: 10, index: "hnsw", filter: { part: 1 } });

@@ -12,6 +12,7 @@ import { ContextStore } from "../src/context/store.ts";
 import { join } from "./_path.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { tempStoreDir, wordEmbedder } from "./context_helpers.ts";
+import { test } from "./harness.ts";
 
 const code = (c: string) => (e: unknown) => e instanceof ContextError && e.code === c;
 
@@ -36,7 +37,7 @@ const create = (s: ContextStore, name = "notes", chunkTokens = 16, chunkOverlap 
     chunkOverlap,
   });
 
-Deno.test("collections: create, list, show, delete; duplicates and bad names are typed errors", async () => {
+test("collections: create, list, show, delete; duplicates and bad names are typed errors", async () => {
   await withStore(async (s) => {
     const c = create(s);
     assertEquals([c.name, c.dimension, c.metric, c.chunkTokens], ["notes", 64, "cosine", 16]);
@@ -55,7 +56,7 @@ Deno.test("collections: create, list, show, delete; duplicates and bad names are
   });
 });
 
-Deno.test("ingest: token chunks with overlap, unchanged / replaced / duplicate, chunk embedding reuse", async () => {
+test("ingest: token chunks with overlap, unchanged / replaced / duplicate, chunk embedding reuse", async () => {
   await withStore(async (s) => {
     create(s);
     const words = Array.from({ length: 40 }, (_, i) => `w${i}`).join(" ");
@@ -87,7 +88,7 @@ Deno.test("ingest: token chunks with overlap, unchanged / replaced / duplicate, 
   });
 });
 
-Deno.test("search: FTS exact phrase, vector ranking, hybrid, metadata filters", async () => {
+test("search: FTS exact phrase, vector ranking, hybrid, metadata filters", async () => {
   await withStore(async (s) => {
     create(s, "kb", 64, 0);
     const docs = [
@@ -128,7 +129,7 @@ Deno.test("search: FTS exact phrase, vector ranking, hybrid, metadata filters", 
   });
 });
 
-Deno.test("bad input: wrong dimension, wrong model, unknown collection, binary and empty files", async () => {
+test("bad input: wrong dimension, wrong model, unknown collection, binary and empty files", async () => {
   await withStore(async (s, dir) => {
     create(s);
     await assertRejects(
@@ -171,7 +172,7 @@ Deno.test("bad input: wrong dimension, wrong model, unknown collection, binary a
   });
 });
 
-Deno.test("ingest: a 12 MB file streams through in bounded pieces", async () => {
+test("ingest: a 12 MB file streams through in bounded pieces", async () => {
   await withStore(async (s, dir) => {
     s.createCollection({
       name: "big",

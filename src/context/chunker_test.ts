@@ -1,6 +1,7 @@
 import { assertEquals, assertRejects } from "../../tests/assert.ts";
 import { chunkPieces } from "./chunker.ts";
 import { ContextError } from "./errors.ts";
+import { test } from "../../tests/harness.ts";
 
 /** Characters as tokens. */
 const chars = {
@@ -14,7 +15,7 @@ async function collect(pieces: string[], size: number, overlap: number): Promise
   return out;
 }
 
-Deno.test("chunkPieces: windows of size tokens sharing overlap, across piece boundaries", async () => {
+test("chunkPieces: windows of size tokens sharing overlap, across piece boundaries", async () => {
   assertEquals(await collect(["abcdefghij"], 4, 1), ["abcd", "defg", "ghij"]);
   assertEquals(await collect(["abc", "defg", "hij"], 4, 1), ["abcd", "defg", "ghij"]);
   assertEquals(await collect(["abcdefghijk"], 4, 1), ["abcd", "defg", "ghij", "jk"]);
@@ -28,7 +29,7 @@ Deno.test("chunkPieces: windows of size tokens sharing overlap, across piece bou
   assertEquals(await collect([], 4, 1), []);
 });
 
-Deno.test("chunkPieces: bad sizes are typed errors", async () => {
+test("chunkPieces: bad sizes are typed errors", async () => {
   await assertRejects(() => chunkPieces([], chars, 4, 4).next(), ContextError);
   await assertRejects(() => chunkPieces([], chars, 0, 0).next(), ContextError);
 });

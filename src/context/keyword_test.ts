@@ -2,14 +2,15 @@ import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { ContextError } from "./errors.ts";
 import { parseFilters } from "./filters.ts";
 import { ftsQuery, reciprocalRankFusion } from "./keyword.ts";
+import { test } from "../../tests/harness.ts";
 
-Deno.test("ftsQuery: plain words are quoted and OR-ed; quoted queries pass through", () => {
+test("ftsQuery: plain words are quoted and OR-ed; quoted queries pass through", () => {
   assertEquals(ftsQuery("Hello, world-wide!"), '"Hello" OR "world" OR "wide"');
   assertEquals(ftsQuery('"exact phrase" AND x'), '"exact phrase" AND x');
   assertThrows(() => ftsQuery("?!"), ContextError);
 });
 
-Deno.test("reciprocalRankFusion: 1/(60+rank) summed over lists", () => {
+test("reciprocalRankFusion: 1/(60+rank) summed over lists", () => {
   const fused = reciprocalRankFusion([
     [{ id: 1, score: 9 }, { id: 2, score: 8 }],
     [{ id: 2, score: 5 }, { id: 3, score: 4 }],
@@ -18,7 +19,7 @@ Deno.test("reciprocalRankFusion: 1/(60+rank) summed over lists", () => {
   assertEquals(fused[0].score, 1 / 62 + 1 / 61);
 });
 
-Deno.test("parseFilters: key=value with numbers and booleans; bad forms are typed errors", () => {
+test("parseFilters: key=value with numbers and booleans; bad forms are typed errors", () => {
   assertEquals(parseFilters(["lang=en", "year=2020", "draft=true", "v=1.5x"]), {
     lang: "en",
     year: 2020,
