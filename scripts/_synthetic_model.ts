@@ -161,7 +161,15 @@ export function synthesizeVocab(vocab: number): Map<string, GGUFMetaEntry> {
  * 4 experts of the shape's FFN width, 2 used per token) and "qwen3moe" (qwen3 attention, 4
  * experts of width ffn / 4, 2 used).
  */
-export const MODEL_ARCHS = ["llama", "llama3", "qwen3", "gemma3", "mixtral", "qwen3moe"] as const;
+export const MODEL_ARCHS = [
+  "llama",
+  "llama3",
+  "qwen3",
+  "gemma2",
+  "gemma3",
+  "mixtral",
+  "qwen3moe",
+] as const;
 /** One of MODEL_ARCHS. */
 export type ModelArch = typeof MODEL_ARCHS[number];
 
@@ -212,6 +220,7 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
     llama: 10000,
     llama3: 500000,
     qwen3: 1000000,
+    gemma2: 10000,
     gemma3: 1000000,
     mixtral: 1000000,
     qwen3moe: 1000000,
@@ -242,6 +251,15 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
         ...(arch === "qwen3moe"
           ? [[`${a}.expert_feed_forward_length`, u32(expertFf)] as const]
           : []),
+      ] as const
+      : []),
+    ...(arch === "gemma2"
+      ? [
+        [`${a}.attention.sliding_window`, u32(8)],
+        [`${a}.attn_logit_softcapping`, scalar(GGUFValueType.FLOAT32, 0.5)],
+        [`${a}.final_logit_softcapping`, scalar(GGUFValueType.FLOAT32, 0.5)],
+        [`${a}.attention.key_length`, u32(headDim)],
+        [`${a}.attention.value_length`, u32(headDim)],
       ] as const
       : []),
     ...(arch === "gemma3"
@@ -306,7 +324,8 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
     matrix(`blk.${l}.attn_k.weight`, s.dim, kvDim);
     matrix(`blk.${l}.attn_v.weight`, s.dim, kvDim);
     matrix(`blk.${l}.attn_output.weight`, s.dim, s.dim);
-    if (arch === "gemma3") norm(`blk.${l}.post_attention_norm.weight`);
+    const gemma = arch === "gemma2" || arch === "gemma3";
+    if (gemma) norm(`blk.${l}.post_attention_norm.weight`);
     norm(`blk.${l}.ffn_norm.weight`);
     if (nExpert) {
       // The router stays F32, as llama-quantize keeps ffn_gate_inp.
@@ -322,7 +341,7 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
       matrix(`blk.${l}.ffn_up.weight`, s.dim, s.ffn);
       matrix(`blk.${l}.ffn_down.weight`, s.ffn, s.dim);
     }
-    if (arch === "gemma3") norm(`blk.${l}.post_ffw_norm.weight`);
+    if (gemma) norm(`blk.${l}.post_ffw_norm.weight`);
   }
   norm("output_norm.weight");
   if (arch === "llama" || arch === "mixtral") matrix("output.weight", s.dim, s.vocab);

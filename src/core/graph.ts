@@ -86,6 +86,8 @@ export type GraphNode =
      * (llama.cpp's LLAMA_SWA_TYPE_STANDARD); default: every earlier position.
      */
     window?: number;
+    /** Logit soft-capping: scores become softcap * tanh(score / softcap) (Gemma 2). */
+    softcap?: number;
   }
   | { op: "swiglu"; layer: number; out: number; gate: number; up: number }
   /** gelu(gate) * up with ggml's tanh GELU (through its half-precision table). */
@@ -111,6 +113,8 @@ export type GraphNode =
     /** Multiply the weights by this (0 or 1: unchanged). */
     weightsScale: number;
   }
+  /** tanh(x), elementwise (ggml_tanh). */
+  | { op: "tanh"; layer: number; out: number; x: number }
   /** x * s, elementwise (ggml_scale). */
   | { op: "scale"; layer: number; out: number; x: number; s: number }
   | { op: "add"; layer: number; out: number; a: number; b: number }
@@ -129,6 +133,7 @@ export const OP_KINDS: readonly OpKind[] = [
   "swiglu",
   "geglu",
   "moe",
+  "tanh",
   "scale",
   "add",
   "last_row",
@@ -161,6 +166,7 @@ export function nodeInputs(n: GraphNode): number[] {
     case "rope":
     case "last_row":
     case "scale":
+    case "tanh":
     case "moe":
       return [n.x];
     case "attention":

@@ -5,7 +5,7 @@
  */
 import type { Architecture, ArchitectureSource } from "../core/architecture.ts";
 import { type PluginRegistry, unsupportedArchitecture } from "../core/registry.ts";
-import { gemma3Architecture } from "./gemma3.ts";
+import { gemma2Architecture, gemma3Architecture } from "./gemma.ts";
 import { llamaArchitecture } from "./llama.ts";
 import { qwen3Architecture, qwen3MoeArchitecture } from "./qwen3.ts";
 
@@ -14,6 +14,7 @@ export const BUILTIN_ARCHITECTURES: readonly Architecture[] = [
   llamaArchitecture,
   qwen3Architecture,
   qwen3MoeArchitecture,
+  gemma2Architecture,
   gemma3Architecture,
 ];
 

@@ -86,11 +86,12 @@ export function runCpuNode(
         throw new BackendError("BACKEND_CALL_FAILED", `no KV cache for layer ${node.layer}`);
       }
       const kern = kernels;
-      // The kernel attends over every earlier position: with a window that excludes some,
-      // the TypeScript path runs.
+      // The kernel attends over every earlier position without soft-capping: with a window
+      // that excludes some, or a soft-cap, the TypeScript path runs.
       const windowed = node.window !== undefined && req.pos0 + outV.rows > node.window;
       if (
-        !windowed && kern?.owns(layer.k) && kern.owns(layer.v) && kern.supportsAttention(node)
+        !windowed && node.softcap === undefined && kern?.owns(layer.k) && kern.owns(layer.v) &&
+        kern.supportsAttention(node)
       ) {
         kern.attention(
           layer.k,
@@ -125,6 +126,11 @@ export function runCpuNode(
     case "geglu":
       geglu(get(node.gate), get(node.up), out, out.length);
       break;
+    case "tanh": {
+      const x = get(node.x);
+      for (let i = 0; i < out.length; i++) out[i] = Math.fround(Math.tanh(x[i]));
+      break;
+    }
     case "scale": {
       const x = get(node.x);
       const s = Math.fround(node.s);

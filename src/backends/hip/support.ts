@@ -30,9 +30,10 @@ const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
   rope: (n) =>
     n.op === "rope" && n.freqFactors === undefined && n.headDim % 2 === 0 &&
     n.rope.nRot % 2 === 0 && n.rope.nRot <= n.headDim,
-  // No sliding-window kernel yet: windowed attention runs on the CPU.
+  // No sliding-window or soft-capping kernel yet: such attention runs on the CPU.
   attention: (n) =>
-    n.op === "attention" && n.window === undefined && n.headDim <= HIP_MAX_HEAD_DIM && n.valueDim <= HIP_MAX_HEAD_DIM &&
+    n.op === "attention" && n.window === undefined && n.softcap === undefined &&
+    n.headDim <= HIP_MAX_HEAD_DIM && n.valueDim <= HIP_MAX_HEAD_DIM &&
     n.nHead % n.nHeadKV === 0,
 };
 

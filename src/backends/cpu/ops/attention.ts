@@ -29,6 +29,8 @@ export interface AttentionShape {
   scale: number;
   /** Sliding window (see the attention node in graph.ts); default none. */
   window?: number;
+  /** Logit soft-cap (see the attention node in graph.ts); default none. */
+  softcap?: number;
 }
 
 /**
@@ -59,7 +61,9 @@ export function attention(
   for (let i = 0; i < rows * kCols; i++) kv.k[pos0 * kCols + i] = roundF16(k[i]);
   for (let i = 0; i < rows * vCols; i++) kv.v[pos0 * vCols + i] = roundF16(v[i]);
   const group = s.nHead / s.nHeadKV;
-  const scale = fr(s.scale);
+  // ggml_compute_forward_flash_attn_ext: with a soft-cap the scale is divided by it first.
+  const cap = s.softcap ? fr(s.softcap) : 0;
+  const scale = cap ? fr(fr(s.scale) / cap) : fr(s.scale);
   const qh = new Float32Array(s.headDim);
   const acc = new Float32Array(s.valueDim);
   for (let t = 0; t < rows; t++) {
@@ -73,7 +77,8 @@ export function attention(
       let sum = 0;
       acc.fill(0);
       for (let p = first; p <= last; p++) {
-        const sc = fr(vecDotF16(kv.k, p * kCols + kvh * s.headDim, qh, 0, s.headDim) * scale);
+        let sc = fr(vecDotF16(kv.k, p * kCols + kvh * s.headDim, qh, 0, s.headDim) * scale);
+        if (cap) sc = fr(cap * fr(Math.tanh(sc)));
         let ms = 1;
         let vs = 1;
         if (sc > max) {

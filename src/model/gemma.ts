@@ -1,11 +1,12 @@
 /**
- * Gemma 3 (llama.cpp's gemma3.cpp): embeddings scaled by sqrt(n_embd); per block RMSNorm →
- * q/k/v, per-head q/k RMSNorm, NeoX RoPE (sliding-window layers with their own base and no
- * scaling), q scaled by 1/sqrt(key_length), attention (sliding window on the local layers: 5 of
- * every 6 by default), output projection, post-attention RMSNorm, residual; RMSNorm → GeGLU FFN
- * (tanh GELU) → post-FFN RMSNorm, residual; final RMSNorm and a head tied to the embedding when
- * the file has no output.weight. Norm weights are stored with Gemma's +1 already applied by
- * llama.cpp's converter.
+ * Gemma 2 and Gemma 3 (llama.cpp's gemma2.cpp, gemma3.cpp): embeddings scaled by sqrt(n_embd);
+ * per block RMSNorm → q/k/v, per-head q/k RMSNorm (Gemma 3), NeoX RoPE (sliding-window layers
+ * with their own base), q scaled by 1/sqrt(key_length), attention (sliding window on the local
+ * layers: every other one for Gemma 2, 5 of every 6 for Gemma 3; logit soft-capping for
+ * Gemma 2), output projection, post-attention RMSNorm, residual; RMSNorm → GeGLU FFN (tanh
+ * GELU) → post-FFN RMSNorm, residual; final RMSNorm, a head tied to the embedding when the file
+ * has no output.weight, and final logit soft-capping (Gemma 2). Norm weights are stored with
+ * Gemma's +1 already applied by llama.cpp's converter.
  *
  * @module
  */
@@ -16,15 +17,24 @@ import type { MetaValue } from "../gguf/gguf_file.ts";
 import type { ModelConfig } from "../gguf/model_config.ts";
 import { checkShapes, ropeParams } from "./llama.ts";
 
-/** Gemma 3 settings beyond ModelConfig. */
-export interface Gemma3Options {
+/** Gemma settings beyond ModelConfig. */
+export interface GemmaOptions {
+  /** Per-head q/k RMSNorm (Gemma 3). */
+  readonly qkNorm: boolean;
   /** Sliding window of the local layers (0: none). */
   readonly window: number;
   /** Every `pattern`-th layer (the last of each group) is global. */
   readonly pattern: number;
-  /** RoPE base of the local layers. */
+  /** RoPE base and scale of the local layers. */
   readonly localFreqBase: number;
-  /** Whether the file has an output.weight (else the head is the embedding). */
+  readonly localFreqScale: number;
+  /** Attention logit soft-cap (0: none). */
+  readonly attnSoftcap: number;
+  /** Final logit soft-cap (0: none). */
+  readonly finalSoftcap: number;
+  /** q scale (llama.cpp's f_attention_scale). */
+  readonly qScale: number;
+  /** The head: output.weight, else the embedding. */
   readonly output: string;
 }
 
@@ -41,43 +51,60 @@ function num(md: ReadonlyMap<string, MetaValue>, key: string, def: number): numb
   return n;
 }
 
-/** Gemma 3 options from metadata (llama.cpp's defaults: pattern 6, local base 10000). */
-export function gemma3Options(
+/**
+ * Gemma options from metadata, with llama.cpp's defaults per version (Gemma 2: window 4096,
+ * pattern 2, local layers with the global RoPE; Gemma 3: no window unless given, pattern 6,
+ * local base 10000 without scaling).
+ */
+export function gemmaOptions(
+  version: 2 | 3,
   c: ModelConfig,
   md: ReadonlyMap<string, MetaValue>,
   tensors: ReadonlyMap<string, TensorShape>,
-): Gemma3Options {
+): GemmaOptions {
   const a = c.arch;
-  const softcap = num(md, `${a}.final_logit_softcapping`, 0);
-  if (softcap !== 0) {
-    throw new ModelConfigError(
-      "BAD_METADATA",
-      `${a}.final_logit_softcapping ${softcap} is not supported yet`,
-      { key: `${a}.final_logit_softcapping`, actual: softcap, expected: 0 },
-    );
-  }
-  if (
-    md.has(`${a}.attention.sliding_window_pattern`) &&
-    typeof md.get(`${a}.attention.sliding_window_pattern`) !== "number"
-  ) {
+  const pattern = md.get(`${a}.attention.sliding_window_pattern`);
+  if (pattern !== undefined && typeof pattern !== "number") {
     throw new ModelConfigError(
       "BAD_METADATA",
       "per-layer sliding_window_pattern arrays are not supported",
+      { key: `${a}.attention.sliding_window_pattern` },
+    );
+  }
+  const finalSoftcap = num(md, `${a}.final_logit_softcapping`, 0);
+  const attnSoftcap = num(md, `${a}.attn_logit_softcapping`, 0);
+  if (version === 3 && attnSoftcap !== 0) {
+    throw new ModelConfigError(
+      "BAD_METADATA",
+      `${a}.attn_logit_softcapping is not used by gemma3`,
       {
-        key: `${a}.attention.sliding_window_pattern`,
+        key: `${a}.attn_logit_softcapping`,
+        actual: attnSoftcap,
       },
     );
   }
+  const f = Math.fround;
+  // llama.cpp's f_attention_scale: the 27B models scale by the embedding per head.
+  const big = c.blockCount === (version === 2 ? 46 : 62);
+  const qScale = f(
+    1 / f(Math.sqrt(big ? Math.trunc(c.embeddingLength / c.headCount) : c.keyLength)),
+  );
+  const scaling = c.ropeScaling.type !== "none" && c.ropeScaling.factor > 0;
   return {
-    window: num(md, `${a}.attention.sliding_window`, 0),
-    pattern: num(md, `${a}.attention.sliding_window_pattern`, 6),
-    localFreqBase: num(md, `${a}.rope.freq_base_swa`, 10000),
+    qkNorm: version === 3,
+    window: num(md, `${a}.attention.sliding_window`, version === 2 ? 4096 : 0),
+    pattern: num(md, `${a}.attention.sliding_window_pattern`, version === 2 ? 2 : 6),
+    localFreqBase: num(md, `${a}.rope.freq_base_swa`, version === 2 ? c.ropeFreqBase : 10000),
+    localFreqScale: version === 2 && scaling ? 1 / c.ropeScaling.factor : 1,
+    attnSoftcap,
+    finalSoftcap,
+    qScale,
     output: tensors.has("output.weight") ? "output.weight" : "token_embd.weight",
   };
 }
 
 /** Expected [cols, rows] of every tensor the Gemma 3 graph reads. */
-function shapes(c: ModelConfig, o: Gemma3Options): Map<string, number[]> {
+function shapes(c: ModelConfig, o: GemmaOptions): Map<string, number[]> {
   const m = new Map<string, number[]>();
   const dim = c.embeddingLength, ff = c.feedForwardLength;
   const qDim = c.headCount * c.keyLength, kDim = c.headCountKV * c.keyLength;
@@ -92,8 +119,10 @@ function shapes(c: ModelConfig, o: Gemma3Options): Map<string, number[]> {
     m.set(p + "attn_q.weight", [dim, qDim]);
     m.set(p + "attn_k.weight", [dim, kDim]);
     m.set(p + "attn_v.weight", [dim, c.headCountKV * c.valueLength]);
-    m.set(p + "attn_q_norm.weight", [c.keyLength]);
-    m.set(p + "attn_k_norm.weight", [c.keyLength]);
+    if (o.qkNorm) {
+      m.set(p + "attn_q_norm.weight", [c.keyLength]);
+      m.set(p + "attn_k_norm.weight", [c.keyLength]);
+    }
     m.set(p + "attn_output.weight", [c.headCount * c.valueLength, dim]);
     m.set(p + "ffn_gate.weight", [dim, ff]);
     m.set(p + "ffn_up.weight", [dim, ff]);
@@ -103,14 +132,14 @@ function shapes(c: ModelConfig, o: Gemma3Options): Map<string, number[]> {
 }
 
 /** Whether layer `l` uses the sliding window (llama.cpp's set_swa_pattern, dense last). */
-export function isLocalLayer(o: Gemma3Options, l: number): boolean {
+export function isLocalLayer(o: GemmaOptions, l: number): boolean {
   return o.window > 0 && (o.pattern === 0 || l % o.pattern < o.pattern - 1);
 }
 
-/** The Gemma 3 forward graph for `nTokens` tokens. */
-export function buildGemma3Graph(
+/** The Gemma 2 / Gemma 3 forward graph for `nTokens` tokens. */
+export function buildGemmaGraph(
   c: ModelConfig,
-  o: Gemma3Options,
+  o: GemmaOptions,
   nTokens: number,
   output: OutputMode,
 ): Graph {
@@ -119,7 +148,11 @@ export function buildGemma3Graph(
   const vDim = c.headCountKV * c.valueLength, aDim = c.headCount * c.valueLength;
   const f = Math.fround;
   const globalRope = ropeParams(c);
-  const localRope: RopeParams = { ...globalRope, freqBase: o.localFreqBase, freqScale: 1 };
+  const localRope: RopeParams = {
+    ...globalRope,
+    freqBase: o.localFreqBase,
+    freqScale: o.localFreqScale,
+  };
   const b = new GraphBuilder(T, L);
   const norm = (layer: number, x: number, rows: number, cols: number, w: string, g?: number) =>
     b.push({
@@ -153,22 +186,10 @@ export function buildGemma3Graph(
     const rope = local ? localRope : globalRope;
     let R = T;
     const h = norm(l, x, T, dim, `${p}attn_norm.weight`);
-    const q0 = norm(
-      l,
-      mm(l, h, T, qDim, `${p}attn_q.weight`),
-      T,
-      qDim,
-      `${p}attn_q_norm.weight`,
-      c.keyLength,
-    );
-    const k0 = norm(
-      l,
-      mm(l, h, T, kDim, `${p}attn_k.weight`),
-      T,
-      kDim,
-      `${p}attn_k_norm.weight`,
-      c.keyLength,
-    );
+    const headNorm = (x: number, cols: number, which: "q" | "k") =>
+      o.qkNorm ? norm(l, x, T, cols, `${p}attn_${which}_norm.weight`, c.keyLength) : x;
+    const q0 = headNorm(mm(l, h, T, qDim, `${p}attn_q.weight`), qDim, "q");
+    const k0 = headNorm(mm(l, h, T, kDim, `${p}attn_k.weight`), kDim, "k");
     const v = mm(l, h, T, vDim, `${p}attn_v.weight`);
     const qr = b.push({
       op: "rope",
@@ -194,7 +215,7 @@ export function buildGemma3Graph(
       layer: l,
       out: b.value(T, qDim, `${p}q_scaled`),
       x: qr,
-      s: f(1 / f(Math.sqrt(c.keyLength))),
+      s: o.qScale,
     });
     const a = b.push({
       op: "attention",
@@ -209,6 +230,7 @@ export function buildGemma3Graph(
       valueDim: c.valueLength,
       scale: 1,
       ...(local ? { window: o.window } : {}),
+      ...(o.attnSoftcap ? { softcap: o.attnSoftcap } : {}),
     });
     let cur = mm(l, a, T, dim, `${p}attn_output.weight`);
     if (l === L - 1 && output === "last" && T > 1) {
@@ -243,19 +265,41 @@ export function buildGemma3Graph(
   }
   const n = norm(L, x, rows, dim, "output_norm.weight");
   if (output === "hidden") return b.build(n);
-  return b.build(mm(L, n, rows, c.vocabSize, o.output));
+  let logits = mm(L, n, rows, c.vocabSize, o.output);
+  if (o.finalSoftcap) {
+    // ggml_scale(1/cap), ggml_tanh, ggml_scale(cap).
+    const cap = f(o.finalSoftcap);
+    const v = (name: string) => b.value(rows, c.vocabSize, name);
+    const sc = b.push({ op: "scale", layer: L, out: v("logits_scaled"), x: logits, s: f(1 / cap) });
+    const th = b.push({ op: "tanh", layer: L, out: v("logits_tanh"), x: sc });
+    logits = b.push({ op: "scale", layer: L, out: v("logits_capped"), x: th, s: cap });
+  }
+  return b.build(logits);
 }
 
+function gemmaArchitecture(version: 2 | 3, description: string): Architecture {
+  return {
+    apiVersion: 1,
+    name: `gemma${version}`,
+    architectures: [`gemma${version}`],
+    description,
+    ropeType: () => "neox",
+    build(config, tensors, metadata) {
+      const o = gemmaOptions(version, config, metadata, tensors);
+      checkShapes(shapes(config, o), new Map([...tensors].map(([n, s]) => [n, s.dims])));
+      return { graph: (nTokens, output) => buildGemmaGraph(config, o, nTokens, output) };
+    },
+  };
+}
+
+/** The Gemma 2 architecture plugin. */
+export const gemma2Architecture: Architecture = gemmaArchitecture(
+  2,
+  "gemma2: scaled embeddings, post norms, GeGLU, alternating sliding window, logit soft-caps",
+);
+
 /** The Gemma 3 architecture plugin. */
-export const gemma3Architecture: Architecture = {
-  apiVersion: 1,
-  name: "gemma3",
-  architectures: ["gemma3"],
-  description: "gemma3: scaled embeddings, q/k norms, post norms, GeGLU, 5:1 sliding window",
-  ropeType: () => "neox",
-  build(config, tensors, metadata) {
-    const o = gemma3Options(config, metadata, tensors);
-    checkShapes(shapes(config, o), new Map([...tensors].map(([n, s]) => [n, s.dims])));
-    return { graph: (nTokens, output) => buildGemma3Graph(config, o, nTokens, output) };
-  },
-};
+export const gemma3Architecture: Architecture = gemmaArchitecture(
+  3,
+  "gemma3: scaled embeddings, q/k norms, post norms, GeGLU, 5:1 sliding window",
+);
