@@ -85,8 +85,8 @@ for (const metric of ["cosine", "dot", "l2"] as const) {
 }
 
 test("HNSW recall@10 >= 0.95 against exact; the index file is reused while fresh", async () => {
-  await withVectors(4000, 32, "cosine", async (s, data, ids) => {
-    const queries = randomVectors(50, 32, 1234);
+  await withVectors(3000, 32, "cosine", async (s, data, ids) => {
+    const queries = randomVectors(30, 32, 1234);
     let found = 0;
     for (const q of queries) {
       const want = new Set(bruteForce(data, q, 10, "cosine").map((w) => ids[w.index]));
@@ -97,7 +97,7 @@ test("HNSW recall@10 >= 0.95 against exact; the index file is reused while fresh
     const recall = found / (queries.length * 10);
     assert(recall >= 0.95, `recall@10 ${recall}`);
     const cache = hnswCache(s);
-    assertEquals(cache.rebuilds, 1, "built once for 50 queries");
+    assertEquals(cache.rebuilds, 1, "built once for 30 queries");
     // A second store object finds the saved file fresh: no rebuild.
     const again = await ContextStore.open(s.path);
     try {
