@@ -21,32 +21,29 @@ import { TemperatureSampler } from "../src/samplers/temperature.ts";
 import { TopKSampler } from "../src/samplers/top_k.ts";
 import { checkJson } from "./_json_schema_check.ts";
 import { assert, assertEquals } from "./assert.ts";
-import { LLAMACPP_TREE, llamacppPath } from "./llamacpp_tree.ts";
-import { HAVE_SHARED, sharedPath } from "./shared_data.ts";
+import { LLAMACPP_TREE, llamacppPath, NO_LLAMACPP_REASON } from "./llamacpp_tree.ts";
+import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "./shared_data.ts";
+import { test } from "./harness.ts";
 
-Deno.test({
-  name: "tool-call family detected from llama.cpp's real chat templates",
-  ignore: !LLAMACPP_TREE,
-  fn() {
-    const expected: Record<string, ToolCallFamily> = {
-      "Qwen-Qwen2.5-7B-Instruct.jinja": "hermes",
-      "Qwen-Qwen3-0.6B.jinja": "hermes",
-      "NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja": "hermes",
-      "NousResearch-Hermes-3-Llama-3.1-8B-tool_use.jinja": "hermes",
-      "meta-llama-Llama-3.1-8B-Instruct.jinja": "llama3",
-      "meta-llama-Llama-3.2-3B-Instruct.jinja": "llama3",
-      "meta-llama-Llama-3.3-70B-Instruct.jinja": "llama3",
-      "mistralai-Mistral-Nemo-Instruct-2407.jinja": "mistral",
-      "Mistral-Small-3.2-24B-Instruct-2506.jinja": "mistral",
-      "google-gemma-2-2b-it.jinja": "generic",
-      "microsoft-Phi-3.5-mini-instruct.jinja": "generic",
-    };
-    for (const [file, family] of Object.entries(expected)) {
-      const text = readFileSync(llamacppPath("models", "templates", file), "utf8");
-      assertEquals(detectToolCallFamily(text), family, file);
-    }
-  },
-});
+test("tool-call family detected from llama.cpp's real chat templates", () => {
+  const expected: Record<string, ToolCallFamily> = {
+    "Qwen-Qwen2.5-7B-Instruct.jinja": "hermes",
+    "Qwen-Qwen3-0.6B.jinja": "hermes",
+    "NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja": "hermes",
+    "NousResearch-Hermes-3-Llama-3.1-8B-tool_use.jinja": "hermes",
+    "meta-llama-Llama-3.1-8B-Instruct.jinja": "llama3",
+    "meta-llama-Llama-3.2-3B-Instruct.jinja": "llama3",
+    "meta-llama-Llama-3.3-70B-Instruct.jinja": "llama3",
+    "mistralai-Mistral-Nemo-Instruct-2407.jinja": "mistral",
+    "Mistral-Small-3.2-24B-Instruct-2506.jinja": "mistral",
+    "google-gemma-2-2b-it.jinja": "generic",
+    "microsoft-Phi-3.5-mini-instruct.jinja": "generic",
+  };
+  for (const [file, family] of Object.entries(expected)) {
+    const text = readFileSync(llamacppPath("models", "templates", file), "utf8");
+    assertEquals(detectToolCallFamily(text), family, file);
+  }
+}, { ignore: !LLAMACPP_TREE, reason: NO_LLAMACPP_REASON });
 
 const TOOLS: ToolSpec[] = [
   {
@@ -103,14 +100,14 @@ async function requiredCalls(path: string, seeds: number): Promise<number> {
   return calls;
 }
 
-Deno.test({
-  name: "tool_choice required: every seeded answer is a valid call (stories260K, qwen2-tiny64)",
-  ignore: !HAVE_SHARED,
-  async fn() {
+test(
+  "tool_choice required: every seeded answer is a valid call (stories260K, qwen2-tiny64)",
+  async () => {
     assertEquals(await requiredCalls(sharedPath("models", "stories260K.gguf"), 10), 40);
     assertEquals(
       await requiredCalls(sharedPath("models", "synthetic", "qwen2-tiny64-Q8_0.gguf"), 5),
       20,
     );
   },
-});
+  { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON },
+);

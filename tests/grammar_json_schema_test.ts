@@ -7,11 +7,12 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import { JsonSchemaError } from "../src/grammar/errors.ts";
 import { createGrammar } from "../src/grammar/grammar.ts";
 import { jsonSchemaToGbnf } from "../src/grammar/json_schema.ts";
 import { assert, assertEquals } from "./assert.ts";
+import { test } from "./harness.ts";
+import { readFixture } from "./_fixture.ts";
 
 interface Case {
   status: "SUCCESS" | "FAILURE";
@@ -20,7 +21,7 @@ interface Case {
   grammar: string;
 }
 const cases: Case[] = JSON.parse(
-  readFileSync(new URL("./fixtures/llamacpp_grammar_tests.json", import.meta.url), "utf8"),
+  readFixture("llamacpp_grammar_tests.json"),
 ).jsonSchema;
 
 /** The C++ test's trim(): outer whitespace, and leading blanks of every line. */
@@ -28,7 +29,7 @@ function trim(s: string): string {
   return s.trim().replace(/(^|\n)[ \t]+/g, "$1");
 }
 
-Deno.test("llama.cpp schema cases: same grammar text, same failures", () => {
+test("llama.cpp schema cases: same grammar text, same failures", () => {
   assert(cases.length >= 70, `only ${cases.length} cases`);
   for (const c of cases) {
     let out: string | JsonSchemaError;
@@ -48,7 +49,7 @@ Deno.test("llama.cpp schema cases: same grammar text, same failures", () => {
   }
 });
 
-Deno.test("strict mode converts the same or names the refused keyword", () => {
+test("strict mode converts the same or names the refused keyword", () => {
   const refused: string[] = [];
   for (const c of cases.filter((c) => c.status === "SUCCESS")) {
     try {

@@ -14,6 +14,8 @@ import { createGrammarForJsonSchema } from "../src/grammar/json_schema.ts";
 import { parseGbnf } from "../src/grammar/parser.ts";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { LLAMACPP_TREE, llamacppPath, NO_LLAMACPP_REASON } from "./llamacpp_tree.ts";
+import { test } from "./harness.ts";
+import { readFixture } from "./_fixture.ts";
 
 type Input = string | (string | number)[];
 interface Fixture {
@@ -31,7 +33,7 @@ interface Fixture {
 }
 
 const fixture: Fixture = JSON.parse(
-  readFileSync(new URL("./fixtures/llamacpp_grammar_tests.json", import.meta.url), "utf8"),
+  readFixture("llamacpp_grammar_tests.json"),
 );
 
 function code(fn: () => unknown): string {
@@ -44,7 +46,7 @@ function code(fn: () => unknown): string {
   return "no error";
 }
 
-Deno.test("llama.cpp integration cases: every passing string matches, every failing one does not", () => {
+test("llama.cpp integration cases: every passing string matches, every failing one does not", () => {
   let checked = 0, tokenCases = 0;
   for (const c of fixture.integration) {
     const usesTokens = [...c.passing, ...c.failing].some((s) => typeof s !== "string");
@@ -72,7 +74,7 @@ Deno.test("llama.cpp integration cases: every passing string matches, every fail
   assert(checked > 300, `checked ${checked} strings`);
 });
 
-Deno.test("strict JSON Schema conversion names each keyword llama.cpp would ignore", () => {
+test("strict JSON Schema conversion names each keyword llama.cpp would ignore", () => {
   const refused: string[] = [];
   for (const c of fixture.integration) {
     if (c.kind !== "schema") continue;
@@ -86,7 +88,7 @@ Deno.test("strict JSON Schema conversion names each keyword llama.cpp would igno
   assertEquals(refused, ["required props: exclusiveMinimum"]);
 });
 
-Deno.test("llama.cpp parser cases: same rule ids and elements", () => {
+test("llama.cpp parser cases: same rule ids and elements", () => {
   for (const c of fixture.parser.parsing) {
     const g = parseGbnf(c.grammar);
     for (const [name, id] of c.symbols) assertEquals(g.names[id], name, c.grammar);
@@ -98,14 +100,14 @@ Deno.test("llama.cpp parser cases: same rule ids and elements", () => {
   assert(fixture.parser.parsing.length >= 15);
 });
 
-Deno.test("llama.cpp parser failures are typed errors", () => {
+test("llama.cpp parser failures are typed errors", () => {
   for (const g of fixture.parser.failures) {
     const c = code(() => createGrammar(g));
     assert(c === "GRAMMAR_SYNTAX" || c === "GRAMMAR_LIMIT", `${g}: ${c}`);
   }
 });
 
-Deno.test("left recursion, missing rules and missing roots (test-grammar-integration.cpp)", () => {
+test("left recursion, missing rules and missing roots (test-grammar-integration.cpp)", () => {
   for (
     const g of [
       `root ::= "a" | root "a"`,
@@ -134,26 +136,20 @@ Deno.test("left recursion, missing rules and missing roots (test-grammar-integra
   );
 });
 
-Deno.test({
-  name: "every grammars/*.gbnf of llama.cpp parses and matches a sample",
-  ignore: !LLAMACPP_TREE,
-  fn() {
-    const dir = llamacppPath("grammars");
-    const files = readdirSync(dir).filter((f) => f.endsWith(".gbnf"));
-    assert(files.length >= 8);
-    const grammars = new Map(
-      files.map((f) => [f, createGrammar(readFileSync(`${dir}/${f}`, "utf8"))]),
-    );
-    const samples: [string, string][] = [
-      ["json.gbnf", `{"a": [1, -2.5e3, true, null], "b": {"c": "d\\n"}}`],
-      ["json_arr.gbnf", `[\n{"a": 1}\n]`],
-      ["arithmetic.gbnf", "(1+2)*3= x\n"],
-      ["list.gbnf", "- a\n- b\n"],
-      ["chess.gbnf", "1. e4 e5\n2. Nf3 Nc6\n"],
-    ];
-    for (const [f, s] of samples) assert(grammars.get(f)!.matches(s), `${f} should match ${s}`);
-    assert(!grammars.get("json.gbnf")!.matches(`{"a": }`));
-  },
-});
-
-if (!LLAMACPP_TREE) console.log(`grammars/*.gbnf test skipped: ${NO_LLAMACPP_REASON}`);
+test("every grammars/*.gbnf of llama.cpp parses and matches a sample", () => {
+  const dir = llamacppPath("grammars");
+  const files = readdirSync(dir).filter((f) => f.endsWith(".gbnf"));
+  assert(files.length >= 8);
+  const grammars = new Map(
+    files.map((f) => [f, createGrammar(readFileSync(`${dir}/${f}`, "utf8"))]),
+  );
+  const samples: [string, string][] = [
+    ["json.gbnf", `{"a": [1, -2.5e3, true, null], "b": {"c": "d\\n"}}`],
+    ["json_arr.gbnf", `[\n{"a": 1}\n]`],
+    ["arithmetic.gbnf", "(1+2)*3= x\n"],
+    ["list.gbnf", "- a\n- b\n"],
+    ["chess.gbnf", "1. e4 e5\n2. Nf3 Nc6\n"],
+  ];
+  for (const [f, s] of samples) assert(grammars.get(f)!.matches(s), `${f} should match ${s}`);
+  assert(!grammars.get("json.gbnf")!.matches(`{"a": }`));
+}, { ignore: !LLAMACPP_TREE, reason: NO_LLAMACPP_REASON });

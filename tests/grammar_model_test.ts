@@ -18,6 +18,7 @@ import { TopKSampler } from "../src/samplers/top_k.ts";
 import { checkJson } from "./_json_schema_check.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "./shared_data.ts";
+import { test } from "./harness.ts";
 
 const SCHEMAS: Record<string, unknown>[] = [
   {
@@ -93,20 +94,14 @@ async function runAll(path: string, seeds: number): Promise<number> {
   return runs;
 }
 
-Deno.test({
-  name: "seeded sampling under schemas and a GBNF grammar: stories260K (SPM)",
-  ignore: !HAVE_SHARED,
-  async fn() {
-    assert(await runAll(sharedPath("models", "stories260K.gguf"), 30) === 150);
-  },
-});
+test("seeded sampling under schemas and a GBNF grammar: stories260K (SPM)", async () => {
+  assert(await runAll(sharedPath("models", "stories260K.gguf"), 30) === 150);
+}, { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON });
 
-Deno.test({
-  name: "seeded sampling under schemas and a GBNF grammar: qwen2-tiny64 (BPE, 32k vocab)",
-  ignore: !HAVE_SHARED,
-  async fn() {
+test(
+  "seeded sampling under schemas and a GBNF grammar: qwen2-tiny64 (BPE, 32k vocab)",
+  async () => {
     assert(await runAll(sharedPath("models", "synthetic", "qwen2-tiny64-Q8_0.gguf"), 12) === 60);
   },
-});
-
-if (!HAVE_SHARED) console.log(`grammar model tests skipped: ${NO_SHARED_REASON}`);
+  { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON },
+);

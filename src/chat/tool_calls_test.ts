@@ -1,7 +1,8 @@
 import { assertEquals } from "../../tests/assert.ts";
 import { detectToolCallFamily, parseToolCalls } from "./tool_calls.ts";
+import { test } from "../../tests/harness.ts";
 
-Deno.test("detect: the family from template text", () => {
+test("detect: the family from template text", () => {
   assertEquals(detectToolCallFamily("{{'<tool_call>'}}"), "hermes");
   assertEquals(detectToolCallFamily("[TOOL_CALLS] ..."), "mistral");
   assertEquals(detectToolCallFamily("<|start_header_id|>ipython<|end_header_id|>"), "llama3");
@@ -9,7 +10,7 @@ Deno.test("detect: the family from template text", () => {
   assertEquals(detectToolCallFamily(undefined), "generic");
 });
 
-Deno.test("hermes: several blocks, content kept, malformed block stays content", () => {
+test("hermes: several blocks, content kept, malformed block stays content", () => {
   const r = parseToolCalls(
     'Sure.\n<tool_call>\n{"name": "get", "arguments": {"city": "Paris"}}\n</tool_call>\n' +
       '<tool_call>{"name": "put", "arguments": "{\\"x\\": 1}"}</tool_call>',
@@ -27,7 +28,7 @@ Deno.test("hermes: several blocks, content kept, malformed block stays content",
   assertEquals(parseToolCalls("no calls", "hermes"), { content: "no calls", toolCalls: [] });
 });
 
-Deno.test("llama3: JSON with parameters, ';'-separated, python_tag builtins", () => {
+test("llama3: JSON with parameters, ';'-separated, python_tag builtins", () => {
   assertEquals(
     parseToolCalls(
       '{"name": "f", "parameters": {"a": 1}}; {"name": "g", "parameters": {}}',
@@ -51,7 +52,7 @@ Deno.test("llama3: JSON with parameters, ';'-separated, python_tag builtins", ()
   });
 });
 
-Deno.test("mistral: JSON array with ids, and name[ARGS]{...}", () => {
+test("mistral: JSON array with ids, and name[ARGS]{...}", () => {
   assertEquals(
     parseToolCalls(
       '[TOOL_CALLS][{"name": "f", "arguments": {"a": [1]}, "id": "abc123def"}]',
@@ -68,7 +69,7 @@ Deno.test("mistral: JSON array with ids, and name[ARGS]{...}", () => {
   });
 });
 
-Deno.test("generic: tool_call, tool_calls, response", () => {
+test("generic: tool_call, tool_calls, response", () => {
   assertEquals(
     parseToolCalls('{"tool_call": {"name": "f", "arguments": {}}}', "generic").toolCalls,
     [

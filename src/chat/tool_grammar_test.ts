@@ -2,6 +2,7 @@ import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { JsonSchemaError } from "../grammar/errors.ts";
 import { parseToolCalls, type ToolCallFamily } from "./tool_calls.ts";
 import { toolCallGrammar, type ToolSpec } from "./tool_grammar.ts";
+import { test } from "../../tests/harness.ts";
 
 const TOOLS: ToolSpec[] = [
   {
@@ -35,7 +36,7 @@ const SAMPLES: Record<ToolCallFamily, [string, string]> = {
   ],
 };
 
-Deno.test("tool grammar: accepts well-formed calls of each family and rejects bad arguments", () => {
+test("tool grammar: accepts well-formed calls of each family and rejects bad arguments", () => {
   for (
     const [family, [good, bad]] of Object.entries(SAMPLES) as [ToolCallFamily, [string, string]][]
   ) {
@@ -47,7 +48,7 @@ Deno.test("tool grammar: accepts well-formed calls of each family and rejects ba
   }
 });
 
-Deno.test("tool grammar: auto is lazy with the family trigger; generic auto allows a response", () => {
+test("tool grammar: auto is lazy with the family trigger; generic auto allows a response", () => {
   assertEquals(toolCallGrammar(TOOLS, "hermes")!.triggerWords, ["<tool_call>"]);
   assertEquals(toolCallGrammar(TOOLS, "mistral")!.triggerWords, ["[TOOL_CALLS]"]);
   const g = toolCallGrammar(TOOLS, "generic")!;
@@ -55,7 +56,7 @@ Deno.test("tool grammar: auto is lazy with the family trigger; generic auto allo
   assertEquals(toolCallGrammar(TOOLS, "hermes", { choice: "none" }), undefined);
 });
 
-Deno.test("tool grammar: parallel calls, named choice, errors", () => {
+test("tool grammar: parallel calls, named choice, errors", () => {
   const two =
     '<tool_call>\n{"name": "now", "arguments": {}}\n</tool_call>\n<tool_call>\n{"name": "now", "arguments": {}}\n</tool_call>';
   assert(

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { JsonSchemaError } from "./errors.ts";
 import { createGrammarForJsonSchema, jsonSchemaToGbnf } from "./json_schema.ts";
+import { test } from "../../tests/harness.ts";
 
 function refused(schema: unknown): unknown {
   try {
@@ -12,7 +13,7 @@ function refused(schema: unknown): unknown {
   return "converted";
 }
 
-Deno.test("json schema: strict mode names the keyword it cannot enforce", () => {
+test("json schema: strict mode names the keyword it cannot enforce", () => {
   assertEquals(refused({ type: "number", minimum: 1 }), ["SCHEMA_UNSUPPORTED", "minimum"]);
   assertEquals(refused({ type: "array", items: {}, uniqueItems: true }), [
     "SCHEMA_UNSUPPORTED",
@@ -32,7 +33,7 @@ Deno.test("json schema: strict mode names the keyword it cannot enforce", () => 
   );
 });
 
-Deno.test("json schema: bad schemas and refs are typed errors", () => {
+test("json schema: bad schemas and refs are typed errors", () => {
   assertEquals(refused({ $ref: "https://example.com/x.json" }), ["SCHEMA_BAD_REF", "$ref"]);
   assertEquals(refused({ $ref: "#/$defs/missing" }), ["SCHEMA_BAD_REF", "$ref"]);
   assertEquals(refused({ type: "widget" }), ["SCHEMA_INVALID", "type"]);
@@ -44,7 +45,7 @@ Deno.test("json schema: bad schemas and refs are typed errors", () => {
   assertThrows(() => jsonSchemaToGbnf(7), JsonSchemaError);
 });
 
-Deno.test("json schema: $defs recursion, formats and bounds accept and reject", () => {
+test("json schema: $defs recursion, formats and bounds accept and reject", () => {
   const g = createGrammarForJsonSchema({
     $defs: {
       node: {

@@ -1,10 +1,11 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { GrammarError } from "./errors.ts";
 import { createGrammar } from "./grammar.ts";
+import { test } from "../../tests/harness.ts";
 
 const enc = new TextEncoder();
 
-Deno.test("matcher: bytes split inside a character are held until it completes", () => {
+test("matcher: bytes split inside a character are held until it completes", () => {
   const g = createGrammar(`root ::= "é" [a-z]`);
   const m = g.matcher();
   const [b0, b1] = enc.encode("é");
@@ -16,7 +17,7 @@ Deno.test("matcher: bytes split inside a character are held until it completes",
   assert(!m.acceptBytes(Uint8Array.of(0x78)), "nothing may follow a complete match");
 });
 
-Deno.test("matcher: a rejected input leaves the matcher unchanged; clone is independent", () => {
+test("matcher: a rejected input leaves the matcher unchanged; clone is independent", () => {
   const m = createGrammar(`root ::= "ab" | "ac"`).matcher();
   assert(m.acceptString("a"));
   assert(!m.acceptString("x"));
@@ -27,7 +28,7 @@ Deno.test("matcher: a rejected input leaves the matcher unchanged; clone is inde
   assert(!m.accepting && m.acceptString("ac"));
 });
 
-Deno.test("matcher: a partial character no rule can complete is rejected", () => {
+test("matcher: a partial character no rule can complete is rejected", () => {
   const m = createGrammar(`root ::= [a-z\\u00e0-\\u00ff]`).matcher();
   assert(m.canAccept(Uint8Array.of(0xc3)), "C3 starts U+00C0..U+00FF");
   assert(!m.canAccept(Uint8Array.of(0xe6)), "E6 starts U+6000..: no rule allows it");
@@ -35,7 +36,7 @@ Deno.test("matcher: a partial character no rule can complete is rejected", () =>
   assert(!m.canAccept(Uint8Array.of(0xff)));
 });
 
-Deno.test("matcher: states are shared, so a long string does not grow the tables", () => {
+test("matcher: states are shared, so a long string does not grow the tables", () => {
   const g = createGrammar(`root ::= "\\"" [a-z]* "\\""`);
   const m = g.matcher();
   m.acceptString('"q');
@@ -45,7 +46,7 @@ Deno.test("matcher: states are shared, so a long string does not grow the tables
   assert(m.acceptString('"') && m.accepting);
 });
 
-Deno.test("matcher: nested recursion is fine; left recursion is refused", () => {
+test("matcher: nested recursion is fine; left recursion is refused", () => {
   const g = createGrammar(`root ::= "(" root ")" | "x"`);
   assert(g.matches("(((x)))") && !g.matches("((x)"));
   assertThrows(

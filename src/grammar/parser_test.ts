@@ -2,6 +2,7 @@ import { assertEquals, assertThrows } from "../../tests/assert.ts";
 import { GrammarError } from "./errors.ts";
 import { ALT, CHAR, CHAR_ALT, CHAR_ANY, CHAR_NOT, CHAR_RNG_UPPER, END, RULE_REF } from "./ir.ts";
 import { parseGbnf } from "./parser.ts";
+import { test } from "../../tests/harness.ts";
 
 function code(fn: () => unknown): string {
   try {
@@ -13,7 +14,7 @@ function code(fn: () => unknown): string {
   return "ok";
 }
 
-Deno.test("parser: literals with escapes, classes, negation, any, comments", () => {
+test("parser: literals with escapes, classes, negation, any, comments", () => {
   const g = parseGbnf(`# c\nroot ::= "a\\n\\x41\\u00e9" [^x-z\\]] . # tail\n`);
   assertEquals(g.names, ["root"]);
   assertEquals(g.rules[0], [
@@ -38,7 +39,7 @@ Deno.test("parser: literals with escapes, classes, negation, any, comments", () 
   ]);
 });
 
-Deno.test("parser: groups and repetition become generated rules like llama.cpp", () => {
+test("parser: groups and repetition become generated rules like llama.cpp", () => {
   const g = parseGbnf(`root ::= ("a" | "b")+ "c"?`);
   assertEquals(g.names, ["root", "root_1", "root_2", "root_3"]);
   assertEquals(g.rules[1], [CHAR, 97, ALT, 0, CHAR, 98, END, 0]);
@@ -47,11 +48,11 @@ Deno.test("parser: groups and repetition become generated rules like llama.cpp",
   assertEquals(g.rules[3], [CHAR, 99, ALT, 0, END, 0]);
 });
 
-Deno.test("parser: non-ASCII literals are code points (astral too)", () => {
+test("parser: non-ASCII literals are code points (astral too)", () => {
   assertEquals(parseGbnf(`root ::= "日😀"`).rules[0], [CHAR, 0x65e5, CHAR, 0x1f600, END, 0]);
 });
 
-Deno.test("parser: errors carry the code and the offset", () => {
+test("parser: errors carry the code and the offset", () => {
   assertEquals(code(() => parseGbnf(`root ::= "a`)), "GRAMMAR_SYNTAX@11");
   assertEquals(code(() => parseGbnf(`root ::= [a`)), "GRAMMAR_SYNTAX@11");
   assertEquals(code(() => parseGbnf(`root ::= "\\q"`)), "GRAMMAR_SYNTAX@10");

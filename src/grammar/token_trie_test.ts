@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { type GrammarVocab, tokenTrie } from "./token_trie.ts";
+import { test } from "../../tests/harness.ts";
 
 const enc = new TextEncoder();
 const TEXTS = ["", "ab", "a", "abc", "b", "ab", "", "ba"];
@@ -9,7 +10,7 @@ const vocab: GrammarVocab = {
   isEog: (id) => id === 6,
 };
 
-Deno.test("token trie: preorder nodes, subtree ends, every token at its node", () => {
+test("token trie: preorder nodes, subtree ends, every token at its node", () => {
   const t = tokenTrie(vocab);
   assert(tokenTrie(vocab) === t, "cached per vocabulary");
   assertEquals(t.eog[6], 1);

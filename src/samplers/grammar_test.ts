@@ -6,6 +6,7 @@ import { type GrammarVocab, tokenTrie } from "../grammar/token_trie.ts";
 import { cands, liveIds } from "./_testing.ts";
 import { SamplerChain } from "./chain.ts";
 import { GrammarSampler } from "./grammar.ts";
+import { test } from "../../tests/harness.ts";
 
 const enc = new TextEncoder();
 const EOS = 0;
@@ -44,7 +45,7 @@ function allowedAt(g: string, prefix: number[]): number[] {
   return liveIds(c).sort((a, b) => a - b);
 }
 
-Deno.test("grammar sampler: only grammatical tokens survive; EOS only when complete", () => {
+test("grammar sampler: only grammatical tokens survive; EOS only when complete", () => {
   const g = `root ::= "{" [ab]* "}"`;
   assertEquals(allowedAt(g, []), [1]);
   assertEquals(allowedAt(g, [1]), [2, 4, 5, 6]);
@@ -52,7 +53,7 @@ Deno.test("grammar sampler: only grammatical tokens survive; EOS only when compl
   assertEquals(allowedAt(g, [1, 4, 2]), [EOS]);
 });
 
-Deno.test("grammar sampler: tokens ending mid-character are allowed only if completable", () => {
+test("grammar sampler: tokens ending mid-character are allowed only if completable", () => {
   assertEquals(allowedAt(`root ::= "é"+`, []), [9]);
   assertEquals(allowedAt(`root ::= "é"+`, [9]), [10]);
   assertEquals(allowedAt(`root ::= "é"+`, [9, 10]), [EOS, 9]);
@@ -60,7 +61,7 @@ Deno.test("grammar sampler: tokens ending mid-character are allowed only if comp
   assertEquals(allowedAt(`root ::= [^a]`, []), [1, 2, 3, 5, 9, 12]); // 0xA9, 0xFF: bad UTF-8
 });
 
-Deno.test("grammar sampler: fast path (top candidates) agrees with the full mask", () => {
+test("grammar sampler: fast path (top candidates) agrees with the full mask", () => {
   const g = createGrammar(`root ::= "{" ("\\"" [ab]+ "\\"")? "}"`);
   const filter = new TokenFilter(g.engine, tokenTrie(vocab));
   for (
@@ -94,7 +95,7 @@ Deno.test("grammar sampler: fast path (top candidates) agrees with the full mask
   }
 });
 
-Deno.test("grammar sampler in a chain: seeded sampling always yields a match", () => {
+test("grammar sampler in a chain: seeded sampling always yields a match", () => {
   const g = createGrammar(`root ::= "{" ("\\"" [ab]{1,4} "\\"" | "x")? "}"`);
   for (let seed = 1; seed <= 50; seed++) {
     const chain = new SamplerChain([new GrammarSampler(g, vocab, { topCandidates: 4 })], { seed });
@@ -112,7 +113,7 @@ Deno.test("grammar sampler in a chain: seeded sampling always yields a match", (
   }
 });
 
-Deno.test("grammar sampler: a rejected token or premature EOS is a typed error", () => {
+test("grammar sampler: a rejected token or premature EOS is a typed error", () => {
   const s = new GrammarSampler(createGrammar(`root ::= "ab"`), vocab);
   assertThrows(
     () => s.accept(5),
@@ -130,7 +131,7 @@ Deno.test("grammar sampler: a rejected token or premature EOS is a typed error",
   );
 });
 
-Deno.test("lazy grammar: inactive until the trigger word, then fed from the trigger on", () => {
+test("lazy grammar: inactive until the trigger word, then fed from the trigger on", () => {
   const g = createGrammar(`root ::= "<tool>" "{" [ab]* "}"`);
   const s = new GrammarSampler(g, vocab, { triggerWords: ["<tool>"] });
   const c = cands(PIECES.map(() => 0));
@@ -150,7 +151,7 @@ Deno.test("lazy grammar: inactive until the trigger word, then fed from the trig
   assert(copy.active && !copy.accepting);
 });
 
-Deno.test("lazy grammar: a trigger token activates and is fed to the grammar", () => {
+test("lazy grammar: a trigger token activates and is fed to the grammar", () => {
   const g = createGrammar(`root ::= "<tool>" "ab"`);
   const s = new GrammarSampler(g, vocab, { triggerTokens: [8] });
   s.accept(4);
