@@ -60,7 +60,7 @@ test("README: the Library and Plugins code blocks run", async () => {
     for (const section of ["Library", "Plugins"]) {
       const blocks = sectionBlocks(readme, section);
       assert(blocks.length > 0, `${section} has code blocks`);
-      for (const [i, block] of blocks.entries()) {
+      for (let i = 0; i < blocks.length; i++) {
         const file = join(dir, `${section.toLowerCase()}_${i}.ts`);
         const before = logged.length;
         console.log = (...a: unknown[]) => void logged.push(a.join(" "));
