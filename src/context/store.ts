@@ -15,10 +15,11 @@
  * @module
  */
 import { removeHnsw } from "../runtime/hnsw.ts";
-import { openSqlite, type SqliteDb, vectorBlob } from "../runtime/sqlite.ts";
+import { openSqlite, type SqliteDb } from "../runtime/sqlite.ts";
+import { type DocumentWriter, documentWriter } from "./document_writer.ts";
 import { ContextError } from "./errors.ts";
 import { hnswPath } from "./hnsw_cache.ts";
-import { METRICS, norm } from "./metric.ts";
+import { METRICS } from "./metric.ts";
 import {
   type CollectionRow,
   DOCUMENT_COLUMNS,
@@ -28,7 +29,6 @@ import {
 } from "./rows.ts";
 import { migrate } from "./schema.ts";
 import type {
-  ChunkRow,
   Collection,
   CollectionInfo,
   CreateCollectionOptions,
@@ -37,17 +37,9 @@ import type {
   WriteResult,
 } from "./types.ts";
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export type { DocumentWriter } from "./document_writer.ts";
 
-/** Adds chunks to the document being written; see {@linkcode ContextStore.writeDocument}. */
-export interface DocumentWriter {
-  /** Embeddings already stored in this collection for these chunk-text hashes. */
-  known(hashes: readonly string[]): Map<string, Float32Array>;
-  /** Appends chunks in order. */
-  insert(chunks: readonly ChunkRow[]): void;
-  /** Chunks appended so far. */
-  readonly count: number;
-}
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** Header of a document to write. */
 export interface DocumentHeader {
@@ -308,7 +300,7 @@ export class ContextStore {
             Math.floor(Date.now() / 1000),
           ],
         ).lastInsertRowid;
-        const w = this.documentWriter(c, docId);
+        const w = documentWriter(db, c, docId);
         await fill(w);
         if (w.count === 0) {
           throw new ContextError("CONTEXT_EMPTY_DOCUMENT", `${header.source} has no text`, {
@@ -326,62 +318,5 @@ export class ContextStore {
         throw e;
       }
     });
-  }
-
-  private documentWriter(
-    c: CollectionRow,
-    docId: number,
-  ): DocumentWriter & { readonly reused: number } {
-    const db = this.writer;
-    let count = 0;
-    let reused = 0;
-    return {
-      get count() {
-        return count;
-      },
-      get reused() {
-        return reused;
-      },
-      known(hashes) {
-        const out = new Map<string, Float32Array>();
-        for (const h of new Set(hashes)) {
-          const r = db.get<{ embedding: Uint8Array }>(
-            "SELECT embedding FROM chunks WHERE collection_id = ? AND text_hash = ? LIMIT 1",
-            [c.id, h],
-          );
-          if (r) out.set(h, new Float32Array(new Uint8Array(r.embedding).buffer));
-        }
-        reused += out.size;
-        return out;
-      },
-      insert(chunks) {
-        for (const ch of chunks) {
-          if (ch.embedding.length !== c.dimension) {
-            throw new ContextError(
-              "CONTEXT_DIMENSION_MISMATCH",
-              `chunk ${count} has ${ch.embedding.length} dimensions; ${c.name} holds ${c.dimension}`,
-              { expected: c.dimension, actual: ch.embedding.length, collection: c.name },
-            );
-          }
-          db.run(
-            `INSERT INTO chunks (document_id, collection_id, seq, text, tokens, text_hash, norm,
-               embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-            [
-              docId,
-              c.id,
-              count,
-              ch.text,
-              ch.tokens,
-              ch.textHash,
-              norm(ch.embedding),
-              vectorBlob(
-                ch.embedding,
-              ),
-            ],
-          );
-          count++;
-        }
-      },
-    };
   }
 }
