@@ -1,31 +1,36 @@
 /**
  * Builds librocmforge_hip from native/*.cpp (host code, plain C++) and kernels/*.hip (GPU
  * code) with every warning an error:
- * - AMD: hipcc from ROCm (Debian: `apt-get install -y hipcc`, ROCm 5.2) for the
- *   --offload-arch targets (default gfx90a,gfx1030) -> build/native/amd/librocmforge_hip.so
+ * - AMD: one library with a code object per --offload-arch target (default: DEFAULT_AMD_ARCHS
+ *   in _amd_targets.ts, gfx90a,gfx942,gfx1030,gfx1100,gfx1101,gfx1102,gfx1200,gfx1201): hipcc
+ *   from ROCm (Debian: `apt-get install -y hipcc`, ROCm 5.2) for the targets its device
+ *   libraries cover, clang-19 (`apt-get install -y clang-19 lld-19`) for the rest (see
+ *   _amd_toolchain.ts) -> build/native/amd/librocmforge_hip.so
  * - NVIDIA: nvcc with `-x cu -DRF_GPU_CUDA` (native/gpu_compat.h maps HIP onto CUDA) for
  *   --cuda-arch (default sm_90) -> build/native/cuda/librocmforge_hip.so
  *
- * usage: deno task build:native [--target amd|cuda|auto] [--offload-arch gfx90a,gfx1030]
+ * usage: deno task build:native [--target amd|cuda|auto] [--offload-arch gfx90a,gfx1100]
  *                               [--cuda-arch sm_90] [--jobs N] [--clean]
  * `auto` (default) builds every target whose compiler is installed and says which it skips.
- * Objects are rebuilt only when a source, a header or the flags changed.
+ * A step reruns only when its inputs (source, headers) or its command line changed.
  *
  * @module
  */
-import { listDir, makeDir, modifiedMs, realPath } from "../src/runtime/ffi_build.ts";
+import { listDir, makeDir, realPath } from "../src/runtime/ffi_build.ts";
 import {
   args,
   cpuCount,
   env,
   exit,
+  now,
   pathExists,
-  readTextFile,
-  writeFile,
   writeStderr,
   writeStdout,
 } from "../src/runtime/host.ts";
 import { runCommand } from "../src/runtime/subprocess.ts";
+import { DEFAULT_AMD_ARCHS, systemDeviceLibs } from "./_amd_targets.ts";
+import { amdToolchain, type AmdTools, bundlerCandidates, planAmd } from "./_amd_toolchain.ts";
+import { runSteps, staleSteps, type Toolchain, WARN } from "./_native_steps.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -40,7 +45,7 @@ interface Options {
 function usage(msg: string): never {
   writeStderr(`build_native: ${msg}\n`);
   writeStderr(
-    "usage: deno task build:native [--target amd|cuda|auto] [--offload-arch gfx90a,gfx1030] " +
+    "usage: deno task build:native [--target amd|cuda|auto] [--offload-arch gfx90a,gfx1100] " +
       "[--cuda-arch sm_90] [--jobs N] [--clean]\n",
   );
   exit(2);
@@ -49,7 +54,7 @@ function usage(msg: string): never {
 async function parse(argv: string[]): Promise<Options> {
   const o: Options = {
     target: "auto",
-    offloadArch: ["gfx90a", "gfx1030"],
+    offloadArch: [...DEFAULT_AMD_ARCHS],
     cudaArch: "sm_90",
     jobs: await cpuCount(),
     clean: false,
@@ -89,55 +94,6 @@ async function which(cmd: string): Promise<string | undefined> {
   return r.code === 0 && p ? p : undefined;
 }
 
-/** One compile or link step. */
-interface Step {
-  readonly cmd: string;
-  readonly args: string[];
-  readonly env?: Record<string, string>;
-  readonly output: string;
-  readonly inputs: string[];
-}
-
-interface Toolchain {
-  readonly target: "amd" | "cuda";
-  compileHost(src: string, obj: string): Step;
-  compileKernel(src: string, obj: string): Step;
-  link(objs: string[], out: string): Step;
-}
-
-const WARN = ["-Wall", "-Wextra", "-Werror"];
-
-function amdToolchain(o: Options, hipcc: string): Toolchain {
-  const env = { HIP_PLATFORM: "amd" };
-  const arch = o.offloadArch.map((a) => `--offload-arch=${a}`);
-  const rocm = env_("ROCM_PATH");
-  const inc = rocm ? [`-I${rocm}/include`] : [];
-  const cxx = env_("CXX") ?? "c++";
-  return {
-    target: "amd",
-    compileHost: (src, obj) => ({
-      cmd: cxx,
-      args: ["-std=c++20", "-O2", "-fPIC", ...WARN, ...inc, "-c", src, "-o", obj],
-      output: obj,
-      inputs: [src],
-    }),
-    compileKernel: (src, obj) => ({
-      cmd: hipcc,
-      args: ["-x", "hip", "-std=c++20", "-O3", "-fPIC", ...arch, ...WARN, "-c", src, "-o", obj],
-      env,
-      output: obj,
-      inputs: [src],
-    }),
-    link: (objs, out) => ({
-      cmd: hipcc,
-      args: ["-shared", "-fPIC", ...arch, ...objs, "-o", out],
-      env,
-      output: out,
-      inputs: objs,
-    }),
-  };
-}
-
 /** The CUDA toolkit root: $CUDA_PATH, $CUDA_HOME, nvcc's parent folder, /usr/local/cuda. */
 function cudaHome(nvcc: string): string {
   const candidates = [
@@ -150,12 +106,13 @@ function cudaHome(nvcc: string): string {
     "/usr/local/cuda";
 }
 
-function cudaToolchain(o: Options, nvcc: string): Toolchain {
+function cudaToolchain(o: Options, nvcc: string, headers: readonly string[]): Toolchain {
   const home = cudaHome(nvcc);
   const cxx = env_("CXX") ?? "c++";
   const arch = `-arch=${o.cudaArch}`;
   return {
     target: "cuda",
+    summary: `${nvcc} for ${o.cudaArch}`,
     compileHost: (src, obj) => ({
       cmd: cxx,
       args: [
@@ -171,9 +128,9 @@ function cudaToolchain(o: Options, nvcc: string): Toolchain {
         obj,
       ],
       output: obj,
-      inputs: [src],
+      inputs: [src, ...headers],
     }),
-    compileKernel: (src, obj) => ({
+    kernelSteps: (src, obj) => [{
       cmd: nvcc,
       args: [
         "-x",
@@ -192,8 +149,8 @@ function cudaToolchain(o: Options, nvcc: string): Toolchain {
         obj,
       ],
       output: obj,
-      inputs: [src],
-    }),
+      inputs: [src, ...headers],
+    }],
     link: (objs, out) => ({
       cmd: nvcc,
       args: ["-shared", arch, ...objs, "-o", out],
@@ -208,26 +165,6 @@ function env_(name: string): string | undefined {
   return v && v.length ? v : undefined;
 }
 
-async function runSteps(steps: Step[], jobs: number): Promise<string[]> {
-  const failures: string[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < steps.length) {
-      const s = steps[next++];
-      const rel = s.output.replace(`${ROOT}/`, "");
-      writeStdout(`  ${s.cmd.split("/").pop()} -> ${rel}\n`);
-      const r = await runCommand(s.cmd, s.args, { cwd: ROOT, env: s.env });
-      const text = (r.stdout + r.stderr).trim();
-      // Zero warnings: -Werror fails on them; any warning text that still gets through fails.
-      if (r.code !== 0 || /warning/i.test(text)) {
-        failures.push(`${s.cmd} ${s.args.join(" ")}\n${text}`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(jobs, steps.length) }, worker));
-  return failures;
-}
-
 const headers = () => [
   ...listDir(`${ROOT}/native`).filter((f) => f.endsWith(".h")).map((f) => `${ROOT}/native/${f}`),
   ...listDir(`${ROOT}/kernels`).filter((f) => f.endsWith(".h")).map((f) => `${ROOT}/kernels/${f}`),
@@ -240,55 +177,55 @@ async function build(tc: Toolchain, o: Options): Promise<boolean> {
   const lib = `${outDir}/librocmforge_hip.so`;
   const hosts = listDir(`${ROOT}/native`).filter((f) => f.endsWith(".cpp"));
   const kernels = listDir(`${ROOT}/kernels`).filter((f) => f.endsWith(".hip"));
-  const steps: Step[] = [
-    ...hosts.map((f) => tc.compileHost(`${ROOT}/native/${f}`, `${objDir}/native_${f}.o`)),
-    ...kernels.map((f) => tc.compileKernel(`${ROOT}/kernels/${f}`, `${objDir}/kernels_${f}.o`)),
+  const objects = [
+    ...hosts.map((f) => [tc.compileHost(`${ROOT}/native/${f}`, `${objDir}/native_${f}.o`)]),
+    ...kernels.map((f) => tc.kernelSteps(`${ROOT}/kernels/${f}`, `${objDir}/kernels_${f}.o`)),
   ];
-  // Rebuild when flags changed, else only objects older than their source or any header.
-  const stamp = `${objDir}/flags.txt`;
-  const flags = JSON.stringify(steps.map((s) => [s.cmd, s.args.slice(0, -4)]));
-  const sameFlags = !o.clean && pathExists(stamp) && readTextFile(stamp) === flags;
-  const newestHeader = Math.max(...headers().map(modifiedMs));
-  const stale = steps.filter((s) =>
-    !sameFlags || modifiedMs(s.output) < Math.max(modifiedMs(s.inputs[0]), newestHeader)
-  );
-  writeStdout(`${tc.target}: ${stale.length}/${steps.length} objects to compile\n`);
-  let failures = await runSteps(stale, o.jobs);
-  if (failures.length === 0) {
-    writeFile(stamp, flags);
-    const objs = steps.map((s) => s.output);
-    if (stale.length || modifiedMs(lib) < Math.max(...objs.map(modifiedMs))) {
-      failures = await runSteps([tc.link(objs, lib)], 1);
-    }
-  }
+  const objs = objects.map((chain) => chain[chain.length - 1].output);
+  const steps = [...(tc.prelude ?? []), ...objects.flat(), tc.link(objs, lib)];
+  const stale = staleSteps(steps, o.clean);
+  writeStdout(`${tc.target}: ${tc.summary}; ${stale.length}/${steps.length} steps to run\n`);
+  const started = now();
+  const failures = await runSteps(stale, o.jobs, ROOT);
   for (const f of failures) writeStderr(`\nbuild failed:\n${f}\n`);
   if (failures.length === 0) {
-    writeStdout(`${tc.target}: ${lib.replace(`${ROOT}/`, "")} (0 warnings)\n`);
+    const secs = ((now() - started) / 1000).toFixed(1);
+    writeStdout(`${tc.target}: ${lib.replace(`${ROOT}/`, "")} (0 warnings, ${secs} s)\n`);
   }
   return failures.length === 0;
 }
 
+async function findAmdTools(): Promise<AmdTools> {
+  const clang = await which("clang++-19") ?? await which("/usr/lib/llvm-19/bin/clang++");
+  let bundler: string | undefined;
+  for (const c of bundlerCandidates(clang)) if ((bundler = await which(c))) break;
+  return { hipcc: await which("hipcc"), clang, bundler, deviceLibs: systemDeviceLibs() };
+}
+
 async function main(): Promise<number> {
   const o = await parse(args());
-  const hipcc = await which("hipcc");
-  const nvcc = await which("nvcc");
   const toolchains: Toolchain[] = [];
+  const hdrs = headers();
   if (o.target === "amd" || o.target === "auto") {
-    if (hipcc) toolchains.push(amdToolchain(o, hipcc));
-    else if (o.target === "amd") {
-      writeStderr("build_native: hipcc not found (Debian: apt-get install -y hipcc)\n");
+    const tools = await findAmdTools();
+    const plan = planAmd(o.offloadArch, tools);
+    if (plan.ok) {
+      toolchains.push(amdToolchain(plan, tools, `${ROOT}/build/native/amd`, hdrs));
+    } else if (o.target === "amd") {
+      writeStderr(`build_native: ${plan.reason}\n`);
       return 1;
-    } else writeStdout("amd: skipped (hipcc not found; Debian: apt-get install -y hipcc)\n");
+    } else writeStdout(`amd: skipped (${plan.reason})\n`);
   }
   if (o.target === "cuda" || o.target === "auto") {
-    if (nvcc) toolchains.push(cudaToolchain(o, nvcc));
+    const nvcc = await which("nvcc");
+    if (nvcc) toolchains.push(cudaToolchain(o, nvcc, hdrs));
     else if (o.target === "cuda") {
       writeStderr("build_native: nvcc not found (install the CUDA toolkit)\n");
       return 1;
     } else writeStdout("cuda: skipped (nvcc not found)\n");
   }
   if (toolchains.length === 0) {
-    writeStderr("build_native: no GPU compiler found (hipcc or nvcc); nothing built\n");
+    writeStderr("build_native: no GPU toolchain found (hipcc/clang-19 or nvcc); nothing built\n");
     return 1;
   }
   let ok = true;

@@ -1,7 +1,8 @@
 /**
  * `devices [--json]`: lists the compute backends this machine can use: the HIP backend's GPUs
- * (name, architecture, memory, compute units, warp size) or why it is unavailable (library
- * missing, no device, failed init), and the CPU.
+ * (name, architecture, memory, compute units, warp size) or why it is unavailable in plain
+ * words ("no GPU found (<why>)", library not built, a chip the build has no code object for:
+ * "gfx1103 not in this build: rebuild with --offload-arch gfx1103"), and the CPU.
  *
  * @module
  */
@@ -34,7 +35,7 @@ export function formatReports(reports: readonly BackendReport[]): string {
   const lines: string[] = [];
   for (const r of reports) {
     if (!r.probe.available) {
-      lines.push(`${r.backend}: unavailable (${r.probe.reason ?? "no reason given"})`);
+      lines.push(`${r.backend}: unavailable: ${r.probe.reason ?? "no reason given"}`);
       continue;
     }
     lines.push(`${r.backend}: ${r.probe.devices.length} device(s)`);

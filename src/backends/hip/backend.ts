@@ -60,6 +60,7 @@ export function createHipBackend(opts: HipBackendOptions = {}): HipBackend {
           actual: device,
         });
       }
+      n.requireCodeObject(device); // an AMD chip this build has no code object for
       return n;
     })();
     return nativePromise;

@@ -13,7 +13,10 @@ import {
   joinPath,
   openLibrary,
 } from "../../runtime/ffi_load.ts";
+import { fileSource } from "../../runtime/byte_source.ts";
 import { env } from "../../runtime/host.ts";
+import { codeObjectTargets, libraryProcessors } from "./code_objects.ts";
+import { codeObjectError, noGpuError } from "./device_notice.ts";
 import { nativeError, type NativeErrorDetail } from "./errors.ts";
 import { HIP_ABI_VERSION, HIP_SYMBOLS, type HipSymbols, RfStatus } from "./ffi/symbols.ts";
 
@@ -57,6 +60,7 @@ export class HipNative {
   readonly target: "amd" | "cuda";
   private readonly out32 = new Int32Array(2);
   private readonly out64 = new BigInt64Array(16);
+  private processors: readonly string[] | undefined | null = null;
 
   private constructor(private readonly lib: FfiLibrary<HipSymbols>) {
     const abi = new Int32Array(1);
@@ -123,10 +127,48 @@ export class HipNative {
     }
   }
 
-  /** Initializes the runtime; returns the device count. */
+  /**
+   * Initializes the runtime; returns the device count. Without any usable GPU (none present,
+   * no driver) the error says "no GPU found (<why>)".
+   */
   init(): number {
-    this.check("rf_init", this.lib.symbols.rf_init(this.out32));
+    const status = this.lib.symbols.rf_init(this.out32);
+    if (status !== RfStatus.OK) {
+      const d = this.lastError();
+      throw noGpuError(d) ??
+        nativeError("rf_init", d.status === RfStatus.OK ? { ...d, status } : d);
+    }
     return this.out32[0];
+  }
+
+  /**
+   * The AMD targets this library has code objects for (empty for an NVIDIA build; undefined
+   * when they cannot be read, e.g. compressed bundles).
+   */
+  codeObjectProcessors(): readonly string[] | undefined {
+    if (this.processors === null) {
+      const src = fileSource(this.path);
+      try {
+        const bundles = codeObjectTargets(src, this.path);
+        this.processors = bundles && libraryProcessors(bundles);
+      } finally {
+        src.close();
+      }
+    }
+    return this.processors;
+  }
+
+  /**
+   * Throws BACKEND_UNAVAILABLE naming the chip when this AMD build has no code object for
+   * device `id` ("gfx1103 not in this build: rebuild with --offload-arch gfx1103").
+   */
+  requireCodeObject(id: number): void {
+    if (this.target !== "amd") return;
+    const processors = this.codeObjectProcessors();
+    if (!processors) return;
+    const p = this.deviceProps(id);
+    const e = codeObjectError(p.name, p.arch, processors);
+    if (e) throw e;
   }
 
   /** Properties of device `id`. */
