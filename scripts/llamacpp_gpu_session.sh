@@ -11,7 +11,8 @@
 # usage: bash scripts/llamacpp_gpu_session.sh [tests] [bench] [llama] [old] [variants]
 #   (default: all): tests = GPU tests; bench = ours at -p 512 -n 128 -d 0,4096 on TinyLlama and
 #   7B Q4_0 (with llama = --vs-llamacpp); old = the same on .device/old/attention.hip; variants =
-#   the wmma prefill kernel (ROCMFORGE_FA_MMA=0) and graph replay (ROCMFORGE_GPU_GRAPH=1)
+#   the wmma prefill kernel (ROCMFORGE_FA_MMA=0) and graph replay (ROCMFORGE_GPU_GRAPH=1);
+#   profile = per-op GPU time of decode (ROCMFORGE_PROFILE=1) at depth 0 and 4096
 # Writes logs and JSON rows under $OUT (default /tmp/rf-out).
 set -o pipefail
 R=$(pwd)
@@ -37,7 +38,7 @@ if has llama; then
   RF_BUILD_JOBS=${RF_BUILD_JOBS:-12} setsid nohup nice -n 5 sh scripts/llamacpp_gpu.sh build \
     >"$OUT/llama_build.log" 2>&1 &
 fi
-if has bench; then
+if has bench || has profile; then
   vocab=$R/.device/shared/models/llama.cpp-vocab/ggml-vocab-llama-spm.gguf
   (for s in tinyllama llama7b; do
     [ -f /tmp/rfm/$s-Q4_0.gguf ] || drun scripts/make_synthetic_model.ts --shape $s --type Q4_0 \
@@ -98,6 +99,16 @@ if has bench; then
         2>&1 | tee -a "$OUT/new_$m.txt"
     fi
   done
+fi
+if has profile; then
+  wait $models
+  for m in tinyllama llama7b; do
+    t "decode profile $m (each block: the last 128 decode steps)"
+    ROCMFORGE_PROFILE=1 drun scripts/bench.ts -m /tmp/rfm/$m-Q4_0.gguf --backend hip -p 0 \
+      -n 128 -d 0,4096 -r 1 2>&1 | tee "$OUT/profile_$m.txt" | grep -E "rf_profile|tg128"
+  done
+fi
+if has llama; then
   tail -n 30 "$OUT/llama_build.log" >"$OUT/llama_build_tail.log" 2>/dev/null
 fi
 t "session done"
