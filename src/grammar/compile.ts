@@ -1,12 +1,12 @@
 /**
  * Checks a parsed grammar the way llama.cpp's `llama_grammar_init_impl` does (the root rule
- * exists, no rule is left-recursive, token references have no vocabulary-free meaning here)
+ * exists, no rule is left-recursive)
  * and flattens its rules into typed arrays for the matcher.
  *
  * @module
  */
 import { GrammarError } from "./errors.ts";
-import { ALT, END, type ParsedGrammar, RULE_REF, TOKEN, TOKEN_NOT } from "./ir.ts";
+import { ALT, END, type ParsedGrammar, RULE_REF } from "./ir.ts";
 
 /** A checked grammar with all rules in flat arrays (positions index `type`/`value`). */
 export interface CompiledGrammar {
@@ -95,15 +95,6 @@ export function compileGrammar(g: ParsedGrammar, root = "root"): CompiledGrammar
     ruleStart[i] = at;
     const r = g.rules[i];
     for (let k = 0; k < r.length; k += 2) {
-      if (r[k] === TOKEN || r[k] === TOKEN_NOT) {
-        throw new GrammarError(
-          "GRAMMAR_UNSUPPORTED",
-          `token references (<[${r[k + 1]}]>) are not supported by this matcher yet (rule '${
-            g.names[i]
-          }')`,
-          { actual: r[k + 1] },
-        );
-      }
       type[at] = r[k];
       value[at] = r[k + 1];
       at++;

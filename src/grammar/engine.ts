@@ -16,7 +16,18 @@
  */
 import type { CompiledGrammar } from "./compile.ts";
 import { GrammarError } from "./errors.ts";
-import { ALT, CHAR, CHAR_ALT, CHAR_ANY, CHAR_NOT, CHAR_RNG_UPPER, END, RULE_REF } from "./ir.ts";
+import {
+  ALT,
+  CHAR,
+  CHAR_ALT,
+  CHAR_ANY,
+  CHAR_NOT,
+  CHAR_RNG_UPPER,
+  END,
+  RULE_REF,
+  TOKEN,
+  TOKEN_NOT,
+} from "./ir.ts";
 
 /** Most interned stack nodes / states before GRAMMAR_LIMIT (each costs a few dozen bytes). */
 const MAX_NODES = 1 << 22;
@@ -38,6 +49,10 @@ export class GrammarEngine {
   readonly #partial: (Map<number, boolean> | undefined)[] = [];
   /** Per-state ASCII transitions (-1 = not computed yet): the hot path of mask walks. */
   readonly #ascii: (Int32Array | undefined)[] = [];
+  /** Per-state transitions on whole tokens (stacks topped by `<[id]>` / `!<[id]>`). */
+  readonly #tok: (Map<number, number> | undefined)[] = [];
+  /** Per state: [type, id] of each token-topped stack (empty array: none). */
+  readonly #tokTops: (Int32Array | undefined)[] = [];
   /** The state before any input. */
   readonly initial: number;
 
@@ -95,6 +110,8 @@ export class GrammarEngine {
     const acc = new Set<number>();
     for (const s of this.#stateStacks[state]) {
       if (s === 0) continue;
+      const t0 = type[this.#pos[s]];
+      if (t0 === TOKEN || t0 === TOKEN_NOT) continue; // matched as whole tokens only
       const next = matchChar(type, value, this.#pos[s], cp);
       if (next < 0) continue;
       const rest = this.#parent[s];
@@ -102,6 +119,54 @@ export class GrammarEngine {
       this.#advanceInto(t === END || t === ALT ? rest : this.#node(next, rest), acc);
     }
     return this.#state(acc);
+  }
+
+  /** [type, id] pairs of the token-topped stacks of `state` (cached). */
+  tokenTops(state: number): Int32Array {
+    let tops = this.#tokTops[state];
+    if (tops === undefined) {
+      const { type, value } = this.grammar;
+      const out: number[] = [];
+      for (const s of this.#stateStacks[state]) {
+        const p = this.#pos[s];
+        if (s !== 0 && (type[p] === TOKEN || type[p] === TOKEN_NOT)) out.push(type[p], value[p]);
+      }
+      tops = Int32Array.from(out);
+      this.#tokTops[state] = tops;
+    }
+    return tops;
+  }
+
+  /** The state after whole token `id` through the token-topped stacks only (0: none match). */
+  acceptToken(state: number, id: number): number {
+    if (state === 0 || this.tokenTops(state).length === 0) return 0;
+    let map = this.#tok[state];
+    if (map === undefined) {
+      map = new Map();
+      this.#tok[state] = map;
+    }
+    const hit = map.get(id);
+    if (hit !== undefined) return hit;
+    const { type } = this.grammar;
+    const acc = new Set<number>();
+    for (const s of this.#stateStacks[state]) {
+      const p = this.#pos[s];
+      if (s === 0 || (type[p] !== TOKEN && type[p] !== TOKEN_NOT)) continue;
+      if ((this.grammar.value[p] === id) !== (type[p] === TOKEN)) continue;
+      const rest = this.#parent[s];
+      const t = type[p + 1];
+      this.#advanceInto(t === END || t === ALT ? rest : this.#node(p + 1, rest), acc);
+    }
+    const out = this.#state(acc);
+    map.set(id, out);
+    return out;
+  }
+
+  /** The state holding the stacks of both `a` and `b`. */
+  union(a: number, b: number): number {
+    if (a === 0 || a === b) return b;
+    if (b === 0) return a;
+    return this.#state(new Set([...this.#stateStacks[a], ...this.#stateStacks[b]]));
   }
 
   /**

@@ -101,6 +101,26 @@ export class GrammarMatcher {
     return true;
   }
 
+  /**
+   * Consumes token `id` with text `bytes`: stacks waiting for a token reference (`<[id]>`,
+   * `!<[id]>`) take it whole, the others read its bytes (as llama.cpp's accept_token).
+   * Returns false, changing nothing, when neither path accepts it.
+   */
+  acceptToken(id: number, bytes: Uint8Array): boolean {
+    const e = this.engine, at = this.#at;
+    const byToken = at.remain === 0 ? e.acceptToken(at.state, id) : 0;
+    const byText = this.canAccept(bytes);
+    if (!byText && byToken === 0) return false;
+    if (!byText) {
+      at.state = byToken;
+      return true;
+    }
+    Object.assign(at, this.#scratch);
+    // A token path can only join a text path that ends on a character boundary.
+    if (byToken !== 0 && at.remain === 0) at.state = e.union(at.state, byToken);
+    return true;
+  }
+
   /** acceptBytes of the UTF-8 encoding of `text`. */
   acceptString(text: string): boolean {
     return this.acceptBytes(new TextEncoder().encode(text));

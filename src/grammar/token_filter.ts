@@ -9,6 +9,7 @@
  * @module
  */
 import type { GrammarEngine } from "./engine.ts";
+import { TOKEN } from "./ir.ts";
 import { type MatchPoint, stepByte, UTF8_LEN, viable } from "./matcher.ts";
 import type { TokenTrie } from "./token_trie.ts";
 
@@ -38,6 +39,7 @@ export class TokenFilter {
     if (t.eog[id]) return at.remain === 0 && this.engine.isAccepting(at.state);
     const b = t.bytes[id];
     if (b.length === 0 || b[0] === 0) return false;
+    if (at.remain === 0 && this.engine.acceptToken(at.state, id) !== 0) return true;
     const s = this.#scratch;
     s.state = at.state;
     s.partial = at.partial;
@@ -111,6 +113,24 @@ export class TokenFilter {
       }
       i++;
     }
+    if (at.remain === 0) this.#addTokenRefs(at.state, m);
     return m;
+  }
+
+  /** Tokens allowed whole by stacks topped with `<[id]>` / `!<[id]>`. */
+  #addTokenRefs(state: number, m: Uint32Array): void {
+    const tops = this.engine.tokenTops(state), t = this.trie;
+    const usable = (id: number) =>
+      id >= 0 && id < t.vocabSize && !t.eog[id] && t.bytes[id].length > 0 && t.bytes[id][0] !== 0;
+    for (let k = 0; k < tops.length; k += 2) {
+      const v = tops[k + 1];
+      if (tops[k] === TOKEN) {
+        if (usable(v)) m[v >>> 5] |= 1 << (v & 31);
+      } else {
+        for (let id = 0; id < t.vocabSize; id++) {
+          if (id !== v && usable(id)) m[id >>> 5] |= 1 << (id & 31);
+        }
+      }
+    }
   }
 }

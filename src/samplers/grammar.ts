@@ -154,7 +154,7 @@ export class GrammarSampler implements Sampler {
     const bytes = this.vocab.isEog(token) ? undefined : this.vocab.tokenBytes(token);
     if (!this.#active) {
       if (this.#triggerTokens.has(token)) {
-        this.#activate(bytes ?? new Uint8Array(0));
+        this.#activate(bytes ?? new Uint8Array(0), token);
         return;
       }
       if (bytes) this.#pending += latin1(bytes);
@@ -177,13 +177,16 @@ export class GrammarSampler implements Sampler {
       }
       return;
     }
-    if (!this.#matcher.acceptBytes(bytes)) this.#reject(token, "token does not fit the grammar");
+    if (!this.#matcher.acceptToken(token, bytes)) {
+      this.#reject(token, "token does not fit the grammar");
+    }
   }
 
-  #activate(bytes: Uint8Array): void {
+  #activate(bytes: Uint8Array, token?: number): void {
     this.#active = true;
     this.#pending = "";
-    if (!this.#matcher.acceptBytes(bytes)) {
+    const m = this.#matcher;
+    if (!(token === undefined ? m.acceptBytes(bytes) : m.acceptToken(token, bytes))) {
       throw new GrammarError(
         "GRAMMAR_REJECTED",
         "the grammar rejects the text from its trigger on",

@@ -160,3 +160,13 @@ test("lazy grammar: a trigger token activates and is fed to the grammar", () => 
   s.accept(6);
   assert(s.accepting);
 });
+
+test("token references: <[id]> allows that token whole, !<[id]> every other one", () => {
+  assertEquals(allowedAt(`root ::= <[8]> "a"`, []), [8]);
+  assertEquals(allowedAt(`root ::= <[8]> "a"`, [8]), [4]);
+  assertEquals(allowedAt(`root ::= <[8]> "a"`, [8, 4]), [EOS]);
+  // every token with text except 8 (EOS and the empty token 11 never; 10 and 14 as whole tokens)
+  assertEquals(allowedAt(`root ::= !<[8]>`, []), [1, 2, 3, 4, 5, 6, 7, 9, 10, 12, 13, 14]);
+  const s = new GrammarSampler(createGrammar(`root ::= !<[8]>`), vocab);
+  assertThrows(() => s.accept(8), (e: unknown) => e instanceof GrammarError);
+});
