@@ -54,7 +54,7 @@ export class BpeEncoder {
   private encodeWord(word: string, raw: boolean): number[] {
     const { textToId } = this.vocab;
     if (word === "") return [];
-    if (this.preset.ignoreMerges || (raw && /^\n+$/.test(word))) {
+    if (this.preset.ignoreMerges || (this.preset.type === "gemma4" && /^\n+$/.test(word))) {
       // llama3/tekken: a word that is a token is kept; gemma4: so is a run of newlines.
       const whole = textToId.get(word);
       if (whole !== undefined) return [whole];

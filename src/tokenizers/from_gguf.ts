@@ -5,9 +5,11 @@
  * |---|---|
  * | `llama` | SentencePiece BPE by token score, `<0xXX>` byte fallback (llama.cpp SPM) |
  * | `gpt2`  | byte-level BPE by merge rank, pre-tokenizer from `tokenizer.ggml.pre` |
+ * | `gemma4` | BPE over raw code points, spaces as "▁", `<0xXX>` byte fallback |
  * | `bert`  | WordPiece (llama.cpp WPM) |
+ * | `t5`    | unigram with the precompiled charsmap (llama.cpp UGM) |
  *
- * Other models (t5, rwkv, ...) and unknown pre-tokenizers throw TokenizerError
+ * Other models (rwkv, plamo2, ...) and unknown pre-tokenizers throw TokenizerError
  * `TOKENIZER_UNSUPPORTED`; missing or malformed tokens, scores, token types or merges throw
  * `TOKENIZER_BAD_METADATA`.
  *

@@ -36,6 +36,15 @@ const LLAMA3 = `${CONTRACTIONS_CI}|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}${LL
 const QWEN2 = `${CONTRACTIONS_CI}|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}${LLAMA3_TAIL}`;
 const QWEN35 = `${CONTRACTIONS_CI}|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}` +
   `| ?[^${WS_CLASS}\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|${S}*[\\r\\n]+|${S}+(?!${NS})|${S}+`;
+const SEED_CODER = `${CONTRACTIONS_CI}|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1}` +
+  `| ?[^${WS_CLASS}\\p{L}\\p{N}\\r\\n]+|${S}*[\\r\\n]+|${S}+(?!${NS})|${S}+`;
+const BAILINGMOE =
+  `'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}` +
+  `| ?[^${WS_CLASS}\\p{L}\\p{N}]+[\\r\\n]*|${S}*[\\r\\n]|${S}+(?!${NS})|${S}+`;
+const JAIS2_WS = [512, 256, 128, 64, 32, 16, 8, 4].map((n) => `|${S}{${n}}(?!${NS})`).join("");
+const JAIS2 = `${CONTRACTIONS_CI}|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}` +
+  `| ?[^${WS_CLASS}\\p{L}\\p{N}]+[\\r\\n]*|${S}*[\\r\\n]+${JAIS2_WS}|${S}{1,2}(?!${NS})|${S}{1}`;
+const NEWLINE_RUNS = "[^\\n]+|[\\n]+";
 const UPPER = "(?:(?=\\p{L})[^a-z])";
 const LOWER = "(?:(?=\\p{L})[^A-Z])";
 const TEKKEN = `[^\\r\\n\\p{L}\\p{N}]?${UPPER}*${LOWER}+|[^\\r\\n\\p{L}\\p{N}]?${UPPER}+${LOWER}*` +
@@ -91,7 +100,16 @@ const PATTERNS: Record<string, string[]> = {
   viking: [PORO, "\\p{N}"],
   tekken: [TEKKEN],
   gpt4o: [GPT4O],
-  gemma4: ["[^\\n]+|[\\n]+"],
+  gemma4: [NEWLINE_RUNS],
+  "sarvam-moe": [NEWLINE_RUNS],
+  laguna: [NEWLINE_RUNS, QWEN2],
+  minicpm5: [
+    "\\p{N}{1,3}",
+    `${CONTRACTIONS_CI}|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}+${LLAMA3_TAIL}`,
+  ],
+  "seed-coder": [SEED_CODER],
+  bailingmoe: [BAILINGMOE],
+  jais2: [JAIS2],
   chameleon: [
     "<sentinel:[0-9]+>",
     "(?:IMGIMG)(?:[A-I]{1,4})Z",
@@ -115,17 +133,30 @@ function def(names: string[], d: PreDef): void {
   for (const n of names) PRE[n] = d;
 }
 def(["default"], { type: "default" });
-def(["llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral", "falcon-h1", "lfm2"], {
-  type: "llama3",
-  ignoreMerges: true,
-  addBos: true,
-});
+def(
+  [
+    "llama3",
+    "llama-v3",
+    "llama-bpe",
+    "falcon3",
+    "falcon-h1",
+    "pixtral",
+    "midm-2.0",
+    "lfm2",
+    "jina-v5-nano",
+  ],
+  { type: "llama3", ignoreMerges: true, addBos: true },
+);
+def(["minicpm5"], { type: "minicpm5", ignoreMerges: true });
+def(["jais-2"], { type: "jais2" });
 def(["dbrx", "smaug-bpe", "chatglm-bpe", "glm4"], { type: "llama3" });
 def(["deepseek-llm"], { type: "deepseek-llm", cleanSpaces: false });
 def(["deepseek-coder"], { type: "deepseek-coder", cleanSpaces: false });
-def(["deepseek-v3"], { type: "deepseek-v3", cleanSpaces: false });
+def(["deepseek-v3", "hunyuan-dense", "joyai-llm"], { type: "deepseek-v3", cleanSpaces: false });
 def(["falcon"], { type: "falcon" });
-def(["starcoder", "refact", "codeshell", "exaone", "minerva-7b"], { type: "starcoder" });
+def(["starcoder", "refact", "codeshell", "exaone", "minerva-7b", "mellum2"], {
+  type: "starcoder",
+});
 def(["command-r", "smollm"], { type: "starcoder", cleanSpaces: false });
 def(
   [
@@ -143,18 +174,29 @@ def(
     "olmo",
     "jais",
     "exaone4",
+    "a.x-4.0",
+    "mellum",
+    "modern-bert",
   ],
   { type: "gpt2" },
 );
-def(["qwen2", "deepseek-r1-qwen"], { type: "qwen2", cleanSpaces: false });
+def(["trillion", "granite-docling"], { type: "gpt2", cleanSpaces: false });
+def(["qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "hunyuan", "solar-open", "grok-2"], {
+  type: "qwen2",
+  cleanSpaces: false,
+});
+def(["laguna"], { type: "laguna", cleanSpaces: false });
+def(["seed-coder"], { type: "seed-coder", cleanSpaces: false });
+def(["bailingmoe", "bailingmoe2", "llada-moe"], { type: "bailingmoe", cleanSpaces: false });
 def(["qwen35"], { type: "qwen35", cleanSpaces: false });
 def(["stablelm2", "megrez"], { type: "qwen2" });
 def(["poro-chat"], { type: "poro", cleanSpaces: false });
 def(["bloom", "gpt3-finnish"], { type: "poro" });
 def(["viking"], { type: "viking", cleanSpaces: false });
 def(["tekken"], { type: "tekken", cleanSpaces: false, ignoreMerges: true, addBos: true });
-def(["gpt-4o", "llama4"], { type: "gpt4o", cleanSpaces: false });
-def(["gemma4"], { type: "gemma4", addBos: true, byteLevel: false });
+def(["gpt-4o", "llama4", "kanana2", "talkie", "minimax-m2"], { type: "gpt4o", cleanSpaces: false });
+def(["gemma4", "granite-embed-multi-311m"], { type: "gemma4", addBos: true, byteLevel: false });
+def(["sarvam-moe"], { type: "sarvam-moe", cleanSpaces: false, byteLevel: false });
 def(["chameleon"], { type: "chameleon", cleanSpaces: false, addBos: true });
 
 const compiled = new Map<string, RegExp[]>();
