@@ -17,6 +17,7 @@ import { loadModelOptionsSchema, sessionOptionsSchema } from "./core/api_options
 import { parseOptions } from "./core/options.ts";
 import { writeStderr } from "./runtime/host.ts";
 import { checkModelFile } from "./runtime/model_file.ts";
+import { isModelUri, resolveModelFile } from "./models/resolve.ts";
 import { type CpuBackendOptions, createCpuBackend } from "./backends/cpu/backend.ts";
 import { registerDefaultSamplers } from "./samplers/builtin_plugins.ts";
 
@@ -58,11 +59,14 @@ export interface LoadModelOptions
 /**
  * Loads a GGUF model. Every failure rejects the promise: an unknown or bad option
  * (InvalidArgumentError naming the closest valid key), a path that is missing, a folder,
- * unreadable or too small (ModelFileError), a bad backend name (PluginError).
+ * unreadable or too small (ModelFileError), a bad backend name (PluginError). `path` may be
+ * a model URI (`hf://OWNER/REPO/FILE.gguf`, `https://...`), resolved by resolveModelFile.
  */
 export async function loadModel(path: string, opts: LoadModelOptions = {}): Promise<Model> {
   parseOptions(loadModelOptionsSchema, opts, "loadModel option");
-  checkModelFile(path);
+  // A model URI (hf://, https://) resolves through the model cache, downloading when absent.
+  const file = isModelUri(path) ? await resolveModelFile(path, { signal: opts.signal }) : path;
+  checkModelFile(file);
   const reg = opts.registry ?? registry;
   const choice = opts.backend ?? "auto";
   const all = reg.backends();
@@ -79,7 +83,7 @@ export async function loadModel(path: string, opts: LoadModelOptions = {}): Prom
     const b = reg.backend(choice);
     backends = [b, cpu];
   }
-  return await Model.load(path, {
+  return await Model.load(file, {
     ...opts,
     backends,
     architectures: withBuiltins(reg),

@@ -4,7 +4,8 @@
  */
 import { assert, assertEquals, assertMatch } from "../../tests/assert.ts";
 import { test } from "../../tests/harness.ts";
-import { startFileServer } from "../../tests/http_file_server.ts";
+import { type FileServer, startFileServer } from "../../tests/http_file_server.ts";
+import { loadModel } from "../api.ts";
 import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "../../tests/shared_data.ts";
 import process from "node:process";
 import { makeTempDir, removeTree } from "../runtime/fs_tree.ts";
@@ -20,7 +21,7 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 }
 
 async function withHub(
-  fn: (url: string, files: Map<string, { bytes: Uint8Array }>) => Promise<void>,
+  fn: (srv: FileServer) => Promise<void>,
 ) {
   const srv = await startFileServer();
   const dir = makeTempDir("rf-models-");
@@ -28,7 +29,7 @@ async function withHub(
   process.env.ROCMFORGE_MODELS = dir;
   process.env.HF_ENDPOINT = srv.url;
   try {
-    await fn(srv.url, srv.files);
+    await fn(srv);
   } finally {
     const restore = (k: string, v: string | undefined) =>
       v === undefined ? delete process.env[k] : (process.env[k] = v);
@@ -40,7 +41,8 @@ async function withHub(
 }
 
 test("cli pull/list/rm and generate -m hf:// through the cache", async () => {
-  await withHub(async (_url, files) => {
+  await withHub(async (srv) => {
+    const files = srv.files;
     const bytes = readFile(sharedPath("models", "stories260K.gguf"));
     files.set("/ggml/tiny/resolve/main/stories260K.gguf", { bytes });
     const pull = await cli("pull", "hf://ggml/tiny/stories260K.gguf");
@@ -66,6 +68,11 @@ test("cli pull/list/rm and generate -m hf:// through the cache", async () => {
     );
     assertEquals(gen.code, 0, gen.err);
     assert(gen.out.length > 4, gen.out);
+    // The library's loadModel takes the URI too (a cache hit here: no new request).
+    const n = srv.requests.length;
+    const m = await loadModel("hf://ggml/tiny/stories260K.gguf", { backend: "cpu", log: () => {} });
+    assertEquals([m.config.arch, srv.requests.length], ["llama", n]);
+    m.dispose();
     const rm = await cli("rm", "hf/ggml/tiny/main/stories260K.gguf");
     assertEquals(rm.code, 0, rm.err);
     assertEquals((await cli("list")).out, "");
