@@ -21,6 +21,8 @@ export interface BenchOptions {
   json: boolean;
   /** Memory bandwidth in bytes/s for the decode limit. */
   bandwidth: number;
+  /** GPU only: per-op GPU times of decode steps on stderr (the native ROCMFORGE_PROFILE). */
+  profile?: boolean;
 }
 
 /** Default --bandwidth in GB/s: this CPU machine's, and the H200's datasheet 4.8 TB/s. */
@@ -28,7 +30,7 @@ export const DEFAULT_BANDWIDTH_GBPS: Record<string, number> = { cpu: 19.8, hip: 
 
 export const BENCH_USAGE =
   "usage: deno task bench -m MODEL [--backend cpu|hip] [-p 64[,512..]] [-n 32[,128..]] " +
-  "[-d 0[,4096..]] [-t THREADS] [-r REPS] [--vs-llamacpp] [--json] [--bandwidth GBPS]";
+  "[-d 0[,4096..]] [-t THREADS] [-r REPS] [--vs-llamacpp] [--json] [--bandwidth GBPS] [--profile]";
 
 const VALUE_FLAGS = new Map<string, string>([
   ["-m", "model"],
@@ -72,7 +74,7 @@ export function parseBenchArgs(a: readonly string[], cpus: number): BenchOptions
     if (key) {
       if (i + 1 >= a.length) throw new Error(`${a[i]} needs a value`);
       got.set(key, a[++i]);
-    } else if (a[i] === "--vs-llamacpp" || a[i] === "--json") {
+    } else if (a[i] === "--vs-llamacpp" || a[i] === "--json" || a[i] === "--profile") {
       flags.add(a[i]);
     } else {
       throw new Error(`unknown argument ${a[i]}`);
@@ -81,6 +83,9 @@ export function parseBenchArgs(a: readonly string[], cpus: number): BenchOptions
   const model = got.get("model");
   if (!model) throw new Error("missing -m MODEL");
   const backend = got.get("backend") ?? "cpu";
+  if (flags.has("--profile") && backend === "cpu") {
+    throw new Error("--profile times GPU ops: it needs --backend hip");
+  }
   const bw = got.has("bandwidth")
     ? num(got.get("bandwidth")!, "--bandwidth")
     : DEFAULT_BANDWIDTH_GBPS[backend] ?? DEFAULT_BANDWIDTH_GBPS.cpu;
@@ -95,5 +100,6 @@ export function parseBenchArgs(a: readonly string[], cpus: number): BenchOptions
     vsLlamacpp: flags.has("--vs-llamacpp"),
     json: flags.has("--json"),
     bandwidth: bw * 1e9,
+    profile: flags.has("--profile"),
   };
 }

@@ -12,12 +12,16 @@
  * 19.8 on the CPU, this machine's, and 4800 on the GPU, the H200's datasheet).
  *
  * usage: deno task bench -m MODEL [--backend cpu|hip] [-p 64] [-n 32] [-d 0] [-t THREADS]
- *          [-r REPS] [--vs-llamacpp] [--json] [--bandwidth GBPS]
+ *          [-r REPS] [--vs-llamacpp] [--json] [--bandwidth GBPS] [--profile]
+ *
+ * --profile (GPU): the native library times every op of each decode step with events and
+ * prints the per-op GPU time (ms per step, µs per op, ops per step) to stderr every 128 steps.
  *
  * @module
  */
 import { createSession, loadModel, registry } from "../src/api.ts";
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
+import process from "node:process";
 import { args, cpuCount, exit, now, writeStderr, writeStdout } from "../src/runtime/host.ts";
 import { startLineProcess } from "../src/runtime/line_process.ts";
 import { BENCH_USAGE, type BenchOptions, parseBenchArgs } from "./_bench_options.ts";
@@ -65,6 +69,8 @@ const positive = (xs: number[]) => xs.filter((x) => x > 0);
 async function ours(
   o: BenchOptions,
 ): Promise<Engine & { bytesPerToken: (depth: number) => number; tokens: number[] }> {
+  // Read by the native library when it first runs a program (after this point).
+  if (o.profile) process.env.ROCMFORGE_PROFILE = "1";
   if (o.backend === "cpu") {
     registry.registerBackend(createCpuBackend({ threads: o.threads }), { replace: true });
   }

@@ -66,6 +66,8 @@ test("bench options: comma lists, GPU bandwidth default, errors for bad input", 
   assertThrows(() => parseBenchArgs(["-m", "x", "--depth"], 1), Error, "needs a value");
   assertThrows(() => parseBenchArgs(["-m", "x", "--fa"], 1), Error, "unknown argument --fa");
   assertThrows(() => parseBenchArgs(["-p", "8"], 1), Error, "missing -m");
+  assertEquals(parseBenchArgs(["-m", "x", "--backend", "hip", "--profile"], 1).profile, true);
+  assertThrows(() => parseBenchArgs(["-m", "x", "--profile"], 1), Error, "needs --backend hip");
 });
 
 test("llama-bench JSON rows and arguments", () => {
