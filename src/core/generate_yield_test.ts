@@ -43,3 +43,26 @@ test("generate: a setTimeout abort at 300 ms stops a long generation", async () 
     model.dispose();
   }
 }, shared);
+
+test("generate: a timer abort also stops a long prompt between batches", async () => {
+  const model = await loadModel(sharedPath("models", "stories260K.gguf"), {
+    backend: "cpu",
+    log: () => {},
+  });
+  // One token per forward pass: a 300-token prompt takes hundreds of passes.
+  const session = createSession(model, { batchSize: 1 });
+  try {
+    const prompt = Array.from({ length: 300 }, (_, i) => 1 + (i % 200));
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), 0);
+    const it = generate(session, prompt, { maxTokens: 4, signal: ac.signal });
+    let r = await it.next();
+    while (!r.done) r = await it.next();
+    clearTimeout(timer);
+    assertEquals([r.value.finishReason, r.value.completionTokens], ["abort", 0]);
+    assert(session.nPast > 0 && session.nPast < 300, `evaluated ${session.nPast} of 300`);
+  } finally {
+    session.dispose();
+    model.dispose();
+  }
+}, shared);
