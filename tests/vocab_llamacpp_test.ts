@@ -143,5 +143,7 @@ for (const file of LLAMACPP_TREE ? vocabs : Object.keys(EXPECTED)) {
     );
     assertStrictEquals(passed, total, `${name} mismatches:\n${failures.join("\n")}`);
     assert(total >= 70, `${name}: only ${total} vectors`);
+    // ~10-100 ms here for 80-130 strings; a blow-up (quadratic search, runaway regex) fails.
+    assert(encMs < 2000, `${name}: encoding the vectors took ${encMs.toFixed(0)} ms`);
   }, opts);
 }
