@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { PROGRAM_SCHEMA, type ProgramSchema } from "../src/core/op_schema.ts";
+import { generatedTables } from "../src/core/op_schema_gen.ts";
 import {
   args,
   exit,
@@ -23,18 +23,8 @@ import {
   writeStderr,
   writeStdout,
 } from "../src/runtime/host.ts";
-import { opsHeader, schemaHeader, wasmTypesHeader } from "./_gen_tables_text.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-
-/** Generated files (paths relative to the repository root) and their text. */
-export function generatedTables(schema: ProgramSchema = PROGRAM_SCHEMA): Map<string, string> {
-  return new Map([
-    ["native/rf_ops.gen.h", opsHeader(schema)],
-    ["native/rf_schema.gen.h", schemaHeader(schema)],
-    ["kernels/wasm/rf_types.gen.h", wasmTypesHeader()],
-  ]);
-}
 
 /** Committed files that differ from a fresh generation (empty when all are current). */
 export function staleTables(root = ROOT): string[] {

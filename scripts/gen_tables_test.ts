@@ -7,8 +7,8 @@
 import { test } from "../tests/harness.ts";
 import { assert, assertEquals } from "../tests/assert.ts";
 import { PROGRAM_OPS } from "../src/core/op_schema.ts";
-import { generatedTables, staleTables } from "./gen_tables.ts";
-import { upperSnake } from "./_gen_tables_text.ts";
+import { generatedTables, upperSnake } from "../src/core/op_schema_gen.ts";
+import { staleTables } from "./gen_tables.ts";
 
 test("committed generated tables are current (deno task gen:tables)", () => {
   assertEquals(staleTables(), []);
