@@ -169,6 +169,7 @@ export const MODEL_ARCHS = [
   "gemma3",
   "mixtral",
   "qwen3moe",
+  "phi3",
 ] as const;
 /** One of MODEL_ARCHS. */
 export type ModelArch = typeof MODEL_ARCHS[number];
@@ -224,6 +225,7 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
     gemma3: 1000000,
     mixtral: 1000000,
     qwen3moe: 1000000,
+    phi3: 10000,
   }[arch];
   const qkNorm = arch === "qwen3" || arch === "gemma3" || arch === "qwen3moe";
   const nExpert = arch === "mixtral" || arch === "qwen3moe" ? 4 : 0;
@@ -251,6 +253,12 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
         ...(arch === "qwen3moe"
           ? [[`${a}.expert_feed_forward_length`, u32(expertFf)] as const]
           : []),
+      ] as const
+      : []),
+    ...(arch === "phi3"
+      ? [
+        [`${a}.rope.scaling.original_context_length`, u32(s.context / 2)],
+        [`${a}.rope.scaling.attn_factor`, scalar(GGUFValueType.FLOAT32, 1.19)],
       ] as const
       : []),
     ...(arch === "gemma2"
@@ -305,6 +313,12 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
     );
   };
   matrix("token_embd.weight", s.dim, s.vocab);
+  if (arch === "phi3") {
+    const half = headDim / 2;
+    const f = (k: number) => () => Float32Array.from({ length: half }, (_, i) => 1 + k * i / half);
+    vector("rope_factors_long.weight", half, f(3));
+    vector("rope_factors_short.weight", half, f(0.5));
+  }
   if (arch === "llama3") {
     // Llama 3 rope scaling: factor 1 for high frequencies rising to 8 for the lowest.
     const half = headDim / 2;
@@ -320,9 +334,12 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
       norm(`blk.${l}.attn_q_norm.weight`, headDim);
       norm(`blk.${l}.attn_k_norm.weight`, headDim);
     }
-    matrix(`blk.${l}.attn_q.weight`, s.dim, s.dim);
-    matrix(`blk.${l}.attn_k.weight`, s.dim, kvDim);
-    matrix(`blk.${l}.attn_v.weight`, s.dim, kvDim);
+    if (arch === "phi3") matrix(`blk.${l}.attn_qkv.weight`, s.dim, s.dim + 2 * kvDim);
+    else {
+      matrix(`blk.${l}.attn_q.weight`, s.dim, s.dim);
+      matrix(`blk.${l}.attn_k.weight`, s.dim, kvDim);
+      matrix(`blk.${l}.attn_v.weight`, s.dim, kvDim);
+    }
     matrix(`blk.${l}.attn_output.weight`, s.dim, s.dim);
     const gemma = arch === "gemma2" || arch === "gemma3";
     if (gemma) norm(`blk.${l}.post_attention_norm.weight`);
@@ -336,6 +353,9 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
       experts(`blk.${l}.ffn_gate_exps.weight`, s.dim, expertFf, nExpert);
       experts(`blk.${l}.ffn_up_exps.weight`, s.dim, expertFf, nExpert);
       experts(`blk.${l}.ffn_down_exps.weight`, expertFf, s.dim, nExpert);
+    } else if (arch === "phi3") {
+      matrix(`blk.${l}.ffn_up.weight`, s.dim, 2 * s.ffn);
+      matrix(`blk.${l}.ffn_down.weight`, s.ffn, s.dim);
     } else {
       matrix(`blk.${l}.ffn_gate.weight`, s.dim, s.ffn);
       matrix(`blk.${l}.ffn_up.weight`, s.dim, s.ffn);
@@ -344,6 +364,8 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
     if (gemma) norm(`blk.${l}.post_ffw_norm.weight`);
   }
   norm("output_norm.weight");
-  if (arch === "llama" || arch === "mixtral") matrix("output.weight", s.dim, s.vocab);
+  if (arch === "llama" || arch === "mixtral" || arch === "phi3") {
+    matrix("output.weight", s.dim, s.vocab);
+  }
   return { metadata, tensors };
 }

@@ -6,7 +6,7 @@
  *
  * For the 32000-token shapes the tokenizer is copied from llama.cpp's Llama SPM vocab file
  * (--vocab, default ../shared/models/llama.cpp-vocab/ggml-vocab-llama-spm.gguf) when present,
- * else synthesized.
+ * else synthesized. An explicit --vocab of another size sets the shape's vocabulary to it.
  *
  * @module
  */
@@ -48,7 +48,7 @@ export async function makeSyntheticModel(opts: {
   vocab?: string;
   log?: (line: string) => void;
 }): Promise<number> {
-  const shape = SHAPES[opts.shape];
+  let shape = SHAPES[opts.shape];
   if (!shape) {
     throw new InvalidArgumentError(`--shape must be one of ${Object.keys(SHAPES).join(", ")}`, {
       actual: opts.shape,
@@ -70,6 +70,11 @@ export async function makeSyntheticModel(opts: {
     const t = await tokenizerOf(vocabPath);
     const n = (t.get("tokenizer.ggml.tokens")?.value as unknown[] | undefined)?.length;
     if (n === shape.vocab) tokenizer = t;
+    else if (opts.vocab !== undefined && n !== undefined) {
+      // An explicit vocabulary sets the shape's vocabulary size.
+      shape = { ...shape, vocab: n };
+      tokenizer = t;
+    }
   }
   const input = synthesizeModel({
     shape,

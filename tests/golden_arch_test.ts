@@ -44,6 +44,9 @@ const TOL: Record<string, number> = { F32: 2e-5, Q8_0: 2e-5, Q4_K: 2e-2 };
 const MODEL_TOL: Record<string, number> = {
   "gemma2-tiny-F32.gguf": 5e-4,
   "gemma2-tiny-Q8_0.gguf": 5e-3,
+  // Phi-3 is close but not bit-identical yet (measured 5.6e-6 F32, 2.6e-5 Q8_0; the LongRoPE
+  // attention-factor steps are the unverified part), so no greedy check either.
+  "phi3-tiny-Q8_0.gguf": 5e-5,
 };
 
 const dir = mkdtempSync(join(tmpdir(), "rf-golden-arch-"));
@@ -59,7 +62,9 @@ function modelFile(name: string): Promise<string> {
       type,
       out,
       seed: 7,
-      vocab: sharedPath("models", "stories260K.gguf"),
+      vocab: arch === "phi3"
+        ? sharedPath("models", "llama.cpp-vocab", "ggml-vocab-phi-3.gguf")
+        : sharedPath("models", "stories260K.gguf"),
     }).then(() => {
       assertEquals(sha256Hex(readFileSync(out)), MODELS[name], `${name} differs from the golden's`);
       return out;
@@ -69,17 +74,18 @@ function modelFile(name: string): Promise<string> {
   return p;
 }
 
-const rows: GoldenRow[] = ["llama3", "qwen3", "gemma2", "gemma3", "mixtral", "qwen3moe"].flatMap((
-  a,
-) =>
-  readTextFile(join(REPO_ROOT, "tests", "golden", `${a}-tiny.jsonl`)).trim().split("\n").map((
-    l,
-  ) => JSON.parse(l))
-);
+const rows: GoldenRow[] = ["llama3", "qwen3", "gemma2", "gemma3", "mixtral", "qwen3moe", "phi3"]
+  .flatMap((
+    a,
+  ) =>
+    readTextFile(join(REPO_ROOT, "tests", "golden", `${a}-tiny.jsonl`)).trim().split("\n").map((
+      l,
+    ) => JSON.parse(l))
+  );
 const opts = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
 
 test("golden arch: every golden model has a recorded hash", () => {
-  assertEquals(Object.keys(MODELS).length, 18);
+  assertEquals(Object.keys(MODELS).length, 21);
   for (const r of rows) assert(MODELS[r.model], r.model);
 }, opts);
 

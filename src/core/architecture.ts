@@ -27,6 +27,11 @@ export interface TensorShape {
   readonly type: GGMLType;
 }
 
+/** What `Architecture.build` knows about how the model will run. */
+export interface BuildOptions {
+  readonly contextLength: number;
+}
+
 /** One model's graph factory, returned by `Architecture.build`. */
 export interface ModelGraph {
   /**
@@ -55,6 +60,8 @@ export interface Architecture {
     tensors: ReadonlyMap<string, TensorShape>,
     /** The file's plain metadata, for architecture-specific keys. */
     metadata: ReadonlyMap<string, MetaValue>,
+    /** How the model will run: the context length sessions default to. */
+    options: BuildOptions,
   ): ModelGraph;
 }
 

@@ -113,6 +113,8 @@ export type GraphNode =
     /** Multiply the weights by this (0 or 1: unchanged). */
     weightsScale: number;
   }
+  /** Columns offset .. offset + cols of x (a view of a fused product: Phi-3's attn_qkv). */
+  | { op: "slice"; layer: number; out: number; x: number; offset: number }
   /** tanh(x), elementwise (ggml_tanh). */
   | { op: "tanh"; layer: number; out: number; x: number }
   /** x * s, elementwise (ggml_scale). */
@@ -134,6 +136,7 @@ export const OP_KINDS: readonly OpKind[] = [
   "geglu",
   "moe",
   "tanh",
+  "slice",
   "scale",
   "add",
   "last_row",
@@ -167,6 +170,7 @@ export function nodeInputs(n: GraphNode): number[] {
     case "last_row":
     case "scale":
     case "tanh":
+    case "slice":
     case "moe":
       return [n.x];
     case "attention":

@@ -17,7 +17,6 @@ import type { OutputMode } from "./graph.ts";
 import {
   assignWeights,
   backendChoice,
-  contextLengthFor,
   describeModel,
   layerCosts,
   type LoadProgress,
@@ -90,10 +89,9 @@ export class Model {
         loaded: file.dataOffset,
         total: file.dataOffset,
       });
-      const spec = describeModel(file, opts.architectures);
-      const { config, tensors } = spec;
+      const spec = describeModel(file, opts.architectures, opts.contextLength);
+      const { config, tensors, contextLength: ctx } = spec;
       const tokenizer = opts.tokenizer?.(spec.metadata) ?? tokenizerFromMetadata(spec.metadata);
-      const ctx = contextLengthFor(config, opts.contextLength);
       const weightType = (n: string) => tensors.get(n)?.type as GGMLType | undefined;
       check();
       const fallback = opts.backends[opts.backends.length - 1];

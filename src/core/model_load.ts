@@ -40,12 +40,21 @@ export interface ModelSpec {
   readonly metadata: ReadonlyMap<string, MetaValue>;
   readonly architecture: Architecture;
   readonly config: ModelConfig;
+  /** Context length sessions default to (and KV sizing assumes). */
+  readonly contextLength: number;
   readonly graphs: ModelGraph;
   readonly tensors: ReadonlyMap<string, GGUFTensorInfo>;
 }
 
-/** Step 1: architecture, configuration and graph factory of an opened file. */
-export function describeModel(file: GGUFFile, architectures: ArchitectureSource): ModelSpec {
+/**
+ * Steps 1 and 2: architecture, configuration, context length (`requestedContext`, else
+ * min(model, 4096)) and graph factory of an opened file.
+ */
+export function describeModel(
+  file: GGUFFile,
+  architectures: ArchitectureSource,
+  requestedContext?: number,
+): ModelSpec {
   const metadata = plainMetadata(file);
   const arch = architectureOf(metadata);
   const architecture = architectures.architectureFor(arch);
@@ -54,16 +63,18 @@ export function describeModel(file: GGUFFile, architectures: ArchitectureSource)
   const shapes = new Map<string, TensorShape>(
     file.tensors.map((t) => [t.name, { dims: t.dims, type: t.type as GGMLType }]),
   );
+  const contextLength = contextLengthFor(config, requestedContext);
   return {
     metadata,
     architecture,
     config,
-    graphs: architecture.build(config, shapes, metadata),
+    contextLength,
+    graphs: architecture.build(config, shapes, metadata, { contextLength }),
     tensors,
   };
 }
 
-/** Step 2: the context length sessions default to: `requested`, else min(model, 4096). */
+/** The context length sessions default to: `requested`, else min(model, 4096). */
 export function contextLengthFor(config: ModelConfig, requested?: number): number {
   const ctx = Math.min(requested ?? Math.min(config.contextLength, 4096), 1 << 20);
   if (!Number.isInteger(ctx) || ctx < 1) {

@@ -24,6 +24,8 @@ export interface RopeScaling {
   yarnAttnFactor?: number;
   yarnBetaFast?: number;
   yarnBetaSlow?: number;
+  /** {arch}.rope.scaling.attn_factor (LongRoPE), multiplying the attention factor. */
+  attnFactor?: number;
 }
 
 /** llama.cpp's YaRN defaults for keys a file leaves out. */
@@ -179,6 +181,7 @@ function ropeScaling(r: Reader, contextLength: number): RopeScaling {
     ["yarnAttnFactor", "rope.scaling.yarn_attn_factor"],
     ["yarnBetaFast", "rope.scaling.yarn_beta_fast"],
     ["yarnBetaSlow", "rope.scaling.yarn_beta_slow"],
+    ["attnFactor", "rope.scaling.attn_factor"],
   ] as const;
   for (const [field, suffix] of extras) {
     if (r.raw(suffix) !== undefined) out[field] = r.float(suffix, 0);

@@ -6,10 +6,18 @@
  * @module
  */
 import type { Architecture } from "../core/architecture.ts";
-import { ModelConfigError } from "../core/errors.ts";
-import { type Graph, GraphBuilder, type OutputMode, type RopeParams } from "../core/graph.ts";
-import type { MetaValue } from "../gguf/gguf_file.ts";
+import { type Graph, GraphBuilder, type OutputMode } from "../core/graph.ts";
 import type { ModelConfig } from "../gguf/model_config.ts";
+import { type LlamaTensors, resolveLlamaTensors, ropeParams } from "./llama_tensors.ts";
+
+export {
+  checkShapes,
+  expectedShapes,
+  type LlamaTensors,
+  moeConfig,
+  resolveLlamaTensors,
+  ropeParams,
+} from "./llama_tensors.ts";
 
 /** Architectures this builder runs. */
 export const LLAMA_FAMILY: readonly string[] = ["llama", "mistral", "qwen2"];
@@ -28,179 +36,6 @@ export const llamaArchitecture: Architecture = {
     return { graph: (nTokens, output) => buildLlamaGraph(config, t, nTokens, output) };
   },
 };
-
-/** Mixture-of-experts settings of a model (llama.cpp's n_expert, n_expert_used, ...). */
-export interface MoeConfig {
-  readonly nExpert: number;
-  readonly nUsed: number;
-  /** FFN width of one expert. */
-  readonly ff: number;
-  readonly weightsScale: number;
-}
-
-/** MoE settings from `{arch}.expert_*` metadata; undefined without `expert_count`. */
-export function moeConfig(
-  c: ModelConfig,
-  md: ReadonlyMap<string, MetaValue> | undefined,
-): MoeConfig | undefined {
-  const get = (k: string) => {
-    const v = md?.get(`${c.arch}.${k}`);
-    return typeof v === "bigint" ? Number(v) : v;
-  };
-  const n = get("expert_count");
-  if (n === undefined || n === 0) return undefined;
-  const used = get("expert_used_count");
-  const ff = get("expert_feed_forward_length") ?? c.feedForwardLength;
-  const scale = get("expert_weights_scale") ?? 0;
-  const ok = (v: unknown, lo: number): v is number =>
-    typeof v === "number" && Number.isInteger(v) && v >= lo && v <= 4096;
-  if (!ok(n, 1) || !ok(used, 1) || used > n || !ok(ff, 1) || typeof scale !== "number") {
-    throw new ModelConfigError("BAD_METADATA", `${c.arch}.expert_* metadata is inconsistent`, {
-      key: `${c.arch}.expert_count`,
-      actual: JSON.stringify({ n, used, ff, scale }),
-    });
-  }
-  return { nExpert: n, nUsed: used, ff, weightsScale: scale };
-}
-
-/** The tensors a llama-family model reads, resolved from the file. */
-export interface LlamaTensors {
-  tokenEmbd: string;
-  output: string;
-  outputNorm: string;
-  /** Per layer: whether q/k/v biases exist (qwen2). */
-  qkvBias: boolean[];
-  /** Per layer: whether per-head q/k RMSNorm weights exist (qwen3's attn_q_norm/attn_k_norm). */
-  qkNorm: boolean[];
-  /** RoPE frequency factors (Llama 3's rope_freqs.weight), shared by every layer. */
-  ropeFreqs?: string;
-  /** Mixture of experts (Mixtral, Qwen3-MoE): every layer's FFN is an expert FFN. */
-  moe?: MoeConfig;
-}
-
-/** Expected [cols, rows] (ggml dims) of every tensor the graph uses. */
-export function expectedShapes(c: ModelConfig, t: LlamaTensors): Map<string, number[]> {
-  const m = new Map<string, number[]>();
-  const dim = c.embeddingLength;
-  const qDim = c.headCount * c.keyLength;
-  const kDim = c.headCountKV * c.keyLength;
-  const vDim = c.headCountKV * c.valueLength;
-  m.set(t.tokenEmbd, [dim, c.vocabSize]);
-  m.set(t.output, [dim, c.vocabSize]);
-  m.set(t.outputNorm, [dim]);
-  if (t.ropeFreqs) m.set(t.ropeFreqs, [c.ropeDimensionCount / 2]);
-  for (let l = 0; l < c.blockCount; l++) {
-    const p = `blk.${l}.`;
-    m.set(p + "attn_norm.weight", [dim]);
-    m.set(p + "attn_q.weight", [dim, qDim]);
-    m.set(p + "attn_k.weight", [dim, kDim]);
-    m.set(p + "attn_v.weight", [dim, vDim]);
-    m.set(p + "attn_output.weight", [c.headCount * c.valueLength, dim]);
-    m.set(p + "ffn_norm.weight", [dim]);
-    if (t.moe) {
-      const { nExpert: e, ff } = t.moe;
-      m.set(p + "ffn_gate_inp.weight", [dim, e]);
-      m.set(p + "ffn_gate_exps.weight", [dim, ff, e]);
-      m.set(p + "ffn_up_exps.weight", [dim, ff, e]);
-      m.set(p + "ffn_down_exps.weight", [ff, dim, e]);
-    } else {
-      m.set(p + "ffn_gate.weight", [dim, c.feedForwardLength]);
-      m.set(p + "ffn_up.weight", [dim, c.feedForwardLength]);
-      m.set(p + "ffn_down.weight", [c.feedForwardLength, dim]);
-    }
-    if (t.qkNorm[l]) {
-      m.set(p + "attn_q_norm.weight", [c.keyLength]);
-      m.set(p + "attn_k_norm.weight", [c.keyLength]);
-    }
-    if (t.qkvBias[l]) {
-      m.set(p + "attn_q.bias", [qDim]);
-      m.set(p + "attn_k.bias", [kDim]);
-      m.set(p + "attn_v.bias", [vDim]);
-    }
-  }
-  return m;
-}
-
-/**
- * Resolves tensor names against the file's tensor dims and checks every shape.
- * A missing tensor or a wrong shape is a ModelConfigError naming it.
- */
-export function resolveLlamaTensors(
-  c: ModelConfig,
-  dims: ReadonlyMap<string, readonly number[]>,
-  opts: {
-    requireQkNorm?: boolean;
-    requireMoe?: boolean;
-    metadata?: ReadonlyMap<string, MetaValue>;
-  } = {},
-): LlamaTensors {
-  const t: LlamaTensors = {
-    tokenEmbd: "token_embd.weight",
-    output: dims.has("output.weight") ? "output.weight" : "token_embd.weight",
-    outputNorm: "output_norm.weight",
-    qkvBias: [],
-    qkNorm: [],
-  };
-  if (dims.has("rope_freqs.weight")) t.ropeFreqs = "rope_freqs.weight";
-  const moe = moeConfig(c, opts.metadata);
-  if (moe) t.moe = moe;
-  else if (opts.requireMoe || dims.has("blk.0.ffn_gate_inp.weight")) {
-    throw new ModelConfigError("MISSING_METADATA", `${c.arch}.expert_count is missing`, {
-      key: `${c.arch}.expert_count`,
-    });
-  }
-  for (let l = 0; l < c.blockCount; l++) {
-    t.qkvBias.push(dims.has(`blk.${l}.attn_q.bias`));
-    t.qkNorm.push(opts.requireQkNorm === true || dims.has(`blk.${l}.attn_q_norm.weight`));
-  }
-  checkShapes(expectedShapes(c, t), dims);
-  return t;
-}
-
-/**
- * Checks that every tensor of `expected` ([cols, rows] in ggml order) is in `dims` with that
- * shape (trailing 1s allowed); MISSING_TENSOR / BAD_TENSOR_SHAPE name the first that is not.
- */
-export function checkShapes(
-  expected: ReadonlyMap<string, readonly number[]>,
-  dims: ReadonlyMap<string, readonly number[]>,
-): void {
-  for (const [name, want] of expected) {
-    const have = dims.get(name);
-    if (!have) {
-      throw new ModelConfigError("MISSING_TENSOR", `tensor ${name} is missing`, { expected: name });
-    }
-    const h = [...have];
-    while (h.length > want.length && h[h.length - 1] === 1) h.pop();
-    if (h.length !== want.length || h.some((d, i) => d !== want[i])) {
-      throw new ModelConfigError(
-        "BAD_TENSOR_SHAPE",
-        `tensor ${name} has shape [${have}], expected [${want}]`,
-        {
-          expected: want,
-          actual: [...have],
-        },
-      );
-    }
-  }
-}
-
-/** RoPE parameters from the configuration. */
-export function ropeParams(c: ModelConfig): RopeParams {
-  const s = c.ropeScaling;
-  const scaled = s.type !== "none" && s.factor > 0;
-  return {
-    mode: c.ropeType,
-    nRot: c.ropeDimensionCount,
-    freqBase: c.ropeFreqBase,
-    freqScale: scaled ? 1 / s.factor : 1,
-    extFactor: s.type === "yarn" ? (s.yarnExtFactor ?? 1) : 0,
-    attnFactor: s.type === "yarn" ? (s.yarnAttnFactor ?? 1) : 1,
-    betaFast: s.yarnBetaFast ?? 32,
-    betaSlow: s.yarnBetaSlow ?? 1,
-    nCtxOrig: s.originalContextLength || c.contextLength,
-  };
-}
 
 /**
  * The forward graph for `nTokens` tokens; `logits` "last" computes only the last row's
@@ -257,11 +92,24 @@ export function buildLlamaGraph(
           groupSize: c.keyLength,
         })
         : x;
-    const q0 = headNorm(mm(h, "attn_q", qDim, bias), "q", qDim);
-    const k0 = headNorm(mm(h, "attn_k", kDim, bias), "k", kDim);
-    const v = mm(h, "attn_v", vDim, bias);
+    // Column ranges of a fused product (Phi-3's attn_qkv and ffn_up).
+    const slice = (x: number, rows: number, offset: number, cols: number, name: string) =>
+      b.push({ op: "slice", layer: l, out: b.value(rows, cols, `${p}${name}`), x, offset });
+    let q1: number, k1: number, v: number;
+    if (t.fusedQkv) {
+      const qkv = mm(h, "attn_qkv", qDim + kDim + vDim, false);
+      q1 = slice(qkv, T, 0, qDim, "q");
+      k1 = slice(qkv, T, qDim, kDim, "k");
+      v = slice(qkv, T, qDim + kDim, vDim, "v");
+    } else {
+      q1 = mm(h, "attn_q", qDim, bias);
+      k1 = mm(h, "attn_k", kDim, bias);
+      v = mm(h, "attn_v", vDim, bias);
+    }
+    const q0 = headNorm(q1, "q", qDim);
+    const k0 = headNorm(k1, "k", kDim);
     const freq = t.ropeFreqs ? { freqFactors: t.ropeFreqs } : {};
-    const q = b.push({
+    const qr = b.push({
       op: "rope",
       layer: l,
       out: b.value(T, qDim, `${p}q_rope`),
@@ -281,6 +129,12 @@ export function buildLlamaGraph(
       rope,
       ...freq,
     });
+    // llama.cpp: 1.0f / sqrtf(float(n_embd_head)), two float32 roundings; Phi-3 applies it to
+    // q (ggml_scale) and attends with scale 1.
+    const scale = Math.fround(1 / Math.fround(Math.sqrt(c.keyLength)));
+    const q = t.preScaleQ
+      ? b.push({ op: "scale", layer: l, out: b.value(T, qDim, `${p}q_scaled`), x: qr, s: scale })
+      : qr;
     const a = b.push({
       op: "attention",
       layer: l,
@@ -292,8 +146,7 @@ export function buildLlamaGraph(
       nHeadKV: c.headCountKV,
       headDim: c.keyLength,
       valueDim: c.valueLength,
-      // llama.cpp: 1.0f / sqrtf(float(n_embd_head)), two float32 roundings
-      scale: Math.fround(1 / Math.fround(Math.sqrt(c.keyLength))),
+      scale: t.preScaleQ ? 1 : scale,
     });
     let o = mm(a, "attn_output", dim, false);
     if (l === L - 1 && logits === "last" && T > 1) {
@@ -328,8 +181,16 @@ export function buildLlamaGraph(
         weightsScale: t.moe.weightsScale,
       });
     } else {
-      const g = mm(h2, "ffn_gate", c.feedForwardLength, false);
-      const u = mm(h2, "ffn_up", c.feedForwardLength, false);
+      const ff = c.feedForwardLength;
+      let g: number, u: number;
+      if (t.fusedGateUp) {
+        const gu = mm(h2, "ffn_up", 2 * ff, false);
+        g = slice(gu, R, 0, ff, "ffn_gate_half");
+        u = slice(gu, R, ff, ff, "ffn_up_half");
+      } else {
+        g = mm(h2, "ffn_gate", ff, false);
+        u = mm(h2, "ffn_up", ff, false);
+      }
       const s = b.push({
         op: "swiglu",
         layer: l,

@@ -7,6 +7,7 @@ import type { Architecture, ArchitectureSource } from "../core/architecture.ts";
 import { type PluginRegistry, unsupportedArchitecture } from "../core/registry.ts";
 import { gemma2Architecture, gemma3Architecture } from "./gemma.ts";
 import { llamaArchitecture } from "./llama.ts";
+import { phi3Architecture } from "./phi3.ts";
 import { qwen3Architecture, qwen3MoeArchitecture } from "./qwen3.ts";
 
 /** Every built-in architecture plugin. */
@@ -16,6 +17,7 @@ export const BUILTIN_ARCHITECTURES: readonly Architecture[] = [
   qwen3MoeArchitecture,
   gemma2Architecture,
   gemma3Architecture,
+  phi3Architecture,
 ];
 
 /** Resolves `general.architecture` values against the built-in plugins only. */

@@ -126,6 +126,14 @@ export function runCpuNode(
     case "geglu":
       geglu(get(node.gate), get(node.up), out, out.length);
       break;
+    case "slice": {
+      const x = get(node.x);
+      const xc = g.values[node.x].cols;
+      for (let t = 0; t < outV.rows; t++) {
+        out.set(x.subarray(t * xc + node.offset, t * xc + node.offset + outV.cols), t * outV.cols);
+      }
+      break;
+    }
     case "tanh": {
       const x = get(node.x);
       for (let i = 0; i < out.length; i++) out[i] = Math.fround(Math.tanh(x[i]));
