@@ -155,7 +155,9 @@ test("backend: token ids outside the vocabulary and KV overflow are typed errors
         }),
       // The scheduler checks capacity before it calls a backend; the native validator
       // still refuses a program that would write past the cache.
-      (err: unknown) => err instanceof BackendError && /KV capacity/.test(err.message),
+      (err: unknown) =>
+        (err instanceof BackendError || err instanceof InvalidArgumentError) &&
+        /KV capacity/.test(err.message),
     );
     kv.dispose();
   } finally {
