@@ -8,6 +8,7 @@
 import { createSession, loadModel } from "../src/api.ts";
 import { ChatSession } from "../src/chat/chat_session.ts";
 import { InvalidArgumentError } from "../src/core/errors.ts";
+import { GrammarError } from "../src/grammar/errors.ts";
 import { checkJson } from "./_json_schema_check.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "./shared_data.ts";
@@ -88,6 +89,15 @@ test("ChatSession: history, JSON Schema answers, functions, reset", async () => 
   assertEquals(chat.history.filter((m) => m.role === "tool").length, seen.length);
   assert(streamed.join("").length > 0);
 
+  await assertRejects(
+    () =>
+      chat.prompt("Again?", {
+        responseFormat: { type: "json_schema", schema: SCHEMA },
+        maxTokens: 2,
+      }),
+    (e: unknown) => e instanceof GrammarError && e.code === "GRAMMAR_INCOMPLETE",
+  );
+  assertEquals(chat.history.at(-1)?.role, "assistant", "the failed turn left no message");
   chat.reset();
   assertEquals(chat.history.map((m) => m.role), ["system"]);
   await assertRejects(() => chat.prompt("x", { temprature: 1 } as never), InvalidArgumentError);

@@ -16,6 +16,7 @@ import { InvalidArgumentError } from "../core/errors.ts";
 import { generate, type GenerateResult } from "../core/generate.ts";
 import type { Session } from "../core/session.ts";
 import { plainMetadata } from "../gguf/gguf_file.ts";
+import { GrammarError } from "../grammar/errors.ts";
 import { createGrammar, type Grammar } from "../grammar/grammar.ts";
 import { createGrammarForJsonSchema } from "../grammar/json_schema.ts";
 import { SamplerChain } from "../samplers/chain.ts";
@@ -117,7 +118,10 @@ export class ChatSession {
     this.#system = systemPrompt;
   }
 
-  /** One turn; resolves to the answer text, or the parsed value for JSON formats. */
+  /**
+   * One turn; resolves to the answer text, or the parsed value for JSON formats (GrammarError
+   * GRAMMAR_INCOMPLETE when `maxTokens` cuts a constrained answer short).
+   */
   async prompt(text: string, options: ChatPromptOptions = {}): Promise<unknown> {
     const it = this.stream(text, options);
     let r = await it.next();
@@ -137,67 +141,79 @@ export class ChatSession {
     }
     const fns = options.functions ?? {};
     const format = this.#formatGrammar(options.responseFormat);
+    const mark = this.#history.length;
     this.#history.push({ role: "user", content: text });
-    const calls: ToolCall[] = [];
-    const rounds = options.maxCallRounds ?? 8;
-    for (let round = 0;; round++) {
-      const tools = Object.entries(fns).map(([name, f]) => ({
-        name,
-        description: f.description,
-        parameters: f.parameters,
-      }));
-      const toolGrammar = tools.length > 0 && round < rounds
-        ? toolCallGrammar(tools, this.family, { choice: "auto" })
-        : undefined;
-      const samplers: Sampler[] = [];
-      // A JSON/grammar format applies to the final answer; with functions, calls come first.
-      if (toolGrammar) {
-        samplers.push(
-          new GrammarSampler(toolGrammar.grammar, this.session.model.tokenizer, {
-            triggerWords: toolGrammar.triggerWords.length ? toolGrammar.triggerWords : undefined,
-          }),
-        );
-      } else if (format) {
-        samplers.push(new GrammarSampler(format, this.session.model.tokenizer));
-      }
-      samplers.push(createSamplerChain(options.sampling ?? {}));
-      const sampler = new SamplerChain(samplers, { fallback: "none" });
-      const prompt = this.#render(tools);
-      let answer = "";
-      const gen = generate(this.session, prompt, {
-        maxTokens: options.maxTokens,
-        sampler,
-        signal: options.signal,
-        parseSpecial: true,
-      });
-      let r = await gen.next();
-      while (!r.done) {
-        answer += r.value.text;
-        options.onToken?.(r.value.text);
-        yield r.value.text;
-        r = await gen.next();
-      }
-      const parsed = toolGrammar
-        ? parseToolCalls(answer, this.family)
-        : { content: answer, toolCalls: [] };
-      this.#history.push({ role: "assistant", content: answer });
-      if (parsed.toolCalls.length === 0 || r.value.finishReason !== "stop") {
-        const value = format && options.responseFormat?.type !== "grammar"
-          ? JSON.parse(answer)
+    try {
+      const calls: ToolCall[] = [];
+      const rounds = options.maxCallRounds ?? 8;
+      for (let round = 0;; round++) {
+        const tools = Object.entries(fns).map(([name, f]) => ({
+          name,
+          description: f.description,
+          parameters: f.parameters,
+        }));
+        const toolGrammar = tools.length > 0 && round < rounds
+          ? toolCallGrammar(tools, this.family, { choice: "auto" })
           : undefined;
-        return { text: answer, value, calls, finishReason: r.value.finishReason };
-      }
-      for (const call of parsed.toolCalls) {
-        const fn = fns[call.name];
-        calls.push(call);
-        const result = fn
-          ? await fn.handler(call.arguments)
-          : { error: `unknown function ${call.name}` };
-        this.#history.push({
-          role: "tool",
-          content: typeof result === "string" ? result : JSON.stringify(result),
+        const samplers: Sampler[] = [];
+        // A JSON/grammar format applies to the final answer; with functions, calls come first.
+        if (toolGrammar) {
+          samplers.push(
+            new GrammarSampler(toolGrammar.grammar, this.session.model.tokenizer, {
+              triggerWords: toolGrammar.triggerWords.length ? toolGrammar.triggerWords : undefined,
+            }),
+          );
+        } else if (format) {
+          samplers.push(new GrammarSampler(format, this.session.model.tokenizer));
+        }
+        samplers.push(createSamplerChain(options.sampling ?? {}));
+        const sampler = new SamplerChain(samplers, { fallback: "none" });
+        const prompt = this.#render(tools);
+        let answer = "";
+        const gen = generate(this.session, prompt, {
+          maxTokens: options.maxTokens,
+          sampler,
+          signal: options.signal,
+          parseSpecial: true,
         });
+        let r = await gen.next();
+        while (!r.done) {
+          answer += r.value.text;
+          options.onToken?.(r.value.text);
+          yield r.value.text;
+          r = await gen.next();
+        }
+        const parsed = toolGrammar
+          ? parseToolCalls(answer, this.family)
+          : { content: answer, toolCalls: [] };
+        this.#history.push({ role: "assistant", content: answer });
+        if (parsed.toolCalls.length === 0 || r.value.finishReason !== "stop") {
+          const json = format !== undefined && options.responseFormat?.type !== "grammar";
+          if (format && !toolGrammar && r.value.finishReason === "length") {
+            throw new GrammarError(
+              "GRAMMAR_INCOMPLETE",
+              `the answer hit maxTokens before completing its ${options.responseFormat?.type} format`,
+              { actual: answer },
+            );
+          }
+          const value = json && r.value.finishReason === "stop" ? JSON.parse(answer) : undefined;
+          return { text: answer, value, calls, finishReason: r.value.finishReason };
+        }
+        for (const call of parsed.toolCalls) {
+          const fn = fns[call.name];
+          calls.push(call);
+          const result = fn
+            ? await fn.handler(call.arguments)
+            : { error: `unknown function ${call.name}` };
+          this.#history.push({
+            role: "tool",
+            content: typeof result === "string" ? result : JSON.stringify(result),
+          });
+        }
       }
+    } catch (e) {
+      this.#history.length = mark; // a failed turn leaves no trace in the history
+      throw e;
     }
   }
 

@@ -15,6 +15,7 @@ export class GrammarError extends RocmForgeError<
   | "GRAMMAR_UNSUPPORTED"
   | "GRAMMAR_REJECTED"
   | "GRAMMAR_NO_VALID_TOKEN"
+  | "GRAMMAR_INCOMPLETE"
 > {}
 
 /** A JSON Schema the converter cannot turn into a grammar. */
