@@ -6,6 +6,10 @@
  *
  * @module
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeSyntheticModel } from "../scripts/make_synthetic_model.ts";
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
 import { createHipBackend } from "../src/backends/hip/backend.ts";
 import { Model } from "../src/core/model.ts";
@@ -19,7 +23,7 @@ import {
 } from "./golden_util.ts";
 import { normalizedError } from "./conformance_util.ts";
 import { test } from "./harness.ts";
-import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
+import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "./shared_data.ts";
 
 const hip = createHipBackend();
 const probe = await hip.probe();
@@ -129,3 +133,56 @@ test("hip model: a batch's last-row logits match its all-rows evaluation and the
     }
   }
 }, opts);
+
+test(
+  "hip model: every built-in architecture's random model matches the CPU (mixed plans)",
+  async () => {
+    // Ops HIP lacks (per-head norms, rope factors, GeGLU, scale, tanh, slice, moe, windowed or
+    // soft-capped attention) are declined and run on the CPU: these plans switch device inside
+    // each layer, which is what this checks.
+    const dir = mkdtempSync(join(tmpdir(), "rf-hip-arch-"));
+    try {
+      for (const arch of ["llama3", "qwen3", "gemma2", "gemma3", "mixtral", "qwen3moe", "phi3"]) {
+        const out = join(dir, `${arch}.gguf`);
+        await makeSyntheticModel({
+          arch,
+          shape: "tiny",
+          type: "Q8_0",
+          out,
+          seed: 7,
+          vocab: arch === "phi3"
+            ? sharedPath("models", "llama.cpp-vocab", "ggml-vocab-phi-3.gguf")
+            : sharedPath("models", "stories260K.gguf"),
+        });
+        const onHip = await Model.load(out, {
+          architectures: builtinArchitectures,
+          backends: [hip, cpu],
+        });
+        const onCpu = await Model.load(out, {
+          architectures: builtinArchitectures,
+          backends: [cpu],
+        });
+        const a = new Session(onHip), b = new Session(onCpu);
+        try {
+          const prompt = [1, 20, 33, 47, 5, 81, 9, 100, 3];
+          let worst = normalizedError(await a.eval(prompt, "all"), await b.eval(prompt, "all"));
+          for (const tok of [7, 8, 9, 10, 11]) {
+            worst = Math.max(worst, normalizedError(await a.eval([tok]), await b.eval([tok])));
+          }
+          console.error(
+            `hip vs cpu logits ${arch}: ${worst.toExponential(3)} (${onHip.placement})`,
+          );
+          assert(worst <= 5e-2, `${arch}: normalized logits error ${worst} > 5e-2`);
+        } finally {
+          a.dispose();
+          b.dispose();
+          onHip.dispose();
+          onCpu.dispose();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  opts,
+);
