@@ -17,10 +17,6 @@ import { generate, type GenerateResult } from "../core/generate.ts";
 import type { Session } from "../core/session.ts";
 import { plainMetadata } from "../gguf/gguf_file.ts";
 import { GrammarError } from "../grammar/errors.ts";
-import { createGrammar, type Grammar } from "../grammar/grammar.ts";
-import { createGrammarForJsonSchema } from "../grammar/json_schema.ts";
-import { SamplerChain } from "../samplers/chain.ts";
-import { GrammarSampler } from "../samplers/grammar.ts";
 import { createSamplerChain, type SamplingParams } from "../samplers/params.ts";
 import type { Sampler } from "../samplers/types.ts";
 import {
@@ -35,13 +31,7 @@ import {
   type ToolCallFamily,
 } from "./tool_calls.ts";
 import { toolCallGrammar } from "./tool_grammar.ts";
-
-/** What the answer must be. */
-export type ResponseFormat =
-  | { type: "text" }
-  | { type: "json_object" }
-  | { type: "json_schema"; schema: Record<string, unknown> }
-  | { type: "grammar"; grammar: string };
+import { type ResponseFormat, responseFormatGrammar, withGrammar } from "./constrain.ts";
 
 /** A function the model may call; `handler` gets the parsed, schema-constrained arguments. */
 export interface ChatFunction {
@@ -140,7 +130,7 @@ export class ChatSession {
       }
     }
     const fns = options.functions ?? {};
-    const format = this.#formatGrammar(options.responseFormat);
+    const format = responseFormatGrammar(options.responseFormat);
     const mark = this.#history.length;
     this.#history.push({ role: "user", content: text });
     try {
@@ -155,19 +145,16 @@ export class ChatSession {
         const toolGrammar = tools.length > 0 && round < rounds
           ? toolCallGrammar(tools, this.family, { choice: "auto" })
           : undefined;
-        const samplers: Sampler[] = [];
         // A JSON/grammar format applies to the final answer; with functions, calls come first.
-        if (toolGrammar) {
-          samplers.push(
-            new GrammarSampler(toolGrammar.grammar, this.session.model.tokenizer, {
-              triggerWords: toolGrammar.triggerWords.length ? toolGrammar.triggerWords : undefined,
-            }),
-          );
-        } else if (format) {
-          samplers.push(new GrammarSampler(format, this.session.model.tokenizer));
-        }
-        samplers.push(createSamplerChain(options.sampling ?? {}));
-        const sampler = new SamplerChain(samplers, { fallback: "none" });
+        const base = createSamplerChain(options.sampling ?? {});
+        const tok = this.session.model.tokenizer;
+        const sampler: Sampler = toolGrammar
+          ? withGrammar(base, toolGrammar.grammar, tok, {
+            triggerWords: toolGrammar.triggerWords.length ? toolGrammar.triggerWords : undefined,
+          })
+          : format
+          ? withGrammar(base, format, tok)
+          : base;
         const prompt = this.#render(tools);
         let answer = "";
         const gen = generate(this.session, prompt, {
@@ -215,21 +202,6 @@ export class ChatSession {
       this.#history.length = mark; // a failed turn leaves no trace in the history
       throw e;
     }
-  }
-
-  #formatGrammar(f: ResponseFormat | undefined): Grammar | undefined {
-    if (f === undefined || f.type === "text") return undefined;
-    if (f.type === "json_object") return createGrammarForJsonSchema({ type: "object" });
-    if (f.type === "json_schema") return createGrammarForJsonSchema(f.schema);
-    if (f.type === "grammar") return createGrammar(f.grammar);
-    throw new InvalidArgumentError(
-      `unknown responseFormat type '${(f as { type: unknown }).type}'`,
-      {
-        field: "responseFormat.type",
-        expected: ["text", "json_object", "json_schema", "grammar"],
-        actual: (f as { type: unknown }).type,
-      },
-    );
   }
 
   #render(tools: { name: string; description?: string; parameters?: unknown }[]): string {

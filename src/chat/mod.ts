@@ -10,8 +10,8 @@ export {
   type ChatPromptOptions,
   ChatSession,
   type ChatSessionOptions,
-  type ResponseFormat,
 } from "./chat_session.ts";
+export { type ResponseFormat, responseFormatGrammar, withGrammar } from "./constrain.ts";
 export {
   detectToolCallFamily,
   type ParsedAnswer,
