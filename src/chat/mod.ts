@@ -26,3 +26,9 @@ export {
   type ToolGrammarOptions,
   type ToolSpec,
 } from "./tool_grammar.ts";
+export {
+  type OpenAIToolCall,
+  type StreamEnd,
+  ToolCallStream,
+  toOpenAIToolCalls,
+} from "./tool_call_stream.ts";

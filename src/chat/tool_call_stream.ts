@@ -1,0 +1,99 @@
+/**
+ * Streaming split of an answer into content and tool calls: text is released as content as
+ * soon as it can no longer be the start of a call (a partial `<tool_call>` marker is held
+ * back), and the calls are parsed when the answer ends. Plus the OpenAI shape of calls, for
+ * `message.tool_calls` and streamed `delta.tool_calls`.
+ *
+ * @module
+ */
+import { parseToolCalls, type ToolCall, type ToolCallFamily } from "./tool_calls.ts";
+
+const MARKERS: Record<ToolCallFamily, string[]> = {
+  hermes: ["<tool_call>"],
+  mistral: ["[TOOL_CALLS]"],
+  llama3: ["<|python_tag|>"],
+  generic: [],
+};
+
+/** What {@link ToolCallStream.finish} returns. */
+export interface StreamEnd {
+  /** The calls of the whole answer. */
+  toolCalls: ToolCall[];
+  /** Content not yet released by push() (held text that turned out not to be a call). */
+  rest: string;
+}
+
+/** Incremental content/tool-call splitter for one answer. */
+export class ToolCallStream {
+  readonly family: ToolCallFamily;
+  #text = "";
+  #released = 0;
+  #inCall = false;
+  /** Decided: the answer does not start with JSON. */
+  #plain = false;
+
+  constructor(family: ToolCallFamily) {
+    this.family = family;
+  }
+
+  /** Adds a piece of the answer; returns the content that is now safe to show. */
+  push(delta: string): string {
+    this.#text += delta;
+    if (this.#inCall) return "";
+    const t = this.#text;
+    // Generic answers are one JSON value; Llama 3 calls may be bare JSON at the start.
+    if ((this.family === "generic" || this.family === "llama3") && !this.#plain) {
+      const head = t.trimStart();
+      if (head === "") return "";
+      if (head.startsWith("{")) {
+        this.#inCall = true;
+        return "";
+      }
+      this.#plain = true;
+    }
+    let safe = t.length;
+    for (const m of MARKERS[this.family]) {
+      const k = t.indexOf(m, this.#released);
+      if (k >= 0) {
+        safe = Math.min(safe, k);
+        this.#inCall = true;
+        continue;
+      }
+      // Hold back a suffix that may grow into the marker.
+      for (let n = Math.min(m.length - 1, t.length - this.#released); n > 0; n--) {
+        if (m.startsWith(t.slice(t.length - n))) {
+          safe = Math.min(safe, t.length - n);
+          break;
+        }
+      }
+    }
+    const out = t.slice(this.#released, safe);
+    this.#released = Math.max(this.#released, safe);
+    return out;
+  }
+
+  /** Ends the answer: the calls, and any content still held back. */
+  finish(): StreamEnd {
+    const parsed = parseToolCalls(this.#text, this.family);
+    if (parsed.toolCalls.length > 0) return { toolCalls: parsed.toolCalls, rest: "" };
+    // A generic JSON answer is {"response": ...}: its content is the text to show.
+    const json = this.#inCall && this.family === "generic";
+    return { toolCalls: [], rest: json ? parsed.content : this.#text.slice(this.#released) };
+  }
+}
+
+/** One call in OpenAI's shape (`arguments` is a JSON string). */
+export interface OpenAIToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+/** Calls in OpenAI's shape; ids are the model's (Mistral) or `call_<prefix>_<index>`. */
+export function toOpenAIToolCalls(calls: readonly ToolCall[], idPrefix: string): OpenAIToolCall[] {
+  return calls.map((c, i) => ({
+    id: c.id ?? `call_${idPrefix}_${i}`,
+    type: "function",
+    function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+  }));
+}

@@ -1,0 +1,56 @@
+import { assertEquals } from "../../tests/assert.ts";
+import { test } from "../../tests/harness.ts";
+import type { ToolCallFamily } from "./tool_calls.ts";
+import { ToolCallStream, toOpenAIToolCalls } from "./tool_call_stream.ts";
+
+/** Feeds `text` in pieces of `n` characters; returns released content and the end. */
+function run(family: ToolCallFamily, text: string, n: number) {
+  const s = new ToolCallStream(family);
+  let shown = "";
+  for (let i = 0; i < text.length; i += n) shown += s.push(text.slice(i, i + n));
+  const end = s.finish();
+  return { shown, ...end };
+}
+
+test("stream: content is released at once, a call marker is held and parsed at the end", () => {
+  const text = 'Let me check.<tool_call>{"name": "f", "arguments": {"a": 1}}</tool_call>';
+  for (const n of [1, 3, 7, 100]) {
+    const r = run("hermes", text, n);
+    assertEquals(r.shown, "Let me check.", `pieces of ${n}`);
+    assertEquals(r.toolCalls, [{ name: "f", arguments: { a: 1 } }]);
+    assertEquals(r.rest, "");
+  }
+});
+
+test("stream: a held marker prefix that is not a call comes back in rest", () => {
+  for (const n of [1, 2, 50]) {
+    const r = run("hermes", "a <tool_ca", n);
+    assertEquals(r.shown + r.rest, "a <tool_ca", `pieces of ${n}`);
+    assertEquals(r.toolCalls, []);
+  }
+  assertEquals(run("mistral", "plain [TOOL", 1).shown, "plain ");
+});
+
+test("stream: Llama 3 bare JSON and generic JSON answers are held whole", () => {
+  const l = run("llama3", ' {"name": "f", "parameters": {}}', 2);
+  assertEquals([l.shown, l.toolCalls.length], ["", 1]);
+  assertEquals(run("llama3", "Hi there", 2).shown, "Hi there");
+  const g = run("generic", '{"response": "hello"}', 4);
+  assertEquals([g.shown, g.rest, g.toolCalls.length], ["", "hello", 0]);
+  const c = run("generic", '{"tool_call": {"name": "f", "arguments": {"x": 2}}}', 5);
+  assertEquals([c.shown, c.toolCalls.length], ["", 1]);
+  assertEquals(run("generic", "just text", 3).shown, "just text");
+});
+
+test("OpenAI shape: arguments as a JSON string, ids kept or made", () => {
+  assertEquals(
+    toOpenAIToolCalls(
+      [{ name: "f", arguments: { a: 1 } }, { name: "g", arguments: {}, id: "m1" }],
+      "x",
+    ),
+    [
+      { id: "call_x_0", type: "function", function: { name: "f", arguments: '{"a":1}' } },
+      { id: "m1", type: "function", function: { name: "g", arguments: "{}" } },
+    ],
+  );
+});
