@@ -44,6 +44,7 @@ const cache = new WeakMap<GrammarVocab, TokenTrie>();
 
 /** The bytes as a latin1 string: string order is then byte-lexicographic order. */
 function key(b: Uint8Array): string {
+  if (b.length <= 1024) return String.fromCharCode.apply(null, b as unknown as number[]);
   let s = "";
   for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
   return s;
