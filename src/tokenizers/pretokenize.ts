@@ -94,6 +94,7 @@ def(["seed-coder"], { type: "seed-coder", cleanSpaces: false });
 def(["tiny_aya", "cohere2moe"], { type: "tiny-aya", cleanSpaces: false });
 def(["youtu"], { type: "youtu", cleanSpaces: false, ignoreMerges: true });
 def(["exaone-moe"], { type: "exaone-moe" });
+def(["superbpe"], { type: "superbpe", cleanSpaces: false });
 def(["afmoe"], { type: "afmoe", cleanSpaces: false });
 def(["granite-embed-multi-97m"], { type: "granite-multi", cleanSpaces: false, ignoreMerges: true });
 def(["bailingmoe", "bailingmoe2", "llada-moe"], { type: "bailingmoe", cleanSpaces: false });
@@ -144,6 +145,9 @@ export function preTokenize(text: string, regexes: readonly RegExp[]): string[] 
       re.lastIndex = 0;
       for (let m = re.exec(chunk); m !== null; m = re.exec(chunk)) {
         if (m[0].length === 0) {
+          // An empty match only splits (std::regex, as llama.cpp runs superbpe's lookahead).
+          if (m.index > last) next.push(chunk.slice(last, m.index));
+          last = m.index;
           re.lastIndex += (chunk.codePointAt(re.lastIndex) ?? 0) > 0xffff ? 2 : 1;
           continue;
         }

@@ -99,6 +99,7 @@ export const PATTERNS: Record<string, string[]> = {
     "[\\u4E00-\\u9FA5\\u3040-\\u309F\\u30A0-\\u30FF]+",
     DSV3_MAIN,
   ],
+  superbpe: ["\\p{N}+", "(?=(\\d{3})+(?!\\d))"],
   afmoe: [DIGITS_BY_THREE, AFMOE_SCRIPTS, DSV3_MAIN],
   "deepseek-coder": ["[\\r\\n]", `${S}?\\p{L}+`, `${S}?\\p{P}+`, CJK, "\\p{N}"],
   falcon: ["[\\p{P}\\$\\+<=>\\^~\\|`]+", GPT2, "[0-9][0-9][0-9]"],

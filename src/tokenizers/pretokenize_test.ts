@@ -31,6 +31,10 @@ test("qwen35 keeps combining marks in letter runs; qwen2 splits them off", () =>
   assertEquals(split("qwen35", "a+\u0301!"), ["a", "+\u0301", "!"]);
 });
 
+test("superbpe's empty lookahead matches split digit runs into threes from the right", () => {
+  assertEquals(split("superbpe", "x1234567 123456"), ["x", "1", "234", "567", " ", "123", "456"]);
+});
+
 test("gemma4 splits only newline runs", () => {
   assertEquals(split("gemma4", "a b\n\nc\n"), ["a b", "\n\n", "c", "\n"]);
   assert(!bpePreset("gemma4")!.byteLevel && bpePreset("gpt-2")!.byteLevel);
