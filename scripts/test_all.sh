@@ -28,7 +28,7 @@ step "deno fmt --check" "$DENO" fmt --check
 step "deno lint" "$DENO" lint
 step "deno check" "$DENO" task -q check
 if command -v hipcc >/dev/null 2>&1; then
-  step "native build (AMD, hipcc)" "$DENO" task -q build:native --target amd
+  step "native build (AMD: hipcc + clang-19, every default target)" "$DENO" task -q build:native --target amd
 else
   echo "skip: hipcc not installed; the AMD native build is not checked here (CI installs it)"
 fi
