@@ -27,7 +27,7 @@ export interface ModelShape {
   readonly context: number;
 }
 
-/** Named shapes: TinyLlama 1.1B, Llama-style 7B (GQA 8), and a tiny test model. */
+/** Named shapes: TinyLlama 1.1B, Llama-style 7B (GQA 8), a tiny test model, an MoE bench pair. */
 export const SHAPES: Readonly<Record<string, ModelShape>> = {
   tinyllama: {
     dim: 2048,
@@ -48,6 +48,18 @@ export const SHAPES: Readonly<Record<string, ModelShape>> = {
     context: 4096,
   },
   tiny: { dim: 256, layers: 2, heads: 4, kvHeads: 2, ffn: 512, vocab: 512, context: 512 },
+  // MoE benchmark pair: --arch mixtral --shape small (4 experts of 2816, 2 used) has the
+  // active parameters of the dense --shape small-wide (FFN 2 x 2816).
+  small: { dim: 1024, layers: 8, heads: 16, kvHeads: 4, ffn: 2816, vocab: 32000, context: 2048 },
+  "small-wide": {
+    dim: 1024,
+    layers: 8,
+    heads: 16,
+    kvHeads: 4,
+    ffn: 5632,
+    vocab: 32000,
+    context: 2048,
+  },
 };
 
 /** Weight types the generator writes for matrices. */

@@ -15,6 +15,7 @@ import { ModelConfigError } from "../core/errors.ts";
 import { type Graph, GraphBuilder, type OutputMode, type RopeParams } from "../core/graph.ts";
 import type { MetaValue } from "../gguf/gguf_file.ts";
 import type { ModelConfig } from "../gguf/model_config.ts";
+import { ropeAttention } from "./_attention.ts";
 import { checkShapes, ropeParams } from "./llama.ts";
 
 /** Gemma settings beyond ModelConfig. */
@@ -145,7 +146,7 @@ export function buildGemmaGraph(
 ): Graph {
   const T = nTokens, L = c.blockCount, dim = c.embeddingLength;
   const qDim = c.headCount * c.keyLength, kDim = c.headCountKV * c.keyLength;
-  const vDim = c.headCountKV * c.valueLength, aDim = c.headCount * c.valueLength;
+  const vDim = c.headCountKV * c.valueLength;
   const f = Math.fround;
   const globalRope = ropeParams(c);
   const localRope: RopeParams = {
@@ -191,44 +192,10 @@ export function buildGemmaGraph(
     const q0 = headNorm(mm(l, h, T, qDim, `${p}attn_q.weight`), qDim, "q");
     const k0 = headNorm(mm(l, h, T, kDim, `${p}attn_k.weight`), kDim, "k");
     const v = mm(l, h, T, vDim, `${p}attn_v.weight`);
-    const qr = b.push({
-      op: "rope",
-      layer: l,
-      out: b.value(T, qDim, `${p}q_rope`),
-      x: q0,
-      nHeads: c.headCount,
-      headDim: c.keyLength,
+    // Qcur = ggml_scale(Qcur, f_attention_scale), then attention with scale 1.
+    const a = ropeAttention(b, c, l, { q: q0, k: k0, v }, {
       rope,
-    });
-    const k = b.push({
-      op: "rope",
-      layer: l,
-      out: b.value(T, kDim, `${p}k_rope`),
-      x: k0,
-      nHeads: c.headCountKV,
-      headDim: c.keyLength,
-      rope,
-    });
-    // Qcur = ggml_scale(Qcur, 1/sqrt(head_dim)), then attention with scale 1.
-    const q = b.push({
-      op: "scale",
-      layer: l,
-      out: b.value(T, qDim, `${p}q_scaled`),
-      x: qr,
-      s: o.qScale,
-    });
-    const a = b.push({
-      op: "attention",
-      layer: l,
-      out: b.value(T, aDim, `${p}attn`),
-      q,
-      k,
-      v,
-      nHead: c.headCount,
-      nHeadKV: c.headCountKV,
-      headDim: c.keyLength,
-      valueDim: c.valueLength,
-      scale: 1,
+      qScale: o.qScale,
       ...(local ? { window: o.window } : {}),
       ...(o.attnSoftcap ? { softcap: o.attnSoftcap } : {}),
     });

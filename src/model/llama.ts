@@ -8,6 +8,7 @@
 import type { Architecture } from "../core/architecture.ts";
 import { type Graph, GraphBuilder, type OutputMode } from "../core/graph.ts";
 import type { ModelConfig } from "../gguf/model_config.ts";
+import { headScale, ropeAttention } from "./_attention.ts";
 import { type LlamaTensors, resolveLlamaTensors, ropeParams } from "./llama_tensors.ts";
 
 export {
@@ -54,7 +55,6 @@ export function buildLlamaGraph(
   const qDim = c.headCount * c.keyLength;
   const kDim = c.headCountKV * c.keyLength;
   const vDim = c.headCountKV * c.valueLength;
-  const aDim = c.headCount * c.valueLength;
   const rope = ropeParams(c);
   const b = new GraphBuilder(T, L);
   let x = b.push({ op: "embed", layer: -1, out: b.value(T, dim, "inp_embd"), weight: t.tokenEmbd });
@@ -108,45 +108,11 @@ export function buildLlamaGraph(
     }
     const q0 = headNorm(q1, "q", qDim);
     const k0 = headNorm(k1, "k", kDim);
-    const freq = t.ropeFreqs ? { freqFactors: t.ropeFreqs } : {};
-    const qr = b.push({
-      op: "rope",
-      layer: l,
-      out: b.value(T, qDim, `${p}q_rope`),
-      x: q0,
-      nHeads: c.headCount,
-      headDim: c.keyLength,
+    const a = ropeAttention(b, c, l, { q: q0, k: k0, v }, {
       rope,
-      ...freq,
-    });
-    const k = b.push({
-      op: "rope",
-      layer: l,
-      out: b.value(T, kDim, `${p}k_rope`),
-      x: k0,
-      nHeads: c.headCountKV,
-      headDim: c.keyLength,
-      rope,
-      ...freq,
-    });
-    // llama.cpp: 1.0f / sqrtf(float(n_embd_head)), two float32 roundings; Phi-3 applies it to
-    // q (ggml_scale) and attends with scale 1.
-    const scale = Math.fround(1 / Math.fround(Math.sqrt(c.keyLength)));
-    const q = t.preScaleQ
-      ? b.push({ op: "scale", layer: l, out: b.value(T, qDim, `${p}q_scaled`), x: qr, s: scale })
-      : qr;
-    const a = b.push({
-      op: "attention",
-      layer: l,
-      out: b.value(T, aDim, `${p}attn`),
-      q,
-      k,
-      v,
-      nHead: c.headCount,
-      nHeadKV: c.headCountKV,
-      headDim: c.keyLength,
-      valueDim: c.valueLength,
-      scale: t.preScaleQ ? 1 : scale,
+      ...(t.ropeFreqs ? { freqFactors: t.ropeFreqs } : {}),
+      // Phi-3 applies the head scale to q (ggml_scale) and attends with scale 1.
+      ...(t.preScaleQ ? { qScale: headScale(c.keyLength) } : {}),
     });
     let o = mm(a, "attn_output", dim, false);
     if (l === L - 1 && logits === "last" && T > 1) {
