@@ -10,12 +10,19 @@
  * - "random": N(0,1) noise only (worst case: the top candidates rarely fit, so the full mask
  *   is needed often, served from the per-position cache after the first visits).
  *
- * Usage: deno run -A scripts/bench_grammar.ts [--tokens N] [--tree LLAMA_CPP_TREE]
+ * With `--model FILE` it also times whole decode steps (forward pass + sampling) through
+ * generate() on that model, constrained vs unconstrained, interleaved run by run, e.g. a
+ * TinyLlama-shaped model with the qwen2 vocabulary:
+ * `deno task make-model --shape tinyllama --type Q4_0 --vocab .../ggml-vocab-qwen2.gguf -o F`.
+ *
+ * Usage: deno run -A scripts/bench_grammar.ts [--tokens N] [--tree LLAMA_CPP_TREE] [--model F]
  *
  * @module
  */
 import { homedir } from "node:os";
 import process from "node:process";
+import { createSession, loadModel } from "../src/api.ts";
+import { generate } from "../src/core/generate.ts";
 import { plainMetadata } from "../src/gguf/gguf_file.ts";
 import { openGGUF } from "../src/gguf/reader.ts";
 import { createGrammarForJsonSchema } from "../src/grammar/json_schema.ts";
@@ -125,4 +132,43 @@ function bench(file: string): void {
   }
 }
 
+/** Decode steps on a real model: ms/token with and without the grammar, interleaved. */
+async function benchModel(path: string): Promise<void> {
+  const model = await loadModel(path, { backend: "cpu", log: () => {} });
+  const tok = model.tokenizer;
+  const session = createSession(model);
+  const grammar = createGrammarForJsonSchema(SCHEMA);
+  tokenTrie(tok);
+  const per = { free: [0, 0], constrained: [0, 0] };
+  for (let run = 0; run < 6; run++) {
+    for (const kind of ["free", "constrained"] as const) {
+      const gs = kind === "constrained" ? new GrammarSampler(grammar, tok) : undefined;
+      const it = generate(session, "Once upon a time", {
+        maxTokens: 24,
+        sampler: chain(gs, run),
+        ignoreEos: kind === "free",
+      });
+      let r = await it.next(); // the prompt evaluation is not timed
+      const t0 = performance.now();
+      let n = 0;
+      while (!r.done) {
+        n++;
+        r = await it.next();
+      }
+      per[kind][0] += performance.now() - t0;
+      per[kind][1] += n - 1;
+    }
+  }
+  const f = per.free[0] / per.free[1], c = per.constrained[0] / per.constrained[1];
+  console.log(
+    `${path} (${tok.vocabSize} tokens): decode ${f.toFixed(1)} ms/token unconstrained, ` +
+      `${c.toFixed(1)} ms/token constrained, ratio ${(c / f).toFixed(3)}x ` +
+      `(${per.free[1]} / ${per.constrained[1]} timed tokens)`,
+  );
+  session.dispose();
+  model.dispose();
+}
+
 for (const f of ["ggml-vocab-qwen2.gguf", "ggml-vocab-llama-spm.gguf"]) bench(f);
+const modelPath = opt("--model", "");
+if (modelPath) await benchModel(modelPath);
