@@ -7,6 +7,7 @@
  * @module
  */
 import { PATTERNS } from "./pretokenize_patterns.ts";
+import { withLlamaCategories } from "./unicode_flags.ts";
 
 /** How a BPE vocabulary pre-tokenizes and which flags its pre-tokenizer type implies. */
 export interface BpePreset {
@@ -117,7 +118,7 @@ export function bpePreset(pre: string): BpePreset | undefined {
   if (d === undefined) return undefined;
   let regexes = compiled.get(d.type);
   if (regexes === undefined) {
-    regexes = PATTERNS[d.type].map((p) => new RegExp(p, "gu"));
+    regexes = PATTERNS[d.type].map((p) => new RegExp(withLlamaCategories(p), "gu"));
     compiled.set(d.type, regexes);
   }
   return {

@@ -11,12 +11,8 @@
  * @module
  */
 import { isWhitespace } from "./unicode.ts";
+import { Category, categoryOf } from "./unicode_flags.ts";
 import type { Vocab, WpmNormalizer } from "./vocab.ts";
-
-const CONTROL = /^[\p{Cc}\p{Cf}\p{Co}\p{Cs}]$/u;
-const MARK = /^\p{M}$/u;
-const PUNCT = /^\p{P}$/u;
-const SYMBOL = /^\p{S}$/u;
 
 function isChinese(cp: number): boolean {
   return (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
@@ -56,10 +52,11 @@ export function wpmWords(text: string, norm: WpmNormalizer = DEFAULT_NORMALIZER)
       finish();
       continue;
     }
-    if (cp === 0 || cp === 0xfffd || CONTROL.test(ch)) continue;
-    if (norm.stripAccents && MARK.test(ch)) continue;
+    const cat = categoryOf(cp);
+    if (cp === 0 || cp === 0xfffd || cat === Category.CONTROL) continue;
+    if (norm.stripAccents && cat === Category.MARK) continue;
     const s = norm.lowercase ? lower(ch) : ch;
-    if (PUNCT.test(ch) || (cp < 0x7f && SYMBOL.test(ch)) || isChinese(cp)) {
+    if (cat === Category.PUNCTUATION || (cp < 0x7f && cat === Category.SYMBOL) || isChinese(cp)) {
       finish();
       words.push(s);
     } else {
