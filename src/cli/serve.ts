@@ -10,8 +10,10 @@
  */
 import { env, onShutdownSignal, readTextFile } from "../runtime/host.ts";
 import { serveHttp } from "../runtime/http_server.ts";
+import { onParentExit, pid } from "../runtime/parent_watch.ts";
 import { createApp } from "../server/app.ts";
 import { Engine } from "../server/engine.ts";
+import { openVectorStores } from "../server/routes_vector_stores.ts";
 import { formatFlags, parseArgs, UsageError } from "./args.ts";
 import { type Command, registerCommand } from "./command.ts";
 import { loadFromFlags, MODEL_FLAGS } from "./_load.ts";
@@ -46,6 +48,27 @@ const FLAGS = {
     valueName: "BYTES",
     description: "largest request body",
   },
+  "strict-model": {
+    type: "boolean",
+    description: "refuse requests naming another model (default: any model name is served)",
+  },
+  "cors-origin": {
+    type: "string",
+    valueName: "ORIGINS",
+    description:
+      "comma-separated origins allowed cross-origin, or * (default: * on loopback hosts, none otherwise; 'none' turns it off)",
+  },
+  "body-timeout": {
+    type: "integer",
+    default: 30000,
+    valueName: "MS",
+    description: "time a request body may take to arrive (then 408)",
+  },
+  store: {
+    type: "string",
+    valueName: "PATH",
+    description: "context store served as /v1/vector_stores",
+  },
   "shutdown-grace": {
     type: "integer",
     default: 5000,
@@ -53,6 +76,23 @@ const FLAGS = {
     description: "time running requests get to finish on SIGINT/SIGTERM",
   },
 } as const;
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/** `--cors-origin` as a list: its value, else "*" for a loopback host and none otherwise. */
+export function corsOrigins(flag: string | undefined, host: string): string[] {
+  if (flag === undefined) return LOOPBACK.has(host) || host.startsWith("127.") ? ["*"] : [];
+  if (flag.trim() === "none") return [];
+  const list = flag.split(",").map((o) => o.trim()).filter((o) => o !== "");
+  for (const o of list) {
+    if (o !== "*" && !/^https?:\/\/[^/]+$/.test(o)) {
+      throw new UsageError(`--cors-origin ${o} is not an origin like http://host:port or *`, {
+        actual: o,
+      });
+    }
+  }
+  return list;
+}
 
 function positive(name: string, v: number, min: number): void {
   if (v < min) throw new UsageError(`--${name} must be >= ${min}, not ${v}`, { actual: v });
@@ -71,6 +111,7 @@ export const serveCommand: Command = {
     positive("queue", flags.queue, 0);
     positive("body-limit", flags["body-limit"], 1024);
     positive("shutdown-grace", flags["shutdown-grace"], 0);
+    positive("body-timeout", flags["body-timeout"], 1);
     if (flags.port < 0 || flags.port > 65535) {
       throw new UsageError(`--port must be in 0..65535, not ${flags.port}`, { actual: flags.port });
     }
@@ -84,19 +125,31 @@ export const serveCommand: Command = {
       apiKey,
       modelId: flags.alias,
       bodyLimit: flags["body-limit"],
+      bodyTimeoutMs: flags["body-timeout"],
+      strictModel: flags["strict-model"] === true,
+      corsOrigins: corsOrigins(flags["cors-origin"], flags.host),
       chatTemplate: flags["chat-template-file"]
         ? readTextFile(flags["chat-template-file"])
         : undefined,
       log: (line) => io.stderr(line + "\n"),
     });
-    const server = await serveHttp(createApp({ engine }).fetch, {
+    const app = createApp({ engine });
+    const closeStore = flags.store ? await openVectorStores(app, engine, flags.store) : undefined;
+    const server = await serveHttp(app.fetch, {
       hostname: flags.host,
       port: flags.port,
     });
-    io.stderr(`listening on ${server.url} (model loading; GET /health is 503 until ready)\n`);
+    io.stderr(
+      `listening on ${server.url} (pid ${pid()}; model loading; GET /health is 503 until ready)\n`,
+    );
     let stop!: (reason: string) => void;
     const stopped = new Promise<string>((r) => stop = r);
-    const off = onShutdownSignal((sig) => stop(sig));
+    const offSignal = onShutdownSignal((sig) => stop(sig));
+    const offParent = onParentExit(() => stop("parent process exited"));
+    const off = () => {
+      offSignal();
+      offParent();
+    };
     let loadError: unknown;
     loadFromFlags(flags, io).then((model) => {
       if (engine.state === "stopping") return model.dispose();
@@ -116,6 +169,7 @@ export const serveCommand: Command = {
     const closing = server.close();
     await engine.shutdown({ graceMs: flags["shutdown-grace"] });
     await closing;
+    await closeStore?.();
     if (loadError !== undefined) throw loadError;
     io.stderr("stopped\n");
     return 0;

@@ -5,8 +5,10 @@
  * `Session.forward` separately), or one tokenizer call; the lock is therefore held per
  * batch, never for a whole prompt, and concurrent requests interleave at batch granularity.
  *
- * Before every step the event loop gets a turn, so network I/O (health checks, metrics,
- * new requests, disconnects, streamed writes) is never starved by CPU-bound compute. A step
+ * Before every step the event loop gets a turn through a timer (not setImmediate: under Deno
+ * a chain of immediates does not let the HTTP server accept and answer requests, measured:
+ * /health waited 66 s behind a large embeddings request), so network I/O (health checks,
+ * metrics, new requests, disconnects, streamed writes) is never starved by compute. A step
  * whose signal aborts while it waits leaves the queue at once with an AbortError; a running
  * step finishes (a forward pass is not interruptible) and the next batch of that request is
  * then refused by the session's own check.
@@ -107,7 +109,7 @@ export class RequestScheduler implements ForwardGate {
     this.running = true;
     try {
       while (this.queue.length > 0) {
-        await yieldToEventLoop();
+        await nextMacrotask();
         const step = this.queue.shift();
         if (!step) break;
         step.detach();
@@ -127,4 +129,27 @@ export class RequestScheduler implements ForwardGate {
       this.running = false;
     }
   }
+}
+
+/** Longest stretch of steps between two timer turns, in ms. */
+const IO_TURN_MS = 10;
+let lastTimerTurn = 0;
+
+/**
+ * Yields to the event loop: through a timer (pending I/O is polled before it runs) when the
+ * last timer turn is more than IO_TURN_MS ago, else through the cheaper immediate queue
+ * (a timer chain is clamped to 4 ms per turn, which would triple decode latency on small
+ * models).
+ */
+function nextMacrotask(): Promise<void> {
+  const t = performance.now();
+  if (t - lastTimerTurn >= IO_TURN_MS) {
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        lastTimerTurn = performance.now();
+        resolve();
+      }, 0)
+    );
+  }
+  return yieldToEventLoop();
 }

@@ -7,13 +7,15 @@
  * A large request never holds the engine: each input takes a slot on its own (a generation
  * waiting for a slot gets it between two inputs), and every forward batch of an input is a
  * separate step of the request scheduler, so generations, health checks and other requests
- * interleave with it; a client that disconnects stops it at the next batch.
+ * interleave with it; a client that disconnects stops it at the next batch (a long request
+ * streams keep-alive spaces before its JSON so that a gone client is noticed: heartbeat.ts).
  *
  * @module
  */
 import type { Context, Hono } from "hono";
 import type { Engine, ReadyEngine } from "./engine.ts";
 import { checkModel, checkPromptFits, checkTokenIds } from "./generation.ts";
+import { jsonWithHeartbeat } from "./heartbeat.ts";
 import { EmbeddingRequest, type EmbeddingResponse } from "./schemas.ts";
 
 /** Mean over `rows` rows of width `dim`, then L2-normalized (a zero vector stays zero). */
@@ -45,12 +47,17 @@ export function float32Base64(v: Float32Array): string {
   return btoa(s);
 }
 
-/** Token lists of an embedding input (strings tokenized with BOS per the model). */
-export function inputTokens(
+/**
+ * Token lists of an embedding input (strings tokenized with BOS per the model, each as one
+ * step of the request scheduler, so a long list does not hold the event loop).
+ */
+export async function inputTokens(
+  engine: Engine,
   ready: ReadyEngine,
   input: EmbeddingRequest["input"],
+  signal: AbortSignal,
   truncate = false,
-): number[][] {
+): Promise<number[][]> {
   const tok = ready.model.tokenizer;
   const vocab = ready.model.config.vocabSize;
   const list: (string | number[])[] = typeof input === "string"
@@ -58,18 +65,25 @@ export function inputTokens(
     : input.every((x) => typeof x === "number")
     ? [input as number[]]
     : (input as (string | number[])[]);
-  return list.map((x, i) => {
+  const out: number[][] = [];
+  for (const [i, x] of list.entries()) {
     const param = list.length > 1 ? `input[${i}]` : "input";
     let t: number[];
-    if (typeof x === "string") t = tok.encode(x, { addSpecial: true, parseSpecial: false });
-    else {
+    if (typeof x === "string") {
+      t = await engine.scheduler.run(
+        () => tok.encode(x, { addSpecial: true, parseSpecial: false }),
+        signal,
+        "tokenize",
+      );
+    } else {
       checkTokenIds(x, vocab, param);
       t = x;
     }
     if (truncate) t = t.slice(0, ready.contextLength);
     checkPromptFits(t, ready.contextLength, param, 0);
-    return t;
-  });
+    out.push(t);
+  }
+  return out;
 }
 
 /** Embeds each token list in turn (cancelled by `signal` between forward batches). */
@@ -102,11 +116,11 @@ export function registerEmbeddings(app: Hono, engine: Engine): void {
     const ready = engine.ready();
     const body = await engine.parse(c.req.raw, EmbeddingRequest);
     checkModel(engine, ready, body.model);
-    const inputs = inputTokens(ready, body.input);
-    const signal = engine.requestSignal(c.req.raw.signal);
-    const vectors = await embedAll(engine, ready, inputs, signal);
+    const ac = new AbortController();
+    const signal = engine.requestSignal(AbortSignal.any([c.req.raw.signal, ac.signal]));
+    const inputs = await inputTokens(engine, ready, body.input, signal);
     const total = inputs.reduce((a, t) => a + t.length, 0);
-    const res: EmbeddingResponse = {
+    const work = embedAll(engine, ready, inputs, signal).then((vectors): EmbeddingResponse => ({
       object: "list",
       data: vectors.map((v, index) => ({
         object: "embedding",
@@ -115,8 +129,8 @@ export function registerEmbeddings(app: Hono, engine: Engine): void {
       })),
       model: engine.modelId,
       usage: { prompt_tokens: total, total_tokens: total },
-    };
-    return c.json(res);
+    }));
+    return await jsonWithHeartbeat(work, { onCancel: () => ac.abort() });
   };
   app.post("/v1/embeddings", handler);
   app.post("/embeddings", handler);

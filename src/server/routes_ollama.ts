@@ -31,6 +31,7 @@ import {
   OllamaShowRequest,
 } from "./schemas.ts";
 import { type ChoiceEvent, startGeneration } from "./slot_run.ts";
+import { jsonWithHeartbeat } from "./heartbeat.ts";
 import { ndjsonResponse } from "./ndjson.ts";
 import { SERVER_VERSION } from "./version.ts";
 
@@ -199,15 +200,17 @@ export function registerOllama(app: Hono, engine: Engine): void {
     const ready = engine.ready();
     const body = await engine.parse(c.req.raw, OllamaEmbedRequest);
     checkModel(engine, ready, body.model);
-    const inputs = inputTokens(ready, body.input, body.truncate !== false);
-    const vectors = await embedAll(engine, ready, inputs, engine.requestSignal(c.req.raw.signal));
-    return c.json({
+    const ac = new AbortController();
+    const signal = engine.requestSignal(AbortSignal.any([c.req.raw.signal, ac.signal]));
+    const inputs = await inputTokens(engine, ready, body.input, signal, body.truncate !== false);
+    const work = embedAll(engine, ready, inputs, signal).then((vectors) => ({
       model: engine.modelId,
       embeddings: vectors.map((v) => [...v]),
       total_duration: Math.round((now() - t0) * NS_PER_MS),
       load_duration: 0,
       prompt_eval_count: inputs.reduce((a, t) => a + t.length, 0),
-    });
+    }));
+    return await jsonWithHeartbeat(work, { onCancel: () => ac.abort() });
   });
 
   app.get("/api/tags", (c) => c.json({ models: [modelEntry(engine, engine.ready())] }));
