@@ -15,6 +15,9 @@
 #define RF_GPU_SOURCE 1
 #endif
 
+// RF_HAS_MFMA / RF_HAS_WMMA / RF_HAS_SDOT4 / ...: per-target matrix-core and dot paths.
+#include "gpu_arch.h"
+
 #if defined(RF_GPU_CUDA)
 #if defined(RF_GPU_SOURCE)
 #include <cuda_fp16.h>
@@ -139,8 +142,10 @@ __device__ __forceinline__ float rf_shfl_xor(float v, int mask, int width) {
   return __shfl_xor(v, mask, width);
 }
 __device__ __forceinline__ int rf_dp4a(int a, int b, int c) {
-#if defined(__gfx90a__) || defined(__gfx1030__) || defined(__gfx908__) || defined(__gfx906__)
+#if RF_HAS_SDOT4
   return __builtin_amdgcn_sdot4(a, b, c, false);
+#elif RF_HAS_SUDOT4
+  return __builtin_amdgcn_sudot4(true, a, true, b, c, false);
 #else
   const signed char* x = reinterpret_cast<const signed char*>(&a);
   const signed char* y = reinterpret_cast<const signed char*>(&b);
