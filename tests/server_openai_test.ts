@@ -317,7 +317,27 @@ test("server: tokenize/detokenize, metrics and the OpenAPI document", async () =
 
     const doc = await (await fetch(`${s.url}/openapi.json`)).json();
     assertStrictEquals(doc.openapi, "3.1.0");
-    for (const p of ["/v1/completions", "/v1/chat/completions", "/v1/embeddings", "/health"]) {
+    for (
+      const p of [
+        "/v1/completions",
+        "/v1/chat/completions",
+        "/v1/embeddings",
+        "/health",
+        "/completions",
+        "/chat/completions",
+        "/completion",
+        "/props",
+        "/slots",
+        "/apply-template",
+        "/api/generate",
+        "/api/chat",
+        "/api/embed",
+        "/api/tags",
+        "/api/show",
+        "/api/ps",
+        "/api/version",
+      ]
+    ) {
       assert(doc.paths[p], `path ${p} documented`);
     }
     const req = doc.components.schemas.ChatCompletionRequest;

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import * as S from "./schemas.ts";
+import { SERVER_VERSION } from "./version.ts";
 import { VECTOR_STORE_COMPONENTS, vectorStorePaths } from "./routes_vector_stores_schemas.ts";
 
 const COMPONENTS: Readonly<Record<string, z.ZodType>> = {
@@ -24,6 +25,22 @@ const COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   DetokenizeResponse: S.DetokenizeResponse,
   HealthResponse: S.HealthResponse,
   ErrorResponse: S.ErrorResponse,
+  LlamaCompletionRequest: S.LlamaCompletionRequest,
+  LlamaCompletionResponse: S.LlamaCompletionResponse,
+  ApplyTemplateRequest: S.ApplyTemplateRequest,
+  ApplyTemplateResponse: S.ApplyTemplateResponse,
+  PropsResponse: S.PropsResponse,
+  SlotsResponse: S.SlotsResponse,
+  OllamaGenerateRequest: S.OllamaGenerateRequest,
+  OllamaGenerateResponse: S.OllamaGenerateResponse,
+  OllamaChatRequest: S.OllamaChatRequest,
+  OllamaChatResponse: S.OllamaChatResponse,
+  OllamaEmbedRequest: S.OllamaEmbedRequest,
+  OllamaEmbedResponse: S.OllamaEmbedResponse,
+  OllamaShowRequest: S.OllamaShowRequest,
+  OllamaShowResponse: S.OllamaShowResponse,
+  OllamaModelList: S.OllamaModelList,
+  OllamaVersionResponse: S.OllamaVersionResponse,
   ...VECTOR_STORE_COMPONENTS,
 };
 
@@ -39,20 +56,30 @@ const json = (name: string, description: string): Json => ({
 const ERRORS: Json = {
   "400": json("ErrorResponse", "Invalid request (the error's `param` names the field)"),
   "401": json("ErrorResponse", "Missing or wrong API key"),
-  "404": json("ErrorResponse", "Unknown model"),
+  "403": json("ErrorResponse", "CORS preflight from an origin not in --cors-origin"),
+  "404": json("ErrorResponse", "Unknown model (with --strict-model)"),
+  "408": json("ErrorResponse", "Request body did not arrive within --body-timeout"),
   "413": json("ErrorResponse", "Request body too large"),
-  "429": json("ErrorResponse", "All slots busy and the queue is full"),
+  "429": json("ErrorResponse", "All slots busy and the queue is full (see Retry-After)"),
   "503": json("ErrorResponse", "Model loading or server shutting down"),
 };
 
-function post(summary: string, req: string, res: string, stream?: string): Json {
+function post(
+  summary: string,
+  req: string,
+  res: string,
+  stream?: string,
+  streamType = "text/event-stream",
+): Json {
+  const ends = streamType === "text/event-stream" ? " ending with `data: [DONE]`" : "";
   const ok: Json = stream
     ? {
-      description:
-        `${res}; with \`stream: true\`, server-sent events of ${stream} ending with \`data: [DONE]\``,
+      description: `${res}; with \`stream: true\`, ${
+        streamType === "text/event-stream" ? "server-sent events" : "JSON lines"
+      } of ${stream}${ends}`,
       content: {
         "application/json": { schema: ref(res) },
-        "text/event-stream": { schema: { type: "string" } },
+        [streamType]: { schema: { type: "string" } },
       },
     }
     : json(res, res);
@@ -68,6 +95,30 @@ function post(summary: string, req: string, res: string, stream?: string): Json 
 function get(summary: string, res: Json, open = false): Json {
   return {
     get: { summary, ...(open ? { security: [] } : {}), responses: { "200": res, ...ERRORS } },
+  };
+}
+
+/** The OpenAI routes without the /v1 prefix (the same operations). */
+function withoutV1(): Json {
+  return {
+    "/completions": post(
+      "Text completion (alias of /v1/completions)",
+      "CompletionRequest",
+      "CompletionResponse",
+      "CompletionResponse",
+    ),
+    "/chat/completions": post(
+      "Chat completion (alias of /v1/chat/completions)",
+      "ChatCompletionRequest",
+      "ChatCompletionResponse",
+      "ChatCompletionChunk",
+    ),
+    "/embeddings": post(
+      "Embeddings (alias of /v1/embeddings)",
+      "EmbeddingRequest",
+      "EmbeddingResponse",
+    ),
+    "/models": get("The served model (alias of /v1/models)", json("ModelList", "Model list")),
   };
 }
 
@@ -89,9 +140,11 @@ export function openApiDocument(): Json {
   cached = {
     openapi: "3.1.0",
     info: {
-      title: "ROCmForge OpenAI-compatible server",
-      version: "1.0.0",
-      description: "Text and chat completions, embeddings and tokenization for one GGUF model.",
+      title: "ROCmForge server (OpenAI, llama.cpp and ollama APIs)",
+      version: SERVER_VERSION,
+      description:
+        "Text and chat completions, embeddings and tokenization for one GGUF model, in the " +
+        "shapes of OpenAI's API, llama.cpp's server and ollama.",
     },
     security: [{ bearerAuth: [] }],
     paths: {
@@ -116,6 +169,39 @@ export function openApiDocument(): Json {
         description: "Prometheus text exposition format",
         content: { "text/plain": { schema: { type: "string" } } },
       }),
+      ...withoutV1(),
+      "/completion": post(
+        "llama.cpp completion (SSE events without [DONE] when streaming)",
+        "LlamaCompletionRequest",
+        "LlamaCompletionResponse",
+        "LlamaCompletionResponse",
+      ),
+      "/apply-template": post(
+        "llama.cpp: render messages with the chat template",
+        "ApplyTemplateRequest",
+        "ApplyTemplateResponse",
+      ),
+      "/props": get("llama.cpp server properties", json("PropsResponse", "Properties")),
+      "/slots": get("llama.cpp slot states", json("SlotsResponse", "Slots")),
+      "/api/generate": post(
+        "ollama generate (streams by default)",
+        "OllamaGenerateRequest",
+        "OllamaGenerateResponse",
+        "OllamaGenerateResponse",
+        "application/x-ndjson",
+      ),
+      "/api/chat": post(
+        "ollama chat (streams by default)",
+        "OllamaChatRequest",
+        "OllamaChatResponse",
+        "OllamaChatResponse",
+        "application/x-ndjson",
+      ),
+      "/api/embed": post("ollama embeddings", "OllamaEmbedRequest", "OllamaEmbedResponse"),
+      "/api/show": post("ollama model details", "OllamaShowRequest", "OllamaShowResponse"),
+      "/api/tags": get("ollama: local models", json("OllamaModelList", "Models")),
+      "/api/ps": get("ollama: loaded models", json("OllamaModelList", "Models")),
+      "/api/version": get("ollama: version", json("OllamaVersionResponse", "Version")),
       ...vectorStorePaths(),
       "/openapi.json": get("This document", {
         description: "OpenAPI 3.1 document",
