@@ -15,6 +15,7 @@ import { GGMLType, type GGMLTypeName, typeByName, typeTraits } from "../src/gguf
 import { type GGUFMetaEntry, GGUFValueType } from "../src/gguf/gguf_file.ts";
 import { quantize } from "../src/gguf/quants/mod.ts";
 import type { GGUFTensorInput, GGUFWriteInput } from "../src/gguf/writer.ts";
+import { synthesizeBert } from "./_synthetic_bert.ts";
 
 /** A llama model shape. */
 export interface ModelShape {
@@ -77,7 +78,7 @@ function xorshift(seed: number): () => number {
   };
 }
 
-function gaussian(n: number, seed: number, std: number): Float32Array {
+export function gaussian(n: number, seed: number, std: number): Float32Array {
   const r = xorshift(seed);
   const u = () => (r() + 0.5) / 4294967296;
   const out = new Float32Array(n);
@@ -94,7 +95,7 @@ const POOL_BLOCKS = 4096;
 const RUN_BLOCKS = 64;
 
 /** Bytes of a [rows, cols] tensor of `type`, filled from a pool of quantized blocks. */
-function poolFiller(type: GGMLType, seed: number): (nElements: number) => Uint8Array {
+export function poolFiller(type: GGMLType, seed: number): (nElements: number) => Uint8Array {
   const tr = typeTraits(type);
   const pool = quantize(type, gaussian(POOL_BLOCKS * tr.blockSize, seed, 0.02));
   const r = xorshift(seed ^ 0x9e3779b9);
@@ -110,7 +111,7 @@ function poolFiller(type: GGMLType, seed: number): (nElements: number) => Uint8A
   };
 }
 
-function scalar(type: GGUFValueType, value: number | string | boolean): GGUFMetaEntry {
+export function scalar(type: GGUFValueType, value: number | string | boolean): GGUFMetaEntry {
   return { type, value };
 }
 
@@ -182,6 +183,7 @@ export const MODEL_ARCHS = [
   "mixtral",
   "qwen3moe",
   "phi3",
+  "bert",
 ] as const;
 /** One of MODEL_ARCHS. */
 export type ModelArch = typeof MODEL_ARCHS[number];
@@ -238,6 +240,7 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
     mixtral: 1000000,
     qwen3moe: 1000000,
     phi3: 10000,
+    bert: 10000,
   }[arch];
   const qkNorm = arch === "qwen3" || arch === "gemma3" || arch === "qwen3moe";
   const nExpert = arch === "mixtral" || arch === "qwen3moe" ? 4 : 0;
@@ -298,6 +301,7 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
     [`${a}.vocab_size`, u32(s.vocab)],
     ...tok,
   ]);
+  if (arch === "bert") return synthesizeBert(opts.shape, type, metadata, opts.seed ?? 1);
   const seed = opts.seed ?? 1;
   const fill = poolFiller(type, seed);
   const tensors: GGUFTensorInput[] = [];

@@ -39,6 +39,15 @@ export interface ModelGraph {
    * logits, "all" every row's, "hidden" every row's final normalized hidden state.
    */
   graph(nTokens: number, output: OutputMode): Graph;
+  /** Output modes the graphs have (default all three; an encoder without a head: "hidden"). */
+  readonly outputs?: readonly OutputMode[];
+  /**
+   * false for encoders (BERT): attention is non-causal within one batch and nothing is
+   * cached, so a session evaluates each input whole, from position 0. Default true.
+   */
+  readonly causal?: boolean;
+  /** How llama.cpp pools this model's hidden states into an embedding (its pooling_type). */
+  readonly pooling?: "none" | "mean" | "cls" | "last";
 }
 
 /** An architecture plugin. */

@@ -43,7 +43,17 @@ export interface RopeParams {
 
 /** Every node kind. `layer` is the transformer block the node belongs to (-1 input, nLayers output). */
 export type GraphNode =
-  | { op: "embed"; layer: number; out: number; weight: string }
+  | {
+    op: "embed";
+    layer: number;
+    out: number;
+    weight: string;
+    /**
+     * Which row each token takes: its id (default), its position (BERT's position_embd) or
+     * row 0 (BERT's token type "sentence A").
+     */
+    index?: "token" | "position" | "zero";
+  }
   | {
     op: "rms_norm";
     layer: number;
@@ -88,6 +98,11 @@ export type GraphNode =
     window?: number;
     /** Logit soft-capping: scores become softcap * tanh(score / softcap) (Gemma 2). */
     softcap?: number;
+    /**
+     * false: every token of the batch attends to every other one and nothing is cached (BERT
+     * encoders; the batch must start at position 0). Default true.
+     */
+    causal?: boolean;
   }
   | { op: "swiglu"; layer: number; out: number; gate: number; up: number }
   /** gelu(gate) * up with ggml's tanh GELU (through its half-precision table). */
@@ -115,6 +130,18 @@ export type GraphNode =
   }
   /** Columns offset .. offset + cols of x (a view of a fused product: Phi-3's attn_qkv). */
   | { op: "slice"; layer: number; out: number; x: number; offset: number }
+  /** LayerNorm: (x - mean) / sqrt(var + eps) * weight + bias, per row (ggml_norm). */
+  | {
+    op: "layer_norm";
+    layer: number;
+    out: number;
+    x: number;
+    weight: string;
+    bias?: string;
+    eps: number;
+  }
+  /** ggml's tanh GELU, elementwise (through its half-precision table). */
+  | { op: "gelu"; layer: number; out: number; x: number }
   /** tanh(x), elementwise (ggml_tanh). */
   | { op: "tanh"; layer: number; out: number; x: number }
   /** x * s, elementwise (ggml_scale). */
@@ -136,6 +163,8 @@ export const OP_KINDS: readonly OpKind[] = [
   "geglu",
   "moe",
   "tanh",
+  "layer_norm",
+  "gelu",
   "slice",
   "scale",
   "add",
@@ -170,6 +199,8 @@ export function nodeInputs(n: GraphNode): number[] {
     case "last_row":
     case "scale":
     case "tanh":
+    case "layer_norm":
+    case "gelu":
     case "slice":
     case "moe":
       return [n.x];
@@ -195,6 +226,8 @@ export function nodeWeights(n: GraphNode): string[] {
       return n.freqFactors ? [n.freqFactors] : [];
     case "moe":
       return [n.router, n.gate, n.up, n.down];
+    case "layer_norm":
+      return n.bias ? [n.weight, n.bias] : [n.weight];
     default:
       return [];
   }

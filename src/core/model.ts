@@ -13,7 +13,7 @@ import type { Tokenizer } from "../tokenizers/types.ts";
 import type { Architecture, ArchitectureSource, ModelGraph } from "./architecture.ts";
 import type { Backend, BackendContext } from "./backend.ts";
 import { AbortError, InvalidArgumentError } from "./errors.ts";
-import type { OutputMode } from "./graph.ts";
+import { OUTPUT_MODES, type OutputMode } from "./graph.ts";
 import {
   assignWeights,
   backendChoice,
@@ -97,14 +97,15 @@ export class Model {
       const fallback = opts.backends[opts.backends.length - 1];
       const strict = opts.fallback === "strict";
       const targets = await probeTargets(opts.backends.slice(0, -1), fallback, strict, opts.log);
-      const probe = spec.graphs.graph(2, "all");
+      const modes = spec.graphs.outputs ?? OUTPUT_MODES;
+      const probe = spec.graphs.graph(2, modes.includes("all") ? "all" : modes[0]);
       const costs = layerCosts(probe, tensors, config, ctx, opts.gpuLayers);
       const placed = placeLayers(costs.onDevice, targets, fallback, strict, config.blockCount);
       const layerBackend = new Map(placed.byLayer);
       for (const l of costs.forced) layerBackend.set(l, fallback);
       const layers = config.blockCount + 2;
       opts.onProgress?.({ phase: "place", unit: "layers", loaded: layers, total: layers });
-      const graphs = [probe, spec.graphs.graph(1, "last")];
+      const graphs = [probe, spec.graphs.graph(1, modes.includes("last") ? "last" : modes[0])];
       const { need, moved } = assignWeights(graphs, layerBackend, fallback, weightType, strict);
       let summary = placed.summary || `${fallback.name}: all layers`;
       if (moved) summary += ` · ${moved} ops ran on ${fallback.name} (unsupported on device)`;
@@ -136,6 +137,13 @@ export class Model {
     const key = `${nTokens}:${logits}`;
     let p = this.plans.get(key);
     if (!p) {
+      const modes = this.graphs.outputs ?? OUTPUT_MODES;
+      if (!modes.includes(logits)) {
+        throw new InvalidArgumentError(
+          `${this.architecture.name} models have no "${logits}" output (they give ${modes.join(", ")})`,
+          { field: "output", expected: modes.join(", "), actual: logits },
+        );
+      }
       const g = this.graphs.graph(nTokens, logits);
       const info = new Map(this.file.tensors.map((t) => [t.name, t.type] as const));
       const nb = assignNodes(g, this.choose, (n) => info.get(n) as GGMLType | undefined);
@@ -146,9 +154,20 @@ export class Model {
     return p;
   }
 
+  /** False for encoders: each input is evaluated whole, from position 0, and not cached. */
+  get causal(): boolean {
+    return this.graphs.causal !== false;
+  }
+
+  /** The pooling llama.cpp applies to this model's embeddings, when the file says. */
+  get pooling(): "none" | "mean" | "cls" | "last" | undefined {
+    return this.graphs.pooling;
+  }
+
   /** Layers whose attention runs on each backend (for KV allocation). */
   kvLayers(): Map<Backend, number[]> {
-    const p = this.plan(1, "last");
+    const modes = this.graphs.outputs ?? OUTPUT_MODES;
+    const p = this.plan(1, modes.includes("last") ? "last" : modes[0]);
     const m = new Map<Backend, number[]>();
     for (const s of p.segments) {
       for (const i of s.nodes) {

@@ -14,7 +14,12 @@ import {
   plainMetadata,
   tensorData,
 } from "../gguf/gguf_file.ts";
-import { architectureOf, type ModelConfig, modelConfigFromGGUF } from "../gguf/model_config.ts";
+import {
+  architectureOf,
+  type ModelConfig,
+  modelConfigFromGGUF,
+  SUPPORTED_ARCHITECTURES,
+} from "../gguf/model_config.ts";
 import type { Architecture, ArchitectureSource, ModelGraph, TensorShape } from "./architecture.ts";
 import { type Backend, type BackendContext, kvBytes, type WeightTensor } from "./backend.ts";
 import { AbortError, BackendError, InvalidArgumentError } from "./errors.ts";
@@ -58,7 +63,10 @@ export function describeModel(
   const metadata = plainMetadata(file);
   const arch = architectureOf(metadata);
   const architecture = architectures.architectureFor(arch);
-  const config = modelConfigFromGGUF(file, { ropeType: architecture.ropeType?.(arch) });
+  // The plugin's RoPE layout, else llama.cpp's table, else "normal" (see architecture.ts).
+  const ropeType = architecture.ropeType?.(arch) ??
+    (Object.hasOwn(SUPPORTED_ARCHITECTURES, arch) ? SUPPORTED_ARCHITECTURES[arch] : "normal");
+  const config = modelConfigFromGGUF(file, { ropeType });
   const tensors = new Map(file.tensors.map((t) => [t.name, t] as const));
   const shapes = new Map<string, TensorShape>(
     file.tensors.map((t) => [t.name, { dims: t.dims, type: t.type as GGMLType }]),

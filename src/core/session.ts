@@ -179,11 +179,15 @@ export class Session {
       : this.model.config.vocabSize;
     const all = logits !== "last" ? new Float32Array(tokens.length * width) : undefined;
     let last: Float32Array | undefined;
-    for (let i = 0; i < tokens.length; i += this.batch) {
+    // An encoder sees its whole input in one non-causal batch from position 0.
+    const encoder = !this.model.causal;
+    if (encoder && this.history.length > 0) this.history = [];
+    const batch = encoder ? tokens.length : this.batch;
+    for (let i = 0; i < tokens.length; i += batch) {
       // A long prompt stops between batches; what was evaluated stays cached.
       if (signal?.aborted) throw new AbortError("evaluation aborted");
-      const chunk = tokens.slice(i, i + this.batch);
-      const isLast = i + this.batch >= tokens.length;
+      const chunk = tokens.slice(i, i + batch);
+      const isLast = i + batch >= tokens.length;
       const plan = this.model.plan(chunk.length, logits);
       const step = () =>
         runPlan(plan, {

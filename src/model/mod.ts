@@ -5,6 +5,7 @@
  */
 import type { Architecture, ArchitectureSource } from "../core/architecture.ts";
 import { type PluginRegistry, unsupportedArchitecture } from "../core/registry.ts";
+import { bertArchitecture } from "./bert.ts";
 import { gemma2Architecture, gemma3Architecture } from "./gemma.ts";
 import { llamaArchitecture } from "./llama.ts";
 import { phi3Architecture } from "./phi3.ts";
@@ -18,6 +19,7 @@ export const BUILTIN_ARCHITECTURES: readonly Architecture[] = [
   gemma2Architecture,
   gemma3Architecture,
   phi3Architecture,
+  bertArchitecture,
 ];
 
 /** Resolves `general.architecture` values against the built-in plugins only. */

@@ -10,7 +10,9 @@ import type { GraphNode } from "../../core/graph.ts";
 import type { CpuKVStore } from "./kv.ts";
 import { attention } from "./ops/attention.ts";
 import { add, lastRow, rmsNorm, swiglu } from "./ops/elementwise.ts";
-import { geglu } from "./ops/gelu.ts";
+import { attentionFull } from "./ops/attention_full.ts";
+import { geglu, gelu } from "./ops/gelu.ts";
+import { layerNorm } from "./ops/layer_norm.ts";
 import { decodeRow, matmul } from "./ops/matmul.ts";
 import { moe } from "./ops/moe.ts";
 import { rope } from "./ops/rope.ts";
@@ -38,7 +40,11 @@ export function runCpuNode(
     case "embed": {
       const m = w.matrix(node.weight);
       for (let t = 0; t < outV.rows; t++) {
-        const id = req.tokens[t];
+        const id = node.index === "position"
+          ? req.pos0 + t
+          : node.index === "zero"
+          ? 0
+          : req.tokens[t];
         if (!(id >= 0 && id < m.rows)) {
           throw new BackendError("BACKEND_CALL_FAILED", `token id ${id} outside vocabulary`, {
             expected: `0..${m.rows - 1}`,
@@ -81,6 +87,20 @@ export function runCpuNode(
       break;
     }
     case "attention": {
+      if (node.causal === false) {
+        if (req.pos0 !== 0) {
+          throw new BackendError(
+            "BACKEND_CALL_FAILED",
+            "a non-causal batch must start at position 0",
+            {
+              expected: 0,
+              actual: req.pos0,
+            },
+          );
+        }
+        attentionFull(get(node.q), get(node.k), get(node.v), outV.rows, node, out);
+        break;
+      }
       const layer = kv?.layers.get(node.layer);
       if (!layer) {
         throw new BackendError("BACKEND_CALL_FAILED", `no KV cache for layer ${node.layer}`);
@@ -134,6 +154,14 @@ export function runCpuNode(
       }
       break;
     }
+    case "layer_norm": {
+      const bias = node.bias ? w.vector(node.bias) : undefined;
+      layerNorm(get(node.x), w.vector(node.weight), bias, outV.rows, outV.cols, node.eps, out);
+      break;
+    }
+    case "gelu":
+      gelu(get(node.x), out, out.length);
+      break;
     case "tanh": {
       const x = get(node.x);
       for (let i = 0; i < out.length; i++) out[i] = Math.fround(Math.tanh(x[i]));

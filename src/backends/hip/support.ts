@@ -24,6 +24,8 @@ export const HIP_NORM_TYPES: ReadonlySet<number> = HIP_TYPES.norm;
 
 /** Shape rules of the kernels beyond the schema's word checks, by op. */
 const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
+  // Position and fixed-row lookups (BERT) have no HIP kernel yet.
+  embed: (n) => n.op === "embed" && (n.index === undefined || n.index === "token"),
   // Per-group norms (Qwen3's q/k norm) have no HIP kernel yet: they run on the CPU.
   rms_norm: (n) => n.op === "rms_norm" && n.groupSize === undefined,
   // Frequency factors (Llama 3's rope_freqs) have no HIP kernel yet: the CPU runs them.
@@ -33,6 +35,7 @@ const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
   // No sliding-window or soft-capping kernel yet: such attention runs on the CPU.
   attention: (n) =>
     n.op === "attention" && n.window === undefined && n.softcap === undefined &&
+    n.causal !== false &&
     n.headDim <= HIP_MAX_HEAD_DIM && n.valueDim <= HIP_MAX_HEAD_DIM &&
     n.nHead % n.nHeadKV === 0,
 };

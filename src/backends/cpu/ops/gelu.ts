@@ -40,3 +40,12 @@ export function geglu(gate: Float32Array, up: Float32Array, out: Float32Array, n
     out[i] = x <= -10 ? 0 : fr((x >= 10 ? x : t[f32ToF16(x)]) * up[i]);
   }
 }
+
+/** out[i] = gelu(x[i]) over `n` values, as ggml_vec_gelu_f32 (GGML_GELU_FP16). */
+export function gelu(x: Float32Array, out: Float32Array, n: number): void {
+  const t = geluTable();
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    out[i] = v <= -10 ? 0 : v >= 10 ? v : t[f32ToF16(v)];
+  }
+}
