@@ -1,0 +1,127 @@
+/**
+ * Aggregate decode speed of the HTTP server: for each stream count (default 1, 4, 8, 32), that
+ * many concurrent streaming completions (`max_tokens` N, `ignore_eos`, distinct prompts, greedy,
+ * `cache_prompt: false`) against one in-process server with as many slots as the largest
+ * count; prints tokens/s summed over the streams and the ratio to one stream. Slots take turns
+ * per forward batch today (no multi-sequence batching yet), so the ratio shows the scheduler's
+ * overhead rather than a batching gain.
+ *
+ * usage: deno task bench:server [-m MODEL] [--backend cpu|hip] [--streams 1,4,8,32] [-n 64] [--json]
+ *
+ * @module
+ */
+import { loadModel } from "../src/api.ts";
+import { args, exit, now, writeStderr, writeStdout } from "../src/runtime/host.ts";
+import { serveHttp } from "../src/runtime/http_server.ts";
+import { createApp } from "../src/server/app.ts";
+import { Engine } from "../src/server/engine.ts";
+
+interface Options {
+  model: string;
+  backend: string;
+  streams: number[];
+  tokens: number;
+  json: boolean;
+}
+
+function parse(argv: readonly string[]): Options {
+  const o: Options = {
+    model: "../shared/models/stories260K.gguf",
+    backend: "cpu",
+    streams: [1, 4, 8, 32],
+    tokens: 64,
+    json: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = () => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${a} needs a value`);
+      return x;
+    };
+    if (a === "-m") o.model = v();
+    else if (a === "--backend") o.backend = v();
+    else if (a === "--streams") o.streams = v().split(",").map(Number);
+    else if (a === "-n") o.tokens = Number(v());
+    else if (a === "--json") o.json = true;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (o.streams.some((n) => !Number.isInteger(n) || n < 1) || !(o.tokens >= 1)) {
+    throw new Error("--streams takes positive integers and -n a positive count");
+  }
+  return o;
+}
+
+async function streamTokens(url: string, prompt: string, tokens: number): Promise<number> {
+  const res = await fetch(`${url}/v1/completions`, {
+    method: "POST",
+    body: JSON.stringify({
+      prompt,
+      max_tokens: tokens,
+      temperature: 0,
+      ignore_eos: true,
+      cache_prompt: false,
+      stream: true,
+      stream_options: { include_usage: true },
+    }),
+  });
+  const text = await res.text();
+  const m = /"completion_tokens":(\d+)/.exec(text);
+  if (res.status !== 200 || !m) {
+    throw new Error(`stream failed (${res.status}): ${text.slice(0, 200)}`);
+  }
+  return Number(m[1]);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let o: Options;
+  try {
+    o = parse(argv);
+  } catch (e) {
+    writeStderr(
+      `${
+        (e as Error).message
+      }\nusage: deno task bench:server [-m MODEL] [--backend cpu|hip] [--streams 1,4,8,32] [-n 64] [--json]\n`,
+    );
+    return 2;
+  }
+  const model = await loadModel(o.model, { backend: o.backend, log: () => {} });
+  const parallel = Math.max(...o.streams);
+  const engine = new Engine({ parallel, queueSize: parallel });
+  engine.attach(model);
+  const server = await serveHttp(createApp({ engine }).fetch, { port: 0 });
+  const rows: { streams: number; tokens: number; seconds: number; tps: number }[] = [];
+  try {
+    await streamTokens(server.url, "Warm up", 8);
+    for (const n of o.streams) {
+      const t0 = now();
+      const counts = await Promise.all(
+        Array.from({ length: n }, (_, i) => streamTokens(server.url, `Story ${i}: once`, o.tokens)),
+      );
+      const seconds = (now() - t0) / 1000;
+      const tokens = counts.reduce((a, b) => a + b, 0);
+      rows.push({ streams: n, tokens, seconds, tps: tokens / seconds });
+    }
+  } finally {
+    await server.close();
+    await engine.shutdown({ graceMs: 0 });
+  }
+  if (o.json) {
+    writeStdout(JSON.stringify({ model: o.model, backend: o.backend, rows }) + "\n");
+    return 0;
+  }
+  writeStdout(`model ${o.model} (${o.backend}), ${o.tokens} tokens per stream\n`);
+  writeStdout("streams  tokens  seconds  tokens/s  vs 1 stream\n");
+  const one = rows.find((r) => r.streams === 1)?.tps;
+  for (const r of rows) {
+    const ratio = one ? (r.tps / one).toFixed(2) + "x" : "-";
+    writeStdout(
+      `${String(r.streams).padStart(7)}  ${String(r.tokens).padStart(6)}  ${
+        r.seconds.toFixed(2).padStart(7)
+      }  ${r.tps.toFixed(1).padStart(8)}  ${ratio.padStart(11)}\n`,
+    );
+  }
+  return 0;
+}
+
+if (import.meta.main) exit(await main(args()));
