@@ -52,6 +52,7 @@ export { isModelUri, type ModelUri, parseModelUri } from "./src/models/uri.ts";
 export type { DownloadProgress, DownloadResult } from "./src/runtime/download.ts";
 export { type LoadProgress, Model, type ModelLoadOptions } from "./src/core/model.ts";
 export { Session, type SessionOptions } from "./src/core/session.ts";
+export { embed, type EmbedOptions, poolHidden, type Pooling } from "./src/core/embed.ts";
 export {
   commonPrefix,
   evalPrompt,

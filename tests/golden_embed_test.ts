@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeSyntheticModel } from "../scripts/make_synthetic_model.ts";
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
+import { embed } from "../src/core/embed.ts";
 import { Model } from "../src/core/model.ts";
 import { Session } from "../src/core/session.ts";
 import { builtinArchitectures } from "../src/model/mod.ts";
@@ -87,6 +88,14 @@ test("golden embed: bert encoders pool to llama.cpp's embeddings within 1e-4 cos
             assert(1 - c <= 1e-4, `${name}: cosine ${c}`);
           }
         }
+        // The library entry point: the model's own pooling, L2-normalized.
+        const mine = rows.filter((r) => r.model === name);
+        const vecs = await embed(model, mine.map((r) => r.text));
+        vecs.forEach((v, i) => {
+          let n = 0;
+          for (const x of v) n += x * x;
+          assert(Math.abs(n - 1) < 1e-5 && 1 - cosine(v, mine[i].embedding) <= 1e-4, mine[i].text);
+        });
         await assertRejects(() => s.eval(rows[0].tokens, "last"), InvalidArgumentError);
         s.dispose();
       } finally {
