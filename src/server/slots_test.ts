@@ -113,3 +113,18 @@ test("slots: bad sizes are typed errors", () => {
     (e: unknown) => (e as { code?: string }).code === "INVALID_ARGUMENT",
   );
 });
+
+test("slots: a request for a given slot waits for that slot only", async () => {
+  const { p } = pool(2, 4);
+  const a = await p.acquire([1], undefined, 0);
+  assertStrictEquals(a.slot, 0);
+  const b = await p.acquire([1]);
+  assertStrictEquals(b.slot, 1);
+  const wantZero = p.acquire([2], undefined, 0);
+  const any = p.acquire([3]);
+  b.release();
+  assertStrictEquals((await any).slot, 1, "slot 1 went to the request that takes any slot");
+  a.release();
+  assertStrictEquals((await wantZero).slot, 0);
+  await assertRejects(() => p.acquire([1], undefined, 2), ApiError);
+});
