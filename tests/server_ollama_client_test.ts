@@ -1,0 +1,74 @@
+/**
+ * ollama's API through the official `ollama` npm client: generate and chat (streamed and not),
+ * embed, list, show, ps, version; greedy text equals generate()'s.
+ */
+import { Ollama } from "ollama";
+import { test } from "./harness.ts";
+import { assert, assertStrictEquals } from "./assert.ts";
+import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
+import { greedyText, startServer } from "./_server_util.ts";
+
+const skip = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
+
+test("ollama client: generate, chat, embed, list, show, ps, version", async () => {
+  const s = await startServer({ parallel: 1 });
+  try {
+    const client = new Ollama({ host: s.url });
+    const want = await greedyText("Once upon a time", 8);
+    const opts = { num_predict: 8, temperature: 0 };
+    const g = await client.generate({
+      model: "llama3",
+      prompt: "Once upon a time",
+      raw: true,
+      options: opts,
+    });
+    assertStrictEquals(g.response, want.text);
+    assertStrictEquals(g.done, true);
+    assertStrictEquals(g.eval_count, 8);
+    let streamed = "";
+    let last: { done: boolean; done_reason?: string } | undefined;
+    const it = await client.generate({
+      model: "llama3",
+      prompt: "Once upon a time",
+      raw: true,
+      options: opts,
+      stream: true,
+    });
+    for await (const part of it) {
+      streamed += part.response;
+      last = part;
+    }
+    assertStrictEquals(streamed, want.text);
+    assertStrictEquals(last?.done_reason, "length");
+    const chat = await client.chat({
+      model: "x",
+      messages: [{ role: "user", content: "Hi" }],
+      options: { num_predict: 4, temperature: 0 },
+    });
+    assertStrictEquals(chat.message.role, "assistant");
+    assertStrictEquals(chat.eval_count, 4);
+    const e = await client.embed({ model: "x", input: ["a dog", "a cat"] });
+    assertStrictEquals(e.embeddings.length, 2);
+    const list = await client.list();
+    assertStrictEquals(list.models[0].name, "stories260K");
+    const show = await client.show({ model: "stories260K" });
+    assertStrictEquals(show.details.format, "gguf");
+    const ps = await client.ps();
+    assertStrictEquals(ps.models.length, 1);
+    const v = await client.version();
+    assert(/^\d+\.\d+\.\d+$/.test(v.version));
+    let refused = "";
+    try {
+      await client.chat({
+        model: "x",
+        messages: [{ role: "user", content: "Hi" }],
+        format: "json",
+      });
+    } catch (err) {
+      refused = (err as Error).message;
+    }
+    assert(refused.includes("format"), `unsupported field named: ${refused}`);
+  } finally {
+    await s.close();
+  }
+}, skip);
