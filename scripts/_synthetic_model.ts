@@ -184,6 +184,7 @@ export const MODEL_ARCHS = [
   "qwen3moe",
   "phi3",
   "bert",
+  "nomic-bert",
 ] as const;
 /** One of MODEL_ARCHS. */
 export type ModelArch = typeof MODEL_ARCHS[number];
@@ -241,6 +242,7 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
     qwen3moe: 1000000,
     phi3: 10000,
     bert: 10000,
+    "nomic-bert": 1000,
   }[arch];
   const qkNorm = arch === "qwen3" || arch === "gemma3" || arch === "qwen3moe";
   const nExpert = arch === "mixtral" || arch === "qwen3moe" ? 4 : 0;
@@ -301,7 +303,9 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
     [`${a}.vocab_size`, u32(s.vocab)],
     ...tok,
   ]);
-  if (arch === "bert") return synthesizeBert(opts.shape, type, metadata, opts.seed ?? 1);
+  if (arch === "bert" || arch === "nomic-bert") {
+    return synthesizeBert(opts.shape, type, metadata, opts.seed ?? 1, arch);
+  }
   const seed = opts.seed ?? 1;
   const fill = poolFiller(type, seed);
   const tensors: GGUFTensorInput[] = [];

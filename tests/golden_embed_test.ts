@@ -1,5 +1,5 @@
 /**
- * BERT encoder embeddings against llama.cpp's (node-llama-cpp createEmbeddingContext, mean
+ * BERT and nomic-bert encoder embeddings against llama.cpp's (node-llama-cpp createEmbeddingContext, mean
  * pooling as the file says) on random-weight models the test regenerates and checks by SHA-256
  * (commands in tests/golden/README.md): cosine similarity within 1e-4 of 1, on the CPU.
  */
@@ -32,6 +32,8 @@ interface EmbedRow {
 const HASHES: Record<string, string> = {
   "bert-tiny-F32.gguf": "6b246d5d7057b144dc5dcd836ba4897b2d2194bfa0378d4dd625b2255862bac7",
   "bert-tiny-Q8_0.gguf": "0fa66a767cd134d18b4f068b9f5bc3462e17a0f33067f1687658e0990711a35b",
+  "nomic-bert-tiny-F32.gguf": "20781140675abecefc58a433fc4b6f9cbdcac810c277e652d7bd1e5b3789e658",
+  "nomic-bert-tiny-Q8_0.gguf": "06043322c5f6883f6f27bdcc87cdf30aeb510281aedbf2d5f6c0dece0c15c649",
 };
 const rows: EmbedRow[] = readTextFile(join(REPO_ROOT, "tests", "golden", "bert-tiny-embed.jsonl"))
   .trim().split("\n").map((l) => JSON.parse(l));
@@ -54,7 +56,7 @@ test("golden embed: bert encoders pool to llama.cpp's embeddings within 1e-4 cos
       const type = name.match(/-([A-Z0-9_]+)\.gguf$/)![1];
       const out = join(dir, name);
       await makeSyntheticModel({
-        arch: "bert",
+        arch: name.startsWith("nomic") ? "nomic-bert" : "bert",
         shape: "tiny",
         type,
         out,
@@ -70,6 +72,7 @@ test("golden embed: bert encoders pool to llama.cpp's embeddings within 1e-4 cos
         assertEquals([model.causal, model.pooling], [false, "mean"]);
         const s = new Session(model);
         const dim = model.config.embeddingLength;
+        assertEquals(model.architecture.name, name.startsWith("nomic") ? "nomic-bert" : "bert");
         for (const row of rows.filter((r) => r.model === name)) {
           assertEquals(model.tokenizer.encode(row.text, { addSpecial: false }), row.tokens);
           const fed = [row.bos, ...row.tokens, row.eos];

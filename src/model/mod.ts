@@ -5,7 +5,7 @@
  */
 import type { Architecture, ArchitectureSource } from "../core/architecture.ts";
 import { type PluginRegistry, unsupportedArchitecture } from "../core/registry.ts";
-import { bertArchitecture } from "./bert.ts";
+import { bertArchitecture, nomicBertArchitecture } from "./bert.ts";
 import { gemma2Architecture, gemma3Architecture } from "./gemma.ts";
 import { llamaArchitecture } from "./llama.ts";
 import { phi3Architecture } from "./phi3.ts";
@@ -20,6 +20,7 @@ export const BUILTIN_ARCHITECTURES: readonly Architecture[] = [
   gemma3Architecture,
   phi3Architecture,
   bertArchitecture,
+  nomicBertArchitecture,
 ];
 
 /** Resolves `general.architecture` values against the built-in plugins only. */
