@@ -1,7 +1,7 @@
 /**
- * A loaded decoder model as an Embedder: each text is evaluated from position 0 and its
- * final normalized hidden states are pooled (mean by default) and L2-normalized, the way
- * `/v1/embeddings` does. Inputs longer than the session's context are cut to fit.
+ * A loaded model as an Embedder (an encoder such as BERT, or a decoder): each text is
+ * evaluated from position 0 and its final hidden states are pooled (the model's own pooling,
+ * else mean) and L2-normalized, the way `/v1/embeddings` does. Inputs longer than the session's context are cut to fit.
  *
  * @module
  */
@@ -28,6 +28,9 @@ export function modelEmbedder(
   const session = new Session(model, { contextLength: maxTokens });
   const tok = model.tokenizer;
   const dim = model.config.embeddingLength;
+  // An encoder's own pooling (BERT's pooling_type), else mean.
+  const own = model.pooling;
+  const pooling: Pooling = opts.pooling ?? (own === "cls" || own === "last" ? own : "mean");
   return {
     model: opts.name ?? model.path,
     dimension: dim,
@@ -42,7 +45,7 @@ export function modelEmbedder(
         if (!ids.length) ids = [tok.bos ?? 0];
         session.reset();
         const hidden = await session.eval(ids, "hidden", { signal: o.signal });
-        out.push(poolNormalize(hidden, ids.length, dim, opts.pooling));
+        out.push(poolNormalize(hidden, ids.length, dim, pooling));
       }
       return out;
     },

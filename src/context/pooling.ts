@@ -4,10 +4,9 @@
  * @module
  */
 
-import { poolHidden } from "../core/embed.ts";
+import { poolHidden, type Pooling } from "../core/embed.ts";
 
-/** How token vectors become one vector: the mean over tokens, or the last token's. */
-export type Pooling = "mean" | "last";
+export type { Pooling };
 
 /** Pools `rows` rows of width `dim`, then L2-normalizes (a zero vector stays zero). */
 export function poolNormalize(
