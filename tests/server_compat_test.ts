@@ -182,3 +182,46 @@ test("compat: CORS preflight before auth, X-Api-Key, 408 for a stalled body", as
     await s.close();
   }
 }, skip);
+
+test("compat: /v1/responses through the openai client, plain and streamed", async () => {
+  const s = await startServer({ parallel: 1 });
+  try {
+    const client = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const r = await client.responses.create({
+      model: "gpt-4.1",
+      input: "Tell me a story",
+      instructions: "You are a storyteller.",
+      max_output_tokens: 6,
+      temperature: 0,
+    });
+    assertStrictEquals(r.status, "incomplete");
+    assertStrictEquals(r.usage?.output_tokens, 6);
+    assert(r.output_text.length > 0, "output_text aggregates the message");
+    const stream = await client.responses.create({
+      model: "gpt-4.1",
+      input: [{ role: "user", content: "Tell me a story" }],
+      instructions: "You are a storyteller.",
+      max_output_tokens: 6,
+      temperature: 0,
+      stream: true,
+    });
+    let deltas = "";
+    let final = "";
+    for await (const ev of stream) {
+      if (ev.type === "response.output_text.delta") deltas += ev.delta;
+      if (ev.type === "response.incomplete") {
+        const item = ev.response.output[0];
+        if (item.type === "message" && item.content[0].type === "output_text") {
+          final = item.content[0].text;
+        }
+      }
+    }
+    assertStrictEquals(deltas, r.output_text);
+    assertStrictEquals(final, r.output_text);
+    const bad = await postJson(`${s.url}/v1/responses`, { input: "x", tools: [] });
+    assertStrictEquals(bad.status, 400);
+    assertStrictEquals(bad.body.error.param, "tools");
+  } finally {
+    await s.close();
+  }
+}, skip);

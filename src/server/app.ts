@@ -26,6 +26,7 @@ import { registerEmbeddings } from "./routes_embeddings.ts";
 import { registerInfo } from "./routes_info.ts";
 import { registerLlamaCpp } from "./routes_llamacpp.ts";
 import { registerOllama } from "./routes_ollama.ts";
+import { registerResponses } from "./routes_responses.ts";
 
 export { Engine, type EngineOptions } from "./engine.ts";
 
@@ -42,6 +43,8 @@ export const ROUTES: Readonly<Record<string, readonly string[]>> = {
   "/completions": ["POST"],
   "/chat/completions": ["POST"],
   "/embeddings": ["POST"],
+  "/v1/responses": ["POST"],
+  "/responses": ["POST"],
   "/tokenize": ["POST"],
   "/detokenize": ["POST"],
   "/completion": ["POST"],
@@ -106,6 +109,7 @@ export function createApp({ engine }: AppOptions): Hono {
   registerEmbeddings(app, engine);
   registerLlamaCpp(app, engine);
   registerOllama(app, engine);
+  registerResponses(app, engine);
 
   app.notFound((c) => {
     const allowed = ROUTES[c.req.path];

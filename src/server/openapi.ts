@@ -41,6 +41,8 @@ const COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   OllamaShowResponse: S.OllamaShowResponse,
   OllamaModelList: S.OllamaModelList,
   OllamaVersionResponse: S.OllamaVersionResponse,
+  ResponseRequest: S.ResponseRequest,
+  ResponseObject: S.ResponseObject,
   ...VECTOR_STORE_COMPONENTS,
 };
 
@@ -170,6 +172,12 @@ export function openApiDocument(): Json {
         content: { "text/plain": { schema: { type: "string" } } },
       }),
       ...withoutV1(),
+      "/v1/responses": post(
+        "Responses API: text in, text out (SSE lifecycle events when streaming)",
+        "ResponseRequest",
+        "ResponseObject",
+        "response events",
+      ),
       "/completion": post(
         "llama.cpp completion (SSE events without [DONE] when streaming)",
         "LlamaCompletionRequest",

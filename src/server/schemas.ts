@@ -4,7 +4,8 @@
  * OpenAI fields this engine honours plus a few llama.cpp extensions (top_k, min_p, typical_p,
  * repeat_penalty, ignore_eos, cache_prompt); any other field is a 400 `unsupported`. The
  * schemas live in one file per API: schemas_common.ts (OpenAI requests and shared pieces),
- * schemas_responses.ts, schemas_llamacpp.ts and schemas_ollama.ts.
+ * schemas_responses.ts, schemas_responses_api.ts (OpenAI's Responses API), schemas_llamacpp.ts
+ * and schemas_ollama.ts.
  *
  * @module
  */
@@ -12,3 +13,4 @@ export * from "./schemas_common.ts";
 export * from "./schemas_responses.ts";
 export * from "./schemas_llamacpp.ts";
 export * from "./schemas_ollama.ts";
+export * from "./schemas_responses_api.ts";
