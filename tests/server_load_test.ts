@@ -6,14 +6,7 @@
 import { test } from "./harness.ts";
 import { assert, assertEquals, assertStrictEquals } from "./assert.ts";
 import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
-import {
-  type Json,
-  metrics,
-  postJson,
-  sseEvents,
-  startServer,
-  waitFor,
-} from "./_server_util.ts";
+import { type Json, metrics, postJson, sseEvents, startServer, waitFor } from "./_server_util.ts";
 
 const skip = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
 
@@ -195,3 +188,33 @@ test("load: shutdown cancels in-flight streams and refuses new requests", async 
   assertStrictEquals(r.body.error.code, "shutting_down");
   await s.close();
 }, skip);
+
+test(
+  "load: 32 concurrent seeded streams each equal their solo rerun without the prompt cache",
+  async () => {
+    const s = await startServer({ parallel: 8, queueSize: 64 });
+    try {
+      const sampled = { max_tokens: 12, temperature: 1, top_k: 40 };
+      const streamed = await Promise.all(PROMPTS.map(async (p, i) => {
+        const res = await streamCompletion(s.url, p, { ...sampled, seed: 100 + i });
+        let text = "";
+        for await (const ev of sseEvents(res)) {
+          if (ev !== "[DONE]") text += ev.choices[0]?.text ?? "";
+        }
+        return text;
+      }));
+      for (let i = 0; i < PROMPTS.length; i++) {
+        const solo = await postJson(`${s.url}/v1/completions`, {
+          prompt: PROMPTS[i],
+          ...sampled,
+          seed: 100 + i,
+          cache_prompt: false,
+        });
+        assertStrictEquals(streamed[i], solo.body.choices[0].text, `stream ${i}`);
+      }
+    } finally {
+      await s.close();
+    }
+  },
+  skip,
+);
