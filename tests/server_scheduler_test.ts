@@ -117,3 +117,27 @@ test("scheduler: tokenize and detokenize run as scheduler steps", async () => {
     await s.close();
   }
 }, skip);
+
+test("scheduler: a non-streamed completion whose client gives up is cancelled", async () => {
+  const s = await startServer({ parallel: 1, contextLength: 4096 });
+  try {
+    const ac = new AbortController();
+    const req = fetch(`${s.url}/v1/completions`, {
+      method: "POST",
+      body: JSON.stringify({ prompt: "Once", max_tokens: 4000, ignore_eos: true }),
+      signal: ac.signal,
+    }).catch((e) => e);
+    await waitFor(
+      "generation to run past the first second",
+      () => s.engine.metrics.generatedTokens > 0 && s.engine.ready().slots.active === 1,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    ac.abort();
+    await req;
+    await waitFor("the slot to free", () => s.engine.ready().slots.active === 0, 5000);
+    assert(s.engine.metrics.generatedTokens < 4000, "generation stopped early");
+    assertStrictEquals(s.engine.metrics.cancelled, 1);
+  } finally {
+    await s.close();
+  }
+}, skip);
