@@ -84,7 +84,11 @@ export async function haveClang(): Promise<boolean> {
 /** Compiles one variant; returns the module bytes. Throws with clang's output on failure. */
 export async function compileKernels(variant: Variant): Promise<Uint8Array> {
   await runCommand("mkdir", ["-p", CACHE]);
-  const out = `${CACHE}/kernels_${variant}.wasm`;
+  // A name of its own, so that two builds at once (a test beside a manual check) never read
+  // each other's half-written output.
+  const out = `${CACHE}/kernels_${variant}.${Date.now()}.${
+    Math.random().toString(36).slice(2)
+  }.wasm`;
   const relaxed = variant === "relaxed" ? 1 : 0;
   const r = await runCommand(
     clangCommand(),
@@ -93,6 +97,7 @@ export async function compileKernels(variant: Variant): Promise<Uint8Array> {
   );
   if (r.code !== 0) throw new Error(`clang failed (exit ${r.code}):\n${r.stderr}`);
   const bytes = readFile(out);
+  await runCommand("rm", ["-f", out]);
   if (!relaxed) return bytes;
   const { applyRelaxedDot } = await import("./_wasm_relaxed.ts");
   return applyRelaxedDot(bytes);
