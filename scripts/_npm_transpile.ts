@@ -24,6 +24,13 @@ export interface TranspileResult {
   readonly packages: ReadonlyMap<string, readonly string[]>;
 }
 
+/** The bare specifier of an `npm:` one: "npm:@a/b@1.2.3/sub" -> "@a/b/sub". */
+export function npmBare(spec: string): string {
+  const m = spec.slice(4).match(/^(@[^/@]+\/[^/@]+|[^/@]+)(?:@[^/]+)?(\/.*)?$/);
+  if (!m) throw new Error(`cannot read npm specifier ${spec}`);
+  return m[1] + (m[2] ?? "");
+}
+
 /** The package name of a bare specifier ("hono/streaming" -> "hono", "@a/b/c" -> "@a/b"). */
 export function packageName(spec: string): string {
   const parts = spec.split("/");
@@ -60,8 +67,8 @@ export function collectModules(root: string): string[] {
 
 /**
  * Transpiles `modules` (repository-relative) from `root` into `outDir`. Throws when a module
- * uses a specifier the package cannot carry (a relative import without `.ts`, `npm:`,
- * `jsr:`, a URL) or when esbuild reports an error.
+ * uses a specifier the package cannot carry (a relative import without `.ts`, `jsr:`, a
+ * URL; `npm:` specifiers become bare package names) or when esbuild reports an error.
  */
 export async function transpile(
   root: string,
@@ -88,6 +95,15 @@ export async function transpile(
           list.push(resolveRelative(from, spec));
           graph.set(from, list);
           return { path: spec.slice(0, -3) + ".js", external: true };
+        }
+        if (spec.startsWith("npm:")) {
+          // npm:zod@4.6.7 -> zod, npm:@a/b@1.2/sub -> @a/b/sub (the version lives in
+          // package.json, from deno.json's import map).
+          const bare = npmBare(spec);
+          const list = packages.get(from) ?? [];
+          list.push(packageName(bare));
+          packages.set(from, list);
+          return { path: bare, external: true };
         }
         if (/^[a-z]+:/.test(spec) && !isBuiltin(spec)) {
           problems.push(`${from}: specifier "${spec}" cannot be carried by the npm package`);

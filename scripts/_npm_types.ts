@@ -11,11 +11,18 @@ import ts from "typescript";
 import { writeFile } from "../src/runtime/host.ts";
 import { dirName, makeDir } from "../src/runtime/fs_tree.ts";
 
-/** Rewrites relative `.ts` module specifiers ("./a.ts", import("../b.ts")) to `.js`. */
+/**
+ * Rewrites relative `.ts` module specifiers ("./a.ts", import("../b.ts")) to `.js`, and `npm:`
+ * ones to bare package names ("npm:zod@4.6.7" -> "zod": the version is package.json's).
+ */
 export function rewriteTsSpecifiers(code: string): string {
   return code.replace(
     /((?:from|import)\s*\(?\s*["'])(\.\.?\/[^"']*?)\.ts(["'])/g,
     (_m, pre: string, path: string, q: string) => `${pre}${path}.js${q}`,
+  ).replace(
+    /((?:from|import)\s*\(?\s*["'])npm:((?:@[^/@"']+\/)?[^/@"']+)(?:@[^/"']+)?(\/[^"']*)?(["'])/g,
+    (_m, pre: string, name: string, sub: string | undefined, q: string) =>
+      `${pre}${name}${sub ?? ""}${q}`,
   );
 }
 
@@ -72,9 +79,10 @@ export function emitDeclarations(
     (fileName, text) => {
       const relPath = fileName.slice(outDir.length + 1);
       makeDir(dirName(fileName));
-      writeFile(fileName, rewriteTsSpecifiers(text));
+      const out = rewriteTsSpecifiers(text);
+      writeFile(fileName, out);
       written.push(relPath);
-      for (const p of declarationPackages(text)) packages.add(p);
+      for (const p of declarationPackages(out)) packages.add(p);
     },
     undefined,
     true,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../deps/zod.ts";
 import { opt } from "./options.ts";
 import type { SessionOptions } from "./session.ts";
 import type { ModelLoadOptions } from "./model.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../deps/zod.ts";
 import { samplerSchema } from "./registry.ts";
 import { validateSamplingParams } from "../samplers/params.ts";
 import type { Candidates, Sampler } from "../samplers/types.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../deps/zod.ts";
 import { InvalidArgumentError } from "./errors.ts";
 
 /** Edit distance (Levenshtein, with adjacent transpositions costing 1), case-insensitive. */

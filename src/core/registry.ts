@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../deps/zod.ts";
 import type { MetaValue } from "../gguf/gguf_file.ts";
 import type { Sampler } from "../samplers/types.ts";
 import {

@@ -53,7 +53,7 @@ const METRIC: Record<VectorMetric, string> = { cosine: "cos", dot: "ip", l2: "l2
 let mod: Promise<UsearchCtor> | undefined;
 
 async function usearch(): Promise<UsearchCtor> {
-  mod ??= import("usearch").then((m) => {
+  mod ??= import("npm:usearch@2.26.2").then((m) => {
     const u = m as unknown as { default?: { Index: UsearchCtor }; Index?: UsearchCtor };
     const ctor = u.Index ?? u.default?.Index;
     if (!ctor) throw new Error("usearch has no Index export");

@@ -70,11 +70,11 @@ type LibsqlCtor = new (path: string) => LibsqlDatabase;
 let driver: Promise<{ Database: LibsqlCtor; vecPath?: string }> | undefined;
 
 async function loadDriver(): Promise<{ Database: LibsqlCtor; vecPath?: string }> {
-  const lib = (await import("libsql")) as unknown as { default?: LibsqlCtor } & LibsqlCtor;
+  const lib = (await import("npm:libsql@0.5.29")) as unknown as { default?: LibsqlCtor } & LibsqlCtor;
   const Database = lib.default ?? lib;
   let vecPath: string | undefined;
   try {
-    const vec = (await import("sqlite-vec")) as unknown as { getLoadablePath(): string };
+    const vec = (await import("npm:sqlite-vec@0.1.9")) as unknown as { getLoadablePath(): string };
     vecPath = vec.getLoadablePath();
   } catch {
     // sqlite-vec has no prebuilt library for this platform: exact search scans in TypeScript.

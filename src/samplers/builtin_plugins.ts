@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../deps/zod.ts";
 import { parseOptions } from "../core/options.ts";
 import type { PluginRegistry, SamplerPlugin } from "../core/registry.ts";
 import { DistSampler } from "./dist.ts";

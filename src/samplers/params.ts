@@ -27,7 +27,7 @@ import {
   requireInteger,
   requirePositive,
 } from "./_validate.ts";
-import { z } from "zod";
+import { z } from "../deps/zod.ts";
 import { parseOptions } from "../core/options.ts";
 import { SamplerChain } from "./chain.ts";
 import { DistSampler } from "./dist.ts";

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { Hono } from "../deps/hono.ts";
 import { now } from "../runtime/host.ts";
 import { checkApiKey } from "./auth.ts";
 import { cors } from "./cors.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { z } from "zod";
+import type { z } from "../deps/zod.ts";
 import { ApiError } from "./errors.ts";
 import { UNSUPPORTED } from "./schemas_common.ts";
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "../deps/hono.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 
 /** Methods and headers a cross-origin caller may use. */

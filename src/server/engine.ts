@@ -14,7 +14,7 @@ import type { Model } from "../core/model.ts";
 import { RequestScheduler } from "../core/request_scheduler.ts";
 import { Session } from "../core/session.ts";
 import { meta } from "../gguf/gguf_file.ts";
-import type { z } from "zod";
+import type { z } from "../deps/zod.ts";
 import { DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT_MS, parseBody } from "./body.ts";
 import { ApiError } from "./errors.ts";
 import { Metrics } from "./metrics.ts";

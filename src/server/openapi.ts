@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../deps/zod.ts";
 import * as S from "./schemas.ts";
 import { SERVER_VERSION } from "./version.ts";
 import { VECTOR_STORE_COMPONENTS, vectorStorePaths } from "./routes_vector_stores_schemas.ts";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Context, Hono } from "hono";
+import type { Context, Hono } from "../deps/hono.ts";
 import type { GenerateChunk } from "../core/generate.ts";
 import { now } from "../runtime/host.ts";
 import { renderChat } from "../tokenizers/chat_template.ts";

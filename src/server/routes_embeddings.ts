@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Context, Hono } from "hono";
+import type { Context, Hono } from "../deps/hono.ts";
 import type { Engine, ReadyEngine } from "./engine.ts";
 import { checkModel, checkPromptFits, checkTokenIds } from "./generation.ts";
 import { jsonWithHeartbeat } from "./heartbeat.ts";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Hono } from "hono";
+import type { Hono } from "../deps/hono.ts";
 import type { Engine, ReadyEngine } from "./engine.ts";
 import { ApiError } from "./errors.ts";
 import { checkTokenIds, tokenPiece } from "./generation.ts";

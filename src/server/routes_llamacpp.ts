@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Hono } from "hono";
+import type { Hono } from "../deps/hono.ts";
 import type { GenerateResult } from "../core/generate.ts";
 import { now } from "../runtime/host.ts";
 import { DEFAULT_SAMPLING_PARAMS } from "../samplers/params.ts";

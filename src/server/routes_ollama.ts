@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Hono } from "hono";
+import type { Hono } from "../deps/hono.ts";
 import { meta } from "../gguf/gguf_file.ts";
 import { typeTraits } from "../gguf/ggml_types.ts";
 import { now } from "../runtime/host.ts";

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Context, Hono } from "hono";
+import type { Context, Hono } from "../deps/hono.ts";
 import type { GenerateResult } from "../core/generate.ts";
 import type { Engine } from "./engine.ts";
 import {

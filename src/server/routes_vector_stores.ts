@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Context, Hono } from "hono";
+import type { Context, Hono } from "../deps/hono.ts";
 import type { Embedder } from "../context/embedder.ts";
 import { ContextError, NOT_FOUND_CODES } from "../context/errors.ts";
 import { ingestSource } from "../context/ingest.ts";

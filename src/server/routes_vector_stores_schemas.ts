@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../deps/zod.ts";
 
 const Attributes = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../deps/zod.ts";
 
 const TOKEN_KEY = /^(0|[1-9][0-9]{0,9})$/;
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../deps/zod.ts";
 
 /** `options` of a generating request. */
 export const OllamaOptions = z.strictObject({

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../deps/zod.ts";
 import { nullish, samplerFields } from "./schemas_common.ts";
 
 const InputText = z.strictObject({

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { Template } from "@huggingface/jinja";
+import { Template } from "../deps/jinja.ts";
 import { InvalidArgumentError, RocmForgeError } from "../core/errors.ts";
 import type { MetaValue } from "../gguf/gguf_file.ts";
 
