@@ -1,8 +1,9 @@
 import { BackendError } from "../../core/errors.ts";
-import { assertEquals, assertStrictEquals } from "../../../tests/assert.ts";
+import { assert, assertEquals, assertStrictEquals } from "../../../tests/assert.ts";
 import { test } from "../../../tests/harness.ts";
 import { codeObjectError, noGpuError, noGpuReason } from "./device_notice.ts";
 import type { NativeErrorDetail } from "./errors.ts";
+import { libraryHint } from "./native.ts";
 import { RfStatus } from "./ffi/symbols.ts";
 
 const detail = (status: number, message: string, gpuError: string): NativeErrorDetail => ({
@@ -56,4 +57,10 @@ test("code objects: a chip missing from the build is named with the rebuild comm
   );
   assertEquals(e?.facts, { expected: "gfx90a,gfx1100", actual: "gfx1103" });
   assertStrictEquals(codeObjectError("MI210", "gfx90a:sramecc+:xnack-", ["gfx90a"]), undefined);
+});
+
+test("the library-not-found hint fits the runtime: Node users cannot run deno tasks", () => {
+  assert(libraryHint("deno").includes("deno task build:native"));
+  const node = libraryHint("node");
+  assert(node.startsWith("set ROCMFORGE_HIP_LIB"), node);
 });

@@ -14,7 +14,7 @@ import {
   openLibrary,
 } from "../../runtime/ffi_load.ts";
 import { fileSource } from "../../runtime/byte_source.ts";
-import { env } from "../../runtime/host.ts";
+import { env, RUNTIME } from "../../runtime/host.ts";
 import { codeObjectTargets, libraryProcessors } from "./code_objects.ts";
 import { codeObjectError, noGpuError } from "./device_notice.ts";
 import { nativeError, type NativeErrorDetail } from "./errors.ts";
@@ -340,6 +340,17 @@ export class HipNative {
 }
 
 /**
+ * How to get the library: a checkout builds it; a package user (Node) points at one built in
+ * a checkout, since the npm package ships no native build step.
+ */
+export function libraryHint(runtime: "deno" | "node"): string {
+  return runtime === "deno"
+    ? "run `deno task build:native`"
+    : "set ROCMFORGE_HIP_LIB to a librocmforge_hip.so built in a ROCmForge checkout " +
+      "(`deno task build:native`, see the README's HIP backend section)";
+}
+
+/**
  * Opens the first library candidate that exists; the error lists every path tried. With
  * several builds present (build/native/amd and build/native/cuda on a machine with both
  * compilers), the first whose runtime finds a GPU: an AMD build on an NVIDIA machine must not
@@ -353,7 +364,7 @@ export async function openHipNative(
   if (found.length === 0) {
     throw new BackendError(
       "BACKEND_UNAVAILABLE",
-      `HIP library not found (tried ${candidates.join(", ")}); run \`deno task build:native\``,
+      `HIP library not found (tried ${candidates.join(", ")}); ${libraryHint(RUNTIME)}`,
       { expected: candidates.join(", ") },
     );
   }
