@@ -140,7 +140,9 @@ export class Model {
       const modes = this.graphs.outputs ?? OUTPUT_MODES;
       if (!modes.includes(logits)) {
         throw new InvalidArgumentError(
-          `${this.architecture.name} models have no "${logits}" output (they give ${modes.join(", ")})`,
+          `${this.architecture.name} models have no "${logits}" output (they give ${
+            modes.join(", ")
+          })`,
           { field: "output", expected: modes.join(", "), actual: logits },
         );
       }

@@ -70,7 +70,9 @@ type LibsqlCtor = new (path: string) => LibsqlDatabase;
 let driver: Promise<{ Database: LibsqlCtor; vecPath?: string }> | undefined;
 
 async function loadDriver(): Promise<{ Database: LibsqlCtor; vecPath?: string }> {
-  const lib = (await import("npm:libsql@0.5.29")) as unknown as { default?: LibsqlCtor } & LibsqlCtor;
+  const lib = (await import("npm:libsql@0.5.29")) as unknown as
+    & { default?: LibsqlCtor }
+    & LibsqlCtor;
   const Database = lib.default ?? lib;
   let vecPath: string | undefined;
   try {
