@@ -22,6 +22,7 @@ import { hnswCache, searchCollection } from "../src/context/search.ts";
 import { ContextStore } from "../src/context/store.ts";
 import { sha256Hex } from "../src/runtime/context_io.ts";
 import { args, writeStdout } from "../src/runtime/host.ts";
+import { rng } from "../tests/random_data.ts";
 
 function flag(name: string, def: string): string {
   const a = args();
@@ -38,18 +39,6 @@ const modelPath = flag(
 );
 const ingestChunks = Number(flag("ingest-chunks", "200"));
 const log = (s: string) => writeStdout(s + "\n");
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296 - 0.5;
-  };
-}
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
