@@ -23,7 +23,16 @@ import { PACKAGE_NAME } from "./_npm_package.ts";
  * Test files that cannot run under Node, with the reason (repository-relative). Tests of
  * scripts/ are never part of the package: the build tools run under Deno.
  */
-export const DENO_ONLY_TESTS: Readonly<Record<string, string>> = {};
+export const DENO_ONLY_TESTS: Readonly<Record<string, string>> = {
+  "tests/golden_arch_test.ts": "regenerates its models with scripts/ (not in the package)",
+  "tests/golden_embed_test.ts": "regenerates its models with scripts/ (not in the package)",
+  "tests/hip_model_test.ts": "regenerates models with scripts/ (and needs a GPU)",
+  "tests/amd_arch_macros_test.ts": "checks the build scripts' compilers and output",
+  "tests/amd_code_objects_test.ts": "checks the build scripts' output",
+  "tests/vocab_llamacpp_test.ts": "reads the repository's tests/vocab_vectors",
+  "tests/vocab_pre_variants_test.ts": "reads the repository's tests/vocab_vectors",
+  "src/server/version_test.ts": "reads the repository's deno.json",
+};
 
 /** Files run at once by `node --test`. */
 const CONCURRENCY = 2;

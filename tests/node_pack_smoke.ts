@@ -100,7 +100,8 @@ test("package: `npx rocmforge generate` prints the same text", { skip: noModel }
   ]);
   equal(r.status, 0, r.stderr);
   ok(libraryText !== undefined, "the library generation test ran first");
-  equal(r.stdout, libraryText + "\n");
+  // The prompt is echoed (plain, since stdout is not a terminal), then the generated text.
+  equal(r.stdout, PROMPT + libraryText + "\n");
   match(r.stderr, /generated 8 tokens/);
 });
 
