@@ -185,11 +185,17 @@ export const CASES_A: BadInputCase[] = [
     param: "n",
   },
   {
-    name: "response_format (not wired yet)",
+    name: "response_format with a schema the grammar cannot enforce",
     path: CHAT,
-    body: { messages: msgs, response_format: { type: "json_object" } },
+    body: {
+      messages: msgs,
+      response_format: {
+        type: "json_schema",
+        json_schema: { name: "x", schema: { type: "string", format: "email" } },
+      },
+    },
     status: 400,
-    code: "unsupported",
+    code: "invalid_value",
     param: "response_format",
   },
   {

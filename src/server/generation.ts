@@ -5,11 +5,14 @@
  *
  * @module
  */
+import { responseFormatGrammar } from "../chat/constrain.ts";
+import type { Grammar } from "../grammar/grammar.ts";
+import { GrammarError, JsonSchemaError } from "../grammar/errors.ts";
 import type { SamplingParams } from "../samplers/params.ts";
 import type { Tokenizer } from "../tokenizers/types.ts";
 import type { Engine, ReadyEngine } from "./engine.ts";
 import { ApiError } from "./errors.ts";
-import type { CompletionRequest } from "./schemas.ts";
+import type { CompletionRequest, ResponseFormat } from "./schemas.ts";
 
 /** Request fields both completion endpoints accept. */
 export type CommonFields = Omit<CompletionRequest, "prompt" | "echo" | "logprobs">;
@@ -25,6 +28,29 @@ export interface GenerationJob {
   readonly ignoreEos: boolean;
   /** Reuse a cached prompt prefix (default true); false evaluates the prompt afresh. */
   readonly cachePrompt?: boolean;
+  /** Constrains the answer (response_format); the grammar sampler runs before `sampling`. */
+  readonly grammar?: Grammar;
+}
+
+/**
+ * The grammar of a `response_format` (none for absent or "text"). A schema the converter
+ * cannot enforce is a 400 naming the keyword, with `param` response_format.
+ */
+export function responseGrammar(format: ResponseFormat | null | undefined): Grammar | undefined {
+  if (!format || format.type === "text") return undefined;
+  try {
+    if (format.type === "json_object") return responseFormatGrammar({ type: "json_object" });
+    const js = format.json_schema;
+    return responseFormatGrammar(
+      { type: "json_schema", schema: js.schema ?? {} },
+      { strict: js.strict !== false },
+    );
+  } catch (e) {
+    if (e instanceof JsonSchemaError || e instanceof GrammarError) {
+      throw new ApiError(400, "invalid_value", `response_format: ${e.message}`, "response_format");
+    }
+    throw e;
+  }
 }
 
 /**

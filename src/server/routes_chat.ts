@@ -20,6 +20,7 @@ import {
   checkPromptFits,
   expandChoices,
   type GenerationJob,
+  responseGrammar,
   samplingFrom,
   stopList,
   tokenPiece,
@@ -68,6 +69,12 @@ export function chatPromptTokens(
   return tok.encode(text, { addSpecial: !hasBos, parseSpecial: true });
 }
 
+/** The job's grammar field, present only with a constraining response_format. */
+function grammarOf(body: ChatCompletionRequest): Pick<GenerationJob, "grammar"> {
+  const grammar = responseGrammar(body.response_format);
+  return grammar ? { grammar } : {};
+}
+
 function prepare(engine: Engine, ready: ReadyEngine, body: ChatCompletionRequest): GenerationJob {
   checkModel(engine, ready, body.model);
   if (body.top_logprobs != null && body.logprobs !== true) {
@@ -86,6 +93,7 @@ function prepare(engine: Engine, ready: ReadyEngine, body: ChatCompletionRequest
     logprobs: body.logprobs === true ? body.top_logprobs ?? 0 : undefined,
     ignoreEos: body.ignore_eos ?? false,
     cachePrompt: body.cache_prompt,
+    ...grammarOf(body),
   };
 }
 

@@ -19,6 +19,7 @@ import {
   checkTokenIds,
   expandChoices,
   type GenerationJob,
+  responseGrammar,
   samplingFrom,
   stopList,
   tokenPiece,
@@ -50,6 +51,7 @@ function prepare(engine: Engine, ready: ReadyEngine, body: CompletionRequest): P
     : (raw as string[]);
   const sampling = samplingFrom(body, vocab);
   const stop = stopList(body.stop);
+  const grammar = responseGrammar(body.response_format);
   const texts: string[] = [];
   const n = body.n ?? 1;
   const perPrompt = prompts.map((p, i) => {
@@ -72,6 +74,7 @@ function prepare(engine: Engine, ready: ReadyEngine, body: CompletionRequest): P
       logprobs: body.logprobs ?? undefined,
       ignoreEos: body.ignore_eos ?? false,
       cachePrompt: body.cache_prompt,
+      ...(grammar ? { grammar } : {}),
     };
   });
   return {

@@ -14,7 +14,6 @@ export const nullish = <T extends z.ZodType>(t: T) => t.nullable().optional();
 
 /** Known request fields this server refuses, with the reason the 400 gives. */
 export const UNSUPPORTED: Readonly<Record<string, string>> = {
-  response_format: "structured output (grammar-constrained sampling) is not wired in yet",
   tools: "tool calling is not supported yet",
   tool_choice: "tool calling is not supported yet",
   parallel_tool_calls: "tool calling is not supported yet",
@@ -61,8 +60,27 @@ export const samplerFields = {
   cache_prompt: z.boolean().optional(),
 };
 
+/** OpenAI's `response_format`: free text, any JSON object, or JSON matching a schema. */
+export const ResponseFormat = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("text") }),
+  z.strictObject({ type: z.literal("json_object") }),
+  z.strictObject({
+    type: z.literal("json_schema"),
+    json_schema: z.strictObject({
+      name: z.string().min(1).max(64),
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      /** true (default here): a keyword the grammar cannot enforce is a 400. */
+      strict: nullish(z.boolean()),
+    }),
+  }),
+]);
+/** OpenAI's `response_format`. */
+export type ResponseFormat = z.infer<typeof ResponseFormat>;
+
 /** Fields shared by /v1/completions and /v1/chat/completions. */
 const samplingFields = {
+  response_format: nullish(ResponseFormat),
   ...samplerFields,
   model: z.string().optional(),
   max_tokens: nullish(z.number().int().min(0)),

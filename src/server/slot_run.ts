@@ -21,6 +21,8 @@ import type { Engine, ReadyEngine } from "./engine.ts";
 import { ApiError } from "./errors.ts";
 import type { GenerationJob } from "./generation.ts";
 import type { Lease } from "./slots.ts";
+import { withGrammar } from "../chat/constrain.ts";
+import { createSamplerChain } from "../samplers/params.ts";
 
 /** One event of a slot generation. */
 export type ChoiceEvent =
@@ -90,9 +92,18 @@ async function* run(
         commonPrefix(session.tokens, job.prompt),
         job.prompt.length - 1,
       );
+      const pick = job.grammar
+        ? {
+          sampler: withGrammar(
+            createSamplerChain(job.sampling),
+            job.grammar,
+            session.model.tokenizer,
+          ),
+        }
+        : { sampling: job.sampling };
       const it = generate(session, job.prompt, {
         maxTokens: job.maxTokens,
-        sampling: job.sampling,
+        ...pick,
         stop: job.stop,
         signal,
         logprobs: job.logprobs,

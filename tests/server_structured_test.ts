@@ -1,0 +1,75 @@
+/**
+ * `response_format` on the chat and completion routes: a JSON Schema answer always parses and
+ * matches the schema (seeded sampling on stories260K, whose vocabulary falls back to bytes),
+ * json_object gives an object, and a schema the grammar cannot enforce is a 400 naming
+ * response_format.
+ */
+import { assert, assertEquals } from "./assert.ts";
+import { test } from "./harness.ts";
+import { postJson, startServer } from "./_server_util.ts";
+import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
+
+const opts = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
+const schema = {
+  type: "object",
+  properties: { ok: { type: "boolean" }, n: { type: "integer", minimum: 0, maximum: 9 } },
+  required: ["ok", "n"],
+  additionalProperties: false,
+};
+
+test("server: response_format json_schema answers parse and match the schema", async () => {
+  const s = await startServer({ parallel: 1 });
+  try {
+    for (let seed = 1; seed <= 6; seed++) {
+      const chat = seed % 2 === 0;
+      const r = await postJson(`${s.url}/v1/${chat ? "chat/completions" : "completions"}`, {
+        ...(chat ? { messages: [{ role: "user", content: "Tell me." }] } : { prompt: "Once" }),
+        max_tokens: 64,
+        temperature: 1,
+        seed,
+        response_format: { type: "json_schema", json_schema: { name: "answer", schema } },
+      });
+      assertEquals(r.status, 200, JSON.stringify(r.body));
+      const c = r.body.choices[0];
+      const text: string = chat ? c.message.content : c.text;
+      assertEquals(c.finish_reason, "stop", text);
+      const v = JSON.parse(text);
+      assertEquals(Object.keys(v).sort(), ["n", "ok"], text);
+      assert(typeof v.ok === "boolean" && Number.isInteger(v.n) && v.n >= 0 && v.n <= 9, text);
+    }
+  } finally {
+    await s.close();
+  }
+}, opts);
+
+test(
+  "server: an unenforceable schema is a 400 on response_format; text is unconstrained",
+  async () => {
+    const s = await startServer({ parallel: 1 });
+    try {
+      const bad = await postJson(`${s.url}/v1/chat/completions`, {
+        messages: [{ role: "user", content: "Hi" }],
+        response_format: {
+          type: "json_schema",
+          json_schema: { name: "x", schema: { type: "string", format: "email" } },
+        },
+      });
+      assertEquals([bad.status, bad.body.error.param], [400, "response_format"]);
+      assert(/format/.test(bad.body.error.message), bad.body.error.message);
+      const wrong = await postJson(`${s.url}/v1/chat/completions`, {
+        messages: [{ role: "user", content: "Hi" }],
+        response_format: { type: "yaml" },
+      });
+      assertEquals(wrong.status, 400);
+      const text = await postJson(`${s.url}/v1/completions`, {
+        prompt: "Once",
+        max_tokens: 4,
+        response_format: { type: "text" },
+      });
+      assertEquals(text.status, 200);
+    } finally {
+      await s.close();
+    }
+  },
+  opts,
+);
