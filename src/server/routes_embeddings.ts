@@ -1,7 +1,8 @@
 /**
  * POST /v1/embeddings (and /embeddings): each input (a string, token ids, or a list of
- * either) is evaluated from position 0 in a slot, its final normalized hidden states are
- * mean-pooled over the tokens and L2-normalized. `encoding_format: "base64"` returns
+ * either) is evaluated from position 0 in a slot, its final hidden states are pooled (the
+ * model's own pooling, e.g. BERT's CLS, else the mean) and L2-normalized; `dimensions` other
+ * than the model's is a 400. `encoding_format: "base64"` returns
  * little-endian float32 bytes in base64, as OpenAI does.
  *
  * A large request never holds the engine: each input takes a slot on its own (a generation
@@ -12,27 +13,18 @@
  *
  * @module
  */
+import { poolHidden, type Pooling } from "../core/embed.ts";
 import type { Context, Hono } from "../deps/hono.ts";
 import type { Engine, ReadyEngine } from "./engine.ts";
 import { checkModel, checkPromptFits, checkTokenIds } from "./generation.ts";
+import { ApiError } from "./errors.ts";
 import { jsonWithHeartbeat } from "./heartbeat.ts";
 import { EmbeddingRequest, type EmbeddingResponse } from "./schemas.ts";
 
-/** Mean over `rows` rows of width `dim`, then L2-normalized (a zero vector stays zero). */
-export function meanPoolNormalize(hidden: Float32Array, rows: number, dim: number): Float32Array {
-  const out = new Float64Array(dim);
-  for (let r = 0; r < rows; r++) {
-    for (let i = 0; i < dim; i++) out[i] += hidden[r * dim + i];
-  }
-  let norm = 0;
-  for (let i = 0; i < dim; i++) {
-    out[i] /= rows;
-    norm += out[i] * out[i];
-  }
-  norm = Math.sqrt(norm);
-  const v = new Float32Array(dim);
-  for (let i = 0; i < dim; i++) v[i] = norm > 0 ? out[i] / norm : 0;
-  return v;
+/** How the server pools a model's hidden states: the model's own (BERT's), else mean. */
+export function poolingOf(ready: ReadyEngine): Pooling {
+  const own = ready.model.pooling;
+  return own === "cls" || own === "last" ? own : "mean";
 }
 
 /** Little-endian float32 bytes in base64. */
@@ -105,7 +97,7 @@ export async function embedAll(
       engine.metrics.promptTokens += lease.session.nPast;
       lease.release();
     }
-    out.push(meanPoolNormalize(hidden, tokens.length, dim));
+    out.push(poolHidden(hidden, tokens.length, dim, poolingOf(ready)));
   }
   return out;
 }
@@ -116,6 +108,15 @@ export function registerEmbeddings(app: Hono, engine: Engine): void {
     const ready = engine.ready();
     const body = await engine.parse(c.req.raw, EmbeddingRequest);
     checkModel(engine, ready, body.model);
+    const dim = ready.model.config.embeddingLength;
+    if (body.dimensions != null && body.dimensions !== dim) {
+      throw new ApiError(
+        400,
+        "invalid_value",
+        `this model's embeddings have ${dim} dimensions; it cannot produce ${body.dimensions}`,
+        "dimensions",
+      );
+    }
     const ac = new AbortController();
     const signal = engine.requestSignal(AbortSignal.any([c.req.raw.signal, ac.signal]));
     const inputs = await inputTokens(engine, ready, body.input, signal);

@@ -141,6 +141,8 @@ export const EmbeddingRequest = z.strictObject({
   model: z.string().optional(),
   input: EmbeddingInput,
   encoding_format: z.enum(["float", "base64"]).optional(),
+  /** Must equal the model's embedding size when given (no truncation is done). */
+  dimensions: nullish(z.number().int().min(1)),
   user: z.string().optional(),
 });
 /** POST /v1/embeddings request body. */
