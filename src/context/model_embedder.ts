@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { modelPooling } from "../core/embed.ts";
 import type { Model } from "../core/model.ts";
 import { Session } from "../core/session.ts";
 import type { Embedder } from "./embedder.ts";
@@ -28,9 +29,7 @@ export function modelEmbedder(
   const session = new Session(model, { contextLength: maxTokens });
   const tok = model.tokenizer;
   const dim = model.config.embeddingLength;
-  // An encoder's own pooling (BERT's pooling_type), else mean.
-  const own = model.pooling;
-  const pooling: Pooling = opts.pooling ?? (own === "cls" || own === "last" ? own : "mean");
+  const pooling: Pooling = opts.pooling ?? modelPooling(model);
   return {
     model: opts.name ?? model.path,
     dimension: dim,

@@ -49,6 +49,22 @@ export function poolHidden(
   return v;
 }
 
+/**
+ * The pooling a model's embeddings use when the caller names none: the file's (an encoder's
+ * `pooling_type`), else the mean. A file that asks for none (per-token embeddings) has no
+ * single vector: that is an InvalidArgumentError asking for an explicit pooling.
+ */
+export function modelPooling(model: Pick<Model, "pooling" | "architecture">): Pooling {
+  const own = model.pooling;
+  if (own === "none") {
+    throw new InvalidArgumentError(
+      `${model.architecture.name} model has pooling_type none (per-token embeddings); name a pooling (mean, cls, last)`,
+      { field: "pooling", expected: "mean, cls or last", actual: "none" },
+    );
+  }
+  return own ?? "mean";
+}
+
 /** One embedding per text. */
 export async function embed(
   model: Model,
@@ -58,8 +74,7 @@ export async function embed(
   if (!Array.isArray(texts) || texts.some((t) => typeof t !== "string")) {
     throw new InvalidArgumentError("embed takes an array of strings", { field: "texts" });
   }
-  const pooling = opts.pooling ??
-    (model.pooling === "cls" || model.pooling === "last" ? model.pooling : "mean");
+  const pooling = opts.pooling ?? modelPooling(model);
   const dim = model.config.embeddingLength;
   const session = new Session(model);
   try {

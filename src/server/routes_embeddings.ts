@@ -13,19 +13,13 @@
  *
  * @module
  */
-import { poolHidden, type Pooling } from "../core/embed.ts";
+import { modelPooling, poolHidden } from "../core/embed.ts";
 import type { Context, Hono } from "../deps/hono.ts";
 import type { Engine, ReadyEngine } from "./engine.ts";
 import { checkModel, checkPromptFits, checkTokenIds } from "./generation.ts";
 import { ApiError } from "./errors.ts";
 import { jsonWithHeartbeat } from "./heartbeat.ts";
 import { EmbeddingRequest, type EmbeddingResponse } from "./schemas.ts";
-
-/** How the server pools a model's hidden states: the model's own (BERT's), else mean. */
-export function poolingOf(ready: ReadyEngine): Pooling {
-  const own = ready.model.pooling;
-  return own === "cls" || own === "last" ? own : "mean";
-}
 
 /** Little-endian float32 bytes in base64. */
 export function float32Base64(v: Float32Array): string {
@@ -97,7 +91,7 @@ export async function embedAll(
       engine.metrics.promptTokens += lease.session.nPast;
       lease.release();
     }
-    out.push(poolHidden(hidden, tokens.length, dim, poolingOf(ready)));
+    out.push(poolHidden(hidden, tokens.length, dim, modelPooling(ready.model)));
   }
   return out;
 }
