@@ -137,7 +137,7 @@ export class Model {
     const key = `${nTokens}:${logits}`;
     let p = this.plans.get(key);
     if (!p) {
-      const modes = this.graphs.outputs ?? OUTPUT_MODES;
+      const modes = this.outputs;
       if (!modes.includes(logits)) {
         throw new InvalidArgumentError(
           `${this.architecture.name} models have no "${logits}" output (they give ${
@@ -156,6 +156,11 @@ export class Model {
     return p;
   }
 
+  /** The output modes this model's graphs have. */
+  get outputs(): readonly OutputMode[] {
+    return this.graphs.outputs ?? OUTPUT_MODES;
+  }
+
   /** False for encoders: each input is evaluated whole, from position 0, and not cached. */
   get causal(): boolean {
     return this.graphs.causal !== false;
@@ -168,8 +173,7 @@ export class Model {
 
   /** Layers whose attention runs on each backend (for KV allocation). */
   kvLayers(): Map<Backend, number[]> {
-    const modes = this.graphs.outputs ?? OUTPUT_MODES;
-    const p = this.plan(1, modes.includes("last") ? "last" : modes[0]);
+    const p = this.plan(1, this.outputs.includes("last") ? "last" : this.outputs[0]);
     const m = new Map<Backend, number[]>();
     for (const s of p.segments) {
       for (const i of s.nodes) {

@@ -18,6 +18,7 @@ import { BackendError, DisposedError, InvalidArgumentError } from "../../core/er
 import type { GraphNode } from "../../core/graph.ts";
 import type { GGMLType } from "../../gguf/ggml_types.ts";
 import { canDequantize } from "../../gguf/quants/mod.ts";
+import { KVRegistry } from "../../core/kv_registry.ts";
 import { cpuCount, systemMemory } from "../../runtime/host.ts";
 import { CpuKVStore } from "./kv.ts";
 import { runCpuNode } from "./run_node.ts";
@@ -28,8 +29,7 @@ import { CpuWeightStore } from "./weights.ts";
 /** One model on the CPU: its weights, the kernels it runs on, and its KV caches. */
 export class CpuContext implements BackendContext {
   readonly backend = "cpu";
-  private readonly kvs = new Set<CpuKVStore>();
-  private disposed = false;
+  private readonly kvs = new KVRegistry((kv): kv is CpuKVStore => kv instanceof CpuKVStore);
 
   constructor(
     readonly weights: CpuWeightStore,
@@ -47,20 +47,13 @@ export class CpuContext implements BackendContext {
 
   createKV(spec: KVSpec): CpuKVStore {
     this.assertLive();
-    const kv = new CpuKVStore(this, spec, this.kernels);
-    this.kvs.add(kv);
-    return kv;
+    return this.kvs.add(new CpuKVStore(spec, this.kernels));
   }
 
   compute(req: ComputeRequest): Promise<Map<number, Float32Array>> {
     try {
       this.assertLive();
-      const kv = req.kv;
-      if (kv !== undefined && !(kv instanceof CpuKVStore && kv.owner === this)) {
-        throw new BackendError("BACKEND_CALL_FAILED", "KV cache does not belong to this context", {
-          actual: kv.backend,
-        });
-      }
+      const kv = this.kvs.own(req.kv);
       const vals = new Map(req.inputs);
       for (const i of req.nodes) {
         runCpuNode(req.graph.nodes[i], req, vals, this.weights, this.kernels, kv);
@@ -78,16 +71,13 @@ export class CpuContext implements BackendContext {
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const kv of this.kvs) kv.dispose();
-    this.kvs.clear();
+    if (!this.kvs.close()) return;
     this.weights.dispose();
     this.onDispose();
   }
 
   private assertLive(): void {
-    if (this.disposed) throw new DisposedError("cpu context was disposed");
+    if (this.kvs.closed) throw new DisposedError("cpu context was disposed");
   }
 }
 

@@ -16,12 +16,7 @@ export class CpuKVStore implements KVStore {
   readonly backend = "cpu";
   readonly bytes: number;
   readonly layers = new Map<number, LayerKV>();
-  /** `owner`: the context that made it (a context computes only with its own caches). */
-  constructor(
-    readonly owner: object,
-    readonly spec: KVSpec,
-    private readonly kernels?: WasmKernels,
-  ) {
+  constructor(readonly spec: KVSpec, private readonly kernels?: WasmKernels) {
     this.bytes = kvBytes(spec, 4);
     const floats = (n: number) => kernels?.allocFloats(n) ?? new Float32Array(n);
     for (const l of spec.layers) {

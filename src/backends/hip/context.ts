@@ -6,6 +6,7 @@
  */
 import type { BackendContext, ComputeRequest, KVSpec } from "../../core/backend.ts";
 import { BackendError } from "../../core/errors.ts";
+import { KVRegistry } from "../../core/kv_registry.ts";
 import type { Graph } from "../../core/graph.ts";
 import { HipKVStore } from "./kv.ts";
 import type { HipNative } from "./native.ts";
@@ -15,9 +16,8 @@ import type { HipWeightStore } from "./weights.ts";
 /** A model's weights, KV caches and programs on one device context. */
 export class HipContext implements BackendContext {
   readonly backend = "hip";
-  private readonly kvs = new Set<HipKVStore>();
+  private readonly kvs = new KVRegistry((kv): kv is HipKVStore => kv instanceof HipKVStore);
   private readonly programs = new WeakMap<Graph, Map<string, CompiledProgram>>();
-  private disposed = false;
 
   /** `ctx`: the native device context (stream, scratch) the backend shares across models. */
   constructor(
@@ -37,20 +37,13 @@ export class HipContext implements BackendContext {
 
   createKV(spec: KVSpec): HipKVStore {
     this.assertLive();
-    const kv = new HipKVStore(this.native, this.ctx, spec);
-    this.kvs.add(kv);
-    return kv;
+    return this.kvs.add(new HipKVStore(this.native, this.ctx, spec));
   }
 
   compute(req: ComputeRequest): Promise<Map<number, Float32Array>> {
     try {
       this.assertLive();
-      const kv = req.kv;
-      if (kv !== undefined && !(kv instanceof HipKVStore && this.kvs.has(kv))) {
-        throw new BackendError("BACKEND_CALL_FAILED", "KV cache does not belong to this context", {
-          actual: kv.backend,
-        });
-      }
+      const kv = this.kvs.own(req.kv);
       const p = this.program(req, kv);
       if (p.usesKV && !kv) {
         throw new BackendError("BACKEND_CALL_FAILED", "segment has attention but no KV cache");
@@ -74,10 +67,7 @@ export class HipContext implements BackendContext {
   }
 
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const kv of this.kvs) kv.dispose();
-    this.kvs.clear();
+    if (!this.kvs.close()) return;
     this.weights.dispose();
     this.onDispose();
   }
@@ -99,6 +89,6 @@ export class HipContext implements BackendContext {
   }
 
   private assertLive(): void {
-    if (this.disposed) throw new BackendError("BACKEND_DISPOSED", "hip context was disposed");
+    if (this.kvs.closed) throw new BackendError("BACKEND_DISPOSED", "hip context was disposed");
   }
 }
