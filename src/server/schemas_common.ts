@@ -67,6 +67,8 @@ export const ResponseFormat = z.discriminatedUnion("type", [
   z.strictObject({
     type: z.literal("json_schema"),
     json_schema: z.strictObject({
+      // name (OpenAI requires it) and description label the format; the grammar comes from
+      // `schema` alone, as in llama.cpp's server.
       name: z.string().min(1).max(64),
       description: z.string().optional(),
       schema: z.record(z.string(), z.unknown()).optional(),
