@@ -30,5 +30,15 @@ export {
   type SearchOptions,
 } from "./search.ts";
 export { parseFilters } from "./filters.ts";
+export {
+  contextBlock,
+  DEFAULT_RAG_K,
+  lastUserText,
+  type RagContext,
+  type RagMessage,
+  type RagOptions,
+  retrieveContext,
+  withContext,
+} from "./rag.ts";
 export { METRICS, type VectorMetric } from "./metric.ts";
 export type * from "./types.ts";
