@@ -11,6 +11,7 @@ import type { CpuKVStore } from "./kv.ts";
 import { attention } from "./ops/attention.ts";
 import { add, lastRow, rmsNorm, swiglu } from "./ops/elementwise.ts";
 import { attentionFull } from "./ops/attention_full.ts";
+import { attentionSoftmax } from "./ops/attention_softmax.ts";
 import { geglu, gelu } from "./ops/gelu.ts";
 import { layerNorm } from "./ops/layer_norm.ts";
 import { decodeRow, matmul } from "./ops/matmul.ts";
@@ -125,7 +126,9 @@ export function runCpuNode(
           out,
         );
       } else {
-        attention(get(node.q), get(node.k), get(node.v), outV.rows, req.pos0, layer, node, out);
+        // llama.cpp runs soft-capped models (Gemma 2) without flash attention.
+        const run = node.softcap === undefined ? attention : attentionSoftmax;
+        run(get(node.q), get(node.k), get(node.v), outV.rows, req.pos0, layer, node, out);
       }
       break;
     }

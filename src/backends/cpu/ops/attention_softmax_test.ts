@@ -1,0 +1,70 @@
+import { assert } from "../../../../tests/assert.ts";
+import { test } from "../../../../tests/harness.ts";
+import { randomFloats } from "../../../../tests/random_data.ts";
+import { attention, type AttentionShape } from "./attention.ts";
+import { attentionSoftmax, nKvCells } from "./attention_softmax.ts";
+
+const shape: AttentionShape = { nHead: 4, nHeadKV: 2, headDim: 64, valueDim: 64, scale: 0.125 };
+const cap = 300;
+
+/** Plain float64 softmax attention over the f16-rounded cache, for rows from pos0. */
+function reference(
+  q: Float32Array,
+  kc: Float32Array,
+  vc: Float32Array,
+  rows: number,
+  pos0: number,
+  s: AttentionShape & { softcap?: number },
+): Float64Array {
+  const kCols = s.nHeadKV * s.headDim, out = new Float64Array(rows * s.nHead * s.valueDim);
+  for (let t = 0; t < rows; t++) {
+    for (let h = 0; h < s.nHead; h++) {
+      const kvh = Math.floor(h / (s.nHead / s.nHeadKV)), n = pos0 + t + 1;
+      const sc = Array.from({ length: n }, (_, p) => {
+        let d = 0;
+        for (let i = 0; i < s.headDim; i++) {
+          d += q[(t * s.nHead + h) * s.headDim + i] * kc[p * kCols + kvh * s.headDim + i];
+        }
+        return (s.softcap ? s.softcap * Math.tanh(d / s.softcap) : d) * s.scale;
+      });
+      const m = Math.max(...sc), e = sc.map((x) => Math.exp(x - m));
+      const z = e.reduce((a, b) => a + b, 0);
+      for (let d = 0; d < s.valueDim; d++) {
+        let acc = 0;
+        for (let p = 0; p < n; p++) acc += e[p] / z * vc[p * kCols + kvh * s.valueDim + d];
+        out[(t * s.nHead + h) * s.valueDim + d] = acc;
+      }
+    }
+  }
+  return out;
+}
+
+test("non-flash attention: a prompt batch then single steps track a float64 softmax", () => {
+  const cols = shape.nHeadKV * shape.headDim, cap0 = 300;
+  const kv = { k: new Float32Array(cap0 * cols), v: new Float32Array(cap0 * cols) };
+  const flash = { k: new Float32Array(cap0 * cols), v: new Float32Array(cap0 * cols) };
+  const s = { ...shape, softcap: cap };
+  let pos = 0;
+  for (const rows of [7, 1, 1, 270 - 9, 1]) {
+    const seed = 11 + pos;
+    const q = randomFloats(rows * shape.nHead * shape.headDim, seed, 1);
+    const k = randomFloats(rows * cols, seed + 1, 1), v = randomFloats(rows * cols, seed + 2, 1);
+    const out = new Float32Array(rows * shape.nHead * shape.valueDim);
+    attentionSoftmax(q, k, v, rows, pos, kv, s, out);
+    const ref = reference(q, kv.k, kv.v, rows, pos, s);
+    let worst = 0;
+    for (let i = 0; i < out.length; i++) worst = Math.max(worst, Math.abs(out[i] - ref[i]));
+    assert(worst < 2e-3, `rows ${rows} at ${pos}: ${worst}`);
+    // Without a soft-cap the flash steps compute the same attention up to float16 roundings.
+    const a = new Float32Array(out.length), b = new Float32Array(out.length);
+    attentionSoftmax(q, k, v, rows, pos, kv, shape, a);
+    attention(q, k, v, rows, pos, flash, shape, b);
+    for (let i = 0; i < a.length; i++) assert(Math.abs(a[i] - b[i]) < 2e-3, `${a[i]} ${b[i]}`);
+    pos += rows;
+  }
+});
+
+test("nKvCells pads llama.cpp's n_kv to 256 cells, within the cache", () => {
+  assert(nKvCells(1, 512) === 256 && nKvCells(257, 512) === 512 && nKvCells(300, 300) === 300);
+  assert(nKvCells(10, 128) === 128);
+});
