@@ -7,8 +7,8 @@
  * their results go back into the history until the model answers (as node-llama-cpp's
  * `defineChatSessionFunction`).
  *
- * Tools are described to the model in a system message (JSON, as llama.cpp does for templates
- * without native tool support), because the template renderer takes role/content messages.
+ * Tools, calls and results go through the template natively where it renders them, else as
+ * llama.cpp fills them in (see render.ts).
  *
  * @module
  */
@@ -19,18 +19,15 @@ import { plainMetadata } from "../gguf/gguf_file.ts";
 import { GrammarError } from "../grammar/errors.ts";
 import { createSamplerChain, type SamplingParams } from "../samplers/params.ts";
 import type { Sampler } from "../samplers/types.ts";
-import {
-  type ChatMessage,
-  chatTemplateFromMetadata,
-  renderChat,
-} from "../tokenizers/chat_template.ts";
+import { chatTemplateFromMetadata } from "../tokenizers/chat_template.ts";
+import { type ConversationMessage, renderConversation } from "./render.ts";
 import {
   detectToolCallFamily,
   parseToolCalls,
   type ToolCall,
   type ToolCallFamily,
 } from "./tool_calls.ts";
-import { toolCallGrammar } from "./tool_grammar.ts";
+import { toolCallGrammar, type ToolSpec } from "./tool_grammar.ts";
 import { type ResponseFormat, responseFormatGrammar, withGrammar } from "./constrain.ts";
 
 /** A function the model may call; `handler` gets the parsed, schema-constrained arguments. */
@@ -86,7 +83,7 @@ export class ChatSession {
   readonly template: string | undefined;
   readonly family: ToolCallFamily;
   #system: string | undefined;
-  #history: ChatMessage[] = [];
+  #history: ConversationMessage[] = [];
 
   constructor(session: Session, options: ChatSessionOptions = {}) {
     this.session = session;
@@ -96,7 +93,7 @@ export class ChatSession {
   }
 
   /** The conversation so far (system prompt first, when set). */
-  get history(): readonly ChatMessage[] {
+  get history(): readonly ConversationMessage[] {
     return this.#system === undefined
       ? this.#history
       : [{ role: "system", content: this.#system }, ...this.#history];
@@ -156,12 +153,15 @@ export class ChatSession {
           ? withGrammar(base, format, tok)
           : base;
         const prompt = this.#render(tools);
+        const bos = tok.bos !== undefined ? tok.tokenText(tok.bos) : "";
         let answer = "";
         const gen = generate(this.session, prompt, {
           maxTokens: options.maxTokens,
           sampler,
           signal: options.signal,
           parseSpecial: true,
+          // BOS once: from the template when it writes bos_token, else added here.
+          addSpecial: bos === "" || !prompt.startsWith(bos),
         });
         let r = await gen.next();
         while (!r.done) {
@@ -173,8 +173,8 @@ export class ChatSession {
         const parsed = toolGrammar
           ? parseToolCalls(answer, this.family)
           : { content: answer, toolCalls: [] };
-        this.#history.push({ role: "assistant", content: answer });
         if (parsed.toolCalls.length === 0 || r.value.finishReason !== "stop") {
+          this.#history.push({ role: "assistant", content: answer });
           const json = format !== undefined && options.responseFormat?.type !== "grammar";
           if (format && !toolGrammar && r.value.finishReason === "length") {
             throw new GrammarError(
@@ -186,7 +186,9 @@ export class ChatSession {
           const value = json && r.value.finishReason === "stop" ? JSON.parse(answer) : undefined;
           return { text: answer, value, calls, finishReason: r.value.finishReason };
         }
-        for (const call of parsed.toolCalls) {
+        const made = parsed.toolCalls.map((c, i) => ({ ...c, id: c.id ?? `call_${round}_${i}` }));
+        this.#history.push({ role: "assistant", content: parsed.content, toolCalls: made });
+        for (const call of made) {
           const fn = fns[call.name];
           calls.push(call);
           const result = fn
@@ -195,6 +197,8 @@ export class ChatSession {
           this.#history.push({
             role: "tool",
             content: typeof result === "string" ? result : JSON.stringify(result),
+            toolCallId: call.id,
+            name: call.name,
           });
         }
       }
@@ -204,16 +208,14 @@ export class ChatSession {
     }
   }
 
-  #render(tools: { name: string; description?: string; parameters?: unknown }[]): string {
-    const messages = [...this.history];
-    if (tools.length > 0) {
-      const note = "You can call these functions (answer with a call in this model's tool-call " +
-        "format when one helps): " + JSON.stringify(tools);
-      // One system message: some templates refuse a second one.
-      if (messages[0]?.role === "system") {
-        messages[0] = { role: "system", content: `${messages[0].content}\n\n${note}` };
-      } else messages.unshift({ role: "system", content: note });
-    }
-    return renderChat(messages, { template: this.template, addGenerationPrompt: true });
+  #render(tools: ToolSpec[]): string {
+    const tok = this.session.model.tokenizer;
+    return renderConversation(this.history, {
+      template: this.template,
+      tools,
+      bosToken: tok.bos !== undefined ? tok.tokenText(tok.bos) : "",
+      eosToken: tok.eos !== undefined ? tok.tokenText(tok.eos) : "",
+      addGenerationPrompt: true,
+    });
   }
 }

@@ -18,10 +18,20 @@ import { Template } from "../deps/jinja.ts";
 import { InvalidArgumentError, RocmForgeError } from "../core/errors.ts";
 import type { MetaValue } from "../gguf/gguf_file.ts";
 
-/** One chat message. */
+/** One call in an assistant message, as chat templates read it (`arguments` an object). */
+export interface TemplateToolCall {
+  id?: string;
+  type: "function";
+  function: { name: string; arguments: unknown };
+}
+
+/** One chat message (the tool fields as OpenAI names them, for templates that read them). */
 export interface ChatMessage {
   role: string;
   content: string;
+  tool_calls?: readonly TemplateToolCall[];
+  tool_call_id?: string;
+  name?: string;
 }
 
 /** Options of {@linkcode renderChat}. */
@@ -34,6 +44,10 @@ export interface RenderChatOptions {
   eosToken?: string;
   /** Append the opening of an assistant turn (default false). */
   addGenerationPrompt?: boolean;
+  /** `tools` in the template (OpenAI's `tools` list); absent: undefined there. */
+  tools?: readonly unknown[];
+  /** More template variables (e.g. `date_string`); the ChatML default ignores them. */
+  context?: Readonly<Record<string, unknown>>;
 }
 
 /** A chat template that cannot be parsed or rendered. */
@@ -110,7 +124,9 @@ export function renderChat(messages: ChatMessage[], opts: RenderChatOptions = {}
   const template = compile(opts.template);
   try {
     return template.render({
-      messages: messages.map((m) => ({ role: m.role, content: m.content })),
+      ...opts.context,
+      messages: messages.map((m) => ({ ...m })),
+      ...(opts.tools ? { tools: opts.tools } : {}),
       bos_token: opts.bosToken ?? "",
       eos_token: opts.eosToken ?? "",
       add_generation_prompt: addGenerationPrompt,
