@@ -7,9 +7,11 @@
  * command and the ratio is printed: on the CPU through node-llama-cpp in a Node subprocess,
  * its reps interleaved with ours so both see the same machine load; on the GPU (--backend hip)
  * as llama-bench (-fa 1 -ngl 99) built with CUDA or HIP by scripts/llamacpp_gpu.sh. Decode rows
- * also give the fraction of the memory-bandwidth limit: bytes read per token (every matrix but
- * the embedding table, plus the f16 K/V rows of the depth) against --bandwidth (GB/s; default
- * 19.8 on the CPU, this machine's, and 4800 on the GPU, the H200's datasheet).
+ * also give the bytes per second they read (every matrix but the embedding table, plus the
+ * f16 K/V rows of the depth, per token) and the fraction of the memory-bandwidth limit that
+ * is: --bandwidth (GB/s), by default on the CPU a streaming read of this machine measured in
+ * the same command with the same threads (scripts/_stream_bench.ts), and 4800 on the GPU, the
+ * H200's datasheet.
  *
  * usage: deno task bench -m MODEL [--backend cpu|hip] [-p 64] [-n 32] [-d 0] [-t THREADS]
  *          [-r REPS] [--vs-llamacpp] [--json] [--bandwidth GBPS] [--profile]
@@ -26,6 +28,7 @@ import { args, cpuCount, exit, now, writeStderr, writeStdout } from "../src/runt
 import { startLineProcess } from "../src/runtime/line_process.ts";
 import { BENCH_USAGE, type BenchOptions, parseBenchArgs } from "./_bench_options.ts";
 import { llamaBenchGpu, type LlamaBenchResult } from "./_llamacpp_gpu_bench.ts";
+import { streamBandwidth } from "./_stream_bench.ts";
 
 export type { BenchOptions } from "./_bench_options.ts";
 
@@ -42,6 +45,9 @@ export interface BenchRow {
   /** Decode only: tokens/s allowed by memory bandwidth, and our fraction of it. */
   bandwidth_limit_tokens_per_s: number | null;
   bandwidth_fraction: number | null;
+  /** Decode only: bytes read per second (GB/s), and the bandwidth it is rated against. */
+  achieved_gb_per_s: number | null;
+  bandwidth_gb_per_s: number | null;
 }
 
 function stats(tokens: number, secs: number[]): { mean: number; sd: number } {
@@ -144,6 +150,10 @@ async function llamacppCpu(o: BenchOptions, tokens: number[]): Promise<Engine> {
 
 /** Runs the benchmark and returns its rows. */
 export async function bench(o: BenchOptions): Promise<BenchRow[]> {
+  const measured = o.bandwidth === undefined && o.backend === "cpu";
+  const bandwidth = measured
+    ? (await streamBandwidth({ threads: o.threads })).bytesPerSec
+    : o.bandwidth;
   const mine = await ours(o);
   const gpu = o.backend !== "cpu";
   const ref = o.vsLlamacpp && !gpu ? await llamacppCpu(o, mine.tokens) : undefined;
@@ -189,7 +199,8 @@ export async function bench(o: BenchOptions): Promise<BenchRow[]> {
       );
       refRate = hit ? hit.tokensPerS : null;
     }
-    const limit = r.kind === "tg" ? o.bandwidth / mine.bytesPerToken(r.depth) : null;
+    const tg = r.kind === "tg" && bandwidth !== undefined;
+    const limit = tg ? bandwidth / mine.bytesPerToken(r.depth) : null;
     return {
       test: `${r.kind}${r.count}${r.depth ? ` @ d${r.depth}` : ""}`,
       depth: r.depth,
@@ -199,6 +210,8 @@ export async function bench(o: BenchOptions): Promise<BenchRow[]> {
       ratio_vs_llamacpp: refRate ? s.mean / refRate : null,
       bandwidth_limit_tokens_per_s: limit,
       bandwidth_fraction: limit ? s.mean / limit : null,
+      achieved_gb_per_s: r.kind === "tg" ? s.mean * mine.bytesPerToken(r.depth) / 1e9 : null,
+      bandwidth_gb_per_s: tg ? bandwidth / 1e9 : null,
     };
   });
 }
@@ -206,19 +219,27 @@ export async function bench(o: BenchOptions): Promise<BenchRow[]> {
 function table(o: BenchOptions, rows: BenchRow[]): string {
   const name = o.model.split("/").pop();
   const w = Math.max(5, ...rows.map((r) => r.test.length));
+  const bw = rows.find((r) => r.bandwidth_gb_per_s !== null)?.bandwidth_gb_per_s ?? null;
   const lines = [
     `model: ${name}  backend: ${o.backend}  threads: ${o.threads}  reps: ${o.reps}`,
+    ...(bw === null ? [] : [
+      `bandwidth: ${bw.toFixed(1)} GB/s (${
+        o.bandwidth === undefined ? "streaming read measured now" : "--bandwidth"
+      })`,
+    ]),
     `| ${
       "test".padEnd(w)
-    } |          t/s | llama.cpp t/s | ratio | bandwidth limit t/s | of limit |`,
-    `| ${"-".repeat(w)} | ------------ | ------------- | ----- | ------------------- | -------- |`,
+    } |          t/s | llama.cpp t/s | ratio |  GB/s | bandwidth limit t/s | of limit |`,
+    `| ${
+      "-".repeat(w)
+    } | ------------ | ------------- | ----- | ----- | ------------------- | -------- |`,
   ];
   const f = (x: number | null, d = 2) => (x === null ? "-" : x.toFixed(d));
   for (const r of rows) {
     lines.push(
       `| ${r.test.padEnd(w)} | ${(f(r.tokens_per_s) + " ± " + f(r.stddev)).padStart(12)} | ${
         f(r.llamacpp_tokens_per_s).padStart(13)
-      } | ${f(r.ratio_vs_llamacpp).padStart(5)} | ${
+      } | ${f(r.ratio_vs_llamacpp).padStart(5)} | ${f(r.achieved_gb_per_s, 1).padStart(5)} | ${
         f(r.bandwidth_limit_tokens_per_s, 1).padStart(19)
       } | ${
         (r.bandwidth_fraction === null ? "-" : (r.bandwidth_fraction * 100).toFixed(0) + "%")

@@ -5,7 +5,7 @@
  * @module
  */
 import { test } from "../tests/harness.ts";
-import { assert, assertEquals, assertThrows } from "../tests/assert.ts";
+import { assert, assertClose, assertEquals, assertThrows } from "../tests/assert.ts";
 import { pathExists } from "../src/runtime/host.ts";
 import { bench, benchTokens } from "./bench.ts";
 import { parseBenchArgs } from "./_bench_options.ts";
@@ -30,15 +30,21 @@ const opts = (model: string, vsLlamacpp: boolean, depth = [0]) => ({
   reps: 1,
   vsLlamacpp,
   json: true,
-  bandwidth: 19.8e9,
 });
 
-test("bench gives pp and tg rows with the bandwidth limit for decode", async () => {
+test("bench gives pp and tg rows with the measured bandwidth limit for decode", async () => {
   const rows = await bench(opts(await tinyModel(), false));
   assertEquals(rows.map((r) => r.test), ["pp8", "tg4"]);
   for (const r of rows) assert(r.tokens_per_s > 0 && r.ratio_vs_llamacpp === null);
-  assert(rows[0].bandwidth_fraction === null);
-  assert(rows[1].bandwidth_limit_tokens_per_s! > 0 && rows[1].bandwidth_fraction! > 0);
+  assert(rows[0].bandwidth_fraction === null && rows[0].achieved_gb_per_s === null);
+  const tg = rows[1];
+  assert(tg.bandwidth_limit_tokens_per_s! > 0 && tg.bandwidth_fraction! > 0);
+  // the streaming read ran in this command: limit = bandwidth / bytes per token, and the
+  // achieved rate is the same bytes per token times tokens/s
+  const bytesPerToken = tg.bandwidth_gb_per_s! * 1e9 / tg.bandwidth_limit_tokens_per_s!;
+  assertClose(tg.achieved_gb_per_s! * 1e9, tg.tokens_per_s * bytesPerToken, 1e3, "GB/s");
+  const given = await bench({ ...opts(await tinyModel(), false), p: [], bandwidth: 5e9 });
+  assertEquals(given[0].bandwidth_gb_per_s, 5);
 });
 
 test("bench -d: rows per depth, the depth's K/V bytes lower the decode limit", async () => {
@@ -59,7 +65,8 @@ test("bench -d: rows per depth, the depth's K/V bytes lower the decode limit", a
 test("bench options: comma lists, GPU bandwidth default, errors for bad input", () => {
   const o = parseBenchArgs(["-m", "x.gguf", "-p", "512,128", "-d", "0,4096", "-n", "0"], 4);
   assertEquals([o.p, o.n, o.depth, o.threads, o.reps], [[512, 128], [0], [0, 4096], 4, 3]);
-  assertEquals(o.bandwidth, 19.8e9);
+  assertEquals(o.bandwidth, undefined);
+  assertEquals(parseBenchArgs(["-m", "x", "--bandwidth", "12.5"], 1).bandwidth, 12.5e9);
   assertEquals(parseBenchArgs(["-m", "x", "--backend", "hip"], 1).bandwidth, 4800e9);
   assertThrows(() => parseBenchArgs(["-m", "x", "-d", "1,a"], 1), Error, "-d");
   assertThrows(() => parseBenchArgs(["-m", "x", "-p", "1.5"], 1), Error, "integers");

@@ -44,6 +44,7 @@ export const SOURCES = [
   "mm_float.c",
   "attention.c",
   "elementwise.c",
+  "stream.c",
   "pool.c",
 ];
 

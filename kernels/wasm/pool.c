@@ -36,8 +36,9 @@ void rf_init(void) {
   for (int h = 0; h < 65536; h++) rf_h2f_tab[h] = rf_h2f((uint16_t)h);
 }
 
-// Jobs: a matrix product over weight rows, attention over (query row, head) items, exit.
-enum { RF_OP_MATMUL = 1, RF_OP_EXIT = 2, RF_OP_ATTENTION = 3, RF_OP_ROWS = 4 };
+// Jobs: a matrix product over weight rows, attention over (query row, head) items, row-wise
+// element ops, a streaming read (stream.c), exit.
+enum { RF_OP_MATMUL = 1, RF_OP_EXIT = 2, RF_OP_ATTENTION = 3, RF_OP_ROWS = 4, RF_OP_STREAM = 5 };
 // Row of a closed cursor: the job is over and its fields may be rewritten.
 #define RF_CLOSED 0xffffffffu
 
@@ -83,6 +84,7 @@ void rf_matmul_range(const rf_mm_args* a, int r0, int r1) {
 static void run_items(rf_pool* p, int op, int i0, int i1) {
   if (op == RF_OP_ATTENTION) rf_attention_range(&p->attn, i0, i1);
   else if (op == RF_OP_ROWS) rf_rows_range(&p->rows, i0, i1);
+  else if (op == RF_OP_STREAM) rf_stream_range(&p->mm, i0, i1);
   else rf_matmul_range(&p->mm, i0, i1);
 }
 

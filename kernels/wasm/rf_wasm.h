@@ -311,5 +311,7 @@ void rf_mm_float(const rf_mm_args* a, int r0, int r1);
 void rf_rows_range(const rf_rows_args* a, int r0, int r1);
 void rf_swiglu(const float* gate, const float* up, float* out, int rows, int cols);
 void rf_rms_norm(const float* x, const float* w, float* out, int rows, int cols, float eps);
+// Rows [r0, r1) of a streaming read (stream.c).
+void rf_stream_range(const rf_mm_args* a, int r0, int r1);
 // Attention work items [i0, i1) (item i: query row i / n_head, head i % n_head).
 void rf_attention_range(const rf_attn_args* a, int i0, int i1);

@@ -15,6 +15,7 @@ export const ROWS_OFFSET = 136;
 export const OP_MATMUL = 1;
 export const OP_ATTENTION = 3;
 export const OP_ROWS = 4;
+export const OP_STREAM = 5;
 
 /** Arguments of a matrix product (rf_mm_args), addresses in the kernel memory. */
 export interface MatmulJob {

@@ -14,6 +14,7 @@ import { kernelModule, type KernelVariant } from "./module.ts";
 import { attentionFits, type AttentionShape, runAttention } from "./attention.ts";
 import { type RopeShape, RopeTableCache, runRmsNorm, runRope, runSwiglu } from "./elementwise.ts";
 import type { KernelContext, KernelExports, ScratchName } from "./exports.ts";
+import { runStreamRead } from "./stream.ts";
 import {
   ATTN_OFFSET,
   MM_OFFSET,
@@ -278,6 +279,16 @@ export class WasmKernels {
   ): void {
     this.live();
     runRope(this.context, this.ropeTables, x, rows, shape, pos0, out, freqFactors);
+  }
+
+  /**
+   * Reads [ptr, ptr + bytes) of the kernel memory once on every thread, as a matrix product
+   * reads its weights (the bandwidth microbenchmark, see stream.ts); returns the xor of the
+   * data read.
+   */
+  streamRead(ptr: number, bytes: number): number {
+    this.live();
+    return runStreamRead(this.context, ptr, bytes);
   }
 
   private live(): void {
