@@ -7,6 +7,8 @@
  *
  * Optional members and their defaults:
  * - `priority`: 0. Higher runs first when several backends are registered.
+ * - `multiSequence`: false. Nodes marked `batched` (multi-sequence batches) go to the backend
+ *   only when true; otherwise they run on the next backend that takes them (the CPU).
  *
  * The scheduler checks shapes and KV capacity once, before it calls `compute`; a context
  * checks only that the KV cache it is given is one of its own.
@@ -63,6 +65,17 @@ export interface KVStore {
   dispose(): void;
 }
 
+/** The rows of one sequence in a multi-sequence compute call. */
+export interface SequenceRows {
+  /** First row (rows of one sequence are consecutive, sequences in row order). */
+  readonly row0: number;
+  readonly rows: number;
+  /** Position of the sequence's first row. */
+  readonly pos0: number;
+  /** The sequence's KV cache for this segment's layers (absent when it has no attention). */
+  readonly kv?: KVStore;
+}
+
 /** One compute call: run `nodes` of `graph` in order. */
 export interface ComputeRequest {
   readonly graph: Graph;
@@ -74,6 +87,11 @@ export interface ComputeRequest {
   readonly tokens: Int32Array;
   /** Position of the first token. */
   readonly pos0: number;
+  /**
+   * A multi-sequence batch's sequences (nodes marked `batched` read them instead of `pos0`
+   * and `kv`); absent for a graph of one sequence.
+   */
+  readonly sequences?: readonly SequenceRows[];
   /** Values produced outside this segment, by value id. */
   readonly inputs: ReadonlyMap<number, Float32Array>;
   /** Value ids to return to the host. */
@@ -101,6 +119,8 @@ export interface Backend {
   readonly apiVersion: 2;
   readonly name: string;
   readonly priority?: number;
+  /** True when the backend runs nodes marked `batched` (multi-sequence batches); default false. */
+  readonly multiSequence?: boolean;
   /** Availability and devices. Never throws: failures become `available: false` + reason. */
   probe(): Promise<BackendProbe>;
   /** True when the backend can run `node`; `weightType` gives the GGML type of a weight. */

@@ -53,6 +53,11 @@ export type GraphNode =
      * row 0 (BERT's token type "sentence A").
      */
     index?: "token" | "position" | "zero";
+    /**
+     * Rows of several sequences (a multi-sequence batch, see batch_graph.ts): positions come from the
+     * compute request's sequence table, one range of rows per sequence.
+     */
+    batched?: boolean;
   }
   | {
     op: "rms_norm";
@@ -78,6 +83,11 @@ export type GraphNode =
     rope: RopeParams;
     /** Weight of nRot/2 frequency divisors (llama.cpp's rope_freqs / rope factors). */
     freqFactors?: string;
+    /**
+     * Rows of several sequences (a multi-sequence batch, see batch_graph.ts): each row's position comes from the
+     * compute request's sequence table, one range of rows per sequence.
+     */
+    batched?: boolean;
   }
   | {
     op: "attention";
@@ -103,6 +113,11 @@ export type GraphNode =
      * encoders; the batch must start at position 0). Default true.
      */
     causal?: boolean;
+    /**
+     * Rows of several sequences (a multi-sequence batch, see batch_graph.ts): positions and KV caches come from the
+     * compute request's sequence table, one range of rows per sequence.
+     */
+    batched?: boolean;
   }
   | { op: "swiglu"; layer: number; out: number; gate: number; up: number }
   /** gelu(gate) * up with ggml's tanh GELU (through its half-precision table). */
@@ -147,7 +162,8 @@ export type GraphNode =
   /** x * s, elementwise (ggml_scale). */
   | { op: "scale"; layer: number; out: number; x: number; s: number }
   | { op: "add"; layer: number; out: number; a: number; b: number }
-  | { op: "last_row"; layer: number; out: number; x: number };
+  /** The last row of x; batched: the last row of each sequence ([sequences, cols]). */
+  | { op: "last_row"; layer: number; out: number; x: number; batched?: boolean };
 
 /** The op name of a node. */
 export type OpKind = GraphNode["op"];
@@ -186,6 +202,11 @@ export interface Graph {
   readonly nodes: readonly GraphNode[];
   /** The value holding logits ([1, vocab] for "last", [nTokens, vocab] for "all"). */
   readonly output: number;
+  /**
+   * Sequences a multi-sequence graph's rows belong to (its "last" output has one row per
+   * sequence); absent for a graph of one sequence.
+   */
+  readonly sequences?: number;
 }
 
 /** Input value ids a node reads. */

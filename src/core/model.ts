@@ -13,7 +13,8 @@ import type { Tokenizer } from "../tokenizers/types.ts";
 import type { Architecture, ArchitectureSource, ModelGraph } from "./architecture.ts";
 import type { Backend, BackendContext } from "./backend.ts";
 import { AbortError, InvalidArgumentError } from "./errors.ts";
-import { OUTPUT_MODES, type OutputMode } from "./graph.ts";
+import { batchGraph } from "./batch_graph.ts";
+import { type GraphNode, OUTPUT_MODES, type OutputMode } from "./graph.ts";
 import {
   assignWeights,
   backendChoice,
@@ -132,9 +133,13 @@ export class Model {
     }
   }
 
-  /** The execution plan for a batch of `nTokens` (cached per size and logits mode). */
-  plan(nTokens: number, logits: OutputMode): Plan {
-    const key = `${nTokens}:${logits}`;
+  /**
+   * The execution plan for a batch of `nTokens` (cached per size, logits mode and sequence
+   * count). With `sequences`, the rows belong to that many sequences (see batch_graph.ts): nodes
+   * marked `batched` go only to backends with `multiSequence`.
+   */
+  plan(nTokens: number, logits: OutputMode, sequences?: number): Plan {
+    const key = `${nTokens}:${logits}:${sequences ?? ""}`;
     let p = this.plans.get(key);
     if (!p) {
       const modes = this.outputs;
@@ -146,9 +151,14 @@ export class Model {
           { field: "output", expected: modes.join(", "), actual: logits },
         );
       }
-      const g = this.graphs.graph(nTokens, logits);
+      const one = this.graphs.graph(nTokens, logits);
+      const g = sequences === undefined ? one : batchGraph(one, sequences);
       const info = new Map(this.file.tensors.map((t) => [t.name, t.type] as const));
-      const nb = assignNodes(g, this.choose, (n) => info.get(n) as GGMLType | undefined);
+      const choose = (n: GraphNode) => {
+        const list = this.choose(n);
+        return "batched" in n && n.batched ? list.filter((b) => b.multiSequence === true) : list;
+      };
+      const nb = assignNodes(g, choose, (n) => info.get(n) as GGMLType | undefined);
       p = planSegments(g, nb);
       if (this.plans.size > 64) this.plans.clear();
       this.plans.set(key, p);
@@ -171,9 +181,13 @@ export class Model {
     return this.graphs.pooling;
   }
 
-  /** Layers whose attention runs on each backend (for KV allocation). */
-  kvLayers(): Map<Backend, number[]> {
-    const p = this.plan(1, this.outputs.includes("last") ? "last" : this.outputs[0]);
+  /**
+   * Layers whose attention runs on each backend (for KV allocation); with `batched`, in the
+   * plans of multi-sequence batches.
+   */
+  kvLayers(batched = false): Map<Backend, number[]> {
+    const mode = this.outputs.includes("last") ? "last" : this.outputs[0];
+    const p = this.plan(1, mode, batched ? 1 : undefined);
     const m = new Map<Backend, number[]>();
     for (const s of p.segments) {
       for (const i of s.nodes) {

@@ -95,6 +95,18 @@ export interface RunContext {
   readonly kv: ReadonlyMap<Backend, KVStore>;
   readonly tokens: Int32Array;
   readonly pos0: number;
+  /**
+   * A multi-sequence batch (a graph with `sequences`): each sequence's rows, first position
+   * and KV caches, in row order. `kv` and `pos0` then go unused.
+   */
+  readonly sequences?: readonly BatchSequence[];
+}
+
+/** One sequence of a multi-sequence forward pass. */
+export interface BatchSequence {
+  readonly rows: number;
+  readonly pos0: number;
+  readonly kv: ReadonlyMap<Backend, KVStore>;
 }
 
 /**
@@ -109,14 +121,16 @@ export async function runPlan(plan: Plan, ctx: RunContext): Promise<Float32Array
       actual: ctx.tokens.length,
     });
   }
-  for (const kv of ctx.kv.values()) {
-    if (ctx.pos0 + g.nTokens > kv.spec.capacity) {
-      throw new BackendError("BACKEND_CALL_FAILED", "KV cache overflow", {
-        expected: kv.spec.capacity,
-        actual: ctx.pos0 + g.nTokens,
-      });
-    }
-  }
+  const seqs = ctx.sequences ?? [{ rows: g.nTokens, pos0: ctx.pos0, kv: ctx.kv }];
+  checkSequences(g, seqs, ctx.sequences !== undefined);
+  const rowsOf = (b: Backend) => {
+    let row0 = 0;
+    return ctx.sequences?.map((q) => {
+      const r = { row0, rows: q.rows, pos0: q.pos0, kv: q.kv.get(b) };
+      row0 += q.rows;
+      return r;
+    });
+  };
   const host = new Map<number, Float32Array>();
   for (const s of plan.segments) {
     const context = ctx.contexts.get(s.backend);
@@ -131,6 +145,7 @@ export async function runPlan(plan: Plan, ctx: RunContext): Promise<Float32Array
       kv: ctx.kv.get(s.backend),
       tokens: ctx.tokens,
       pos0: ctx.pos0,
+      ...(ctx.sequences ? { sequences: rowsOf(s.backend) } : {}),
       inputs,
       outputs: s.outputs,
     });
@@ -139,6 +154,38 @@ export async function runPlan(plan: Plan, ctx: RunContext): Promise<Float32Array
   const out = host.get(g.output);
   if (!out) throw new BackendError("BACKEND_CALL_FAILED", "graph output was not produced");
   return out;
+}
+
+function checkSequences(g: Graph, seqs: readonly BatchSequence[], batched: boolean): void {
+  if (batched !== (g.sequences !== undefined) || (batched && seqs.length !== g.sequences)) {
+    throw new BackendError("BACKEND_CALL_FAILED", "sequence count does not match the graph", {
+      expected: g.sequences ?? "no sequence table",
+      actual: batched ? seqs.length : "no sequence table",
+    });
+  }
+  let rows = 0;
+  for (const q of seqs) {
+    if (!(Number.isInteger(q.rows) && q.rows >= 1 && Number.isInteger(q.pos0) && q.pos0 >= 0)) {
+      throw new BackendError("BACKEND_CALL_FAILED", "a sequence needs rows >= 1 at pos0 >= 0", {
+        actual: { rows: q.rows, pos0: q.pos0 },
+      });
+    }
+    rows += q.rows;
+    for (const kv of q.kv.values()) {
+      if (q.pos0 + q.rows > kv.spec.capacity) {
+        throw new BackendError("BACKEND_CALL_FAILED", "KV cache overflow", {
+          expected: kv.spec.capacity,
+          actual: q.pos0 + q.rows,
+        });
+      }
+    }
+  }
+  if (rows !== g.nTokens) {
+    throw new BackendError("BACKEND_CALL_FAILED", "sequence rows do not add up to the graph", {
+      expected: g.nTokens,
+      actual: rows,
+    });
+  }
 }
 
 /** One line per segment: which backend runs which layers. */

@@ -38,14 +38,23 @@ export interface SessionOptions {
 /** A conversation state over a model. */
 export class Session {
   readonly contextLength: number;
-  private readonly kv = new Map<Backend, KVStore>();
-  private history: number[] = [];
+  /** This session's KV cache on each backend that holds attention layers. */
+  protected readonly kv = new Map<Backend, KVStore>();
+  protected history: number[] = [];
   /** Tokens a context shift kept that are not in the cache yet (evaluated before the next batch). */
   private replay: number[] = [];
   private readonly batch: number;
   private disposed = false;
 
-  constructor(readonly model: Model, readonly opts: SessionOptions = {}) {
+  /**
+   * `kvLayers`: the layers whose KV cache each backend holds (default: where the model's
+   * one-sequence plans run attention; a context's sequences pass those of batched plans).
+   */
+  constructor(
+    readonly model: Model,
+    readonly opts: SessionOptions = {},
+    kvLayers: ReadonlyMap<Backend, readonly number[]> = model.kvLayers(),
+  ) {
     this.contextLength = opts.contextLength ?? model.contextLength;
     if (!Number.isInteger(this.contextLength) || this.contextLength < 1) {
       throw new InvalidArgumentError(`contextLength must be a positive integer`, {
@@ -54,7 +63,7 @@ export class Session {
     }
     this.batch = opts.batchSize ?? 256;
     const c = model.config;
-    for (const [b, layers] of model.kvLayers()) {
+    for (const [b, layers] of kvLayers) {
       const context = model.contexts.get(b);
       if (!context) {
         throw new BackendError("BACKEND_CALL_FAILED", `backend ${b.name} holds no weights`);
@@ -169,7 +178,11 @@ export class Session {
     );
   }
 
-  private async forward(
+  /**
+   * Evaluates tokens after the cached ones (no shift, no checks: eval did them), in batches,
+   * and appends them to the history as each batch is cached.
+   */
+  protected async forward(
     tokens: readonly number[],
     logits: OutputMode,
     signal?: AbortSignal,
@@ -205,7 +218,8 @@ export class Session {
     return all ?? last!;
   }
 
-  private assertLive(): void {
+  /** Throws DisposedError once the session or its model was disposed. */
+  protected assertLive(): void {
     if (this.disposed || this.model.isDisposed) {
       throw new DisposedError("session or model was disposed");
     }

@@ -54,9 +54,10 @@ export class CpuContext implements BackendContext {
     try {
       this.assertLive();
       const kv = this.kvs.own(req.kv);
+      const seqs = req.sequences?.map((q) => ({ ...q, kv: this.kvs.own(q.kv) }));
       const vals = new Map(req.inputs);
       for (const i of req.nodes) {
-        runCpuNode(req.graph.nodes[i], req, vals, this.weights, this.kernels, kv);
+        runCpuNode(req.graph.nodes[i], req, vals, this.weights, this.kernels, kv, seqs);
       }
       const outs = new Map<number, Float32Array>();
       for (const id of req.outputs) {
@@ -125,6 +126,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     apiVersion: BACKEND_API_VERSION,
     name: "cpu",
     priority: -1000,
+    multiSequence: true,
     async probe(): Promise<BackendProbe> {
       const mem = await systemMemory();
       return {

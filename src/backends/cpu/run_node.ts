@@ -6,7 +6,7 @@
  */
 import type { ComputeRequest } from "../../core/backend.ts";
 import { BackendError } from "../../core/errors.ts";
-import type { GraphNode } from "../../core/graph.ts";
+import { type GraphNode, nodeInputs } from "../../core/graph.ts";
 import type { CpuKVStore } from "./kv.ts";
 import { attention } from "./ops/attention.ts";
 import { add, lastRow, rmsNorm, swiglu } from "./ops/elementwise.ts";
@@ -20,7 +20,18 @@ import { rope } from "./ops/rope.ts";
 import type { WasmKernels } from "./wasm/runtime.ts";
 import type { CpuWeightStore } from "./weights.ts";
 
-/** Runs one node on host arrays. */
+/** One sequence's rows of a batched node: where they are, their position and KV cache. */
+export interface CpuSequence {
+  readonly row0: number;
+  readonly rows: number;
+  readonly pos0: number;
+  readonly kv: CpuKVStore | undefined;
+}
+
+/**
+ * Runs one node on host arrays. Nodes marked `batched` run once per sequence of `seqs` (the
+ * request's sequence table with each sequence's cache) over that sequence's rows.
+ */
 export function runCpuNode(
   node: GraphNode,
   req: ComputeRequest,
@@ -28,6 +39,7 @@ export function runCpuNode(
   w: CpuWeightStore,
   kernels: WasmKernels | undefined,
   kv: CpuKVStore | undefined,
+  seqs: readonly CpuSequence[] = [],
 ): void {
   const g = req.graph;
   const outV = g.values[node.out];
@@ -37,25 +49,36 @@ export function runCpuNode(
     if (!v) throw new BackendError("BACKEND_CALL_FAILED", `value ${id} missing before ${node.op}`);
     return v;
   };
+  if ("batched" in node && node.batched) {
+    if (seqs.length !== g.sequences) {
+      throw new BackendError("BACKEND_CALL_FAILED", `batched ${node.op} needs the sequence table`, {
+        expected: g.sequences,
+        actual: seqs.length,
+      });
+    }
+    const inCols = nodeInputs(node).map((id) => [id, g.values[id].cols] as const);
+    seqs.forEach((q, i) => {
+      const part = (id: number) => {
+        const c = inCols.find(([v]) => v === id)?.[1] ?? 0;
+        return get(id).subarray(q.row0 * c, (q.row0 + q.rows) * c);
+      };
+      const o = node.op === "last_row" ? i : q.row0;
+      const rows = node.op === "last_row" ? 1 : q.rows;
+      const tokens = req.tokens.subarray(q.row0, q.row0 + q.rows);
+      const dst = out.subarray(o * outV.cols, (o + rows) * outV.cols);
+      positional(node, part, q.rows, q.pos0, tokens, q.kv, w, kernels, dst);
+    });
+    vals.set(node.out, out);
+    return;
+  }
   switch (node.op) {
-    case "embed": {
-      const m = w.matrix(node.weight);
-      for (let t = 0; t < outV.rows; t++) {
-        const id = node.index === "position"
-          ? req.pos0 + t
-          : node.index === "zero"
-          ? 0
-          : req.tokens[t];
-        if (!(id >= 0 && id < m.rows)) {
-          throw new BackendError("BACKEND_CALL_FAILED", `token id ${id} outside vocabulary`, {
-            expected: `0..${m.rows - 1}`,
-            actual: id,
-          });
-        }
-        decodeRow(m, id, out, t * m.cols);
+    case "embed":
+      if (node.index === "position" || node.index === "zero") {
+        positional(node, get, outV.rows, req.pos0, req.tokens, kv, w, kernels, out);
+      } else {
+        embedRows(w, node.weight, req.tokens, out);
       }
       break;
-    }
     case "rms_norm": {
       // Per-group norms (groupSize < cols) are the same op over rows of groupSize values.
       const cols = node.groupSize ?? outV.cols;
@@ -81,57 +104,10 @@ export function runCpuNode(
       matmul(m, get(node.x), outV.rows, out, bias, kernels);
       break;
     }
-    case "rope": {
-      const ff = node.freqFactors ? w.vector(node.freqFactors) : undefined;
-      if (kernels) kernels.rope(get(node.x), outV.rows, node, req.pos0, out, ff);
-      else rope(get(node.x), outV.rows, node.nHeads, node.headDim, node.rope, req.pos0, out, ff);
+    case "rope":
+    case "attention":
+      positional(node, get, outV.rows, req.pos0, req.tokens, kv, w, kernels, out);
       break;
-    }
-    case "attention": {
-      if (node.causal === false) {
-        if (req.pos0 !== 0) {
-          throw new BackendError(
-            "BACKEND_CALL_FAILED",
-            "a non-causal batch must start at position 0",
-            {
-              expected: 0,
-              actual: req.pos0,
-            },
-          );
-        }
-        attentionFull(get(node.q), get(node.k), get(node.v), outV.rows, node, out);
-        break;
-      }
-      const layer = kv?.layers.get(node.layer);
-      if (!layer) {
-        throw new BackendError("BACKEND_CALL_FAILED", `no KV cache for layer ${node.layer}`);
-      }
-      const kern = kernels;
-      // The kernel attends over every earlier position without soft-capping: with a window
-      // that excludes some, or a soft-cap, the TypeScript path runs.
-      const windowed = node.window !== undefined && req.pos0 + outV.rows > node.window;
-      if (
-        !windowed && node.softcap === undefined && kern?.owns(layer.k) && kern.owns(layer.v) &&
-        kern.supportsAttention(node)
-      ) {
-        kern.attention(
-          layer.k,
-          layer.v,
-          get(node.q),
-          get(node.k),
-          get(node.v),
-          outV.rows,
-          req.pos0,
-          node,
-          out,
-        );
-      } else {
-        // llama.cpp runs soft-capped models (Gemma 2) without flash attention.
-        const run = node.softcap === undefined ? attention : attentionSoftmax;
-        run(get(node.q), get(node.k), get(node.v), outV.rows, req.pos0, layer, node, out);
-      }
-      break;
-    }
     case "swiglu":
       if (kernels) kernels.swiglu(get(node.gate), get(node.up), out, outV.cols);
       else swiglu(get(node.gate), get(node.up), out, outV.cols);
@@ -179,11 +155,106 @@ export function runCpuNode(
     case "add":
       add(get(node.a), get(node.b), out);
       break;
-    case "last_row": {
-      const x = g.values[node.x];
-      lastRow(get(node.x), x.rows, x.cols, out);
+    case "last_row":
+      positional(node, get, g.values[node.x].rows, req.pos0, req.tokens, kv, w, kernels, out);
       break;
-    }
   }
   vals.set(node.out, out);
+}
+
+/** Rows of `tokens`' embeddings. */
+function embedRows(w: CpuWeightStore, weight: string, ids: ArrayLike<number>, out: Float32Array) {
+  const m = w.matrix(weight);
+  for (let t = 0; t < ids.length; t++) {
+    const id = ids[t];
+    if (!(id >= 0 && id < m.rows)) {
+      throw new BackendError("BACKEND_CALL_FAILED", `token id ${id} outside vocabulary`, {
+        expected: `0..${m.rows - 1}`,
+        actual: id,
+      });
+    }
+    decodeRow(m, id, out, t * m.cols);
+  }
+}
+
+/**
+ * The ops that depend on where rows sit, over `rows` rows of one sequence from position
+ * `pos0`: embedding by position (or row 0), rope, attention over the sequence's KV cache, and
+ * the last row (of `rows`).
+ */
+function positional(
+  node: GraphNode,
+  get: (id: number) => Float32Array,
+  rows: number,
+  pos0: number,
+  tokens: Int32Array,
+  kv: CpuKVStore | undefined,
+  w: CpuWeightStore,
+  kernels: WasmKernels | undefined,
+  out: Float32Array,
+): void {
+  switch (node.op) {
+    case "embed": {
+      if (node.index !== "position" && node.index !== "zero") {
+        embedRows(w, node.weight, tokens, out);
+        break;
+      }
+      const ids = Int32Array.from({ length: rows }, (_, t) => node.index === "zero" ? 0 : pos0 + t);
+      embedRows(w, node.weight, ids, out);
+      break;
+    }
+    case "rope": {
+      const ff = node.freqFactors ? w.vector(node.freqFactors) : undefined;
+      if (kernels) kernels.rope(get(node.x), rows, node, pos0, out, ff);
+      else rope(get(node.x), rows, node.nHeads, node.headDim, node.rope, pos0, out, ff);
+      break;
+    }
+    case "attention": {
+      if (node.causal === false) {
+        if (pos0 !== 0) {
+          throw new BackendError(
+            "BACKEND_CALL_FAILED",
+            "a non-causal batch must start at position 0",
+            { expected: 0, actual: pos0 },
+          );
+        }
+        attentionFull(get(node.q), get(node.k), get(node.v), rows, node, out);
+        break;
+      }
+      const layer = kv?.layers.get(node.layer);
+      if (!layer) {
+        throw new BackendError("BACKEND_CALL_FAILED", `no KV cache for layer ${node.layer}`);
+      }
+      const kern = kernels;
+      // The kernel attends over every earlier position without soft-capping: with a window
+      // that excludes some, or a soft-cap, the TypeScript path runs.
+      const windowed = node.window !== undefined && pos0 + rows > node.window;
+      if (
+        !windowed && node.softcap === undefined && kern?.owns(layer.k) && kern.owns(layer.v) &&
+        kern.supportsAttention(node)
+      ) {
+        kern.attention(
+          layer.k,
+          layer.v,
+          get(node.q),
+          get(node.k),
+          get(node.v),
+          rows,
+          pos0,
+          node,
+          out,
+        );
+      } else {
+        // llama.cpp runs soft-capped models (Gemma 2) without flash attention.
+        const run = node.softcap === undefined ? attention : attentionSoftmax;
+        run(get(node.q), get(node.k), get(node.v), rows, pos0, layer, node, out);
+      }
+      break;
+    }
+    case "last_row":
+      lastRow(get(node.x), rows, out.length, out);
+      break;
+    default:
+      throw new BackendError("BACKEND_CALL_FAILED", `${node.op} is not a positional op`);
+  }
 }

@@ -1,0 +1,299 @@
+/**
+ * A context: up to `sequences` independent sequences over one model whose evaluations share
+ * forward passes (node-llama-cpp's context → sequence model). Each `Sequence` is a Session —
+ * its own KV cache, positions, prefix reuse and context shift, and `generate` takes it — but
+ * its batches do not run alone: every evaluation waiting when a pass starts joins it (each
+ * decoding sequence's next token first, then chunks of prompts, up to `batchSize` tokens; see
+ * batch.ts), so sequences generating at once cost about one pass per step instead of one per
+ * sequence. A sequence whose signal aborts leaves the queue at once; one that finishes simply
+ * submits nothing more.
+ *
+ * Matrix products and norms run over all rows of a pass; rope, attention and the last-row pick
+ * run per sequence over its rows (batch_graph.ts). Backends without `multiSequence` leave those
+ * nodes to the CPU (the context logs one notice line when that moves attention layers).
+ *
+ * @module
+ */
+import type { Backend, KVStore } from "./backend.ts";
+import { planStep } from "./batch.ts";
+import { AbortError, DisposedError, InvalidArgumentError } from "./errors.ts";
+import type { OutputMode } from "./graph.ts";
+import type { Model } from "./model.ts";
+import type { ForwardGate } from "./request_scheduler.ts";
+import { type BatchSequence, runPlan } from "./scheduler.ts";
+import { Session, type SessionOptions } from "./session.ts";
+import { macrotask } from "../runtime/macrotask.ts";
+
+/** Options of createContext. */
+export interface ContextOptions {
+  /** Sequences the context holds at most (default 1). */
+  readonly sequences?: number;
+  /** Positions each sequence's KV cache holds (default: the model's context length). */
+  readonly contextLength?: number;
+  /** Most tokens one forward pass evaluates, over all its sequences (default 256). */
+  readonly batchSize?: number;
+  /** Takes each forward pass in turn (the server's RequestScheduler); default: run at once. */
+  readonly gate?: ForwardGate;
+  /** Receives the one-line notice when a backend leaves batched attention to another one. */
+  readonly log?: (line: string) => void;
+}
+
+/** Options of one sequence. */
+export interface SequenceOptions {
+  /** As SessionOptions.contextShift. */
+  readonly contextShift?: SessionOptions["contextShift"];
+}
+
+interface Job {
+  readonly seq: Sequence;
+  readonly tokens: readonly number[];
+  readonly mode: OutputMode;
+  /** Rows of every token ("all", "hidden"). */
+  readonly rows: Float32Array | undefined;
+  readonly signal: AbortSignal | undefined;
+  done: number;
+  resolve(v: Float32Array): void;
+  reject(e: unknown): void;
+  detach(): void;
+}
+
+/** Sequences over one model that share forward passes. */
+export class BatchContext {
+  readonly sequences: number;
+  readonly contextLength: number;
+  readonly batchSize: number;
+  private readonly kvLayers: ReadonlyMap<Backend, readonly number[]>;
+  private readonly live = new Set<Sequence>();
+  private readonly pending: Job[] = [];
+  private scheduled = false;
+  private disposed = false;
+
+  constructor(readonly model: Model, private readonly opts: ContextOptions = {}) {
+    this.sequences = opts.sequences ?? 1;
+    this.batchSize = opts.batchSize ?? 256;
+    this.contextLength = opts.contextLength ?? model.contextLength;
+    for (const [field, v] of [["sequences", this.sequences], ["batchSize", this.batchSize]]) {
+      if (!Number.isInteger(v) || (v as number) < 1) {
+        throw new InvalidArgumentError(`${field} must be a positive integer`, {
+          field: field as string,
+          actual: v,
+        });
+      }
+    }
+    if (!model.causal) {
+      throw new InvalidArgumentError(
+        `${model.architecture.name} is an encoder: it evaluates each input whole, use a Session`,
+        { field: "model", actual: model.architecture.name },
+      );
+    }
+    this.kvLayers = model.kvLayers(true);
+    const count = (m: ReadonlyMap<Backend, readonly number[]>, b: Backend) => m.get(b)?.length ?? 0;
+    for (const [b, layers] of model.kvLayers()) {
+      const moved = layers.length - count(this.kvLayers, b);
+      if (moved > 0) {
+        opts.log?.(
+          `rocmforge: multi-sequence batches run attention of ${moved} layers off ${b.name} (it takes no batched nodes)`,
+        );
+      }
+    }
+  }
+
+  /** Sequences that can still be created. */
+  get sequencesLeft(): number {
+    return this.sequences - this.live.size;
+  }
+
+  /** A new sequence (empty cache); throws when `sequences` are in use. */
+  sequence(opts: SequenceOptions = {}): Sequence {
+    if (this.disposed || this.model.isDisposed) throw new DisposedError("context was disposed");
+    if (this.live.size >= this.sequences) {
+      throw new InvalidArgumentError(`all ${this.sequences} sequences of the context are in use`, {
+        field: "sequences",
+        expected: this.sequences,
+        actual: this.live.size + 1,
+      });
+    }
+    const s = new Sequence(this, this.kvLayers, {
+      contextLength: this.contextLength,
+      batchSize: this.batchSize,
+      ...(opts.contextShift ? { contextShift: opts.contextShift } : {}),
+    }, () => this.drop(s));
+    this.live.add(s);
+    return s;
+  }
+
+  /** Frees every sequence; pending evaluations fail with DisposedError. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.fail(this.pending.slice(), new DisposedError("context was disposed"));
+    for (const s of [...this.live]) s.dispose();
+  }
+
+  /** Queues an evaluation of `seq` (called by Sequence.forward). */
+  submit(
+    seq: Sequence,
+    tokens: readonly number[],
+    mode: OutputMode,
+    signal: AbortSignal | undefined,
+  ): Promise<Float32Array> {
+    if (signal?.aborted) return Promise.reject(new AbortError("evaluation aborted"));
+    if (this.pending.some((j) => j.seq === seq)) {
+      return Promise.reject(
+        new InvalidArgumentError("a sequence evaluates one batch at a time", { field: "eval" }),
+      );
+    }
+    const c = this.model.config;
+    const width = mode === "hidden" ? c.embeddingLength : c.vocabSize;
+    return new Promise<Float32Array>((resolve, reject) => {
+      const onAbort = () => {
+        if (this.remove(job)) reject(new AbortError("evaluation aborted"));
+      };
+      const job: Job = {
+        seq,
+        tokens,
+        mode,
+        rows: mode === "last" ? undefined : new Float32Array(tokens.length * width),
+        signal,
+        done: 0,
+        resolve,
+        reject,
+        detach: () => signal?.removeEventListener("abort", onAbort),
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.pending.push(job);
+      this.schedule();
+    });
+  }
+
+  private drop(s: Sequence): void {
+    this.live.delete(s);
+    this.fail(this.pending.filter((j) => j.seq === s), new DisposedError("sequence was disposed"));
+  }
+
+  private remove(job: Job): boolean {
+    const i = this.pending.indexOf(job);
+    if (i < 0) return false;
+    this.pending.splice(i, 1);
+    job.detach();
+    return true;
+  }
+
+  private fail(jobs: readonly Job[], e: unknown): void {
+    for (const j of jobs) if (this.remove(j)) j.reject(e);
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.pending.length === 0) return;
+    this.scheduled = true;
+    const run = async () => {
+      try {
+        await this.step();
+      } finally {
+        this.scheduled = false;
+        this.schedule();
+      }
+    };
+    const gate = this.opts.gate;
+    const done = gate ? gate.run(run, undefined, "forward") : macrotask().then(run);
+    done.catch((e) => {
+      // The gate refused the pass (closed): nothing queued can run.
+      this.fail(this.pending.slice(), e);
+    });
+  }
+
+  /** One forward pass over what is pending now. */
+  private async step(): Promise<void> {
+    for (const j of this.pending.slice()) {
+      if (j.signal?.aborted && this.remove(j)) j.reject(new AbortError("evaluation aborted"));
+    }
+    if (this.pending.length === 0) return;
+    const mode = this.pending[0].mode;
+    const group = this.pending.filter((j) => j.mode === mode);
+    const take = planStep(
+      group.map((j) => j.tokens.length - j.done),
+      this.batchSize,
+      this.sequences,
+    );
+    const jobs = group.filter((_, i) => take[i] > 0);
+    const chunks = jobs.map((j) => j.tokens.slice(j.done, j.done + take[group.indexOf(j)]));
+    const seqs: BatchSequence[] = jobs.map((j, i) => ({
+      rows: chunks[i].length,
+      pos0: j.seq.nPast,
+      kv: j.seq.caches,
+    }));
+    const tokens = Int32Array.from(chunks.flat());
+    let out: Float32Array;
+    try {
+      const plan = this.model.plan(tokens.length, mode, jobs.length);
+      out = await runPlan(plan, {
+        contexts: this.model.contexts,
+        kv: new Map(),
+        tokens,
+        pos0: 0,
+        sequences: seqs,
+      });
+    } catch (e) {
+      this.fail(jobs, e);
+      return;
+    }
+    const width = out.length / (mode === "last" ? jobs.length : tokens.length);
+    let row0 = 0;
+    jobs.forEach((j, i) => {
+      const chunk = chunks[i];
+      j.seq.advance(chunk);
+      if (j.rows) {
+        j.rows.set(out.subarray(row0 * width, (row0 + chunk.length) * width), j.done * width);
+      }
+      j.done += chunk.length;
+      row0 += chunk.length;
+      if (j.done < j.tokens.length) return;
+      this.remove(j);
+      j.resolve(j.rows ?? out.slice(i * width, (i + 1) * width));
+    });
+  }
+}
+
+/**
+ * One sequence of a BatchContext: a Session whose forward batches join the context's shared
+ * passes. Disposing it frees its cache and its place in the context.
+ */
+export class Sequence extends Session {
+  constructor(
+    readonly context: BatchContext,
+    kvLayers: ReadonlyMap<Backend, readonly number[]>,
+    opts: SessionOptions,
+    private readonly onDispose: () => void,
+  ) {
+    super(context.model, opts, kvLayers);
+  }
+
+  /** The sequence's KV caches by backend (for the context's passes). */
+  get caches(): ReadonlyMap<Backend, KVStore> {
+    return this.kv;
+  }
+
+  /** Records tokens a pass has cached (called by the context). */
+  advance(tokens: readonly number[]): void {
+    this.history.push(...tokens);
+  }
+
+  protected override forward(
+    tokens: readonly number[],
+    logits: OutputMode,
+    signal?: AbortSignal,
+  ): Promise<Float32Array> {
+    this.assertLive();
+    return this.context.submit(this, tokens, logits, signal);
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.onDispose();
+  }
+}
+
+/** A context of `opts.sequences` sequences over `model` (see BatchContext). */
+export function createContext(model: Model, opts: ContextOptions = {}): BatchContext {
+  return new BatchContext(model, opts);
+}
