@@ -1,16 +1,19 @@
 /**
  * The server's engine: the loaded model (or its loading state), the slot pool, the request
  * scheduler, metrics and settings, in one object that `createApp` serves, so tests can build
- * an app in-process. Every slot session hands each forward batch to the engine's
- * RequestScheduler (src/core/request_scheduler.ts), which runs one batch at a time: concurrent
- * generations, prompts and embeddings interleave at batch granularity, a cancelled request's
- * next batch is refused, and the event loop gets a turn before each batch (so /health and
- * /metrics never wait for a whole prompt).
+ * an app in-process. The slots of a causal model are the sequences of one multi-sequence
+ * context (src/core/batch_context.ts): each forward pass gathers the next token of every
+ * decoding slot and chunks of waiting prompts (continuous batching). Every pass, and every
+ * other compute step (tokenize, embeddings of an encoder), goes through the engine's
+ * RequestScheduler (src/core/request_scheduler.ts), one at a time: a cancelled request leaves
+ * the next pass, and the event loop gets a turn before each step (so /health and /metrics
+ * never wait for a whole prompt).
  *
  * @module
  */
 import { InvalidArgumentError } from "../core/errors.ts";
 import type { Model } from "../core/model.ts";
+import { createContext } from "../core/batch_context.ts";
 import { RequestScheduler } from "../core/request_scheduler.ts";
 import { Session } from "../core/session.ts";
 import { meta } from "../gguf/gguf_file.ts";
@@ -138,15 +141,29 @@ export class Engine {
         actual: ctx,
       });
     }
+    const size = this.opts.parallel ?? 1;
+    // Continuous batching: the slots of a causal model are sequences of one context, so the
+    // next token of every decoding slot and chunks of pending prompts share forward passes.
+    // An encoder evaluates each input whole: its slots are plain sessions taking turns.
+    const context = model.causal
+      ? createContext(model, {
+        sequences: size,
+        contextLength: ctx,
+        batchSize: this.opts.batchSize,
+        gate: this.scheduler,
+        log: (line) => this.log(line),
+      })
+      : undefined;
     const slots = new SlotPool<Session>({
-      size: this.opts.parallel ?? 1,
+      size,
       queueSize: this.opts.queueSize ?? 64,
       create: () =>
-        new Session(model, {
-          contextLength: ctx,
-          batchSize: this.opts.batchSize,
-          gate: this.scheduler,
-        }),
+        context?.sequence() ??
+          new Session(model, {
+            contextLength: ctx,
+            batchSize: this.opts.batchSize,
+            gate: this.scheduler,
+          }),
     });
     this.id ??= modelIdFromPath(model.path);
     const t = meta(model.file, "tokenizer.chat_template");
