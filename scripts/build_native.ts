@@ -8,10 +8,13 @@
  *   _amd_toolchain.ts) -> build/native/amd/librocmforge_hip.so
  * - NVIDIA: nvcc with `-x cu -DRF_GPU_CUDA` (native/gpu_compat.h maps HIP onto CUDA) for
  *   --cuda-arch (default sm_90) -> build/native/cuda/librocmforge_hip.so
+ * - CPU: the native x86-64 kernels (native/cpu/) with the system's C compiler (see
+ *   _native_cpu.ts) -> build/native/cpu/librocmforge_cpu.so
  *
- * usage: deno task build:native [--target amd|cuda|auto] [--offload-arch gfx90a,gfx1100]
+ * usage: deno task build:native [--target amd|cuda|cpu|auto] [--offload-arch gfx90a,gfx1100]
  *                               [--cuda-arch sm_90] [--jobs N] [--clean]
- * `auto` (default) builds every target whose compiler is installed and says which it skips.
+ * `auto` (default) builds every GPU target whose compiler is installed and says which it
+ * skips; `cpu` builds the CPU library.
  * A step reruns only when its inputs (source, headers) or its command line changed.
  *
  * @module
@@ -31,11 +34,12 @@ import { runCommand } from "../src/runtime/subprocess.ts";
 import { DEFAULT_AMD_ARCHS, systemDeviceLibs } from "./_amd_targets.ts";
 import { amdToolchain, type AmdTools, bundlerCandidates, planAmd } from "./_amd_toolchain.ts";
 import { runSteps, staleSteps, type Toolchain, WARN } from "./_native_steps.ts";
+import { buildCpu, findCpuCompiler } from "./_native_cpu.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 interface Options {
-  target: "amd" | "cuda" | "auto";
+  target: "amd" | "cuda" | "cpu" | "auto";
   offloadArch: string[];
   cudaArch: string;
   jobs: number;
@@ -45,7 +49,7 @@ interface Options {
 function usage(msg: string): never {
   writeStderr(`build_native: ${msg}\n`);
   writeStderr(
-    "usage: deno task build:native [--target amd|cuda|auto] [--offload-arch gfx90a,gfx1100] " +
+    "usage: deno task build:native [--target amd|cuda|cpu|auto] [--offload-arch gfx90a,gfx1100] " +
       "[--cuda-arch sm_90] [--jobs N] [--clean]\n",
   );
   exit(2);
@@ -68,7 +72,9 @@ async function parse(argv: string[]): Promise<Options> {
     };
     if (a === "--target") {
       const t = value();
-      if (t !== "amd" && t !== "cuda" && t !== "auto") usage(`unknown target ${t}`);
+      if (t !== "amd" && t !== "cuda" && t !== "cpu" && t !== "auto") {
+        usage(`unknown target ${t}`);
+      }
       o.target = t;
     } else if (a === "--offload-arch") {
       o.offloadArch = value().split(",").map((s) => s.trim()).filter(Boolean);
@@ -204,6 +210,14 @@ async function findAmdTools(): Promise<AmdTools> {
 
 async function main(): Promise<number> {
   const o = await parse(args());
+  if (o.target === "cpu") {
+    const c = await findCpuCompiler();
+    if (!c.cc) {
+      writeStderr(`build_native: ${c.reason}\n`);
+      return 1;
+    }
+    return (await buildCpu(ROOT, c.cc, o.jobs, o.clean)) ? 0 : 1;
+  }
   const toolchains: Toolchain[] = [];
   const hdrs = headers();
   if (o.target === "amd" || o.target === "auto") {

@@ -1,0 +1,192 @@
+// rf_cpu_api.c: the exported C ABI of librocmforge_cpu (see rf_cpu.h and
+// src/backends/cpu/native/symbols.ts): CPU detection, contexts (a thread pool, the chosen
+// kernel build and a scratch buffer for quantized activations), weight layout and the
+// matrix product.
+#include <cpuid.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rf_cpu.h"
+
+#define RF_API __attribute__((visibility("default")))
+#define MAX_CONTEXTS 64
+
+enum { T_Q4_0 = 2, T_Q8_0 = 8, T_Q4_K = 12, T_Q6_K = 14 };
+
+typedef struct {
+  int live;
+  rf_cpu_pool* pool;
+  const rf_cpu_kernels* kernels;
+  uint8_t* scratch;
+  size_t scratch_bytes;
+} context;
+
+static context contexts[MAX_CONTEXTS];
+
+static unsigned long long xgetbv0(void) {
+  unsigned int lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return ((unsigned long long)hi << 32) | lo;
+}
+
+static int features(void) {
+  unsigned int a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+  const int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+  const int f16c = (c >> 29) & 1;
+  if (!(osxsave && avx && fma && f16c)) return 0;
+  const unsigned long long xcr0 = xgetbv0();
+  if ((xcr0 & 0x6) != 0x6) return 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+  int f = 0;
+  if ((b >> 5) & 1) f |= RF_CPU_HAS_AVX2;
+  const int avx512 = ((b >> 16) & 1) && ((b >> 30) & 1) && ((b >> 31) & 1);
+  const int vnni = (c >> 11) & 1;
+  if ((f & RF_CPU_HAS_AVX2) && avx512 && vnni && (xcr0 & 0xe0) == 0xe0) {
+    f |= RF_CPU_HAS_AVX512VNNI;
+  }
+  return f;
+}
+
+int rf_cpu_act_bytes(int type, int k) {
+  switch (type) {
+    case T_Q4_0:
+    case T_Q8_0: return k % 32 ? 0 : (k / 32) * (int)sizeof(rf_cpu_act32);
+    case T_Q4_K:
+    case T_Q6_K: return k % 256 ? 0 : (k / 256) * (int)sizeof(rf_cpu_act256);
+    default: return 0;
+  }
+}
+
+static int block_bytes(int type) {
+  return type == T_Q4_0 ? 18 : type == T_Q8_0 ? 34 : type == T_Q4_K ? 144 : 210;
+}
+
+// out[0] = RF_CPU_ABI_VERSION, out[1] = feature bits, out[2] = online processors.
+RF_API int rf_cpu_version(int32_t* out) {
+  out[0] = RF_CPU_ABI_VERSION;
+  out[1] = features();
+  out[2] = (int32_t)sysconf(_SC_NPROCESSORS_ONLN);
+  return RF_CPU_OK;
+}
+
+// A context of `threads` threads (the caller's included) polling `spin` times before they
+// sleep, on kernel build `variant` (RF_CPU_AUTO: the best this CPU runs). out[0] = handle,
+// out[1] = the build chosen (RF_CPU_AVX2 or RF_CPU_VNNI), out[2] = threads started.
+RF_API int rf_cpu_create(int threads, int spin, int variant, int32_t* out) {
+  const int f = features();
+  if (threads < 1 || threads > 256 || spin < 0 || variant < 0 || variant > 2) {
+    return RF_CPU_INVALID;
+  }
+  if (!(f & RF_CPU_HAS_AVX2)) return RF_CPU_UNSUPPORTED;
+  if (variant == RF_CPU_AUTO) variant = (f & RF_CPU_HAS_AVX512VNNI) ? RF_CPU_VNNI : RF_CPU_AVX2;
+  if (variant == RF_CPU_VNNI && !(f & RF_CPU_HAS_AVX512VNNI)) return RF_CPU_UNSUPPORTED;
+  int h = 0;
+  while (h < MAX_CONTEXTS && contexts[h].live) h++;
+  if (h == MAX_CONTEXTS) return RF_CPU_OOM;
+  rf_cpu_pool* pool = rf_cpu_pool_create(threads, spin);
+  if (!pool) return RF_CPU_OOM;
+  contexts[h] = (context){1, pool, variant == RF_CPU_VNNI ? &rf_cpu_kernels_vnni : &rf_cpu_kernels_avx2,
+                          NULL, 0};
+  out[0] = h;
+  out[1] = variant;
+  out[2] = rf_cpu_pool_threads(pool);
+  return RF_CPU_OK;
+}
+
+static context* get(int h) {
+  return h >= 0 && h < MAX_CONTEXTS && contexts[h].live ? &contexts[h] : NULL;
+}
+
+RF_API int rf_cpu_destroy(int h) {
+  context* c = get(h);
+  if (!c) return RF_CPU_HANDLE;
+  rf_cpu_pool_destroy(c->pool);
+  free(c->scratch);
+  memset(c, 0, sizeof(*c));
+  return RF_CPU_OK;
+}
+
+// How weights of `type` with `rows` x `cols` are held: out[0] = 1 when a kernel takes them,
+// out[1] = 1 when rf_cpu_repack must rewrite them first (same byte size).
+RF_API int rf_cpu_layout(int type, int rows, int cols, int32_t* out) {
+  out[0] = rows > 0 && rf_cpu_act_bytes(type, cols) > 0;
+  out[1] = out[0] && type == T_Q4_0 && rows % 8 == 0;
+  return RF_CPU_OK;
+}
+
+// Q4_0 code of element e of the block at b.
+static inline uint8_t q4_code(const uint8_t* b, int e) {
+  return e < 16 ? b[2 + e] & 15 : b[2 + e - 16] >> 4;
+}
+
+// Rewrites Q4_0 weights (rows % 8 == 0) into groups of 8 interleaved rows (rf_cpu_kernels.c,
+// "rows").
+RF_API int rf_cpu_repack(int type, int rows, int cols, const uint8_t* src, uint8_t* dst) {
+  int32_t l[2];
+  rf_cpu_layout(type, rows, cols, l);
+  if (!l[1]) return RF_CPU_INVALID;
+  const int nb = cols / 32;
+  const int64_t rb = (int64_t)nb * 18;
+  for (int g = 0; g < rows / 8; g++) {
+    for (int b = 0; b < nb; b++) {
+      uint8_t* o = dst + ((int64_t)g * nb + b) * 144;
+      for (int r = 0; r < 8; r++) {
+        const uint8_t* blk = src + (int64_t)(8 * g + r) * rb + (int64_t)b * 18;
+        memcpy(o + 2 * r, blk, 2);
+        for (int p = 0; p < 4; p++) {
+          for (int e = 0; e < 4; e++) {
+            o[16 + 32 * p + 4 * r + e] =
+                (uint8_t)(q4_code(blk, 4 * p + e) | (q4_code(blk, 16 + 4 * p + e) << 4));
+          }
+        }
+      }
+    }
+  }
+  return RF_CPU_OK;
+}
+
+typedef struct {
+  const rf_cpu_kernels* k;
+  rf_cpu_mm mm;
+} job_ctx;
+
+static void run_rows(void* ctx, int i0, int i1) {
+  const job_ctx* j = ctx;
+  j->k->mm(&j->mm, i0, i1);
+}
+
+// y[t * rows + n] = dot(W row n, x row t) (+ bias[n]) for t < T, n < rows: x holds T rows of
+// cols floats, quantized here as llama.cpp quantizes activations for the weight type. `w` is
+// in the layout rf_cpu_layout names (repacked when it says so). bias may be NULL.
+RF_API int rf_cpu_matmul(int h, int type, int repacked, const uint8_t* w, int rows, int cols,
+                         const float* x, int T, float* y, const float* bias) {
+  context* c = get(h);
+  if (!c) return RF_CPU_HANDLE;
+  int32_t l[2];
+  rf_cpu_layout(type, rows, cols, l);
+  if (!l[0] || l[1] != (repacked != 0) || T < 1 || !w || !x || !y) return RF_CPU_INVALID;
+  const int64_t stride = rf_cpu_act_bytes(type, cols);
+  const size_t need = (size_t)stride * (size_t)T + 64;
+  if (c->scratch_bytes < need) {
+    free(c->scratch);
+    c->scratch_bytes = 0;
+    c->scratch = aligned_alloc(64, (need + 63) / 64 * 64);
+    if (!c->scratch) return RF_CPU_OOM;
+    c->scratch_bytes = need;
+  }
+  c->kernels->quant(type, x, c->scratch, cols, T);
+  const int64_t row_bytes =
+      (int64_t)(cols / (type == T_Q4_K || type == T_Q6_K ? 256 : 32)) * block_bytes(type);
+  job_ctx j = {c->kernels,
+               {type, cols, rows, T, repacked != 0, w, row_bytes, c->scratch, stride, y, rows, bias}};
+  const int threads = rf_cpu_pool_threads(c->pool);
+  // chunks of a multiple of 8 rows (repacked groups stay whole), about 8 per thread, which
+  // balances the load when another process takes a core
+  int chunk = (rows + threads * 8 - 1) / (threads * 8);
+  chunk = (chunk + 7) / 8 * 8;
+  if (chunk < 8) chunk = 8;
+  rf_cpu_pool_run(c->pool, run_rows, &j, rows, chunk);
+  return RF_CPU_OK;
+}

@@ -1,0 +1,419 @@
+// rf_cpu_kernels.c: quantized matrix products and activation quantization, compiled twice
+// (RF_VNNI 0: AVX2 + FMA + F16C; RF_VNNI 1: also AVX512BW/VL + AVX512-VNNI, 256-bit vectors
+// and 32 of them). The float steps follow llama.cpp's x86 kernels (ggml-cpu/arch/x86/quants.c,
+// repack.cpp, llamafile's tinyBLAS), the same arithmetic as kernels/wasm/mm_legacy.c:
+// - "lanes" (Q8_0; Q4_0 with a row count not a multiple of 8): eight float accumulators per
+//   output, lane j the integer dot of elements 4j..4j+3 of each block, acc = fma(dw * dx,
+//   lane, acc) block after block, then hsum_float_8.
+// - "rows" (Q4_0 with a multiple of 8 rows, llama.cpp's repacked q4_0_8x8): one accumulator
+//   per output, acc = fma(block dot, dw * dx, acc); the weights are interleaved 8 rows at a
+//   time by rf_cpu_prepare so that one vector holds 4 elements of each of 8 rows.
+// - Q4_K, Q6_K: ggml_vec_dot_q4_K_q8_K / _q6_K_q8_K's AVX2 lanes (int32 sums scaled by the
+//   sub-block scales, one fma per super-block, the Q4_K minimums in 4 lanes apart).
+// Integer dots are exact in both builds (VNNI's dpbusd or AVX2's maddubs + madd), so both
+// give the same bits. Each weight block is decoded once for up to 4 (8) activation rows.
+#include "rf_cpu.h"
+#include "rf_cpu_simd.h"
+
+#if RF_VNNI
+#define KERNELS rf_cpu_kernels_vnni
+#define LANES_R 4 // weight rows per "lanes" pass (accumulators: LANES_R x 4)
+#define ROWS_C 8  // activation rows per "rows" pass
+#else
+#define KERNELS rf_cpu_kernels_avx2
+#define LANES_R 2
+#define ROWS_C 4
+#endif
+
+enum { T_Q4_0 = 2, T_Q8_0 = 8, T_Q4_K = 12, T_Q6_K = 14 };
+
+// ---- activation quantization ------------------------------------------------------------
+
+// llama.cpp's AVX2 quantize_row_q8_0, plus the sums the kernels use.
+static void quant_act32(const float* x, rf_cpu_act32* y, int k, int t) {
+  const int nb = k / 32;
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  for (int r = 0; r < t; r++) {
+    for (int b = 0; b < nb; b++) {
+      const float* xb = x + (int64_t)r * k + 32 * b;
+      rf_cpu_act32* yb = y + (int64_t)r * nb + b;
+      __m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8);
+      __m256 v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
+      __m256 m = _mm256_andnot_ps(sign, v0);
+      m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v1));
+      m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v2));
+      m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v3));
+      __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+      m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+      m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+      const float amax = _mm_cvtss_f32(m4);
+      const float d = amax / 127.f;
+      yb->d = _cvtsh_ss(f2h(d));
+      const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+      const __m256 mul = _mm256_set1_ps(id);
+      __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, mul), _MM_ROUND_NEAREST));
+      __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, mul), _MM_ROUND_NEAREST));
+      __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, mul), _MM_ROUND_NEAREST));
+      __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, mul), _MM_ROUND_NEAREST));
+      i0 = _mm256_packs_epi32(i0, i1);
+      i2 = _mm256_packs_epi32(i2, i3);
+      i0 = _mm256_packs_epi16(i0, i2);
+      i0 = _mm256_permutevar8x32_epi32(i0, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+      _mm256_storeu_si256((__m256i*)yb->q, i0);
+      int32_t sum = 0;
+      for (int j = 0; j < 8; j++) {
+        const int s = yb->q[4 * j] + yb->q[4 * j + 1] + yb->q[4 * j + 2] + yb->q[4 * j + 3];
+        yb->lsum[j] = s;
+        sum += s;
+      }
+      yb->bsum = sum;
+      yb->pad[0] = yb->pad[1] = 0;
+    }
+  }
+}
+
+RF_INLINE int nearest_int(float fval) {
+  const float val = fval + 12582912.f;
+  int i;
+  memcpy(&i, &val, sizeof(int));
+  return (i & 0x007fffff) - 0x00400000;
+}
+
+// llama.cpp's quantize_row_q8_K_ref (x86 builds call it).
+static void quant_act256(const float* x, rf_cpu_act256* y, int k, int t) {
+  const int nb = k / 256;
+  for (int r = 0; r < t; r++) {
+    for (int b = 0; b < nb; b++) {
+      const float* xb = x + (int64_t)r * k + 256 * b;
+      rf_cpu_act256* yb = y + (int64_t)r * nb + b;
+      float max = 0, amax = 0;
+      for (int j = 0; j < 256; ++j) {
+        const float ax = xb[j] < 0 ? -xb[j] : xb[j];
+        if (ax > amax) {
+          amax = ax;
+          max = xb[j];
+        }
+      }
+      if (!amax) {
+        memset(yb, 0, sizeof(*yb));
+        continue;
+      }
+      const float iscale = -127.f / max;
+      for (int j = 0; j < 256; ++j) {
+        const int v = nearest_int(iscale * xb[j]);
+        yb->q[j] = (int8_t)(v < 127 ? v : 127);
+      }
+      for (int j = 0; j < 16; ++j) {
+        int sum = 0;
+        for (int i = 0; i < 16; ++i) sum += yb->q[j * 16 + i];
+        yb->bsums[j] = (int16_t)sum;
+      }
+      yb->d = 1 / iscale;
+    }
+  }
+}
+
+static void quant(int type, const float* x, uint8_t* y, int k, int t) {
+  if (type == T_Q4_K || type == T_Q6_K) quant_act256(x, (rf_cpu_act256*)y, k, t);
+  else quant_act32(x, (rf_cpu_act32*)y, k, t);
+}
+
+// ---- shared pieces ------------------------------------------------------------------------
+
+RF_INLINE const uint8_t* act_row(const rf_cpu_mm* a, int t) {
+  return a->x + (int64_t)t * a->x_stride;
+}
+
+RF_INLINE void store(const rf_cpu_mm* a, int t, int n, float v) {
+  a->y[(int64_t)t * a->ldy + n] = a->bias ? v + a->bias[n] : v;
+}
+
+// ---- "lanes": Q8_0, Q4_0 -----------------------------------------------------------------
+
+// Rows [n0, n0 + R) against activation rows [t0, t0 + C).
+RF_INLINE void lanes_tile(const int type, const int R, const int C, const rf_cpu_mm* a, int n0,
+                          int t0) {
+  const int nb = a->k / 32;
+  const int bytes = type == T_Q4_0 ? 18 : 34;
+  const rf_cpu_act32* x0 = (const rf_cpu_act32*)act_row(a, t0);
+  const int64_t xs = a->x_stride / (int64_t)sizeof(rf_cpu_act32);
+  __m256 acc[4][4];
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
+  for (int b = 0; b < nb; b++) {
+    __m256i wv[4], aw[4];
+    float dw[4];
+    for (int r = 0; r < R; r++) {
+      const uint8_t* wb = a->w + (int64_t)(n0 + r) * a->row_bytes + (int64_t)b * bytes;
+      dw[r] = h2f(wb);
+      if (type == T_Q4_0) {
+        wv[r] = nibbles32(wb + 2);
+      } else {
+        wv[r] = _mm256_loadu_si256((const __m256i*)(wb + 2));
+        aw[r] = _mm256_sign_epi8(wv[r], wv[r]);
+      }
+    }
+    for (int c = 0; c < C; c++) {
+      const rf_cpu_act32* xb = x0 + c * xs + b;
+      const __m256i q = _mm256_loadu_si256((const __m256i*)xb->q);
+      const __m256i off = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i*)xb->lsum), 3);
+      for (int r = 0; r < R; r++) {
+        __m256i s;
+        if (type == T_Q4_0) {
+          s = _mm256_sub_epi32(dot_u8s8(_mm256_setzero_si256(), wv[r], q), off);
+        } else {
+          s = dot_u8s8(_mm256_setzero_si256(), aw[r], _mm256_sign_epi8(q, wv[r]));
+        }
+        const __m256 d = _mm256_set1_ps(dw[r] * xb->d);
+        acc[r][c] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[r][c]);
+      }
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < C; c++) store(a, t0 + c, n0 + r, hsum_float_8(acc[r][c]));
+}
+
+RF_INLINE void lanes_pass(const int type, const int C, const rf_cpu_mm* a, int r0, int r1,
+                          int t0) {
+  const int R = C == 1 ? 4 : LANES_R;
+  int n = r0;
+  for (; n + R <= r1; n += R) lanes_tile(type, R, C, a, n, t0);
+  for (; n < r1; n++) lanes_tile(type, 1, C, a, n, t0);
+}
+
+// ---- "rows": Q4_0 repacked in groups of 8 rows ----------------------------------------------
+
+// Group block layout (144 bytes): 8 halves (the rows' d), then 4 vectors of 32 bytes whose
+// byte 4r + e holds element 4p + e of row r (low nibble) and element 16 + 4p + e (high).
+RF_INLINE void rows_tile(const int C, const rf_cpu_mm* a, int grp, int t0) {
+  const int nb = a->k / 32;
+  const uint8_t* gp = a->w + (int64_t)grp * nb * 144;
+  const rf_cpu_act32* x0 = (const rf_cpu_act32*)act_row(a, t0);
+  const int64_t xs = a->x_stride / (int64_t)sizeof(rf_cpu_act32);
+  const __m256i m4 = _mm256_set1_epi8(0xF);
+  __m256 acc[8];
+  for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
+  for (int b = 0; b < nb; b++) {
+    const uint8_t* p = gp + (int64_t)b * 144;
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)p));
+    __m256i v[8];
+    for (int j = 0; j < 4; j++) {
+      const __m256i raw = _mm256_loadu_si256((const __m256i*)(p + 16 + 32 * j));
+      v[j] = _mm256_and_si256(raw, m4);
+      v[j + 4] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+    }
+    for (int c = 0; c < C; c++) {
+      const rf_cpu_act32* xb = x0 + c * xs + b;
+      __m256i s = _mm256_setzero_si256();
+      for (int j = 0; j < 8; j++) {
+        int32_t word;
+        memcpy(&word, xb->q + 4 * j, 4);
+        s = dot_u8s8(s, v[j], _mm256_set1_epi32(word));
+      }
+      s = _mm256_sub_epi32(s, _mm256_set1_epi32(8 * xb->bsum));
+      const __m256 dd = _mm256_mul_ps(dw, _mm256_set1_ps(xb->d));
+      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), dd, acc[c]);
+    }
+  }
+  for (int c = 0; c < C; c++) {
+    float out[8];
+    _mm256_storeu_ps(out, acc[c]);
+    for (int r = 0; r < 8; r++) store(a, t0 + c, 8 * grp + r, out[r]);
+  }
+}
+
+RF_INLINE void rows_pass(const int C, const rf_cpu_mm* a, int r0, int r1, int t0) {
+  for (int n = r0; n < r1; n += 8) rows_tile(C, a, n / 8, t0);
+}
+
+// ---- Q4_K ---------------------------------------------------------------------------------
+
+// Row n against activation rows [t0, t0 + C), ggml_vec_dot_q4_K_q8_K's AVX2 steps.
+RF_INLINE void q4k_tile(const int C, const rf_cpu_mm* a, int n, int t0) {
+  const int nb = a->k / 256;
+  const uint8_t* w = a->w + (int64_t)n * a->row_bytes;
+  const rf_cpu_act256* x0 = (const rf_cpu_act256*)act_row(a, t0);
+  const int64_t xs = a->x_stride / (int64_t)sizeof(rf_cpu_act256);
+  const uint32_t kmask1 = 0x3f3f3f3f, kmask2 = 0x0f0f0f0f, kmask3 = 0x03030303;
+  const __m256i m4 = _mm256_set1_epi8(0xF);
+  __m256 acc[4];
+  __m128 acc_m[4];
+  for (int c = 0; c < C; c++) {
+    acc[c] = _mm256_setzero_ps();
+    acc_m[c] = _mm_setzero_ps();
+  }
+  for (int i = 0; i < nb; i++) {
+    const uint8_t* blk = w + (int64_t)i * 144;
+    const float xd = h2f(blk), xdmin = h2f(blk + 2);
+    uint32_t utmp[4];
+    memcpy(utmp, blk + 4, 12);
+    utmp[3] = ((utmp[2] >> 4) & kmask2) | (((utmp[1] >> 6) & kmask3) << 4);
+    const uint32_t uaux = utmp[1] & kmask1;
+    utmp[1] = (utmp[2] & kmask2) | (((utmp[0] >> 6) & kmask3) << 4);
+    utmp[2] = uaux;
+    utmp[0] &= kmask1;
+    const uint8_t* sc8 = (const uint8_t*)utmp;
+    const __m256i mins_and_scales =
+        _mm256_cvtepu8_epi16(_mm_set_epi32((int)utmp[3], (int)utmp[2], (int)utmp[1], (int)utmp[0]));
+    const __m128i mins = _mm256_extracti128_si256(mins_and_scales, 1);
+    __m256i sumi[4];
+    for (int c = 0; c < C; c++) {
+      const rf_cpu_act256* y = x0 + c * xs + i;
+      const float dmin = -y->d * xdmin;
+      const __m256i q8sums = _mm256_loadu_si256((const __m256i*)y->bsums);
+      const __m128i q8s = _mm_hadd_epi16(_mm256_extracti128_si256(q8sums, 0),
+                                         _mm256_extracti128_si256(q8sums, 1));
+      const __m128i prod = _mm_madd_epi16(mins, q8s);
+      acc_m[c] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), acc_m[c]);
+      sumi[c] = _mm256_setzero_si256();
+    }
+    for (int j = 0; j < 4; j++) {
+      const __m256i scale_l = _mm256_set1_epi16(sc8[2 * j]);
+      const __m256i scale_h = _mm256_set1_epi16(sc8[2 * j + 1]);
+      const __m256i q4bits = _mm256_loadu_si256((const __m256i*)(blk + 16 + 32 * j));
+      const __m256i q4l = _mm256_and_si256(q4bits, m4);
+      const __m256i q4h = _mm256_and_si256(_mm256_srli_epi16(q4bits, 4), m4);
+      for (int c = 0; c < C; c++) {
+        const int8_t* q8 = (x0 + c * xs + i)->q + 64 * j;
+        const __m256i q8l = _mm256_loadu_si256((const __m256i*)q8);
+        const __m256i q8h = _mm256_loadu_si256((const __m256i*)(q8 + 32));
+        const __m256i p16l = _mm256_madd_epi16(scale_l, _mm256_maddubs_epi16(q4l, q8l));
+        const __m256i p16h = _mm256_madd_epi16(scale_h, _mm256_maddubs_epi16(q4h, q8h));
+        sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(p16l, p16h));
+      }
+    }
+    for (int c = 0; c < C; c++) {
+      const float d = (x0 + c * xs + i)->d * xd;
+      acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
+    }
+  }
+  for (int c = 0; c < C; c++) {
+    __m128 m = acc_m[c];
+    m = _mm_add_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_add_ss(m, _mm_movehdup_ps(m));
+    store(a, t0 + c, n, hsum_float_8(acc[c]) + _mm_cvtss_f32(m));
+  }
+}
+
+// ---- Q6_K ---------------------------------------------------------------------------------
+
+// Row n against activation rows [t0, t0 + C), ggml_vec_dot_q6_K_q8_K's AVX2 steps.
+RF_INLINE void q6k_tile(const int C, const rf_cpu_mm* a, int n, int t0) {
+  const int nb = a->k / 256;
+  const uint8_t* w = a->w + (int64_t)n * a->row_bytes;
+  const rf_cpu_act256* x0 = (const rf_cpu_act256*)act_row(a, t0);
+  const int64_t xs = a->x_stride / (int64_t)sizeof(rf_cpu_act256);
+  const __m256i m3 = _mm256_set1_epi8(3);
+  const __m256i m15 = _mm256_set1_epi8(15);
+  __m256 acc[4];
+  for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
+  for (int i = 0; i < nb; i++) {
+    const uint8_t* blk = w + (int64_t)i * 210;
+    const int8_t* sc = (const int8_t*)(blk + 192);
+    const float xd = h2f(blk + 208);
+    const __m256i scales_16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)sc));
+    __m256i sumi[4];
+    for (int c = 0; c < C; c++) sumi[c] = _mm256_setzero_si256();
+    for (int j = 0; j < 2; j++) {
+      const uint8_t* q4 = blk + 64 * j;
+      const __m256i q4bits1 = _mm256_loadu_si256((const __m256i*)q4);
+      const __m256i q4bits2 = _mm256_loadu_si256((const __m256i*)(q4 + 32));
+      const __m256i q4bitsH = _mm256_loadu_si256((const __m256i*)(blk + 128 + 32 * j));
+      const __m256i q4h_0 = _mm256_slli_epi16(_mm256_and_si256(q4bitsH, m3), 4);
+      const __m256i q4h_1 = _mm256_slli_epi16(_mm256_and_si256(q4bitsH, _mm256_set1_epi8(12)), 2);
+      const __m256i q4h_2 = _mm256_and_si256(q4bitsH, _mm256_set1_epi8(48));
+      const __m256i q4h_3 = _mm256_srli_epi16(_mm256_and_si256(q4bitsH, _mm256_set1_epi8(-64)), 2);
+      __m256i q[4], s[4];
+      q[0] = _mm256_or_si256(_mm256_and_si256(q4bits1, m15), q4h_0);
+      q[1] = _mm256_or_si256(_mm256_and_si256(q4bits2, m15), q4h_1);
+      q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits1, 4), m15), q4h_2);
+      q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4bits2, 4), m15), q4h_3);
+      for (int k = 0; k < 4; k++) {
+        const int is = 4 * j + k;  // llama.cpp's get_scale_shuffle(is): scales 2is, 2is + 1
+        s[k] = _mm256_set_m128i(_mm_set1_epi16(sc[2 * is + 1]), _mm_set1_epi16(sc[2 * is]));
+      }
+      for (int c = 0; c < C; c++) {
+        const int8_t* q8 = (x0 + c * xs + i)->q + 128 * j;
+        __m256i p[4];
+        for (int k = 0; k < 4; k++) {
+          const __m256i q8k = _mm256_loadu_si256((const __m256i*)(q8 + 32 * k));
+          p[k] = _mm256_madd_epi16(s[k], _mm256_maddubs_epi16(q[k], q8k));
+        }
+        sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(p[0], p[1]));
+        sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(p[2], p[3]));
+      }
+    }
+    for (int c = 0; c < C; c++) {
+      const rf_cpu_act256* y = x0 + c * xs + i;
+      const __m256i q8sums = _mm256_loadu_si256((const __m256i*)y->bsums);
+      const __m256i q8sclsub = _mm256_slli_epi32(_mm256_madd_epi16(q8sums, scales_16), 5);
+      const __m256i si = _mm256_sub_epi32(sumi[c], q8sclsub);
+      const float d = y->d * xd;
+      acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(si), acc[c]);
+    }
+  }
+  for (int c = 0; c < C; c++) store(a, t0 + c, n, hsum_float_8(acc[c]));
+}
+
+RF_INLINE void k_pass(const int type, const int C, const rf_cpu_mm* a, int r0, int r1, int t0) {
+  for (int n = r0; n < r1; n++) {
+    if (type == T_Q4_K) q4k_tile(C, a, n, t0);
+    else q6k_tile(C, a, n, t0);
+  }
+}
+
+// ---- dispatch ---------------------------------------------------------------------------
+
+// One function per (kernel, activation rows per pass), so each inner loop is compiled with
+// its constants.
+#define PASS_FN(name, call)                                                          \
+  __attribute__((noinline)) static void name(const rf_cpu_mm* a, int r0, int r1, int t0) { \
+    call;                                                                            \
+  }
+#define PASSES4(prefix, ...)                                     \
+  PASS_FN(prefix##_1, __VA_ARGS__(1, a, r0, r1, t0))             \
+  PASS_FN(prefix##_2, __VA_ARGS__(2, a, r0, r1, t0))             \
+  PASS_FN(prefix##_3, __VA_ARGS__(3, a, r0, r1, t0))             \
+  PASS_FN(prefix##_4, __VA_ARGS__(4, a, r0, r1, t0))
+
+typedef void (*pass_fn)(const rf_cpu_mm* a, int r0, int r1, int t0);
+
+#define LANES_Q4_0(C, ...) lanes_pass(T_Q4_0, C, __VA_ARGS__)
+#define LANES_Q8_0(C, ...) lanes_pass(T_Q8_0, C, __VA_ARGS__)
+#define K_Q4_K(C, ...) k_pass(T_Q4_K, C, __VA_ARGS__)
+#define K_Q6_K(C, ...) k_pass(T_Q6_K, C, __VA_ARGS__)
+PASSES4(lanes_q4_0, LANES_Q4_0)
+PASSES4(lanes_q8_0, LANES_Q8_0)
+PASSES4(kq4, K_Q4_K)
+PASSES4(kq6, K_Q6_K)
+PASSES4(rows, rows_pass)
+PASS_FN(rows_big, rows_pass(ROWS_C, a, r0, r1, t0))
+
+static const pass_fn LANES_Q4_0_FNS[5] = {0, lanes_q4_0_1, lanes_q4_0_2, lanes_q4_0_3, lanes_q4_0_4};
+static const pass_fn LANES_Q8_0_FNS[5] = {0, lanes_q8_0_1, lanes_q8_0_2, lanes_q8_0_3, lanes_q8_0_4};
+static const pass_fn KQ4_FNS[5] = {0, kq4_1, kq4_2, kq4_3, kq4_4};
+static const pass_fn KQ6_FNS[5] = {0, kq6_1, kq6_2, kq6_3, kq6_4};
+static const pass_fn ROWS_FNS[5] = {0, rows_1, rows_2, rows_3, rows_4};
+
+static void mm(const rf_cpu_mm* a, int r0, int r1) {
+  const pass_fn* fns;
+  int t0 = 0;
+  switch (a->type) {
+    case T_Q4_0:
+      if (a->repacked) {
+        for (; t0 + ROWS_C <= a->t; t0 += ROWS_C) rows_big(a, r0, r1, t0);
+        fns = ROWS_FNS;
+      } else {
+        fns = LANES_Q4_0_FNS;
+      }
+      break;
+    case T_Q8_0: fns = LANES_Q8_0_FNS; break;
+    case T_Q4_K: fns = KQ4_FNS; break;
+    case T_Q6_K: fns = KQ6_FNS; break;
+    default: return;
+  }
+  for (; t0 + 4 <= a->t; t0 += 4) fns[4](a, r0, r1, t0);
+  if (a->t > t0) fns[a->t - t0](a, r0, r1, t0);
+}
+
+const rf_cpu_kernels KERNELS = {mm, quant};
