@@ -52,6 +52,13 @@ export { isModelUri, type ModelUri, parseModelUri } from "./src/models/uri.ts";
 export type { DownloadProgress, DownloadResult } from "./src/runtime/download.ts";
 export { type LoadProgress, Model, type ModelLoadOptions } from "./src/core/model.ts";
 export { Session, type SessionOptions } from "./src/core/session.ts";
+export {
+  BatchContext,
+  type ContextOptions,
+  createContext,
+  Sequence,
+  type SequenceOptions,
+} from "./src/core/batch_context.ts";
 export { embed, type EmbedOptions, poolHidden, type Pooling } from "./src/core/embed.ts";
 export {
   commonPrefix,
@@ -82,8 +89,10 @@ export {
   kvBytes,
   type KVSpec,
   type KVStore,
+  type SequenceRows,
   type WeightTensor,
 } from "./src/core/backend.ts";
+export { type BatchedNode, batchGraph } from "./src/core/batch_graph.ts";
 export {
   type Graph,
   GRAPH_VERSION,
