@@ -13,6 +13,7 @@ import type { Backend } from "../src/core/backend.ts";
 import type { RopeParams } from "../src/core/graph.ts";
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
 import { createHipBackend } from "../src/backends/hip/backend.ts";
+import { createWebGpuBackend } from "../src/backends/webgpu/backend.ts";
 import { GGMLType, type GGMLType as GType, typeTraits } from "../src/gguf/ggml_types.ts";
 import { env, writeFile } from "../src/runtime/host.ts";
 import { assert } from "./assert.ts";
@@ -29,12 +30,19 @@ import { test } from "./harness.ts";
 const reference = createCpuBackend();
 const hip = createHipBackend();
 const hipProbe = await hip.probe();
+const webgpu = createWebGpuBackend();
+const webgpuProbe = await webgpu.probe();
 const BACKENDS: { backend: Backend; available: boolean; reason?: string }[] = [
   { backend: createCpuBackend(), available: true },
   {
     backend: hip,
     available: hipProbe.available,
     reason: `HIP backend unavailable: ${hipProbe.reason ?? "unknown"}`,
+  },
+  {
+    backend: webgpu,
+    available: webgpuProbe.available,
+    reason: `WebGPU backend unavailable: ${webgpuProbe.reason ?? "unknown"}`,
   },
 ];
 

@@ -24,7 +24,7 @@ export function geluF32(x: number): number {
 let table: Float32Array | undefined;
 
 /** ggml_table_gelu_f16, as float32 values indexed by half bits. */
-function geluTable(): Float32Array {
+export function geluTable(): Float32Array {
   if (!table) {
     table = new Float32Array(65536);
     for (let h = 0; h < 65536; h++) table[h] = F16_F32[f32ToF16(geluF32(F16_F32[h]))];

@@ -1,0 +1,95 @@
+/**
+ * The WebGPU backend: runs graph segments through WebGPU (Vulkan, Metal, D3D12 underneath)
+ * with WGSL kernels generated per weight type, in Deno (built-in `navigator.gpu`) or Node (the
+ * optional `webgpu` package). Weights stay in GGUF block form; each compute call is one
+ * submit whose requested outputs come back in one readback.
+ *
+ * When the runtime has no WebGPU, no adapter is found or the device cannot be opened,
+ * `probe()` reports `available: false` with the reason and the scheduler uses the CPU.
+ *
+ * @module
+ */
+import {
+  type Backend,
+  BACKEND_API_VERSION,
+  type BackendContext,
+  type BackendProbe,
+  type WeightTensor,
+} from "../../core/backend.ts";
+import { BackendError } from "../../core/errors.ts";
+import type { GraphNode } from "../../core/graph.ts";
+import type { GGMLType } from "../../gguf/ggml_types.ts";
+import { WebGpuContext } from "./context.ts";
+import { type GpuDevice, openDevice } from "./device.ts";
+import { webgpuSupportsOp } from "./support.ts";
+import { WebGpuWeights } from "./weights.ts";
+
+/** Options of createWebGpuBackend. */
+export interface WebGpuBackendOptions {
+  /** Scheduling priority (default 50: after HIP's 100, ahead of the CPU's -1000). */
+  readonly priority?: number;
+}
+
+/** The WebGPU backend with its WebGPU-only member. */
+export interface WebGpuBackend extends Backend {
+  /** The opened device (after a successful probe), for tools and tests. */
+  device(): Promise<GpuDevice>;
+}
+
+/** Creates the WebGPU backend. Nothing is opened until probe() or another call needs it. */
+export function createWebGpuBackend(opts: WebGpuBackendOptions = {}): WebGpuBackend {
+  let devicePromise: Promise<GpuDevice> | undefined;
+  let disposed = false;
+  const contexts = new Set<WebGpuContext>();
+  const device = (): Promise<GpuDevice> => {
+    if (disposed) {
+      return Promise.reject(new BackendError("BACKEND_DISPOSED", "webgpu backend was disposed"));
+    }
+    devicePromise ??= openDevice();
+    return devicePromise;
+  };
+
+  return {
+    apiVersion: BACKEND_API_VERSION,
+    name: "webgpu",
+    priority: opts.priority ?? 50,
+
+    device,
+
+    async probe(): Promise<BackendProbe> {
+      try {
+        const d = await device();
+        d.assertLive();
+        return { available: true, devices: [d.info(0)] };
+      } catch (e) {
+        return {
+          available: false,
+          reason: e instanceof Error ? e.message : String(e),
+          devices: [],
+        };
+      }
+    },
+
+    supportsOp(node: GraphNode, weightType: (name: string) => GGMLType | undefined): boolean {
+      return webgpuSupportsOp(node, weightType);
+    },
+
+    async createContext(
+      tensors: readonly WeightTensor[],
+      o?: { signal?: AbortSignal },
+    ): Promise<BackendContext> {
+      const d = await device();
+      const w = await WebGpuWeights.load(d, tensors, o?.signal);
+      const c: WebGpuContext = new WebGpuContext(d, w, () => contexts.delete(c));
+      contexts.add(c);
+      return c;
+    },
+
+    dispose(): void {
+      if (disposed) return;
+      for (const c of [...contexts]) c.dispose();
+      disposed = true;
+      void devicePromise?.then((d) => d.destroy(), () => {});
+    },
+  };
+}

@@ -1,0 +1,311 @@
+/**
+ * A graph segment compiled for the WebGPU device: every node's dispatches with their
+ * pipelines, bind groups and parameter blocks, over activation buffers reused by liveness
+ * (a value's buffer returns to the pool after its last reader). Running it records one
+ * command encoder with one compute pass, copies only the requested outputs to one staging
+ * buffer and maps that once.
+ *
+ * @module
+ */
+import { BackendError } from "../../core/errors.ts";
+import { type Graph, type GraphNode, nodeInputs } from "../../core/graph.ts";
+import type { GpuDevice } from "./device.ts";
+import { Usage } from "./device.ts";
+import { type DispatchSpec, encodeNode, type NodeBuffers } from "./encode_node.ts";
+import type { LayerCache } from "./kv.ts";
+import type { WeightRef } from "./weights.ts";
+import { argmaxKernel } from "./wgsl/elementwise.ts";
+import { packParams, PARAM_SLOT } from "./wgsl/params.ts";
+
+/** Most tokens one on-device decode run picks (the size of its pick buffer). */
+export const MAX_DECODE_STEPS = 4096;
+
+/** What a program needs from its context besides the graph. */
+export interface ProgramEnv {
+  readonly dev: GpuDevice;
+  weight(name: string): WeightRef;
+  kv(layer: number): LayerCache;
+  readonly kvCapacity: number;
+  rope(node: GraphNode & { op: "rope" }): GPUBufferBinding;
+  gelu(): GPUBufferBinding;
+}
+
+/** One recorded launch. */
+interface Launch {
+  readonly pipeline: GPUComputePipeline;
+  readonly bind: GPUBindGroup;
+  readonly grid: readonly [number, number, number];
+}
+
+const ROUND = 4096;
+
+/** Activation buffers recycled by size. */
+class BufferPool {
+  readonly all: GPUBuffer[] = [];
+  private readonly free: GPUBuffer[] = [];
+  constructor(private readonly dev: GpuDevice) {}
+
+  async take(bytes: number): Promise<GPUBuffer> {
+    const need = Math.ceil(Math.max(bytes, 4) / ROUND) * ROUND;
+    const i = this.free.findIndex((b) => b.size >= need && b.size <= 2 * need);
+    if (i >= 0) return this.free.splice(i, 1)[0];
+    const b = await this.dev.buffer(
+      need,
+      Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST,
+      "activation buffer",
+    );
+    this.all.push(b);
+    return b;
+  }
+
+  give(b: GPUBuffer): void {
+    this.free.push(b);
+  }
+}
+
+/** A compiled segment. */
+export class Program {
+  private constructor(
+    private readonly dev: GpuDevice,
+    readonly graph: Graph,
+    private readonly launches: Launch[],
+    readonly inputs: ReadonlyMap<number, GPUBuffer>,
+    readonly outputs: readonly { id: number; buffer: GPUBuffer; bytes: number; at: number }[],
+    private readonly staging: GPUBuffer,
+    readonly state: GPUBuffer,
+    readonly tokens: GPUBuffer,
+    readonly usesKV: boolean,
+    private readonly owned: GPUBuffer[],
+    /** Greedy programs: the picked-token buffer and its staging copy. */
+    readonly picked?: { readonly buffer: GPUBuffer; readonly staging: GPUBuffer },
+  ) {}
+
+  /**
+   * Compiles nodes `nodes` of `g`, returning `outputs` to the host. With `greedy`, each pass
+   * ends with the argmax of the graph's logits feeding the next pass (decode.ts).
+   */
+  static async compile(
+    env: ProgramEnv,
+    g: Graph,
+    nodes: readonly number[],
+    outputs: readonly number[],
+    greedy = false,
+  ): Promise<Program> {
+    const dev = env.dev;
+    const pool = new BufferPool(dev);
+    const owned: GPUBuffer[] = [];
+    const small = async (bytes: number, what: string) => {
+      const b = await dev.buffer(bytes, Usage.STORAGE | Usage.COPY_DST | Usage.COPY_SRC, what);
+      owned.push(b);
+      return b;
+    };
+    const state = await small(16, "state buffer");
+    const tokens = await small(g.nTokens * 4, "token buffer");
+    const bytesOf = (id: number) => g.values[id].rows * g.values[id].cols * 4;
+    const vals = new Map<number, GPUBuffer>();
+    const produced = new Set(nodes.map((i) => g.nodes[i].out));
+    const keep = new Set(greedy ? [...outputs, g.output] : outputs);
+    const lastUse = new Map<number, number>();
+    nodes.forEach((ni, k) => nodeInputs(g.nodes[ni]).forEach((v) => lastUse.set(v, k)));
+    const inputs = new Map<number, GPUBuffer>();
+    for (const v of lastUse.keys()) {
+      if (produced.has(v)) continue;
+      const buf = await pool.take(bytesOf(v));
+      vals.set(v, buf);
+      inputs.set(v, buf);
+      keep.add(v); // written from the host before each run: never recycled
+    }
+    const specs: DispatchSpec[] = [];
+    let usesKV = false;
+    for (const [k, ni] of nodes.entries()) {
+      const node = g.nodes[ni];
+      const temps: GPUBuffer[] = [];
+      const outBuf = await pool.take(bytesOf(node.out));
+      vals.set(node.out, outBuf);
+      const pending: { bytes: number; slot: GPUBufferBinding & { buffer: GPUBuffer } }[] = [];
+      // Temporaries are handed out synchronously to encodeNode, then backed by real buffers.
+      const placeholder = dev.device.createBuffer({ size: 4, usage: Usage.STORAGE });
+      const buffers: NodeBuffers = {
+        value: (id) => {
+          const b = vals.get(id);
+          if (!b) throw new BackendError("BACKEND_CALL_FAILED", `value ${id} has no buffer`);
+          return { buffer: b, size: bytesOf(id) };
+        },
+        temp: (bytes) => {
+          const slot = { buffer: placeholder, size: Math.max(4, bytes) };
+          pending.push({ bytes, slot });
+          return slot;
+        },
+        weight: env.weight,
+        kv: (layer) => {
+          usesKV = true;
+          return env.kv(layer);
+        },
+        state: { buffer: state },
+        tokens: { buffer: tokens },
+        rope: env.rope,
+        gelu: env.gelu,
+        f16: dev.f16,
+        kvCapacity: env.kvCapacity,
+      };
+      const nodeSpecs = encodeNode(node, g, buffers);
+      for (const p of pending) {
+        const b = await pool.take(p.bytes);
+        temps.push(b);
+        p.slot.buffer = b;
+      }
+      placeholder.destroy();
+      specs.push(...nodeSpecs);
+      for (const b of temps) pool.give(b);
+      for (const v of nodeInputs(node)) {
+        if (lastUse.get(v) === k && !keep.has(v)) pool.give(vals.get(v)!);
+      }
+      if (!keep.has(node.out) && !lastUse.has(node.out)) pool.give(outBuf);
+    }
+    let picked: { buffer: GPUBuffer; staging: GPUBuffer } | undefined;
+    if (greedy) {
+      const logits = vals.get(g.output);
+      if (!logits || g.values[g.output].rows !== 1) {
+        throw new BackendError("BACKEND_CALL_FAILED", "greedy decode needs one row of logits");
+      }
+      const bytes = MAX_DECODE_STEPS * 4;
+      picked = {
+        buffer: await small(bytes, "picked tokens"),
+        staging: await dev.buffer(bytes, Usage.MAP_READ | Usage.COPY_DST, "picked readback"),
+      };
+      owned.push(picked.staging);
+      specs.push({
+        src: argmaxKernel(),
+        params: { n: g.values[g.output].cols },
+        bindings: [{ buffer: logits }, { buffer: tokens }, { buffer: picked.buffer }, {
+          buffer: state,
+        }],
+        grid: [1, 1, 1],
+      });
+    }
+    owned.push(...pool.all);
+    const launches = await record(dev, specs, owned);
+    let at = 0;
+    const outs = outputs.map((id) => {
+      const buffer = vals.get(id);
+      if (!buffer) throw new BackendError("BACKEND_CALL_FAILED", `output value ${id} not computed`);
+      const o = { id, buffer, bytes: bytesOf(id), at };
+      at += o.bytes;
+      return o;
+    });
+    const staging = await dev.buffer(at, Usage.MAP_READ | Usage.COPY_DST, "readback buffer");
+    owned.push(staging);
+    return new Program(
+      dev,
+      g,
+      launches,
+      inputs,
+      outs,
+      staging,
+      state,
+      tokens,
+      usesKV,
+      owned,
+      picked,
+    );
+  }
+
+  /** Records the program's compute pass into `enc` (callable several times per encoder). */
+  encodePass(enc: GPUCommandEncoder): void {
+    const pass = enc.beginComputePass();
+    for (const l of this.launches) {
+      pass.setPipeline(l.pipeline);
+      pass.setBindGroup(0, l.bind);
+      pass.dispatchWorkgroups(l.grid[0], l.grid[1], l.grid[2]);
+    }
+    pass.end();
+  }
+
+  /** Writes the host inputs, runs once, and returns the requested outputs. */
+  async run(
+    tokens: Int32Array,
+    pos0: number,
+    inputs: ReadonlyMap<number, Float32Array>,
+  ): Promise<Map<number, Float32Array>> {
+    const q = this.dev.device.queue;
+    this.dev.write(this.state, 0, new Uint32Array([pos0, 0, 0, 0]));
+    this.dev.write(this.tokens, 0, tokens);
+    for (const [id, buf] of this.inputs) {
+      const data = inputs.get(id);
+      if (!data) throw new BackendError("BACKEND_CALL_FAILED", `input value ${id} missing`);
+      this.dev.write(buf, 0, data);
+    }
+    const enc = this.dev.device.createCommandEncoder();
+    this.encodePass(enc);
+    for (const o of this.outputs) enc.copyBufferToBuffer(o.buffer, 0, this.staging, o.at, o.bytes);
+    q.submit([enc.finish()]);
+    const bytes = await this.read(this.staging);
+    const out = new Map<number, Float32Array>();
+    for (const o of this.outputs) {
+      out.set(o.id, new Float32Array(bytes.slice(o.at, o.at + o.bytes)));
+    }
+    return out;
+  }
+
+  /** Maps `buf` and copies its bytes out; a lost device becomes BACKEND_UNAVAILABLE. */
+  async read(buf: GPUBuffer): Promise<ArrayBuffer> {
+    try {
+      await buf.mapAsync(0x0001);
+    } catch (e) {
+      this.dev.assertLive();
+      throw new BackendError(
+        "BACKEND_CALL_FAILED",
+        `WebGPU readback failed: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+    const copy = buf.getMappedRange().slice(0);
+    buf.unmap();
+    return copy;
+  }
+
+  dispose(): void {
+    for (const b of this.owned) b.destroy();
+  }
+}
+
+/** Pipelines, parameter blocks (one uniform buffer) and bind groups of `specs`. */
+async function record(
+  dev: GpuDevice,
+  specs: DispatchSpec[],
+  owned: GPUBuffer[],
+): Promise<Launch[]> {
+  const uniforms = await dev.buffer(
+    Math.max(1, specs.length) * PARAM_SLOT,
+    Usage.UNIFORM | Usage.COPY_DST,
+    "kernel parameters",
+  );
+  owned.push(uniforms);
+  const block = new Uint8Array(Math.max(1, specs.length) * PARAM_SLOT);
+  const pipelines = await Promise.all(specs.map((s) => dev.pipeline(s.src.code)));
+  const launches = specs.map((s, i): Launch => {
+    const packed = packParams(s.src.fields, s.params);
+    block.set(packed, i * PARAM_SLOT);
+    const entries: GPUBindGroupEntry[] = s.bindings.map((b, j) => ({
+      binding: j < paramIndex(s) ? j : j + 1,
+      resource: b,
+    }));
+    entries.push({
+      binding: paramIndex(s),
+      resource: { buffer: uniforms, offset: i * PARAM_SLOT, size: packed.byteLength },
+    });
+    const bind = dev.device.createBindGroup({
+      layout: pipelines[i].getBindGroupLayout(0),
+      entries,
+    });
+    return { pipeline: pipelines[i], bind, grid: s.grid };
+  });
+  dev.device.queue.writeBuffer(uniforms, 0, block);
+  return launches;
+}
+
+/** The binding number of a kernel's parameter block (from its WGSL). */
+function paramIndex(s: DispatchSpec): number {
+  const m = /@binding\((\d+)\) var<uniform> p: P;/.exec(s.src.code);
+  if (!m) throw new BackendError("BACKEND_CALL_FAILED", "kernel without a parameter block");
+  return Number(m[1]);
+}
