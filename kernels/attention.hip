@@ -56,11 +56,12 @@ FaShape fa_shape(const AttnArgs& a) {
   return {d, bm, bk};
 }
 
-// Position chunks: enough blocks for about four per multiprocessor, chunks of whole K/V tiles
-// and at least two tiles each (the merge is cheap, an idle multiprocessor is not).
+// Position chunks over the planned span: enough blocks for about four per multiprocessor,
+// chunks of whole K/V tiles and at least two tiles each (the merge is cheap, an idle
+// multiprocessor is not).
 void plan_chunks(const AttnArgs& a, int smCount, int& nChunks, int& chunk) {
   const FaShape s = fa_shape(a);
-  const int maxPos = a.pos0 + a.T;
+  const int maxPos = a.span;
   const int rows = a.T * (a.nHead / a.nHeadKV);
   const int64_t blocks = (int64_t)((rows + s.bm - 1) / s.bm) * a.nHeadKV;
   const int64_t target = (int64_t)smCount * 4;
@@ -137,20 +138,24 @@ int64_t attention_workspace_bytes(const AttnArgs& a, int smCount, int /*warp*/) 
   return (floats * 4 + 255) & ~(int64_t)255;
 }
 
-// Rounds the new K rows (kn values) and V rows (vn values) to half into the cache, one launch.
-__global__ void kv_store_kernel(const float* __restrict__ ks, __half* __restrict__ kd, int64_t kn,
-                                const float* __restrict__ vs, __half* __restrict__ vd,
-                                int64_t vn) {
+// Rounds the T new K rows and V rows to half into the cache from position pos0, one launch.
+__global__ void kv_store_kernel(const float* __restrict__ ks, __half* __restrict__ kc,
+                                int64_t kRow, const float* __restrict__ vs,
+                                __half* __restrict__ vc, int64_t vRow, int T, int pos0,
+                                const int* __restrict__ pos0d) {
+  const int64_t p = pos0d ? *pos0d : pos0;
   const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i < kn) kd[i] = __float2half_rn(ks[i]);
-  if (i < vn) vd[i] = __float2half_rn(vs[i]);
+  if (i < T * kRow) kc[p * kRow + i] = __float2half_rn(ks[i]);
+  if (i < T * vRow) vc[p * vRow + i] = __float2half_rn(vs[i]);
 }
 
-hipError_t launch_kv_store(hipStream_t stream, const float* k, uint16_t* kDst, int64_t kn,
-                           const float* v, uint16_t* vDst, int64_t vn) {
-  const int64_t n = kn > vn ? kn : vn;
+hipError_t launch_kv_store(hipStream_t stream, const float* k, uint16_t* kCache, int64_t kRow,
+                           const float* v, uint16_t* vCache, int64_t vRow, int T, int pos0,
+                           const int* pos0d) {
+  const int64_t n = (int64_t)T * (kRow > vRow ? kRow : vRow);
   kv_store_kernel<<<(unsigned)((n + 255) / 256), 256, 0, stream>>>(
-      k, reinterpret_cast<__half*>(kDst), kn, v, reinterpret_cast<__half*>(vDst), vn);
+      k, reinterpret_cast<__half*>(kCache), kRow, v, reinterpret_cast<__half*>(vCache), vRow, T,
+      pos0, pos0d);
   return hipGetLastError();
 }
 

@@ -79,8 +79,9 @@ __global__ void __launch_bounds__(FA_THREADS)
   const int kvh = blockIdx.y;
   const int c = blockIdx.z;
   const int tLast = (min(rows, m0 + BM) - 1) / G;
+  const int pos0 = a.pos0d ? *a.pos0d : a.pos0;  // chunks past it (a replayed span) stay empty
   const int p0 = c * chunk;
-  const int p1 = min(a.pos0 + tLast + 1, p0 + chunk);
+  const int p1 = min(pos0 + tLast + 1, p0 + chunk);
   const int64_t kStride = (int64_t)a.nHeadKV * a.headDim;
   const int64_t vStride = (int64_t)a.nHeadKV * a.valueDim;
   const uint16_t* kh = kc + (int64_t)kvh * a.headDim;
@@ -145,7 +146,7 @@ __global__ void __launch_bounds__(FA_THREADS)
     __syncthreads();
     for (int r = warp; r < BM; r += nWarps) {
       const int m = m0 + r;
-      const int limit = m < rows ? a.pos0 + m / G : -1;  // last position row m may see
+      const int limit = m < rows ? pos0 + m / G : -1;  // last position row m may see
       float mx = -INFINITY;
       for (int j = lane; j < BK; j += RF_WARP) {
         const int p = kp + j;

@@ -69,8 +69,9 @@ __global__ void __launch_bounds__(FA_THREADS)
   const int kvh = blockIdx.y;
   const int c = blockIdx.z;
   const int tLast = (min(rows, m0 + BM) - 1) / G;
+  const int pos0 = a.pos0d ? *a.pos0d : a.pos0;  // chunks past it (a replayed span) stay empty
   const int p0 = c * chunk;
-  const int p1 = min(a.pos0 + tLast + 1, p0 + chunk);
+  const int p1 = min(pos0 + tLast + 1, p0 + chunk);
   const int64_t kStride = (int64_t)a.nHeadKV * a.headDim;
   const int64_t vStride = (int64_t)a.nHeadKV * a.valueDim;
   const uint16_t* kh = kc + (int64_t)kvh * a.headDim;
@@ -100,7 +101,7 @@ __global__ void __launch_bounds__(FA_THREADS)
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     const int m = m0 + r0 + 8 * h;
-    lim[h] = m < rows ? a.pos0 + m / G : -1;  // last position the row may see
+    lim[h] = m < rows ? pos0 + m / G : -1;  // last position the row may see
   }
   float o[D / 8][4];
 #pragma unroll

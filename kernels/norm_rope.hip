@@ -66,7 +66,7 @@ __global__ void rope_kernel(const float* __restrict__ x, float* __restrict__ out
     dst[i0 + 1] = src[i0 + 1];
     return;
   }
-  const float pos = (float)(a.pos0 + t);
+  const float pos = (float)((a.pos0d ? *a.pos0d : a.pos0) + t);
   const float thetaExtrap = pos * powf(a.freqBase, -(float)i0 / (float)a.nRot);
   const float thetaInterp = a.freqScale * thetaExtrap;
   float theta = thetaInterp, mscale = a.attnFactor;

@@ -18,6 +18,9 @@ bool kernel_type_quantized(int type);
 // True (once per armed count) when the test hook rf_test_fail_launch armed `point`
 // (an RF_FAULT_* of rf_api.h): the launcher then uses an empty grid so its launch fails.
 bool take_launch_fault(int32_t point);
+// True while the test hook has launch faults left (a cached graph is then captured again, so
+// the armed launch happens).
+bool launch_fault_armed();
 
 // Workspace bytes of int8 activations (and their block scales) for T rows of K, 256-aligned.
 int64_t act_quant_bytes(int T, int K);
@@ -62,19 +65,36 @@ hipError_t launch_rms_norm(hipStream_t stream, int warp, const float* x, const v
 struct RopeArgs {
   int T, nHeads, headDim, mode, nRot, nCtxOrig, pos0;
   float freqBase, freqScale, extFactor, attnFactor, betaFast, betaSlow;
+  // When not null the kernel reads the first position here (device memory) instead of pos0, so
+  // a replayed graph serves every decode step.
+  const int* pos0d;
 };
 hipError_t launch_rope(hipStream_t stream, const float* x, float* out, const RopeArgs& a);
 
 struct AttnArgs {
   int T, pos0, nHead, nHeadKV, headDim, valueDim;
   float scale;
+  // The positions the launch is planned for (grid and split-KV chunks), >= pos0 + T. A replayed
+  // graph plans for attention_span(pos0 + T, capacity) and reads the real first position from
+  // pos0d (device memory, when not null); position chunks past it write empty partials.
+  int span;
+  const int* pos0d;
 };
+// Positions to plan a replayed decode step for: pos0 + T rounded up to ATTN_SPAN_STEP (at most
+// the capacity), so one graph serves ATTN_SPAN_STEP consecutive steps.
+constexpr int ATTN_SPAN_STEP = 256;
+inline int attention_span(int64_t end, int capacity) {
+  const int64_t s = (end + ATTN_SPAN_STEP - 1) / ATTN_SPAN_STEP * ATTN_SPAN_STEP;
+  return (int)(s < capacity ? s : capacity);
+}
 // Workspace bytes the attention of `a` needs (split-position partials), 256-aligned.
 int64_t attention_workspace_bytes(const AttnArgs& a, int smCount, int warp);
-// Stores the new K rows (kn float32 values) and V rows (vn values) as half precision into
-// the KV cache, in one launch.
-hipError_t launch_kv_store(hipStream_t stream, const float* k, uint16_t* kDst, int64_t kn,
-                           const float* v, uint16_t* vDst, int64_t vn);
+// Stores the T new K rows (kRow float32 values each) and V rows (vRow values) as half precision
+// into the KV cache rows from position pos0 (read from pos0d, device memory, when not null), in
+// one launch.
+hipError_t launch_kv_store(hipStream_t stream, const float* k, uint16_t* kCache, int64_t kRow,
+                           const float* v, uint16_t* vCache, int64_t vRow, int T, int pos0,
+                           const int* pos0d);
 // Causal grouped-query attention of q[T, nHead*headDim] over the half-precision cache rows
 // [0, pos0 + t] (q is rounded to half as the CPU reference does; math in float32).
 hipError_t launch_attention(hipStream_t stream, int warp, int smCount, const float* q,

@@ -27,6 +27,9 @@ struct Exec {
   int64_t scratchBytes, inBytes, outBytes;
   const uint8_t* hostIn;
   int pos0;
+  // Replayed graphs: the device copy of pos0 the rope, KV store and attention kernels read
+  // (null: they take pos0 as an argument).
+  const int* pos0d;
 };
 
 // What the workspace holds after a quantized product: its input rounded to int8 (slot, rows,
@@ -45,13 +48,16 @@ rf_status launch_failed(const Context& c, hipError_t err, const Op& op);
 
 // Largest batch run as a replayed graph (decode steps and small batches).
 constexpr int GRAPH_MAX_ROWS = 8;
-// True when ROCMFORGE_GPU_GRAPH=1 (graph replay of small batches).
+// False when ROCMFORGE_GPU_GRAPH=0 (graph replay of small batches is on by default).
 bool graphs_enabled();
-// Captures the ops into a graph, updates (or instantiates) the cached executable graph of this
-// program and launches it; downloads land in c.staging (at least e.outBytes) and are copied to
-// hostOut afterwards. Synchronizes the stream.
+// Runs the ops as a graph: replays the cached executable graph of this program and these
+// buffers when its attention spans still hold (only pos0 is written, to e.pos0d), else captures
+// the ops and updates (or instantiates) it. Downloads land in c.staging (at least e.outBytes)
+// and are copied to hostOut afterwards; synchronizes the stream. When capture or replay itself
+// is unavailable, sets `unsupported` to its error, having run nothing, so the caller can launch
+// the ops directly.
 rf_status run_graph(const Exec& e, Context& c, const std::vector<Op>& ops, const int32_t* program,
-                    int32_t words, void* hostOut);
+                    int32_t words, void* hostOut, hipError_t& unsupported);
 // True when ROCMFORGE_PROFILE=1.
 bool profile_enabled();
 // Runs the ops directly with an event around each; every 128 small-batch runs prints the GPU

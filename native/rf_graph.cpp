@@ -3,6 +3,7 @@
 // enqueues all ops on the context's stream with no synchronization between them (or hands
 // them to rf_replay.cpp for graph replay or profiling). Consecutive quantized products that
 // read the same input (q/k/v, gate/up) round it to int8 once.
+#include <stdio.h>
 #include <string.h>
 
 #include <algorithm>
@@ -99,9 +100,12 @@ struct Validator {
                        std::to_string((int64_t)e.pos0 + T - 1) + " exceed KV capacity " +
                        std::to_string(kv.capacity));
         }
-        const AttnArgs args{T, e.pos0, nHead, nKV, hd, vd, 0.f};
-        const int64_t ws = attention_workspace_bytes(args, e.ctx->smCount, e.ctx->warpSize);
-        if (ws > workspace) workspace = ws;
+        // Enough for the exact plan of direct runs and the padded span of replayed ones.
+        for (const int span : {e.pos0 + T, attention_span((int64_t)e.pos0 + T, kv.capacity)}) {
+          const AttnArgs args{T, e.pos0, nHead, nKV, hd, vd, 0.f, span, nullptr};
+          const int64_t ws = attention_workspace_bytes(args, e.ctx->smCount, e.ctx->warpSize);
+          if (ws > workspace) workspace = ws;
+        }
         return true;
       }
       default:
@@ -169,6 +173,7 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, 
       r.attnFactor = fword(a[RF_ROPE_ATTN_FACTOR]);
       r.betaFast = fword(a[RF_ROPE_BETA_FAST]);
       r.betaSlow = fword(a[RF_ROPE_BETA_SLOW]);
+      r.pos0d = e.pos0d;
       return launch_rope(c.stream, at<float>(c, a[RF_ROPE_X]), at<float>(c, a[RF_ROPE_OUT]), r);
     }
     case RF_OP_ATTENTION: {
@@ -177,17 +182,20 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, 
       const int64_t kRow = (int64_t)kv.nHeadKV * kv.headDim, vRow = (int64_t)kv.nHeadKV * kv.valueDim;
       uint16_t* kc = kv.keys(layer);
       uint16_t* vc = kv.values(layer);
-      const hipError_t err = launch_kv_store(
-          c.stream, at<float>(c, a[RF_ATTENTION_K]), kc + e.pos0 * kRow, T * kRow,
-          at<float>(c, a[RF_ATTENTION_V]), vc + e.pos0 * vRow, T * vRow);
+      const hipError_t err =
+          launch_kv_store(c.stream, at<float>(c, a[RF_ATTENTION_K]), kc, kRow,
+                          at<float>(c, a[RF_ATTENTION_V]), vc, vRow, T, e.pos0, e.pos0d);
       if (err != hipSuccess) return err;
+      const int span = e.pos0d ? attention_span((int64_t)e.pos0 + T, kv.capacity) : e.pos0 + T;
       const AttnArgs args{T,
                           e.pos0,
                           a[RF_ATTENTION_N_HEAD],
                           a[RF_ATTENTION_N_HEAD_KV],
                           a[RF_ATTENTION_HEAD_DIM],
                           a[RF_ATTENTION_VALUE_DIM],
-                          fword(a[RF_ATTENTION_SCALE])};
+                          fword(a[RF_ATTENTION_SCALE]),
+                          span,
+                          e.pos0d};
       return launch_attention(c.stream, c.warpSize, c.smCount, at<float>(c, a[RF_ATTENTION_Q]), kc,
                               vc, at<float>(c, a[RF_ATTENTION_OUT]), args, c.workspace.ptr);
     }
@@ -236,7 +244,7 @@ extern "C" rf_status rf_exec(int32_t ctx, int32_t arena, int32_t kv, const int32
   auto ci = r.contexts.find(ctx);
   if (ci == r.contexts.end()) return fail(RF_ERR_HANDLE, "rf_exec", "unknown context");
   Exec e{&ci->second, nullptr, nullptr, scratchBytes, inBytes, outBytes,
-         static_cast<const uint8_t*>(hostIn), pos0};
+         static_cast<const uint8_t*>(hostIn), pos0, nullptr};
   if (arena) {
     auto ai = r.arenas.find(arena);
     if (ai == r.arenas.end() || ai->second.ctx != ctx) {
@@ -286,10 +294,20 @@ extern "C" rf_status rf_exec(int32_t ctx, int32_t arena, int32_t kv, const int32
              inBytes);
   }
   if (profile_enabled()) return run_profiled(e, c, ops, hostOut, v.maxRows);
-  if (graphs_enabled() && v.maxRows <= GRAPH_MAX_ROWS) {
+  if (graphs_enabled() && !c.graphsOff && v.maxRows <= GRAPH_MAX_ROWS) {
     st = ensure_buffer(c.staging, std::max<int64_t>(outBytes, 1), c.stream, "staging");
+    if (st == RF_OK) st = ensure_buffer(c.params, sizeof(int32_t), c.stream, "params");
     if (st != RF_OK) return st;
-    return run_graph(e, c, ops, program, words, hostOut);
+    e.pos0d = static_cast<const int*>(c.params.ptr);
+    hipError_t unsupported = hipSuccess;
+    st = run_graph(e, c, ops, program, words, hostOut, unsupported);
+    if (unsupported == hipSuccess) return st;
+    // Capture or replay is not available here: plain launches from now on, said once.
+    c.graphsOff = true;
+    e.pos0d = nullptr;
+    clear_error();
+    fprintf(stderr, "rocmforge: GPU graph replay unavailable (%s); using plain launches\n",
+            hipGetErrorString(unsupported));
   }
   QuantState qs;
   for (const Op& op : ops) {

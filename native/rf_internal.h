@@ -37,6 +37,12 @@ struct DeviceBuffer {
   int64_t bytes = 0;
 };
 
+// One instantiated graph and the attention spans (attention_span) it was captured for.
+struct ReplayGraph {
+  hipGraphExec_t exec = nullptr;
+  std::vector<int32_t> spans;
+};
+
 struct Context {
   int device = 0;
   hipStream_t stream = nullptr;
@@ -45,9 +51,12 @@ struct Context {
   DeviceBuffer scratch;    // values of a program (planned by the caller)
   DeviceBuffer workspace;  // kernel temporaries (q8 activations, attention partials)
   DeviceBuffer staging;    // downloads of a graph-replayed program, copied to the host at once
-  // Instantiated graphs of small-batch (decode) programs, by program words; each call captures
-  // the program again and updates the matching graph in place (new pos0, same topology).
-  std::map<std::vector<int32_t>, hipGraphExec_t> graphs;
+  DeviceBuffer params;     // pos0 of a graph-replayed program (device memory its kernels read)
+  // Instantiated graphs of small-batch (decode) programs, by program words and the addresses
+  // they launch on (rf_replay.cpp graph_key); replayed as they are while their attention spans
+  // hold, else captured again and updated in place.
+  std::map<std::vector<int64_t>, ReplayGraph> graphs;
+  bool graphsOff = false;  // capture failed once on this context: plain launches
 };
 
 struct Arena {

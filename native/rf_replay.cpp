@@ -1,6 +1,6 @@
 // rf_replay.cpp: two other ways for rf_exec to run a validated program: as a captured graph
-// replayed with few launches (small batches, ROCMFORGE_GPU_GRAPH=1), and with an event around
-// every op to profile it (ROCMFORGE_PROFILE=1).
+// replayed with one launch (small batches, unless ROCMFORGE_GPU_GRAPH=0), and with an event
+// around every op to profile it (ROCMFORGE_PROFILE=1).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,67 +10,116 @@
 #include <string>
 #include <vector>
 
+#include "../kernels/rf_kernels.h"
 #include "rf_exec_internal.h"
 
 namespace rf {
 
 constexpr size_t GRAPH_CACHE = 16;
 
-// ROCMFORGE_GPU_GRAPH=1 turns graph replay on for small batches. Off by default for now: each
-// call re-captures the program (pos0 is a kernel argument), so the host capture and update time
-// is not overlapped with GPU work. Measured on an H200 (tg128): TinyLlama Q4_0 393 -> 496
-// tokens/s, 7B Q4_0 216 -> 222; 7B Q4_K was 5% slower before the attention split fix and has not
-// been measured since.
+// Graph replay of small batches is on unless ROCMFORGE_GPU_GRAPH=0. A decode step is replayed
+// without capturing: the kernels read pos0 from device memory and attention is planned for a
+// span that holds ATTN_SPAN_STEP steps, so the host only copies pos0 and launches the graph.
 bool graphs_enabled() {
   static const bool on = [] {
     const char* v = getenv("ROCMFORGE_GPU_GRAPH");
-    return v && strcmp(v, "1") == 0;
+    return !(v && strcmp(v, "0") == 0);
   }();
   return on;
 }
 
-// Captures the ops into a graph, updates (or instantiates) the cached executable graph of this
-// program and launches it; downloads land in c.staging and are copied to hostOut afterwards.
-rf_status run_graph(const Exec& e, Context& c, const std::vector<Op>& ops,
-                    const int32_t* program, int32_t words, void* hostOut) {
-  char* staging = static_cast<char*>(c.staging.ptr);
-  QuantState qs;
-  RF_CHECK(hipStreamBeginCapture(c.stream, hipStreamCaptureModeRelaxed), 0);
+namespace {
+
+// The program words and every address its launches read: two runs with equal keys capture the
+// same graph up to pos0 and the attention spans.
+std::vector<int64_t> graph_key(const Exec& e, const Context& c, const int32_t* program,
+                               int32_t words) {
+  std::vector<int64_t> key(program, program + words);
+  for (const void* p : {c.scratch.ptr, c.workspace.ptr, c.staging.ptr, c.params.ptr}) {
+    key.push_back((int64_t)reinterpret_cast<intptr_t>(p));
+  }
+  key.push_back(e.arena ? (int64_t)reinterpret_cast<intptr_t>(e.arena->base) : 0);
+  if (e.kv) {
+    const KVCache& kv = *e.kv;
+    key.insert(key.end(), {(int64_t)reinterpret_cast<intptr_t>(kv.base), kv.nLayers, kv.capacity,
+                           kv.nHeadKV, kv.headDim, kv.valueDim});
+  }
+  return key;
+}
+
+// The span each attention op of the program is planned for at this pos0.
+std::vector<int32_t> attention_spans(const Exec& e, const std::vector<Op>& ops) {
+  std::vector<int32_t> spans;
   for (const Op& op : ops) {
-    const hipError_t err = run_op(e, op, nullptr, staging, qs);
-    if (err != hipSuccess) {
-      hipGraph_t broken = nullptr;
-      (void)hipStreamEndCapture(c.stream, &broken);
-      if (broken) (void)hipGraphDestroy(broken);
-      return launch_failed(c, err, op);
+    if (op.code == RF_OP_ATTENTION) {
+      spans.push_back(attention_span((int64_t)e.pos0 + op.a[RF_ATTENTION_T], e.kv->capacity));
     }
   }
-  hipGraph_t graph = nullptr;
-  RF_CHECK(hipStreamEndCapture(c.stream, &graph), 0);
-  std::vector<int32_t> key(program, program + words);
+  return spans;
+}
+
+// Records an unavailable capture or replay step for the caller (nothing was run).
+rf_status unavailable(hipError_t err, hipError_t& unsupported) {
+  (void)hipGetLastError();
+  unsupported = err;
+  return RF_OK;
+}
+
+}  // namespace
+
+rf_status run_graph(const Exec& e, Context& c, const std::vector<Op>& ops,
+                    const int32_t* program, int32_t words, void* hostOut,
+                    hipError_t& unsupported) {
+  unsupported = hipSuccess;
+  char* staging = static_cast<char*>(c.staging.ptr);
+  std::vector<int64_t> key = graph_key(e, c, program, words);
+  std::vector<int32_t> spans = attention_spans(e, ops);
   auto it = c.graphs.find(key);
-  if (it != c.graphs.end() && !rf_graph_update(it->second, graph)) {
-    (void)hipGetLastError();
-    (void)hipGraphExecDestroy(it->second);
-    c.graphs.erase(it);
-    it = c.graphs.end();
-  }
-  if (it == c.graphs.end()) {
-    if (c.graphs.size() >= GRAPH_CACHE) {
-      for (const auto& ge : c.graphs) (void)hipGraphExecDestroy(ge.second);
-      c.graphs.clear();
+  if (it == c.graphs.end() || it->second.spans != spans || launch_fault_armed()) {
+    hipError_t err = hipStreamBeginCapture(c.stream, hipStreamCaptureModeRelaxed);
+    if (err != hipSuccess) return unavailable(err, unsupported);
+    QuantState qs;
+    for (const Op& op : ops) {
+      err = run_op(e, op, nullptr, staging, qs);
+      if (err != hipSuccess) {
+        hipGraph_t broken = nullptr;
+        (void)hipStreamEndCapture(c.stream, &broken);
+        if (broken) (void)hipGraphDestroy(broken);
+        return launch_failed(c, err, op);
+      }
     }
-    hipGraphExec_t exec = nullptr;
-    const hipError_t err = rf_graph_instantiate(&exec, graph);
+    hipGraph_t graph = nullptr;
+    err = hipStreamEndCapture(c.stream, &graph);
     if (err != hipSuccess) {
-      (void)hipGraphDestroy(graph);
-      RF_CHECK(err, 0);
+      if (graph) (void)hipGraphDestroy(graph);
+      return unavailable(err, unsupported);
     }
-    it = c.graphs.emplace(std::move(key), exec).first;
+    if (it != c.graphs.end() && !rf_graph_update(it->second.exec, graph)) {
+      (void)hipGetLastError();  // a new topology (split-KV chunks appear): instantiate again
+      (void)hipGraphExecDestroy(it->second.exec);
+      c.graphs.erase(it);
+      it = c.graphs.end();
+    }
+    if (it == c.graphs.end()) {
+      if (c.graphs.size() >= GRAPH_CACHE) {
+        for (const auto& ge : c.graphs) (void)hipGraphExecDestroy(ge.second.exec);
+        c.graphs.clear();
+      }
+      hipGraphExec_t exec = nullptr;
+      err = rf_graph_instantiate(&exec, graph);
+      (void)hipGraphDestroy(graph);
+      if (err != hipSuccess) return unavailable(err, unsupported);
+      it = c.graphs.emplace(std::move(key), ReplayGraph{exec, spans}).first;
+    } else {
+      (void)hipGraphDestroy(graph);
+      it->second.spans = std::move(spans);
+    }
   }
-  const hipError_t err = hipGraphLaunch(it->second, c.stream);
-  (void)hipGraphDestroy(graph);
-  RF_CHECK(err, 0);
+  RF_CHECK(hipMemcpyAsync(c.params.ptr, &e.pos0, sizeof(int32_t), hipMemcpyHostToDevice,
+                          c.stream),
+           sizeof(int32_t));
+  const hipError_t err = hipGraphLaunch(it->second.exec, c.stream);
+  if (err != hipSuccess) return unavailable(err, unsupported);
   if (e.outBytes > 0) {
     RF_CHECK(hipMemcpyAsync(hostOut, staging, (size_t)e.outBytes, hipMemcpyDeviceToHost,
                             c.stream),

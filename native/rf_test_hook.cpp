@@ -21,6 +21,8 @@ bool take_launch_fault(int32_t point) {
   return n > 0;
 }
 
+bool launch_fault_armed() { return g_fault_count.load() > 0; }
+
 }  // namespace rf
 
 extern "C" rf_status rf_test_fail_launch(int32_t point, int32_t count) {

@@ -33,7 +33,7 @@ echo "llama.cpp tree: $tree"
 
 S=../shared
 cp -f "$S/models/stories260K.gguf" "$S/models/llama-2-tiny-random.gguf" "$D/shared/models/"
-cp -f "$S"/models/synthetic/tiny256-Q4_K.gguf "$S"/models/synthetic/qwen2-tiny64-Q8_0.gguf \
+cp -f "$S"/models/synthetic/tiny256-*.gguf "$S"/models/synthetic/qwen2-tiny64-Q8_0.gguf \
   "$D/shared/models/synthetic/"
 for v in llama-spm phi-3 bert-bge; do
   cp -f "$S/models/llama.cpp-vocab/ggml-vocab-$v.gguf" "$D/shared/models/llama.cpp-vocab/"

@@ -11,7 +11,9 @@
 # usage: bash scripts/llamacpp_gpu_session.sh [tests] [bench] [llama] [old] [variants]
 #   (default: all): tests = GPU tests; bench = ours at -p 512 -n 128 -d 0,4096 on TinyLlama and
 #   7B Q4_0 (with llama = --vs-llamacpp); old = the same on .device/old/attention.hip; variants =
-#   the wmma prefill kernel (ROCMFORGE_FA_MMA=0) and graph replay (ROCMFORGE_GPU_GRAPH=1);
+#   the wmma prefill kernel (ROCMFORGE_FA_MMA=0) and plain launches instead of graph replay
+#   (ROCMFORGE_GPU_GRAPH=0), tests included;
+#   decode = tg128 at depth 0 and 4096 with graph replay and with plain launches;
 #   profile = per-op GPU time of decode (ROCMFORGE_PROFILE=1) at depth 0 and 4096
 # Writes logs and JSON rows under $OUT (default /tmp/rf-out).
 set -o pipefail
@@ -38,7 +40,7 @@ if has llama; then
   RF_BUILD_JOBS=${RF_BUILD_JOBS:-12} setsid nohup nice -n 5 sh scripts/llamacpp_gpu.sh build \
     >"$OUT/llama_build.log" 2>&1 &
 fi
-if has bench || has profile; then
+if has bench || has profile || has decode; then
   vocab=$R/.device/shared/models/llama.cpp-vocab/ggml-vocab-llama-spm.gguf
   (for s in tinyllama llama7b; do
     [ -f /tmp/rfm/$s-Q4_0.gguf ] || drun scripts/make_synthetic_model.ts --shape $s --type Q4_0 \
@@ -69,6 +71,9 @@ if has tests; then
     t "attention tests on the wmma prefill kernel"
     ROCMFORGE_FA_MMA=0 dtest tests/hip_attention_long_test.ts 2>&1 | tee "$OUT/tests_wmma.log" |
       grep -E "errors per step|FAILED|failed|passed|error:"
+    t "attention and model tests with plain launches (ROCMFORGE_GPU_GRAPH=0)"
+    ROCMFORGE_GPU_GRAPH=0 dtest tests/hip_attention_long_test.ts tests/hip_model_test.ts 2>&1 |
+      tee "$OUT/tests_plain.log" | grep -E "errors per step|FAILED|failed|passed|error:"
   fi
   t "tests done"
 fi
@@ -93,10 +98,20 @@ if has bench; then
       t "bench $m: wmma prefill kernel (ROCMFORGE_FA_MMA=0)"
       ROCMFORGE_FA_MMA=0 drun scripts/bench.ts -m $f --backend hip -p 512 -n 0 -d 0,4096 -r 3 \
         2>&1 | tee -a "$OUT/new_$m.txt"
-      t "bench $m: graph replay (ROCMFORGE_GPU_GRAPH=1)"
-      ROCMFORGE_GPU_GRAPH=1 drun scripts/bench.ts -m $f --backend hip -p 0 -n 128 -d 0,4096 -r 3 \
+      t "bench $m: plain launches (ROCMFORGE_GPU_GRAPH=0)"
+      ROCMFORGE_GPU_GRAPH=0 drun scripts/bench.ts -m $f --backend hip -p 0 -n 128 -d 0,4096 -r 3 \
         2>&1 | tee -a "$OUT/new_$m.txt"
     fi
+  done
+fi
+if has decode; then
+  wait $models
+  for m in tinyllama llama7b; do
+    t "decode $m: graph replay (default), then plain launches (ROCMFORGE_GPU_GRAPH=0)"
+    drun scripts/bench.ts -m /tmp/rfm/$m-Q4_0.gguf --backend hip -p 0 -n 128 -d 0,4096 -r 3 \
+      2>&1 | tee "$OUT/decode_$m.txt"
+    ROCMFORGE_GPU_GRAPH=0 drun scripts/bench.ts -m /tmp/rfm/$m-Q4_0.gguf --backend hip -p 0 \
+      -n 128 -d 0,4096 -r 3 2>&1 | tee -a "$OUT/decode_$m.txt"
   done
 fi
 if has profile; then

@@ -3,7 +3,8 @@
  * device): a 4096-token history written by one prefill (the tiled prefill path), then a
  * prompt batch and single decode rows on top of it (split-KV decode, chunk merge), for grouped
  * queries (GQA 4:1, 8:1) and plain multi-head attention, head dims 64 and 128, a history that
- * is not a multiple of the tile sizes, and fresh seeded random data (never zeros).
+ * is not a multiple of the tile sizes, decode steps replayed as graphs across a 256-position span
+ * boundary, and fresh seeded random data (never zeros).
  *
  * @module
  */
@@ -87,6 +88,18 @@ const CASES: { label: string; c: LongCase }[] = [
   {
     label: "MHA 4:4 headDim=128, history 4100, then 1 row and 9 rows",
     c: { nHead: 4, nHeadKV: 4, headDim: 128, history: 4100, batches: [1, 9] },
+  },
+  {
+    // Decode steps are replayed graphs planned for spans of 256 positions: one graph serves
+    // positions 250..255, the next span starts at 256 (and a 2-row step replays its own).
+    label: "GQA 8:2 headDim=64, history 250, then 16 steps of 1 and 2 rows across a 256 span",
+    c: {
+      nHead: 8,
+      nHeadKV: 2,
+      headDim: 64,
+      history: 250,
+      batches: [1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 2, 1, 1, 1, 1, 1],
+    },
   },
 ];
 
