@@ -14,6 +14,7 @@ import { InvalidArgumentError } from "../src/core/errors.ts";
 import { GGMLType, type GGMLTypeName, typeByName, typeTraits } from "../src/gguf/ggml_types.ts";
 import { type GGUFMetaEntry, GGUFValueType } from "../src/gguf/gguf_file.ts";
 import { quantize } from "../src/gguf/quants/mod.ts";
+import { isMixture, MIXTURES, mixtureTypes } from "../src/gguf/quants/mixture.ts";
 import type { GGUFTensorInput, GGUFWriteInput } from "../src/gguf/writer.ts";
 import { synthesizeBert } from "./_synthetic_bert.ts";
 
@@ -63,8 +64,19 @@ export const SHAPES: Readonly<Record<string, ModelShape>> = {
   },
 };
 
-/** Weight types the generator writes for matrices. */
-export const MODEL_TYPES: readonly GGMLTypeName[] = ["F32", "F16", "Q4_0", "Q8_0", "Q4_K"];
+/**
+ * Weight types the generator writes for matrices: one type for every matrix, or one of
+ * llama.cpp's K-quant mixtures (Q4_K_M, ...: the types llama-quantize gives each tensor, see
+ * src/gguf/quants/mixture.ts).
+ */
+export const MODEL_TYPES: readonly string[] = [
+  "F32",
+  "F16",
+  "Q4_0",
+  "Q8_0",
+  "Q4_K",
+  ...Object.keys(MIXTURES),
+];
 
 function xorshift(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -194,8 +206,8 @@ export interface SyntheticModelOptions {
   readonly shape: ModelShape;
   /** Default "llama". */
   readonly arch?: ModelArch;
-  /** Type of every weight matrix (norms are F32). */
-  readonly type: GGMLTypeName;
+  /** Type of every weight matrix (norms are F32), or a mixture name (MODEL_TYPES). */
+  readonly type: string;
   /** tokenizer.* entries to use (their token count must equal shape.vocab); default synthesized. */
   readonly tokenizer?: Map<string, GGUFMetaEntry>;
   readonly seed?: number;
@@ -210,7 +222,8 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
       actual: opts.type,
     });
   }
-  const type = typeByName(opts.type).id as GGMLType;
+  const mix = isMixture(opts.type) ? MIXTURES[opts.type] : undefined;
+  const type = mix ? mix.base : typeByName(opts.type as GGMLTypeName).id as GGMLType;
   const bs = typeTraits(type).blockSize;
   if (s.dim % bs !== 0 || s.ffn % bs !== 0 || s.dim % s.heads !== 0 || s.heads % s.kvHeads !== 0) {
     throw new InvalidArgumentError(
@@ -229,7 +242,14 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
   const arch = opts.arch ?? "llama";
   const headDim = s.dim / s.heads;
   const kvDim = headDim * s.kvHeads;
-  const fileType: Record<string, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q4_K: 15 };
+  const fileType: Record<string, number> = {
+    F32: 0,
+    F16: 1,
+    Q4_0: 2,
+    Q8_0: 7,
+    Q4_K: 15,
+    ...Object.fromEntries(Object.values(MIXTURES).map((m) => [m.name, m.fileType])),
+  };
   const u32 = (v: number) => scalar(GGUFValueType.UINT32, v);
   const a = arch === "llama3" || arch === "mixtral" ? "llama" : arch;
   const base = {
@@ -304,6 +324,11 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
     ...tok,
   ]);
   if (arch === "bert" || arch === "nomic-bert") {
+    if (mix) {
+      throw new InvalidArgumentError(`${mix.name} files are written for decoder models only`, {
+        actual: arch,
+      });
+    }
     return synthesizeBert(opts.shape, type, metadata, opts.seed ?? 1, arch);
   }
   const seed = opts.seed ?? 1;
@@ -387,5 +412,24 @@ export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
   if (arch === "llama" || arch === "mixtral" || arch === "phi3") {
     matrix("output.weight", s.dim, s.vocab);
   }
-  return { metadata, tensors };
+  if (!mix) return { metadata, tensors };
+  // Each tensor in the type llama-quantize gives it, from a block pool of that type.
+  const fills = new Map<GGMLType, (n: number) => Uint8Array>([[type, fill]]);
+  const fillOf = (t: GGMLType) => {
+    if (!fills.has(t)) fills.set(t, poolFiller(t, seed + t));
+    return fills.get(t)!;
+  };
+  const types = mixtureTypes(mix.name, tensors.map((t) => t.info), {
+    layers: s.layers,
+    experts: nExpert,
+  });
+  return {
+    metadata,
+    tensors: tensors.map((t, k) => {
+      const to = types[k];
+      if (to === undefined || to === t.info.type) return t;
+      const n = t.info.dims.reduce((a, b) => a * b, 1);
+      return { info: { ...t.info, type: to }, data: () => fillOf(to)(n) };
+    }),
+  };
 }

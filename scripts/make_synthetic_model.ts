@@ -2,7 +2,11 @@
  * Writes a random-weight llama GGUF of a real shape, streamed tensor by tensor.
  *
  * usage: deno task make-model [--arch llama|llama3|qwen3] --shape tinyllama|llama7b|tiny
- *          --type Q4_0|Q8_0|Q4_K|F16|F32 -o FILE [--seed N] [--vocab PATH.gguf]
+ *          --type Q4_0|Q8_0|Q4_K|F16|F32|Q4_K_M|Q5_K_M|Q3_K_M -o FILE [--seed N]
+ *          [--vocab PATH.gguf]
+ *
+ * Q4_K_M, Q5_K_M and Q3_K_M are llama-quantize's mixtures (Q6_K output, attn_v and ffn_down
+ * promoted by layer; src/gguf/quants/mixture.ts), with its general.file_type.
  *
  * For the 32000-token shapes the tokenizer is copied from llama.cpp's Llama SPM vocab file
  * (--vocab, default ../shared/models/llama.cpp-vocab/ggml-vocab-llama-spm.gguf) when present,

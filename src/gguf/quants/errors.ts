@@ -1,5 +1,6 @@
 /**
- * The typed error of the (de)quantizers: input or output buffers of the wrong size.
+ * The typed error of the (de)quantizers: input or output buffers of the wrong size, and
+ * models a quantization mixture is not reproduced for.
  * Unknown or unsupported tensor types use UnsupportedTypeError from core/errors.ts.
  *
  * @module
@@ -13,7 +14,9 @@ export type QuantErrorCode =
   /** The destination cannot hold the decoded or encoded values. */
   | "QUANT_OUTPUT_TOO_SHORT"
   /** An element count that is negative, not an integer, or not a whole number of blocks. */
-  | "QUANT_BAD_LENGTH";
+  | "QUANT_BAD_LENGTH"
+  /** A model a quantization mixture's rules are not reproduced for (see mixture.ts). */
+  | "QUANT_MIXTURE_UNSUPPORTED";
 
 /** A buffer size or element count that does not fit the tensor type's block layout. */
 export class QuantError extends RocmForgeError<QuantErrorCode> {

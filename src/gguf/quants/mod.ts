@@ -5,7 +5,7 @@
  *
  * Dequantize: F32, F16, BF16, F64, I8, I16, I32, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_K, Q2_K,
  * Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4.
- * Quantize: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_K, Q4_K, Q5_K, Q6_K, IQ4_NL,
+ * Quantize: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL,
  * MXFP4.
  *
  * @module
@@ -29,7 +29,7 @@ import { dequantIQ4_NL, dequantIQ4_XS, quantIQ4_NL } from "./iq4.ts";
 import type { DequantKernel, QuantKernel } from "./kernel.ts";
 import { dequantMXFP4, quantMXFP4 } from "./mxfp4.ts";
 import { dequantQ2_K } from "./q2_k.ts";
-import { dequantQ3_K } from "./q3_k.ts";
+import { dequantQ3_K, quantQ3_K } from "./q3_k.ts";
 import { dequantQ4_0, dequantQ4_1, quantQ4_0, quantQ4_1 } from "./q4_legacy.ts";
 import { dequantQ4_K, quantQ4_K } from "./q4_k.ts";
 import { dequantQ5_0, dequantQ5_1, quantQ5_0, quantQ5_1 } from "./q5_legacy.ts";
@@ -75,6 +75,7 @@ const QUANT = new Map<number, QuantKernel>([
   [GGMLType.Q5_1, quantQ5_1],
   [GGMLType.Q8_0, quantQ8_0],
   [GGMLType.Q8_K, quantQ8_K],
+  [GGMLType.Q3_K, quantQ3_K],
   [GGMLType.Q4_K, quantQ4_K],
   [GGMLType.Q5_K, quantQ5_K],
   [GGMLType.Q6_K, quantQ6_K],
