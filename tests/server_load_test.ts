@@ -84,6 +84,10 @@ test("load: 32 concurrent streams over 4 slots are complete and unmixed", async 
     );
     assertStrictEquals(m.get("rocmforge_slots_active"), 0);
     assertStrictEquals(m.get("rocmforge_queue_depth"), 0);
+    // Continuous batching: the four busy slots shared forward passes.
+    const perPass = m.get("rocmforge_batch_sequences_total")! /
+      m.get("rocmforge_batch_passes_total")!;
+    assert(perPass > 1.5, `${perPass.toFixed(2)} sequences per forward pass`);
   } finally {
     await s.close();
   }

@@ -44,6 +44,16 @@ export interface SequenceOptions {
   readonly contextShift?: SessionOptions["contextShift"];
 }
 
+/** Counters of a context's forward passes. */
+export interface BatchStats {
+  /** Forward passes run. */
+  readonly passes: number;
+  /** Tokens evaluated, over all passes. */
+  readonly tokens: number;
+  /** Sequences taking part, summed over passes (divided by passes: sequences per pass). */
+  readonly sequenceRows: number;
+}
+
 interface Job {
   readonly seq: Sequence;
   readonly tokens: readonly number[];
@@ -67,6 +77,7 @@ export class BatchContext {
   private readonly pending: Job[] = [];
   private scheduled = false;
   private disposed = false;
+  private counts = { passes: 0, tokens: 0, sequenceRows: 0 };
 
   constructor(readonly model: Model, private readonly opts: ContextOptions = {}) {
     this.sequences = opts.sequences ?? 1;
@@ -96,6 +107,11 @@ export class BatchContext {
         );
       }
     }
+  }
+
+  /** Passes, tokens and sequences evaluated so far. */
+  get stats(): BatchStats {
+    return { ...this.counts };
   }
 
   /** Sequences that can still be created. */
@@ -237,6 +253,9 @@ export class BatchContext {
       this.fail(jobs, e);
       return;
     }
+    this.counts.passes++;
+    this.counts.tokens += tokens.length;
+    this.counts.sequenceRows += jobs.length;
     const width = out.length / (mode === "last" ? jobs.length : tokens.length);
     let row0 = 0;
     jobs.forEach((j, i) => {

@@ -13,7 +13,7 @@
  */
 import { InvalidArgumentError } from "../core/errors.ts";
 import type { Model } from "../core/model.ts";
-import { createContext } from "../core/batch_context.ts";
+import { type BatchContext, createContext } from "../core/batch_context.ts";
 import { RequestScheduler } from "../core/request_scheduler.ts";
 import { Session } from "../core/session.ts";
 import { meta } from "../gguf/gguf_file.ts";
@@ -78,6 +78,8 @@ export class Engine {
   private template: string | undefined;
   private print = "fp_rocmforge";
   private readonly stopAll = new AbortController();
+  /** The slots' context (a causal model's slots share its forward passes). */
+  private batch: BatchContext | undefined;
 
   constructor(readonly opts: EngineOptions = {}) {
     this.apiKey = opts.apiKey || undefined;
@@ -89,6 +91,7 @@ export class Engine {
       slotsActive: this.loaded?.slots.active ?? 0,
       slotsTotal: this.loaded?.slots.size ?? 0,
       modelLoaded: this.current === "ready",
+      ...(this.batch ? { batch: this.batch.stats } : {}),
     }));
   }
 
@@ -154,6 +157,7 @@ export class Engine {
         log: (line) => this.log(line),
       })
       : undefined;
+    this.batch = context;
     const slots = new SlotPool<Session>({
       size,
       queueSize: this.opts.queueSize ?? 64,

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { BatchStats } from "../core/batch_context.ts";
 
 /** Latency histogram bucket bounds in seconds. */
 export const LATENCY_BUCKETS: readonly number[] = [
@@ -31,6 +32,8 @@ export interface GaugeValues {
   readonly slotsActive: number;
   readonly slotsTotal: number;
   readonly modelLoaded: boolean;
+  /** The slots' shared forward passes (continuous batching); absent without a context. */
+  readonly batch?: BatchStats;
 }
 
 interface Histogram {
@@ -134,6 +137,18 @@ export class Metrics {
     out.push(`rocmforge_slots_total ${g.slotsTotal}`);
     head("rocmforge_model_loaded", "gauge", "1 once the model is loaded.");
     out.push(`rocmforge_model_loaded ${g.modelLoaded ? 1 : 0}`);
+    if (g.batch) {
+      head("rocmforge_batch_passes_total", "counter", "Forward passes the slots shared.");
+      out.push(`rocmforge_batch_passes_total ${g.batch.passes}`);
+      head("rocmforge_batch_tokens_total", "counter", "Tokens evaluated in those passes.");
+      out.push(`rocmforge_batch_tokens_total ${g.batch.tokens}`);
+      head(
+        "rocmforge_batch_sequences_total",
+        "counter",
+        "Sequences in those passes, summed (over passes: sequences per pass).",
+      );
+      out.push(`rocmforge_batch_sequences_total ${g.batch.sequenceRows}`);
+    }
     return out.join("\n") + "\n";
   }
 }

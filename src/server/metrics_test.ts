@@ -47,3 +47,14 @@ test("metrics: Prometheus text with counters, histogram buckets and gauges", () 
   assertStrictEquals(v.get("rocmforge_model_loaded"), 1);
   assertStrictEquals(m.requestCount("/v1/completions", 200), 2);
 });
+
+test("metrics: the slots' shared forward passes, only when there is a context", () => {
+  const gauges = { queueDepth: 0, slotsActive: 0, slotsTotal: 2, modelLoaded: true };
+  const batch = { passes: 10, tokens: 40, sequenceRows: 25 };
+  const v = parseMetrics(new Metrics(() => ({ ...gauges, batch })).render());
+  assertStrictEquals(v.get("rocmforge_batch_passes_total"), 10);
+  assertStrictEquals(v.get("rocmforge_batch_tokens_total"), 40);
+  assertStrictEquals(v.get("rocmforge_batch_sequences_total"), 25);
+  const none = parseMetrics(new Metrics(() => gauges).render());
+  assertStrictEquals(none.has("rocmforge_batch_passes_total"), false);
+});
