@@ -2,9 +2,9 @@
  * Aggregate decode speed of the HTTP server: for each stream count (default 1, 4, 8, 32), that
  * many concurrent streaming completions (`max_tokens` N, `ignore_eos`, distinct prompts, greedy,
  * `cache_prompt: false`) against one in-process server with as many slots as the largest
- * count; prints tokens/s summed over the streams and the ratio to one stream. Slots take turns
- * per forward batch today (no multi-sequence batching yet), so the ratio shows the scheduler's
- * overhead rather than a batching gain.
+ * count; prints tokens/s summed over the streams, the ratio to one stream, and the sequences
+ * per forward pass (the slots are sequences of one context: continuous batching puts every
+ * decoding stream's next token into one pass, so the ratio is the batching gain).
  *
  * usage: deno task bench:server [-m MODEL] [--backend cpu|hip] [--streams 1,4,8,32] [-n 64] [--json]
  *
@@ -73,6 +73,16 @@ async function streamTokens(url: string, prompt: string, tokens: number): Promis
   return Number(m[1]);
 }
 
+/** The server's batching counters (rocmforge_batch_*_total in /metrics). */
+async function batchCounters(url: string): Promise<{ passes: number; sequences: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const get = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+  return {
+    passes: get("rocmforge_batch_passes_total"),
+    sequences: get("rocmforge_batch_sequences_total"),
+  };
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   let o: Options;
   try {
@@ -90,17 +100,26 @@ async function main(argv: readonly string[]): Promise<number> {
   const engine = new Engine({ parallel, queueSize: parallel });
   engine.attach(model);
   const server = await serveHttp(createApp({ engine }).fetch, { port: 0 });
-  const rows: { streams: number; tokens: number; seconds: number; tps: number }[] = [];
+  const rows: {
+    streams: number;
+    tokens: number;
+    seconds: number;
+    tps: number;
+    perPass: number;
+  }[] = [];
   try {
     await streamTokens(server.url, "Warm up", 8);
     for (const n of o.streams) {
+      const before = await batchCounters(server.url);
       const t0 = now();
       const counts = await Promise.all(
         Array.from({ length: n }, (_, i) => streamTokens(server.url, `Story ${i}: once`, o.tokens)),
       );
       const seconds = (now() - t0) / 1000;
       const tokens = counts.reduce((a, b) => a + b, 0);
-      rows.push({ streams: n, tokens, seconds, tps: tokens / seconds });
+      const after = await batchCounters(server.url);
+      const perPass = (after.sequences - before.sequences) / (after.passes - before.passes);
+      rows.push({ streams: n, tokens, seconds, tps: tokens / seconds, perPass });
     }
   } finally {
     await server.close();
@@ -111,14 +130,16 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   writeStdout(`model ${o.model} (${o.backend}), ${o.tokens} tokens per stream\n`);
-  writeStdout("streams  tokens  seconds  tokens/s  vs 1 stream\n");
+  writeStdout("streams  tokens  seconds  tokens/s  vs 1 stream  sequences/pass\n");
   const one = rows.find((r) => r.streams === 1)?.tps;
   for (const r of rows) {
     const ratio = one ? (r.tps / one).toFixed(2) + "x" : "-";
     writeStdout(
       `${String(r.streams).padStart(7)}  ${String(r.tokens).padStart(6)}  ${
         r.seconds.toFixed(2).padStart(7)
-      }  ${r.tps.toFixed(1).padStart(8)}  ${ratio.padStart(11)}\n`,
+      }  ${r.tps.toFixed(1).padStart(8)}  ${ratio.padStart(11)}  ${
+        r.perPass.toFixed(2).padStart(14)
+      }\n`,
     );
   }
   return 0;
