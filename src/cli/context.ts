@@ -17,7 +17,7 @@
 import { ingestSource } from "../context/ingest.ts";
 import { modelEmbedder } from "../context/model_embedder.ts";
 import { parseFilters } from "../context/filters.ts";
-import { searchCollection } from "../context/search.ts";
+import { hnswCache, searchCollection } from "../context/search.ts";
 import { fileSource, textSource } from "../context/sources.ts";
 import { ContextStore } from "../context/store.ts";
 import type { Collection } from "../context/types.ts";
@@ -141,6 +141,9 @@ async function search(store: ContextStore, name: string, q: string[], flags: F, 
     });
     if (flags.json) io.stdout(JSON.stringify(hits) + "\n");
     else hits.forEach((h, i) => io.stdout(formatHit(h, i)));
+    // An HNSW build that this search started (answered exactly meanwhile) finishes and is
+    // saved before the store closes, so the next search uses it.
+    await hnswCache(store).pending(c.id, c.metric);
   } finally {
     emb?.dispose();
   }

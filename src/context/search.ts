@@ -26,7 +26,10 @@ export interface SearchOptions {
   readonly k?: number;
   /** "vector" (default), "keyword" or "hybrid". */
   readonly mode?: "vector" | "keyword" | "hybrid";
-  /** Vector index: "auto" (default), "exact" or "hnsw". */
+  /**
+   * Vector index: "auto" (default: HNSW from {@linkcode AUTO_HNSW_MIN_CHUNKS} chunks on,
+   * exact while its index is being built), "exact" or "hnsw" (waits for a build).
+   */
   readonly index?: "auto" | "exact" | "hnsw";
   /** Default: the collection's metric. */
   readonly metric?: VectorMetric;
@@ -64,7 +67,13 @@ async function vectorRanked(
     ])?.n ?? 0;
   const useHnsw = index === "hnsw" || (index === "auto" && count() >= AUTO_HNSW_MIN_CHUNKS);
   if (!useHnsw) return exactSearch(store.reader, c.id, q, k, metric, filter);
-  const { index: ix } = await hnswCache(store).get(c.name, metric);
+  // "hnsw" waits for a build in progress; "auto" searches exactly until it is done.
+  const cache = hnswCache(store);
+  const now = index === "hnsw"
+    ? await cache.get(c.name, metric)
+    : await cache.current(c.name, metric);
+  if (!now) return exactSearch(store.reader, c.id, q, k, metric, filter);
+  const ix = now.index;
   const want = filter && Object.keys(filter).length ? Math.min(ix.size, k * 10) : k;
   const r = ix.search(q, want);
   const ranked: Ranked[] = [];

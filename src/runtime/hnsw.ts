@@ -32,13 +32,27 @@ export interface HnswParams {
 export interface HnswIndex {
   readonly size: number;
   add(keys: BigUint64Array, vectors: Float32Array): void;
+  /** Removes keys (absent ones are no error). */
+  remove(keys: BigUint64Array): void;
   search(query: Float32Array, k: number): { keys: BigUint64Array; distances: Float32Array };
-  /** Writes the index and its `meta` (JSON) beside it, atomically. */
-  save(path: string, meta: unknown): void;
+  /**
+   * Writes the index, its `meta` (JSON) and `aux` (the caller's binary record of what it
+   * holds, `<path>.aux`) beside it, atomically.
+   */
+  save(path: string, meta: unknown, aux?: Uint8Array): void;
+}
+
+/** A saved index with what was saved beside it. */
+export interface LoadedHnsw {
+  readonly index: HnswIndex;
+  readonly meta: unknown;
+  /** The `aux` bytes saved with it (empty when none were). */
+  readonly aux: Uint8Array;
 }
 
 interface UsearchIndex {
   add(keys: BigUint64Array, vectors: Float32Array, threads?: number): void;
+  remove(keys: BigUint64Array): unknown;
   search(v: Float32Array, k: number, threads: number): {
     keys: BigUint64Array;
     distances: Float32Array;
@@ -81,21 +95,27 @@ function wrapIndex(ix: UsearchIndex, dimension: number): HnswIndex {
       }
       if (keys.length) ix.add(keys, vectors, 0);
     },
+    remove(keys) {
+      if (keys.length) ix.remove(keys);
+    },
     search(query, k) {
       const r = ix.search(query, Math.max(1, Math.min(k, ix.size())), 0);
       return { keys: r.keys, distances: r.distances };
     },
-    save(path, meta) {
+    save(path, meta, aux = new Uint8Array()) {
       mkdirSync(dirname(path), { recursive: true });
       const tmp = `${path}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`;
       try {
         ix.save(tmp);
+        writeFileSync(`${tmp}.aux`, aux);
         writeFileSync(`${tmp}.json`, JSON.stringify(meta));
+        // The metadata file goes last: a reader that finds it finds the other two complete.
+        rmSync(`${path}.json`, { force: true });
         renameSync(tmp, path);
+        renameSync(`${tmp}.aux`, `${path}.aux`);
         renameSync(`${tmp}.json`, `${path}.json`);
       } finally {
-        rmSync(tmp, { force: true });
-        rmSync(`${tmp}.json`, { force: true });
+        for (const f of [tmp, `${tmp}.aux`, `${tmp}.json`]) rmSync(f, { force: true });
       }
     },
   };
@@ -120,22 +140,26 @@ export async function createHnsw(p: HnswParams): Promise<HnswIndex> {
 }
 
 /**
- * Loads the index at `path` when it exists and `fresh(meta)` accepts its saved metadata;
- * undefined otherwise (missing, stale or unreadable: the caller rebuilds).
+ * Loads the index at `path` when it exists and `usable(meta)` accepts its saved metadata;
+ * undefined otherwise (missing, foreign or unreadable: the caller rebuilds).
  */
 export async function loadHnsw(
   path: string,
   p: HnswParams,
-  fresh: (meta: unknown) => boolean,
-): Promise<HnswIndex | undefined> {
+  usable: (meta: unknown) => boolean,
+): Promise<LoadedHnsw | undefined> {
   if (!existsSync(path) || !existsSync(`${path}.json`)) return undefined;
   let meta: unknown;
+  let aux: Uint8Array;
   try {
     meta = JSON.parse(readFileSync(`${path}.json`, "utf8"));
+    aux = existsSync(`${path}.aux`)
+      ? new Uint8Array(readFileSync(`${path}.aux`))
+      : new Uint8Array();
   } catch {
     return undefined;
   }
-  if (!fresh(meta)) return undefined;
+  if (!usable(meta)) return undefined;
   const Index = await usearch();
   const ix = new Index(config(p));
   try {
@@ -143,11 +167,12 @@ export async function loadHnsw(
   } catch {
     return undefined;
   }
-  return wrapIndex(ix, p.dimension);
+  return { index: wrapIndex(ix, p.dimension), meta, aux };
 }
 
 /** Deletes a saved index and its metadata (no error when absent). */
 export function removeHnsw(path: string): void {
-  rmSync(path, { force: true });
   rmSync(`${path}.json`, { force: true });
+  rmSync(path, { force: true });
+  rmSync(`${path}.aux`, { force: true });
 }
