@@ -30,7 +30,7 @@ import { test } from "./harness.ts";
 const reference = createCpuBackend();
 const hip = createHipBackend();
 const hipProbe = await hip.probe();
-const webgpu = createWebGpuBackend();
+const webgpu = createWebGpuBackend({ software: true });
 const webgpuProbe = await webgpu.probe();
 const BACKENDS: { backend: Backend; available: boolean; reason?: string }[] = [
   { backend: createCpuBackend(), available: true },

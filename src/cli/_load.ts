@@ -27,7 +27,7 @@ export const MODEL_FLAGS = {
     type: "string",
     default: "auto",
     valueName: "NAME",
-    description: "auto | cpu | hip | a plugin's backend (auto falls back to the CPU)",
+    description: "auto | cpu | hip | webgpu | a plugin's backend (auto falls back to the CPU)",
   },
   ctx: {
     type: "integer",

@@ -2,13 +2,15 @@
  * `devices [--json]`: lists the compute backends this machine can use: the HIP backend's GPUs
  * (name, architecture, memory, compute units, warp size) or why it is unavailable in plain
  * words ("no GPU found (<why>)", library not built, a chip the build has no code object for:
- * "gfx1103 not in this build: rebuild with --offload-arch gfx1103"), and the CPU.
+ * "gfx1103 not in this build: rebuild with --offload-arch gfx1103"), the WebGPU adapter, and
+ * the CPU.
  *
  * @module
  */
 import type { Backend, BackendProbe } from "../core/backend.ts";
 import { createCpuBackend } from "../backends/cpu/backend.ts";
 import { createHipBackend } from "../backends/hip/backend.ts";
+import { createWebGpuBackend } from "../backends/webgpu/backend.ts";
 import { formatBytes } from "../gguf/describe.ts";
 import { formatFlags, parseArgs, UsageError } from "./args.ts";
 import { type Command, type CommandIO, registerCommand } from "./command.ts";
@@ -65,8 +67,10 @@ export const devicesCommand: Command = {
       throw new UsageError(`devices takes no arguments`, { actual: positionals.join(" ") });
     }
     const hip = createHipBackend();
-    const reports = await probeBackends([hip, createCpuBackend()]);
+    const webgpu = createWebGpuBackend();
+    const reports = await probeBackends([hip, webgpu, createCpuBackend()]);
     hip.dispose();
+    webgpu.dispose();
     io.stdout(
       flags.json ? JSON.stringify({ backends: reports }, null, 2) + "\n" : formatReports(reports),
     );

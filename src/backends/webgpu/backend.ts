@@ -20,7 +20,11 @@ import { BackendError } from "../../core/errors.ts";
 import type { GraphNode } from "../../core/graph.ts";
 import type { GGMLType } from "../../gguf/ggml_types.ts";
 import { WebGpuContext } from "./context.ts";
-import { type GpuDevice, openDevice } from "./device.ts";
+import { env, systemMemory } from "../../runtime/host.ts";
+
+/** Bytes of device memory to assume (WebGPU reports none). */
+export const MEMORY_ENV = "ROCMFORGE_WEBGPU_MEMORY";
+import { type GpuDevice, openDevice, SOFTWARE_ENV } from "./device.ts";
 import { webgpuSupportsOp } from "./support.ts";
 import { WebGpuWeights } from "./weights.ts";
 
@@ -28,6 +32,11 @@ import { WebGpuWeights } from "./weights.ts";
 export interface WebGpuBackendOptions {
   /** Scheduling priority (default 50: after HIP's 100, ahead of the CPU's -1000). */
   readonly priority?: number;
+  /**
+   * Use a software adapter (llvmpipe) when it is the only one (default: env
+   * ROCMFORGE_WEBGPU_SOFTWARE=1). Off, such an adapter makes the backend unavailable.
+   */
+  readonly software?: boolean;
 }
 
 /** The WebGPU backend with its WebGPU-only member. */
@@ -45,7 +54,7 @@ export function createWebGpuBackend(opts: WebGpuBackendOptions = {}): WebGpuBack
     if (disposed) {
       return Promise.reject(new BackendError("BACKEND_DISPOSED", "webgpu backend was disposed"));
     }
-    devicePromise ??= openDevice();
+    devicePromise ??= openDevice(opts.software ?? env(SOFTWARE_ENV) === "1");
     return devicePromise;
   };
 
@@ -60,7 +69,11 @@ export function createWebGpuBackend(opts: WebGpuBackendOptions = {}): WebGpuBack
       try {
         const d = await device();
         d.assertLive();
-        return { available: true, devices: [d.info(0)] };
+        const set = Number(env(MEMORY_ENV));
+        const memory = Number.isFinite(set) && set > 0
+          ? { total: set, free: set }
+          : await systemMemory();
+        return { available: true, devices: [d.info(0, memory)] };
       } catch (e) {
         return {
           available: false,

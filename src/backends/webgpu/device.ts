@@ -121,16 +121,18 @@ export class GpuDevice {
     this.device.queue.writeBuffer(buf, offset, data as ArrayBufferView<ArrayBuffer>, start, count);
   }
 
-  /** The public description of the device. */
-  info(id: number): DeviceInfo {
+  /**
+   * The public description of the device. WebGPU reports no memory sizes: `memory` is the
+   * caller's estimate (ROCMFORGE_WEBGPU_MEMORY, else the host's memory, an upper bound that
+   * a software adapter really shares); an upload beyond the real size is an OutOfMemoryError.
+   */
+  info(id: number, memory: { total: number; free: number }): DeviceInfo {
     return {
       id,
       name: this.facts.name,
-      // WebGPU reports no memory sizes; the largest buffer is what one allocation may take.
-      totalMemory: this.facts.maxBuffer,
-      freeMemory: this.facts.maxBuffer,
-      arch: this.facts.architecture || this.facts.vendor || undefined,
-      warpSize: undefined,
+      totalMemory: memory.total,
+      freeMemory: memory.free,
+      arch: this.facts.architecture || undefined,
     };
   }
 
@@ -153,6 +155,14 @@ export function adapterFacts(a: GPUAdapter): AdapterFacts {
   };
 }
 
+/** True for a CPU-emulated adapter (Mesa's llvmpipe/lavapipe, SwiftShader, WARP). */
+export function isSoftware(f: AdapterFacts): boolean {
+  return f.fallback || /llvmpipe|lavapipe|swiftshader|warp|software/i.test(f.name);
+}
+
+/** The environment variable that lets the backend use a software adapter. */
+export const SOFTWARE_ENV = "ROCMFORGE_WEBGPU_SOFTWARE";
+
 /** The runtime's adapter, or BACKEND_UNAVAILABLE with the reason. */
 export async function requestAdapter(): Promise<GPUAdapter> {
   const access = await webgpuAccess();
@@ -164,9 +174,21 @@ export async function requestAdapter(): Promise<GPUAdapter> {
   return a;
 }
 
-/** Opens a device on the runtime's adapter with its largest storage limits. */
-export async function openDevice(): Promise<GpuDevice> {
+/**
+ * Opens a device on the runtime's adapter with its largest storage limits. A software
+ * adapter is refused (BACKEND_UNAVAILABLE: the CPU backend is faster) unless `software`.
+ */
+export async function openDevice(software: boolean): Promise<GpuDevice> {
   const a = await requestAdapter();
+  const facts = adapterFacts(a);
+  if (isSoftware(facts) && !software) {
+    throw new BackendError(
+      "BACKEND_UNAVAILABLE",
+      `only a software WebGPU adapter was found (${facts.name}); the CPU backend is faster ` +
+        `(set ${SOFTWARE_ENV}=1 to use it anyway)`,
+      { actual: facts.name },
+    );
+  }
   const l = a.limits;
   const want = [
     "maxStorageBufferBindingSize",
@@ -180,7 +202,7 @@ export async function openDevice(): Promise<GpuDevice> {
   const features: GPUFeatureName[] = a.features.has("shader-f16") ? ["shader-f16"] : [];
   try {
     const d = await a.requestDevice({ requiredLimits, requiredFeatures: features });
-    return new GpuDevice(d, adapterFacts(a));
+    return new GpuDevice(d, facts);
   } catch (e) {
     throw new BackendError(
       "BACKEND_UNAVAILABLE",
