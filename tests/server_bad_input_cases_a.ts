@@ -199,11 +199,11 @@ export const CASES_A: BadInputCase[] = [
     param: "response_format",
   },
   {
-    name: "tools (not supported yet)",
+    name: "tools: an empty list",
     path: CHAT,
     body: { messages: msgs, tools: [] },
     status: 400,
-    code: "unsupported",
+    code: "invalid_value",
     param: "tools",
   },
   {
@@ -217,9 +217,17 @@ export const CASES_A: BadInputCase[] = [
   {
     name: "unknown message field",
     path: CHAT,
-    body: { messages: [{ role: "user", content: "x", tool_calls: [] }] },
+    body: { messages: [{ role: "user", content: "x", audio: { id: "a" } }] },
     status: 400,
     code: "unsupported",
+    param: "messages[0].audio",
+  },
+  {
+    name: "tool_calls on a user message",
+    path: CHAT,
+    body: { messages: [{ role: "user", content: "x", tool_calls: [] }] },
+    status: 400,
+    code: "invalid_value",
     param: "messages[0].tool_calls",
   },
   {

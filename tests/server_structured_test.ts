@@ -73,3 +73,72 @@ test(
   },
   opts,
 );
+
+test("server: llama.cpp's grammar and json_schema fields on /completion and /v1/*", async () => {
+  const s = await startServer({ parallel: 1 });
+  try {
+    const grammar = 'root ::= ("yes" | "no") "."';
+    for (let seed = 1; seed <= 3; seed++) {
+      const native = await postJson(`${s.url}/completion`, {
+        prompt: "Once",
+        grammar,
+        n_predict: 16,
+        temperature: 1,
+        seed,
+      });
+      assertEquals(native.status, 200, JSON.stringify(native.body));
+      assert(["yes.", "no."].includes(native.body.content), native.body.content);
+      const chat = await postJson(`${s.url}/v1/chat/completions`, {
+        messages: [{ role: "user", content: "Tell me." }],
+        json_schema: schema,
+        max_tokens: 64,
+        temperature: 1,
+        seed,
+      });
+      assertEquals(chat.status, 200, JSON.stringify(chat.body));
+      const v = JSON.parse(chat.body.choices[0].message.content);
+      assertEquals(Object.keys(v).sort(), ["n", "ok"]);
+      const text = await postJson(`${s.url}/v1/completions`, {
+        prompt: "Once",
+        grammar,
+        max_tokens: 16,
+        temperature: 1,
+        seed,
+      });
+      assert(["yes.", "no."].includes(text.body.choices[0].text), text.body.choices[0].text);
+    }
+    const schemaOnly = await postJson(`${s.url}/completion`, {
+      prompt: "Once",
+      json_schema: { type: "array", items: { type: "boolean" }, minItems: 1, maxItems: 2 },
+      n_predict: 64,
+      temperature: 1,
+      seed: 9,
+    });
+    const arr = JSON.parse(schemaOnly.body.content);
+    assert(Array.isArray(arr) && arr.length >= 1 && arr.length <= 2, schemaOnly.body.content);
+    const cases: [string, Record<string, unknown>, string][] = [
+      ["/v1/completions", { prompt: "a", grammar: "root ::= (" }, "grammar"],
+      [
+        "/completion",
+        { prompt: "a", json_schema: { type: "string", format: "email" } },
+        "json_schema",
+      ],
+      ["/v1/completions", { prompt: "a", grammar, json_schema: {} }, "grammar"],
+      [
+        "/v1/chat/completions",
+        {
+          messages: [{ role: "user", content: "x" }],
+          response_format: { type: "json_object" },
+          json_schema: {},
+        },
+        "json_schema",
+      ],
+    ];
+    for (const [path, body, param] of cases) {
+      const r = await postJson(`${s.url}${path}`, body);
+      assertEquals([r.status, r.body.error.param], [400, param], JSON.stringify(r.body));
+    }
+  } finally {
+    await s.close();
+  }
+}, opts);

@@ -28,15 +28,59 @@ export interface GenerationJob {
   readonly ignoreEos: boolean;
   /** Reuse a cached prompt prefix (default true); false evaluates the prompt afresh. */
   readonly cachePrompt?: boolean;
-  /** Constrains the answer (response_format); the grammar sampler runs before `sampling`. */
+  /** Constrains the answer (see constraintGrammar); the grammar sampler runs before `sampling`. */
   readonly grammar?: Grammar;
+  /** With `grammar`: it stays inactive until one of these strings appears (lazy, for tools). */
+  readonly grammarTriggers?: readonly string[];
+}
+
+/** The fields that constrain an answer: OpenAI's `response_format`, llama.cpp's two. */
+export interface ConstraintFields {
+  response_format?: ResponseFormat | null;
+  grammar?: string | null;
+  json_schema?: Record<string, unknown> | null;
+}
+
+/** 400 naming `param` for a schema or grammar the engine cannot enforce. */
+function invalid(e: unknown, param: string): never {
+  if (e instanceof JsonSchemaError || e instanceof GrammarError) {
+    throw new ApiError(400, "invalid_value", `${param}: ${e.message}`, param);
+  }
+  throw e;
 }
 
 /**
- * The grammar of a `response_format` (none for absent or "text"). A schema the converter
- * cannot enforce is a 400 naming the keyword, with `param` response_format.
+ * The grammar of a request's constraint (none without one, or for response_format "text"):
+ * `response_format`, llama.cpp's `json_schema` or its GBNF `grammar`, at most one of them. A
+ * schema the converter cannot enforce or a grammar that does not parse is a 400 naming it.
  */
-export function responseGrammar(format: ResponseFormat | null | undefined): Grammar | undefined {
+export function constraintGrammar(body: ConstraintFields): Grammar | undefined {
+  const given = (["response_format", "json_schema", "grammar"] as const).filter((k) =>
+    body[k] != null && !(k === "response_format" && body.response_format?.type === "text")
+  );
+  if (given.length > 1) {
+    throw new ApiError(
+      400,
+      "invalid_value",
+      `${given.join(" and ")} both constrain the answer: give one`,
+      given[1],
+    );
+  }
+  const format = body.response_format;
+  try {
+    if (body.grammar != null) {
+      return responseFormatGrammar({ type: "grammar", grammar: body.grammar });
+    }
+  } catch (e) {
+    invalid(e, "grammar");
+  }
+  try {
+    if (body.json_schema != null) {
+      return responseFormatGrammar({ type: "json_schema", schema: body.json_schema });
+    }
+  } catch (e) {
+    invalid(e, "json_schema");
+  }
   if (!format || format.type === "text") return undefined;
   try {
     if (format.type === "json_object") return responseFormatGrammar({ type: "json_object" });
@@ -46,10 +90,7 @@ export function responseGrammar(format: ResponseFormat | null | undefined): Gram
       { strict: js.strict !== false },
     );
   } catch (e) {
-    if (e instanceof JsonSchemaError || e instanceof GrammarError) {
-      throw new ApiError(400, "invalid_value", `response_format: ${e.message}`, "response_format");
-    }
-    throw e;
+    invalid(e, "response_format");
   }
 }
 

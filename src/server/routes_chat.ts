@@ -4,23 +4,37 @@
  * added unless the template already wrote it), then generated like a completion. Streams
  * `chat.completion.chunk` events (role first, then content deltas, then the finish reason,
  * then usage when `stream_options.include_usage`), or returns one `chat.completion`; `n`
- * choices share the prompt's KV cache, each with its own seed.
+ * choices share the prompt's KV cache, each with its own seed. With `tools` (see
+ * chat_tools.ts) the functions go through the template, calls are constrained to their
+ * schemas, and answers carry `tool_calls` (streamed as `delta.tool_calls` once the answer
+ * ends) with finish reason "tool_calls".
  *
  * @module
  */
 import type { Context, Hono } from "../deps/hono.ts";
 import type { GenerateChunk } from "../core/generate.ts";
+import { type ConversationMessage, renderConversation } from "../chat/render.ts";
+import { ToolCallStream } from "../chat/tool_call_stream.ts";
+import type { ToolSpec } from "../chat/tool_grammar.ts";
 import { now } from "../runtime/host.ts";
-import { renderChat } from "../tokenizers/chat_template.ts";
+import {
+  conversationOf,
+  messageText,
+  openAICalls,
+  splitAnswer,
+  toolCallDeltas,
+  type ToolPlan,
+  toolPlan,
+} from "./chat_tools.ts";
 import type { Engine, ReadyEngine } from "./engine.ts";
 import { ApiError } from "./errors.ts";
 import {
   capMaxTokens,
   checkModel,
   checkPromptFits,
+  constraintGrammar,
   expandChoices,
   type GenerationJob,
-  responseGrammar,
   samplingFrom,
   stopList,
   tokenPiece,
@@ -30,26 +44,23 @@ import {
   type ChatCompletionChunk,
   ChatCompletionRequest,
   type ChatCompletionResponse,
-  type ChatMessage,
   type TokenLogprob,
 } from "./schemas.ts";
 import { sseResponse } from "./sse.ts";
 
-/** Message content as plain text (text parts joined). */
-export function messageText(m: ChatMessage): string {
-  if (m.content == null) return "";
-  return typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join("");
-}
+export { messageText };
 
 /** Renders a conversation with the chat template (BOS text included when the template writes it). */
 export function chatPromptText(
   ready: ReadyEngine,
-  messages: readonly { role: string; content: string }[],
+  messages: readonly ConversationMessage[],
   template: string | undefined,
+  tools?: readonly ToolSpec[],
 ): string {
   const tok = ready.model.tokenizer;
-  return renderChat(messages.map((m) => ({ role: m.role, content: m.content })), {
+  return renderConversation(messages, {
     template,
+    tools,
     bosToken: tok.bos !== undefined ? tok.tokenText(tok.bos) : "",
     eosToken: tok.eos !== undefined ? tok.tokenText(tok.eos) : "",
     addGenerationPrompt: true,
@@ -59,33 +70,42 @@ export function chatPromptText(
 /** Renders and tokenizes a conversation the way this route does. */
 export function chatPromptTokens(
   ready: ReadyEngine,
-  messages: readonly { role: string; content: string }[],
+  messages: readonly ConversationMessage[],
   template: string | undefined,
+  tools?: readonly ToolSpec[],
 ): number[] {
   const tok = ready.model.tokenizer;
   const bosText = tok.bos !== undefined ? tok.tokenText(tok.bos) : "";
-  const text = chatPromptText(ready, messages, template);
+  const text = chatPromptText(ready, messages, template, tools);
   const hasBos = bosText !== "" && text.startsWith(bosText);
   return tok.encode(text, { addSpecial: !hasBos, parseSpecial: true });
 }
 
-/** The job's grammar field, present only with a constraining response_format. */
-function grammarOf(body: ChatCompletionRequest): Pick<GenerationJob, "grammar"> {
-  const grammar = responseGrammar(body.response_format);
+/** The job's grammar fields: a tool plan's, or the request's constraint. */
+function grammarOf(body: ChatCompletionRequest, plan: ToolPlan | undefined) {
+  if (plan?.grammar) {
+    return { grammar: plan.grammar.grammar, grammarTriggers: plan.grammar.triggerWords };
+  }
+  const grammar = constraintGrammar(body);
   return grammar ? { grammar } : {};
 }
 
-function prepare(engine: Engine, ready: ReadyEngine, body: ChatCompletionRequest): GenerationJob {
+function prepare(
+  engine: Engine,
+  ready: ReadyEngine,
+  body: ChatCompletionRequest,
+): { job: GenerationJob; plan: ToolPlan | undefined } {
   checkModel(engine, ready, body.model);
   if (body.top_logprobs != null && body.logprobs !== true) {
     throw new ApiError(400, "invalid_value", "top_logprobs needs logprobs: true", "top_logprobs");
   }
-  const messages = body.messages.map((m) => ({ role: m.role, content: messageText(m) }));
-  const prompt = chatPromptTokens(ready, messages, engine.chatTemplate);
+  const plan = toolPlan(body, engine.chatTemplate);
+  const messages = conversationOf(body.messages);
+  const prompt = chatPromptTokens(ready, messages, engine.chatTemplate, plan?.tools);
   const ctx = ready.contextLength;
   checkPromptFits(prompt, ctx, "messages");
   const requested = body.max_completion_tokens ?? body.max_tokens;
-  return {
+  const job: GenerationJob = {
     prompt,
     maxTokens: capMaxTokens(requested, ctx, prompt.length, ctx),
     sampling: samplingFrom(body, ready.model.config.vocabSize),
@@ -93,8 +113,9 @@ function prepare(engine: Engine, ready: ReadyEngine, body: ChatCompletionRequest
     logprobs: body.logprobs === true ? body.top_logprobs ?? 0 : undefined,
     ignoreEos: body.ignore_eos ?? false,
     cachePrompt: body.cache_prompt,
-    ...grammarOf(body),
+    ...grammarOf(body, plan),
   };
+  return { job, plan };
 }
 
 export function chatLogprobs(ready: ReadyEngine, chunks: readonly GenerateChunk[]): TokenLogprob[] {
@@ -122,7 +143,10 @@ export function registerChat(app: Hono, engine: Engine): void {
     const t0 = now();
     const ready = engine.ready();
     const body = await engine.parse(c.req.raw, ChatCompletionRequest);
-    const jobs = expandChoices(prepare(engine, ready, body), body.n ?? 1);
+    const { job, plan } = prepare(engine, ready, body);
+    const jobs = expandChoices(job, body.n ?? 1);
+    // Calls are split out only when the answer was constrained to the call format.
+    const family = plan?.grammar ? plan.family : undefined;
     const head = {
       id: `chatcmpl-${crypto.randomUUID().replaceAll("-", "")}`,
       created: Math.floor(Date.now() / 1000),
@@ -136,10 +160,12 @@ export function registerChat(app: Hono, engine: Engine): void {
       const signal = engine.requestSignal(AbortSignal.any([c.req.raw.signal, ac.signal]));
       const gen = await startGeneration(engine, ready, jobs, signal);
       const includeUsage = body.stream_options?.include_usage === true;
+      type Delta = ChatCompletionChunk["choices"][0]["delta"];
+      type Finish = ChatCompletionChunk["choices"][0]["finish_reason"];
       const chunk = (
         index: number,
-        delta: ChatCompletionChunk["choices"][0]["delta"],
-        fr: "stop" | "length" | null,
+        delta: Delta,
+        fr: Finish,
         lp: TokenLogprob[] | null = null,
       ): ChatCompletionChunk => ({
         ...head,
@@ -149,20 +175,31 @@ export function registerChat(app: Hono, engine: Engine): void {
       const events = async function* (): AsyncGenerator<ChatCompletionChunk> {
         const ends = [];
         let started = -1;
+        let split: ToolCallStream | undefined;
         for await (const ev of gen.events) {
           if (ev.index !== started) {
             started = ev.index;
+            split = family ? new ToolCallStream(family) : undefined;
             yield chunk(ev.index, { role: "assistant", content: "" }, null);
           }
           if (ev.kind === "end") {
             ends.push(ev);
-            yield chunk(ev.index, {}, finishReason(ev.result));
+            let fr: Finish = finishReason(ev.result);
+            if (split && family) {
+              const end = split.finish();
+              if (end.rest !== "") yield chunk(ev.index, { content: end.rest }, null);
+              const calls = openAICalls(end.toolCalls, family);
+              for (const d of toolCallDeltas(calls)) yield chunk(ev.index, { tool_calls: d }, null);
+              if (calls.length > 0 && fr === "stop") fr = "tool_calls";
+            }
+            yield chunk(ev.index, {}, fr);
             continue;
           }
           const ch = ev.chunk;
-          if (ch.text === "" && !wantLogprobs) continue;
+          const text = split ? split.push(ch.text) : ch.text;
+          if (text === "" && !wantLogprobs) continue;
           const lp = wantLogprobs ? chatLogprobs(ready, [ch]) : null;
-          yield chunk(ev.index, { content: ch.text }, null, lp);
+          yield chunk(ev.index, { content: text }, null, lp);
         }
         if (includeUsage) {
           yield { ...head, object: "chat.completion.chunk", choices: [], usage: usageOf(ends, n) };
@@ -181,12 +218,29 @@ export function registerChat(app: Hono, engine: Engine): void {
     const res: ChatCompletionResponse = {
       ...head,
       object: "chat.completion",
-      choices: done.map(({ chunks, result }, index) => ({
-        index,
-        message: { role: "assistant", content: result.text },
-        logprobs: wantLogprobs ? { content: chatLogprobs(ready, chunks) } : null,
-        finish_reason: finishReason(result),
-      })),
+      choices: done.map(({ chunks, result }, index) => {
+        const logprobs = wantLogprobs ? { content: chatLogprobs(ready, chunks) } : null;
+        const fr = finishReason(result);
+        if (!family) {
+          return {
+            index,
+            message: { role: "assistant" as const, content: result.text },
+            logprobs,
+            finish_reason: fr,
+          };
+        }
+        const { content, calls } = splitAnswer(result.text, family);
+        return {
+          index,
+          message: {
+            role: "assistant" as const,
+            content,
+            ...(calls.length > 0 ? { tool_calls: calls } : {}),
+          },
+          logprobs,
+          finish_reason: calls.length > 0 && fr === "stop" ? "tool_calls" as const : fr,
+        };
+      }),
       usage: usageOf(done, n),
     };
     return c.json(res);

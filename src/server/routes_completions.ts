@@ -17,9 +17,9 @@ import {
   checkModel,
   checkPromptFits,
   checkTokenIds,
+  constraintGrammar,
   expandChoices,
   type GenerationJob,
-  responseGrammar,
   samplingFrom,
   stopList,
   tokenPiece,
@@ -51,7 +51,7 @@ function prepare(engine: Engine, ready: ReadyEngine, body: CompletionRequest): P
     : (raw as string[]);
   const sampling = samplingFrom(body, vocab);
   const stop = stopList(body.stop);
-  const grammar = responseGrammar(body.response_format);
+  const grammar = constraintGrammar(body);
   const texts: string[] = [];
   const n = body.n ?? 1;
   const perPrompt = prompts.map((p, i) => {

@@ -1,7 +1,7 @@
 /**
  * llama.cpp's native server API (tools/server/README.md of llama.cpp): POST /completion
  * (`prompt`, `n_predict`, `stream`, `cache_prompt`, `n_probs`, `id_slot`, `return_tokens`,
- * `n_cmpl`, sampling fields; `timings` in every final result), GET /props, GET /slots and
+ * `n_cmpl`, `grammar`, `json_schema`, sampling fields; `timings` in every final result), GET /props, GET /slots and
  * POST /apply-template. Errors on these routes have llama.cpp's shape (`code` is the HTTP
  * status, `type` e.g. `exceed_context_size_error`); see errors.ts.
  *
@@ -18,6 +18,7 @@ import {
   checkModel,
   checkPromptFits,
   checkTokenIds,
+  constraintGrammar,
   expandChoices,
   type GenerationJob,
   samplingFrom,
@@ -56,6 +57,7 @@ function prepare(engine: Engine, ready: ReadyEngine, body: LlamaCompletionReques
     : body.logit_bias;
   const sampling = samplingFrom({ ...body, logit_bias: bias }, vocab);
   const n = body.n_cmpl ?? 1;
+  const grammar = constraintGrammar(body);
   const texts: string[] = [];
   const jobs = prompts.flatMap((p, i) => {
     const param = prompts.length > 1 ? `prompt[${i}]` : "prompt";
@@ -75,6 +77,7 @@ function prepare(engine: Engine, ready: ReadyEngine, body: LlamaCompletionReques
       logprobs: body.n_probs ? body.n_probs : undefined,
       ignoreEos: body.ignore_eos ?? false,
       cachePrompt: body.cache_prompt,
+      ...(grammar ? { grammar } : {}),
     };
     for (let k = 0; k < n; k++) texts.push(tok.decode(tokens));
     return expandChoices(job, n);

@@ -4,8 +4,11 @@
  * served model answers to any model name (unless `--strict-model`). `options` map to the
  * engine's sampling (omitted fields keep the engine's defaults: greedy); `num_predict` caps
  * the tokens (-1 and -2: up to the context), `num_ctx` limits the context the request may
- * use, up to the slot's. Durations are nanoseconds, as ollama reports them; errors are
- * `{ "error": "..." }`.
+ * use, up to the slot's. `format` ("json" or a JSON Schema) constrains the answer; `tools`
+ * on /api/chat go through the chat template and the model may call them (calls constrained
+ * to each function's schema, answered as `message.tool_calls` with object arguments, streamed
+ * in one chunk once the answer ends). Durations are nanoseconds, as ollama reports them;
+ * errors are `{ "error": "..." }`.
  *
  * @module
  */
@@ -13,19 +16,26 @@ import type { Hono } from "../deps/hono.ts";
 import { meta } from "../gguf/gguf_file.ts";
 import { typeTraits } from "../gguf/ggml_types.ts";
 import { now } from "../runtime/host.ts";
+import type { ConversationMessage } from "../chat/render.ts";
+import { ToolCallStream } from "../chat/tool_call_stream.ts";
+import type { ToolCall, ToolCallFamily } from "../chat/tool_calls.ts";
 import type { Engine, ReadyEngine } from "./engine.ts";
+import { ApiError } from "./errors.ts";
 import {
   capMaxTokens,
   checkModel,
   checkPromptFits,
+  constraintGrammar,
   type GenerationJob,
   samplingFrom,
 } from "./generation.ts";
+import { toolPlan } from "./chat_tools.ts";
 import { chatPromptTokens } from "./routes_chat.ts";
 import { embedAll, inputTokens } from "./routes_embeddings.ts";
 import {
   OllamaChatRequest,
   OllamaEmbedRequest,
+  type OllamaFormat,
   OllamaGenerateRequest,
   type OllamaOptions,
   OllamaShowRequest,
@@ -37,7 +47,12 @@ import { SERVER_VERSION } from "./version.ts";
 
 const NS_PER_MS = 1e6;
 
-function job(ready: ReadyEngine, prompt: number[], o: OllamaOptions = {}): GenerationJob {
+function job(
+  ready: ReadyEngine,
+  prompt: number[],
+  o: OllamaOptions = {},
+  constraint: Pick<GenerationJob, "grammar" | "grammarTriggers"> = {},
+): GenerationJob {
   const ctx = Math.min(ready.contextLength, o.num_ctx ?? ready.contextLength);
   checkPromptFits(prompt, ctx, "prompt");
   const predict = o.num_predict === undefined || o.num_predict < 0 ? undefined : o.num_predict;
@@ -47,7 +62,54 @@ function job(ready: ReadyEngine, prompt: number[], o: OllamaOptions = {}): Gener
     sampling: samplingFrom(o, ready.model.config.vocabSize),
     stop: (o.stop ?? []).filter((s) => s !== ""),
     ignoreEos: false,
+    ...constraint,
   };
+}
+
+/** The grammar of `format` (a 400 naming format when its schema cannot be enforced). */
+function formatGrammar(format: OllamaFormat | undefined): Pick<GenerationJob, "grammar"> {
+  if (format === undefined) return {};
+  const response_format = format === "json"
+    ? { type: "json_object" as const }
+    : { type: "json_schema" as const, json_schema: { name: "format", schema: format } };
+  try {
+    const grammar = constraintGrammar({ response_format });
+    return grammar ? { grammar } : {};
+  } catch (e) {
+    if (e instanceof ApiError) {
+      throw new ApiError(
+        400,
+        "invalid_value",
+        e.message.replace(/^response_format/, "format"),
+        "format",
+      );
+    }
+    throw e;
+  }
+}
+
+/** ollama's messages as a conversation (a tool result names its function in `tool_name`). */
+function conversation(messages: OllamaChatRequest["messages"]): ConversationMessage[] {
+  return messages.map((m) => ({
+    role: m.role,
+    content: m.content,
+    ...(m.tool_name !== undefined ? { name: m.tool_name } : {}),
+    ...(m.tool_calls?.length
+      ? {
+        toolCalls: m.tool_calls.map((c) => ({
+          name: c.function.name,
+          arguments: c.function.arguments,
+        })),
+      }
+      : {}),
+  }));
+}
+
+/** Calls in ollama's shape. */
+function ollamaCalls(calls: readonly ToolCall[]) {
+  return calls.map((c, index) => ({
+    function: { index, name: c.name, arguments: c.arguments as Record<string, unknown> },
+  }));
 }
 
 function modelDetails(ready: ReadyEngine) {
@@ -106,26 +168,38 @@ async function respond(
   j: GenerationJob,
   raw: Request,
   stream: boolean,
-  shape: (text: string) => Record<string, unknown>,
+  shape: (text: string, calls?: readonly ToolCall[]) => Record<string, unknown>,
+  family?: ToolCallFamily,
 ): Promise<Response> {
   const t0 = now();
   const ac = new AbortController();
   const signal = engine.requestSignal(AbortSignal.any([raw.signal, ac.signal]));
   const gen = await startGeneration(engine, ready, [j], signal);
   const head = () => ({ model: engine.modelId, created_at: new Date().toISOString() });
+  const split = family ? new ToolCallStream(family) : undefined;
+  let shown = "";
   let first: number | undefined;
   const events = async function* () {
     for await (const ev of gen.events) {
       first ??= now();
       if (ev.kind === "end") {
+        const end = split?.finish();
+        const rest = end ? end.rest : "";
+        const calls = end?.toolCalls ?? [];
+        if (stream && (rest !== "" || calls.length > 0)) {
+          yield { ...head(), ...shape(rest, calls), done: false };
+        }
+        const text = stream ? "" : split ? shown + rest : ev.result.text;
         yield {
           ...head(),
-          ...shape(stream ? "" : ev.result.text),
+          ...shape(text, stream ? [] : calls),
           done: true,
           ...stats(ev, t0, first),
         };
-      } else if (stream && ev.chunk.text !== "") {
-        yield { ...head(), ...shape(ev.chunk.text), done: false };
+      } else {
+        const text = split ? split.push(ev.chunk.text) : ev.chunk.text;
+        shown += text;
+        if (stream && text !== "") yield { ...head(), ...shape(text), done: false };
       }
     }
   };
@@ -172,7 +246,7 @@ export function registerOllama(app: Hono, engine: Engine): void {
       ];
       tokens = chatPromptTokens(ready, messages, engine.chatTemplate);
     }
-    const j = job(ready, tokens, body.options);
+    const j = job(ready, tokens, body.options, formatGrammar(body.format));
     return await respond(engine, ready, j, c.req.raw, body.stream !== false, shape);
   });
 
@@ -189,10 +263,27 @@ export function registerOllama(app: Hono, engine: Engine): void {
         done_reason: "load",
       });
     }
-    const tokens = chatPromptTokens(ready, body.messages, engine.chatTemplate);
-    const j = job(ready, tokens, body.options);
-    const shape = (text: string) => ({ message: { role: "assistant", content: text } });
-    return await respond(engine, ready, j, c.req.raw, body.stream !== false, shape);
+    if (body.format !== undefined && body.tools?.length) {
+      throw new ApiError(400, "invalid_value", "format cannot be combined with tools", "format");
+    }
+    const plan = toolPlan(
+      { tools: body.tools?.length ? body.tools : undefined },
+      engine.chatTemplate,
+    );
+    const messages = conversation(body.messages);
+    const tokens = chatPromptTokens(ready, messages, engine.chatTemplate, plan?.tools);
+    const constraint = plan?.grammar
+      ? { grammar: plan.grammar.grammar, grammarTriggers: plan.grammar.triggerWords }
+      : formatGrammar(body.format);
+    const j = job(ready, tokens, body.options, constraint);
+    const shape = (text: string, calls: readonly ToolCall[] = []) => ({
+      message: {
+        role: "assistant",
+        content: text,
+        ...(calls.length > 0 ? { tool_calls: ollamaCalls(calls) } : {}),
+      },
+    });
+    return await respond(engine, ready, j, c.req.raw, body.stream !== false, shape, plan?.family);
   });
 
   app.post("/api/embed", async (c) => {
@@ -238,7 +329,7 @@ export function registerOllama(app: Hono, engine: Engine): void {
         [`${arch}.embedding_length`]: cfg.embeddingLength,
         [`${arch}.vocab_size`]: cfg.vocabSize,
       },
-      capabilities: ["completion", "embedding"],
+      capabilities: ["completion", "embedding", "tools"],
     });
   });
 

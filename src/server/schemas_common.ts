@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "../deps/zod.ts";
+import { ChatContextRequest } from "./routes_vector_stores_schemas.ts";
 
 const TOKEN_KEY = /^(0|[1-9][0-9]{0,9})$/;
 
@@ -14,14 +15,8 @@ export const nullish = <T extends z.ZodType>(t: T) => t.nullable().optional();
 
 /** Known request fields this server refuses, with the reason the 400 gives. */
 export const UNSUPPORTED: Readonly<Record<string, string>> = {
-  tools: "tool calling is not supported yet",
-  tool_choice: "tool calling is not supported yet",
-  parallel_tool_calls: "tool calling is not supported yet",
-  functions: "function calling is not supported",
-  function_call: "function calling is not supported",
-  grammar: "grammar-constrained sampling is not wired in yet",
-  json_schema: "grammar-constrained sampling is not wired in yet",
-  format: "structured output (grammar-constrained sampling) is not wired in yet",
+  functions: "the deprecated function calling fields are not supported: use tools",
+  function_call: "the deprecated function calling fields are not supported: use tool_choice",
   suffix: "fill-in-the-middle is not supported",
   best_of: "best_of is not supported",
   images: "images are not supported",
@@ -58,6 +53,10 @@ export const samplerFields = {
   stop: nullish(Stop),
   ignore_eos: z.boolean().optional(),
   cache_prompt: z.boolean().optional(),
+  /** llama.cpp's GBNF grammar constraining the answer. */
+  grammar: nullish(z.string()),
+  /** llama.cpp's JSON Schema constraining the answer (`{}`: any JSON value). */
+  json_schema: nullish(z.record(z.string(), z.unknown())),
 };
 
 /** OpenAI's `response_format`: free text, any JSON object, or JSON matching a schema. */
@@ -110,14 +109,56 @@ export type CompletionRequest = z.infer<typeof CompletionRequest>;
 /** One part of a message's content (text only). */
 export const TextPart = z.strictObject({ type: z.literal("text"), text: z.string() });
 
-/** A chat message. */
+/** A function name as OpenAI allows it. */
+export const FunctionName = z.string().regex(
+  /^[A-Za-z0-9_-]{1,64}$/,
+  "function names are 1 to 64 letters, digits, '_' or '-'",
+);
+
+/** One call of an assistant message (`arguments`: the JSON text of an object). */
+export const MessageToolCall = z.strictObject({
+  id: z.string().min(1),
+  type: z.literal("function"),
+  function: z.strictObject({ name: z.string().min(1), arguments: z.string() }),
+});
+/** One call of an assistant message. */
+export type MessageToolCall = z.infer<typeof MessageToolCall>;
+
+/** A chat message (an assistant's `tool_calls`; a tool result's `tool_call_id`). */
 export const ChatMessage = z.strictObject({
   role: z.enum(["system", "developer", "user", "assistant", "tool"]),
   content: z.union([z.string(), z.array(TextPart), z.null()]).optional(),
   name: z.string().optional(),
+  tool_calls: nullish(z.array(MessageToolCall)),
+  tool_call_id: z.string().optional(),
+  /** An assistant message's refusal, as the openai client sends it back (null: none). */
+  refusal: z.null().optional(),
 });
 /** A chat message. */
 export type ChatMessage = z.infer<typeof ChatMessage>;
+
+/** A function the model may call (OpenAI's `tools[]`). */
+export const Tool = z.strictObject({
+  type: z.literal("function"),
+  function: z.strictObject({
+    name: FunctionName,
+    description: z.string().optional(),
+    /** JSON Schema of the arguments object; the call's arguments are constrained to it. */
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    /** Accepted: arguments always follow `parameters` here. */
+    strict: nullish(z.boolean()),
+  }),
+});
+/** A function the model may call. */
+export type Tool = z.infer<typeof Tool>;
+
+/** OpenAI's `tool_choice`. */
+export const ToolChoice = z.union([
+  z.enum(["none", "auto", "required"]),
+  z.strictObject({ type: z.literal("function"), function: z.strictObject({ name: z.string() }) }),
+]);
+/** OpenAI's `tool_choice`. */
+export type ToolChoice = z.infer<typeof ToolChoice>;
 
 /** POST /v1/chat/completions request. */
 export const ChatCompletionRequest = z.strictObject({
@@ -126,6 +167,11 @@ export const ChatCompletionRequest = z.strictObject({
   max_completion_tokens: nullish(z.number().int().min(0)),
   logprobs: nullish(z.boolean()),
   top_logprobs: nullish(z.number().int().min(0).max(20)),
+  tools: nullish(z.array(Tool).min(1).max(128)),
+  tool_choice: nullish(ToolChoice),
+  /** Several calls in one answer (default true, as OpenAI) where the template allows it. */
+  parallel_tool_calls: nullish(z.boolean()),
+  context: nullish(ChatContextRequest),
 });
 /** POST /v1/chat/completions request body. */
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;

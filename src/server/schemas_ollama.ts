@@ -2,12 +2,14 @@
  * zod schemas of ollama's API: /api/generate, /api/chat (NDJSON streaming by default),
  * /api/embed, /api/tags, /api/show, /api/ps, /api/version, with `options` (num_ctx,
  * num_predict, temperature, seed, top_k, top_p, min_p, typical_p, repeat_penalty,
- * repeat_last_n, presence_penalty, frequency_penalty, stop). Anything else is a 400
- * `unsupported` naming the field.
+ * repeat_last_n, presence_penalty, frequency_penalty, stop), `format` ("json" or a JSON
+ * Schema) on both and `tools` on /api/chat. Anything else is a 400 `unsupported` naming the
+ * field.
  *
  * @module
  */
 import { z } from "../deps/zod.ts";
+import { Tool } from "./schemas_common.ts";
 
 /** `options` of a generating request. */
 export const OllamaOptions = z.strictObject({
@@ -31,6 +33,20 @@ export type OllamaOptions = z.infer<typeof OllamaOptions>;
 /** `keep_alive`: accepted for compatibility; the served model always stays loaded. */
 const KeepAlive = z.union([z.string(), z.number()]).optional();
 
+/** `format`: any JSON ("json") or JSON matching a schema. */
+export const OllamaFormat = z.union([z.literal("json"), z.record(z.string(), z.unknown())]);
+/** `format`. */
+export type OllamaFormat = z.infer<typeof OllamaFormat>;
+
+/** One call in an assistant message (arguments as an object). */
+export const OllamaToolCall = z.strictObject({
+  function: z.strictObject({
+    name: z.string().min(1),
+    arguments: z.record(z.string(), z.unknown()),
+    index: z.number().int().min(0).optional(),
+  }),
+});
+
 /** POST /api/generate request. */
 export const OllamaGenerateRequest = z.strictObject({
   model: z.string(),
@@ -39,6 +55,7 @@ export const OllamaGenerateRequest = z.strictObject({
   raw: z.boolean().optional(),
   stream: z.boolean().optional(),
   options: OllamaOptions.optional(),
+  format: OllamaFormat.optional(),
   keep_alive: KeepAlive,
 });
 /** POST /api/generate request body. */
@@ -48,6 +65,9 @@ export type OllamaGenerateRequest = z.infer<typeof OllamaGenerateRequest>;
 export const OllamaMessage = z.strictObject({
   role: z.enum(["system", "user", "assistant", "tool"]),
   content: z.string(),
+  tool_calls: z.array(OllamaToolCall).optional(),
+  /** A tool message: the function whose result this is. */
+  tool_name: z.string().optional(),
 });
 
 /** POST /api/chat request. */
@@ -56,6 +76,9 @@ export const OllamaChatRequest = z.strictObject({
   messages: z.array(OllamaMessage),
   stream: z.boolean().optional(),
   options: OllamaOptions.optional(),
+  format: OllamaFormat.optional(),
+  /** Functions the model may call (as OpenAI's `tools`; the model chooses, as ollama does). */
+  tools: z.array(Tool).max(128).optional(),
   keep_alive: KeepAlive,
 });
 /** POST /api/chat request body. */
@@ -102,7 +125,11 @@ export const OllamaGenerateResponse = z.object({
 export const OllamaChatResponse = z.object({
   model: z.string(),
   created_at: z.string(),
-  message: z.object({ role: z.literal("assistant"), content: z.string() }),
+  message: z.object({
+    role: z.literal("assistant"),
+    content: z.string(),
+    tool_calls: z.array(OllamaToolCall).optional(),
+  }),
   done: z.boolean(),
   ...OllamaStats,
 });

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from "../deps/zod.ts";
+import { ChatContextUsed } from "./routes_vector_stores_schemas.ts";
 
 /** Token counts. */
 export const Usage = z.object({
@@ -17,6 +18,25 @@ export const Usage = z.object({
 export type Usage = z.infer<typeof Usage>;
 
 const FinishReason = z.enum(["stop", "length"]).nullable();
+/** A chat answer also ends with "tool_calls" when it calls functions. */
+const ChatFinishReason = z.enum(["stop", "length", "tool_calls"]).nullable();
+
+/** One call of an answer (`arguments`: JSON text). */
+export const ToolCallOut = z.object({
+  id: z.string(),
+  type: z.literal("function"),
+  function: z.object({ name: z.string(), arguments: z.string() }),
+});
+
+/** A streamed piece of a call: id, type and name first, then `arguments` text. */
+export const ToolCallDelta = z.object({
+  index: z.number().int(),
+  id: z.string().optional(),
+  type: z.literal("function").optional(),
+  function: z.object({ name: z.string().optional(), arguments: z.string().optional() }),
+});
+/** A streamed piece of a call. */
+export type ToolCallDelta = z.infer<typeof ToolCallDelta>;
 
 /** Legacy completion log-probabilities (`logprobs: N`). */
 export const CompletionLogprobs = z.object({
@@ -73,11 +93,17 @@ export const ChatCompletionResponse = z.object({
   system_fingerprint: z.string(),
   choices: z.array(z.object({
     index: z.number().int(),
-    message: z.object({ role: z.literal("assistant"), content: z.string() }),
+    message: z.object({
+      role: z.literal("assistant"),
+      /** null when the answer is only tool calls. */
+      content: z.string().nullable(),
+      tool_calls: z.array(ToolCallOut).optional(),
+    }),
     logprobs: ChatLogprobs.nullable(),
-    finish_reason: FinishReason,
+    finish_reason: ChatFinishReason,
   })),
   usage: Usage,
+  context: ChatContextUsed.optional(),
 });
 /** POST /v1/chat/completions response. */
 export type ChatCompletionResponse = z.infer<typeof ChatCompletionResponse>;
@@ -91,11 +117,16 @@ export const ChatCompletionChunk = z.object({
   system_fingerprint: z.string(),
   choices: z.array(z.object({
     index: z.number().int(),
-    delta: z.object({ role: z.literal("assistant").optional(), content: z.string().optional() }),
+    delta: z.object({
+      role: z.literal("assistant").optional(),
+      content: z.string().optional(),
+      tool_calls: z.array(ToolCallDelta).optional(),
+    }),
     logprobs: ChatLogprobs.nullable(),
-    finish_reason: FinishReason,
+    finish_reason: ChatFinishReason,
   })),
   usage: Usage.nullable().optional(),
+  context: ChatContextUsed.optional(),
 });
 /** One streamed chat chunk. */
 export type ChatCompletionChunk = z.infer<typeof ChatCompletionChunk>;

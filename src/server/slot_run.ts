@@ -98,6 +98,7 @@ async function* run(
             createSamplerChain(job.sampling),
             job.grammar,
             session.model.tokenizer,
+            { triggerWords: job.grammarTriggers },
           ),
         }
         : { sampling: job.sampling };

@@ -1,0 +1,234 @@
+/**
+ * Tool calling on /v1/chat/completions (stories260K, ChatML: the generic JSON call format):
+ * with tool_choice "required" or a named function every seeded answer is a call whose
+ * arguments validate against the function's schema, in OpenAI's shape (finish reason
+ * "tool_calls", content null); streamed `delta.tool_calls` add up to the same calls as the
+ * unstreamed answer of the same seed; assistant calls and tool results in the history go into
+ * the prompt; bad tools, choices and arguments are 400s naming the field.
+ */
+import { assert, assertEquals } from "./assert.ts";
+import { test } from "./harness.ts";
+import { checkJson } from "./_json_schema_check.ts";
+import { type Json, postJson, sseEvents, startServer, testModel } from "./_server_util.ts";
+import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
+import { renderConversation } from "../src/chat/render.ts";
+
+const opts = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
+const WEATHER = {
+  type: "object",
+  properties: {
+    city: { type: "string", maxLength: 6 },
+    days: { type: "integer", minimum: 1, maximum: 7 },
+  },
+  required: ["city"],
+  additionalProperties: false,
+};
+const ALARM = {
+  type: "object",
+  properties: { loud: { type: "boolean" } },
+  required: ["loud"],
+  additionalProperties: false,
+};
+const TOOLS = [
+  {
+    type: "function",
+    function: { name: "get_weather", description: "Weather", parameters: WEATHER },
+  },
+  { type: "function", function: { name: "set_alarm", parameters: ALARM } },
+];
+const SCHEMAS: Record<string, Json> = { get_weather: WEATHER, set_alarm: ALARM };
+const ASK = [{ role: "user", content: "Weather in Paris?" }];
+
+function checkCalls(calls: Json[], why: string): void {
+  assert(calls.length >= 1, why);
+  for (const c of calls) {
+    assertEquals(c.type, "function", why);
+    assert(/^call_[A-Za-z0-9]{24}$/.test(c.id), `${why}: id ${c.id}`);
+    const schema = SCHEMAS[c.function.name];
+    assert(schema, `${why}: unknown function ${c.function.name}`);
+    assertEquals(typeof c.function.arguments, "string", why);
+    assertEquals(checkJson(JSON.parse(c.function.arguments), schema), [], why);
+  }
+}
+
+test("server tools: required and named choices always give valid calls", async () => {
+  const s = await startServer({ parallel: 1 });
+  try {
+    for (let seed = 1; seed <= 8; seed++) {
+      const named = seed % 2 === 0;
+      const r = await postJson(`${s.url}/v1/chat/completions`, {
+        messages: ASK,
+        tools: TOOLS,
+        tool_choice: named ? { type: "function", function: { name: "set_alarm" } } : "required",
+        // A random model seldom ends a list of calls: one call each, but one run may list more.
+        parallel_tool_calls: seed === 7,
+        max_tokens: seed === 7 ? 400 : 120,
+        temperature: 1.2,
+        seed,
+      });
+      assertEquals(r.status, 200, JSON.stringify(r.body));
+      const choice = r.body.choices[0];
+      const why = `seed ${seed}: ${JSON.stringify(choice.message)}`;
+      if (seed === 7 && choice.finish_reason === "length") continue;
+      assertEquals(choice.finish_reason, "tool_calls", why);
+      assertEquals(choice.message.content, null, why);
+      checkCalls(choice.message.tool_calls, why);
+      if (named) assertEquals(choice.message.tool_calls[0].function.name, "set_alarm", why);
+      if (seed !== 7) assertEquals(choice.message.tool_calls.length, 1, why);
+    }
+  } finally {
+    await s.close();
+  }
+}, opts);
+
+test("server tools: streamed tool_calls deltas add up to the unstreamed calls", async () => {
+  const s = await startServer({ parallel: 1 });
+  try {
+    const req = {
+      messages: ASK,
+      tools: TOOLS,
+      tool_choice: "required",
+      parallel_tool_calls: false,
+      max_tokens: 120,
+      seed: 5,
+    };
+    const whole = await postJson(`${s.url}/v1/chat/completions`, { ...req, temperature: 1 });
+    const res = await fetch(`${s.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...req, temperature: 1, stream: true }),
+    });
+    const calls: Json[] = [];
+    const finishes: string[] = [];
+    for await (const ev of sseEvents(res)) {
+      if (ev === "[DONE]") break;
+      const ch = ev.choices[0];
+      if (!ch) continue;
+      if (ch.finish_reason) finishes.push(ch.finish_reason);
+      for (const d of ch.delta.tool_calls ?? []) {
+        if (d.id) {
+          assertEquals([d.type, d.function.arguments], ["function", ""]);
+          calls[d.index] = {
+            id: d.id,
+            type: d.type,
+            function: { name: d.function.name, arguments: "" },
+          };
+        } else calls[d.index].function.arguments += d.function.arguments;
+      }
+    }
+    assertEquals(finishes, ["tool_calls"]);
+    const want = whole.body.choices[0].message.tool_calls;
+    const strip = (l: Json[]) => l.map((c) => ({ ...c, id: "" }));
+    assertEquals(strip(calls), strip(want));
+    checkCalls(calls, JSON.stringify(calls));
+  } finally {
+    await s.close();
+  }
+}, opts);
+
+test("server tools: calls and results in the history go into the prompt", async () => {
+  const s = await startServer({ parallel: 1 });
+  try {
+    const call = {
+      id: "call_1",
+      type: "function",
+      function: { name: "get_weather", arguments: '{"city":"Paris"}' },
+    };
+    const messages = [
+      ...ASK,
+      { role: "assistant", content: null, tool_calls: [call] },
+      { role: "tool", tool_call_id: "call_1", content: '{"temp":21}' },
+    ];
+    const r = await postJson(`${s.url}/v1/chat/completions`, {
+      messages,
+      tools: TOOLS,
+      tool_choice: "none",
+      max_tokens: 4,
+      temperature: 0,
+    });
+    assertEquals(r.status, 200, JSON.stringify(r.body));
+    assertEquals(r.body.choices[0].message.tool_calls, undefined);
+    const model = await testModel();
+    const text = renderConversation([
+      ASK[0],
+      {
+        role: "assistant",
+        content: "",
+        toolCalls: [{ id: "call_1", name: "get_weather", arguments: { city: "Paris" } }],
+      },
+      { role: "tool", content: '{"temp":21}', toolCallId: "call_1" },
+    ], {
+      tools: TOOLS.map((t) => t.function),
+      addGenerationPrompt: true,
+      bosToken: model.tokenizer.tokenText(model.tokenizer.bos!),
+      eosToken: model.tokenizer.tokenText(model.tokenizer.eos!),
+    });
+    assert(text.includes('{"tool_calls":[{"name":"get_weather","arguments":{"city":"Paris"}}]}'));
+    const tokens = model.tokenizer.encode(text, { addSpecial: true, parseSpecial: true });
+    assertEquals(r.body.usage.prompt_tokens, tokens.length);
+  } finally {
+    await s.close();
+  }
+}, opts);
+
+test("server tools: bad tools, choices and arguments are 400s naming the field", async () => {
+  const s = await startServer({ parallel: 1 });
+  try {
+    const cases: [Json, string][] = [
+      [{
+        tools: [{
+          type: "function",
+          function: { name: "f", parameters: { type: "string", format: "email" } },
+        }],
+      }, "tools[0].function.parameters"],
+      [
+        { tools: TOOLS, tool_choice: { type: "function", function: { name: "nope" } } },
+        "tool_choice",
+      ],
+      [{ tool_choice: "required" }, "tool_choice"],
+      [{ tools: [TOOLS[0], TOOLS[0]] }, "tools[1].function.name"],
+      [{ tools: TOOLS, response_format: { type: "json_object" } }, "response_format"],
+      [{ tools: [{ type: "function", function: { name: "bad name" } }] }, "tools[0].function.name"],
+      [{
+        messages: [...ASK, {
+          role: "assistant",
+          tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{oops" } }],
+        }],
+      }, "messages[1].tool_calls[0].function.arguments"],
+      [
+        { messages: [{ role: "user", content: "x", tool_call_id: "c" }] },
+        "messages[0].tool_call_id",
+      ],
+    ];
+    for (const [extra, param] of cases) {
+      const r = await postJson(`${s.url}/v1/chat/completions`, { messages: ASK, ...extra });
+      assertEquals([r.status, r.body.error?.param], [400, param], JSON.stringify(r.body));
+    }
+  } finally {
+    await s.close();
+  }
+}, opts);
+
+test("server tools: auto gives either calls or a plain answer, never raw call JSON", async () => {
+  const s = await startServer({ parallel: 1 });
+  try {
+    for (let seed = 1; seed <= 4; seed++) {
+      const r = await postJson(`${s.url}/v1/chat/completions`, {
+        messages: ASK,
+        tools: TOOLS,
+        max_tokens: 120,
+        temperature: 1,
+        seed,
+      });
+      assertEquals(r.status, 200, JSON.stringify(r.body));
+      const c = r.body.choices[0];
+      if (c.finish_reason === "tool_calls") checkCalls(c.message.tool_calls, `seed ${seed}`);
+      else if (c.finish_reason === "stop") {
+        assertEquals(typeof c.message.content, "string");
+        assert(!c.message.content.startsWith('{"response"'), c.message.content);
+      }
+    }
+  } finally {
+    await s.close();
+  }
+}, opts);
