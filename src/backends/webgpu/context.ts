@@ -6,12 +6,13 @@
  *
  * @module
  */
-import type { BackendContext, ComputeRequest, KVSpec } from "../../core/backend.ts";
+import type { BackendContext, ComputeRequest, KVSpec, KVStore } from "../../core/backend.ts";
 import { BackendError } from "../../core/errors.ts";
 import type { Graph, GraphNode } from "../../core/graph.ts";
 import { KVRegistry } from "../../core/kv_registry.ts";
 import { geluTable } from "../cpu/ops/gelu.ts";
 import { ropeAngles } from "../cpu/ops/rope.ts";
+import { decodeGreedy, type GreedyDecodeRequest } from "./decode.ts";
 import { type GpuDevice, Usage } from "./device.ts";
 import { WebGpuKVStore } from "./kv.ts";
 import { Program } from "./program.ts";
@@ -59,6 +60,42 @@ export class WebGpuContext implements BackendContext {
       this.checkTokens(req.graph, req.nodes, req.tokens);
       return await this.scoped(() => p.run(req.tokens, req.pos0, req.inputs));
     });
+  }
+
+  /** Greedy decoding on the device, no host wait per token (decode.ts). */
+  decodeGreedy(req: GreedyDecodeRequest): Promise<Int32Array> {
+    return decodeGreedy(this, req);
+  }
+
+  /** Copies the first `positions` cache rows of every layer of `from` into `to`. */
+  copyKV(from: KVStore, to: KVStore, positions: number): void {
+    this.assertLive();
+    const a = this.kvs.own(from)!;
+    const b = this.kvs.own(to)!;
+    const s = a.spec;
+    const t = b.spec;
+    if (
+      s.layers.join() !== t.layers.join() || s.nHeadKV !== t.nHeadKV ||
+      s.headDim !== t.headDim || s.valueDim !== t.valueDim ||
+      !(Number.isInteger(positions) && positions >= 0 &&
+        positions <= Math.min(s.capacity, t.capacity))
+    ) {
+      throw new BackendError("BACKEND_CALL_FAILED", "copyKV needs two caches of one shape", {
+        expected: JSON.stringify(s),
+        actual: `${JSON.stringify(t)} positions ${positions}`,
+      });
+    }
+    const el = this.dev.f16 ? 2 : 4;
+    const enc = this.dev.device.createCommandEncoder();
+    for (const l of s.layers) {
+      const src = a.layer(l);
+      const dst = b.layer(l);
+      const kBytes = Math.ceil((positions * s.nHeadKV * s.headDim * el) / 4) * 4;
+      const vBytes = Math.ceil((positions * s.nHeadKV * s.valueDim * el) / 4) * 4;
+      if (kBytes) enc.copyBufferToBuffer(src.k, 0, dst.k, 0, kBytes);
+      if (vBytes) enc.copyBufferToBuffer(src.v, 0, dst.v, 0, vBytes);
+    }
+    this.dev.device.queue.submit([enc.finish()]);
   }
 
   /** Runs `fn` after every earlier call of this context finished. */
@@ -159,7 +196,7 @@ export class WebGpuContext implements BackendContext {
   }
 
   /** Token ids an embedding lookup reads must be rows of its table. */
-  private checkTokens(graph: Graph, nodes: readonly number[], tokens: Int32Array): void {
+  checkTokens(graph: Graph, nodes: readonly number[], tokens: Int32Array): void {
     for (const i of nodes) {
       const n = graph.nodes[i];
       if (n.op !== "embed" || (n.index !== undefined && n.index !== "token")) continue;
