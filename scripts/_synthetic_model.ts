@@ -17,6 +17,7 @@ import { quantize } from "../src/gguf/quants/mod.ts";
 import { isMixture, MIXTURES, mixtureTypes } from "../src/gguf/quants/mixture.ts";
 import type { GGUFTensorInput, GGUFWriteInput } from "../src/gguf/writer.ts";
 import { synthesizeBert } from "./_synthetic_bert.ts";
+import { synthesizeGptOss } from "./_synthetic_gpt_oss.ts";
 
 /** A llama model shape. */
 export interface ModelShape {
@@ -184,7 +185,7 @@ export function synthesizeVocab(vocab: number): Map<string, GGUFMetaEntry> {
  * "gemma3" (q/k norms, post-attention and post-FFN norms, GeGLU, a sliding window of 8 on every
  * other layer with local RoPE base 10000, tied output), "mixtral" (general.architecture llama with
  * 4 experts of the shape's FFN width, 2 used per token) and "qwen3moe" (qwen3 attention, 4
- * experts of width ffn / 4, 2 used).
+ * experts of width ffn / 4, 2 used); "gpt-oss" is written by _synthetic_gpt_oss.ts.
  */
 export const MODEL_ARCHS = [
   "llama",
@@ -195,6 +196,7 @@ export const MODEL_ARCHS = [
   "mixtral",
   "qwen3moe",
   "phi3",
+  "gpt-oss",
   "bert",
   "nomic-bert",
 ] as const;
@@ -217,6 +219,10 @@ export interface SyntheticModelOptions {
 /** The writer input of a random-weight llama model (tensor bytes are made on demand). */
 export function synthesizeModel(opts: SyntheticModelOptions): GGUFWriteInput {
   const { shape: s } = opts;
+  if (opts.arch === "gpt-oss") {
+    const tok = opts.tokenizer ?? synthesizeVocab(s.vocab);
+    return synthesizeGptOss(s, opts.type, tok, opts.seed ?? 1, opts.name ?? "synthetic");
+  }
   if (!MODEL_TYPES.includes(opts.type)) {
     throw new InvalidArgumentError(`type must be one of ${MODEL_TYPES.join(", ")}`, {
       actual: opts.type,

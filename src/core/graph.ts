@@ -109,6 +109,11 @@ export type GraphNode =
     /** Logit soft-capping: scores become softcap * tanh(score / softcap) (Gemma 2). */
     softcap?: number;
     /**
+     * Attention sinks: a weight of nHead learned logits, one per head, that join each row's
+     * softmax denominator without a value (gpt-oss's attn_sinks).
+     */
+    sinks?: string;
+    /**
      * false: every token of the batch attends to every other one and nothing is cached (BERT
      * encoders; the batch must start at position 0). Default true.
      */
@@ -142,6 +147,18 @@ export type GraphNode =
     normWeights: boolean;
     /** Multiply the weights by this (0 or 1: unchanged). */
     weightsScale: number;
+    /**
+     * "softmax" (default): softmax over every expert, then the top nUsed; "softmax_weight"
+     * (gpt-oss): the top nUsed router logits, then a softmax over those.
+     */
+    gating?: "softmax" | "softmax_weight";
+    /** Expert activation: "swiglu" (default) or gpt-oss's clamped "swiglu_oai". */
+    act?: "swiglu" | "swiglu_oai";
+    /** Biases: router [nExpert]; gate/up [ff, nExpert] and down [dim, nExpert], per expert. */
+    routerBias?: string;
+    gateBias?: string;
+    upBias?: string;
+    downBias?: string;
   }
   /** Columns offset .. offset + cols of x (a view of a fused product: Phi-3's attn_qkv). */
   | { op: "slice"; layer: number; out: number; x: number; offset: number }
@@ -245,8 +262,11 @@ export function nodeWeights(n: GraphNode): string[] {
       return n.bias ? [n.weight, n.bias] : [n.weight];
     case "rope":
       return n.freqFactors ? [n.freqFactors] : [];
+    case "attention":
+      return n.sinks ? [n.sinks] : [];
     case "moe":
-      return [n.router, n.gate, n.up, n.down];
+      return [n.router, n.gate, n.up, n.down, n.routerBias, n.gateBias, n.upBias, n.downBias]
+        .filter((w): w is string => w !== undefined);
     case "layer_norm":
       return n.bias ? [n.weight, n.bias] : [n.weight];
     default:

@@ -7,6 +7,7 @@ import type { Architecture, ArchitectureSource } from "../core/architecture.ts";
 import { type PluginRegistry, unsupportedArchitecture } from "../core/registry.ts";
 import { bertArchitecture, nomicBertArchitecture } from "./bert.ts";
 import { gemma2Architecture, gemma3Architecture } from "./gemma.ts";
+import { gptOssArchitecture } from "./gpt_oss.ts";
 import { llamaArchitecture } from "./llama.ts";
 import { phi3Architecture } from "./phi3.ts";
 import { qwen3Architecture, qwen3MoeArchitecture } from "./qwen3.ts";
@@ -19,6 +20,7 @@ export const BUILTIN_ARCHITECTURES: readonly Architecture[] = [
   gemma2Architecture,
   gemma3Architecture,
   phi3Architecture,
+  gptOssArchitecture,
   bertArchitecture,
   nomicBertArchitecture,
 ];

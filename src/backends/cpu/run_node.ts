@@ -118,6 +118,10 @@ export function runCpuNode(
         gate: w.matrix(node.gate),
         up: w.matrix(node.up),
         down: w.matrix(node.down),
+        ...(node.routerBias ? { routerBias: w.vector(node.routerBias) } : {}),
+        ...(node.gateBias ? { gateBias: w.vector(node.gateBias) } : {}),
+        ...(node.upBias ? { upBias: w.vector(node.upBias) } : {}),
+        ...(node.downBias ? { downBias: w.vector(node.downBias) } : {}),
       };
       moe(get(node.x), outV.rows, m, node, out, kernels);
       break;
@@ -226,11 +230,12 @@ function positional(
         throw new BackendError("BACKEND_CALL_FAILED", `no KV cache for layer ${node.layer}`);
       }
       const kern = kernels;
-      // The kernel attends over every earlier position without soft-capping: with a window
-      // that excludes some, or a soft-cap, the TypeScript path runs.
+      // The kernel attends over every earlier position without soft-capping or sinks: with a
+      // window that excludes some, a soft-cap or sinks, the TypeScript path runs.
       const windowed = node.window !== undefined && pos0 + rows > node.window;
       if (
-        !windowed && node.softcap === undefined && kern?.owns(layer.k) && kern.owns(layer.v) &&
+        !windowed && node.softcap === undefined && !node.sinks && kern?.owns(layer.k) &&
+        kern.owns(layer.v) &&
         kern.supportsAttention(node)
       ) {
         kern.attention(
@@ -247,7 +252,8 @@ function positional(
       } else {
         // llama.cpp runs soft-capped models (Gemma 2) without flash attention.
         const run = node.softcap === undefined ? attention : attentionSoftmax;
-        run(get(node.q), get(node.k), get(node.v), rows, pos0, layer, node, out);
+        const sinks = node.sinks ? w.vector(node.sinks) : undefined;
+        run(get(node.q), get(node.k), get(node.v), rows, pos0, layer, node, out, sinks);
       }
       break;
     }

@@ -13,9 +13,10 @@ import { dequantize } from "../../gguf/quants/mod.ts";
 import type { QuantMatrix } from "./ops/matmul.ts";
 import { type WasmKernels, wasmSupportsType } from "./wasm/runtime.ts";
 
+/** 1-D tensors, and biases of any shape (gpt-oss's per-expert [rows, nExpert] ones). */
 function isVector(t: WeightTensor): boolean {
   const d = t.info.dims;
-  return d.length === 1 || d.slice(1).every((x) => x === 1);
+  return d.length === 1 || d.slice(1).every((x) => x === 1) || t.info.name.endsWith(".bias");
 }
 
 /** Weights held in host memory and, for the kernels' types, in the kernel memory. */

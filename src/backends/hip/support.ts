@@ -32,9 +32,10 @@ const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
   rope: (n) =>
     n.op === "rope" && n.freqFactors === undefined && n.headDim % 2 === 0 &&
     n.rope.nRot % 2 === 0 && n.rope.nRot <= n.headDim,
-  // No sliding-window or soft-capping kernel yet: such attention runs on the CPU.
+  // No sliding-window, soft-capping or sink kernel yet: such attention runs on the CPU.
   attention: (n) =>
     n.op === "attention" && n.window === undefined && n.softcap === undefined &&
+    n.sinks === undefined &&
     n.causal !== false &&
     n.headDim <= HIP_MAX_HEAD_DIM && n.valueDim <= HIP_MAX_HEAD_DIM &&
     n.nHead % n.nHeadKV === 0,

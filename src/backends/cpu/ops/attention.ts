@@ -44,7 +44,9 @@ export interface AttentionShape {
  * the query row is rounded to float16; s = fr(vecDotF16(k, q) * scale); online softmax with
  * glibc's expf and a float16 value accumulator: on a new maximum acc = f16(acc * ms),
  * ms = expf(Mold - M), vs = 1; otherwise vs = expf(s - M); then acc = f16(fma(v, vs, acc))
- * and S = fr(fr(S * ms) + vs); finally out = fr(acc * fr(1 / S)).
+ * and S = fr(fr(S * ms) + vs); with attention sinks, the head's sink logit s then joins as
+ * ggml does after the loop (on a new maximum acc = fr(acc * expf(M - s)), else
+ * S += expf(s - M), in float32); finally out = fr(acc * fr(1 / S)).
  */
 export function attention(
   q: Float32Array,
@@ -55,6 +57,7 @@ export function attention(
   kv: LayerKV,
   s: AttentionShape,
   out: Float32Array,
+  sinks?: Float32Array,
 ): void {
   const kCols = s.nHeadKV * s.headDim;
   const vCols = s.nHeadKV * s.valueDim;
@@ -90,6 +93,18 @@ export function attention(
         }
         const vo = p * vCols + kvh * s.valueDim;
         for (let d = 0; d < s.valueDim; d++) acc[d] = roundF16(fmaf(kv.v[vo + d], vs, acc[d]));
+        sum = fr(fr(sum * ms) + vs);
+      }
+      if (sinks) {
+        const sk = sinks[h];
+        let ms = 1, vs = 1;
+        if (sk > max) {
+          ms = expf(fr(max - sk));
+          max = sk;
+          for (let d = 0; d < s.valueDim; d++) acc[d] = fr(acc[d] * ms);
+        } else {
+          vs = expf(fr(sk - max));
+        }
         sum = fr(fr(sum * ms) + vs);
       }
       const o = t * s.nHead * s.valueDim + h * s.valueDim;

@@ -81,7 +81,8 @@ function dotVec(
  * Writes k/v rows for positions pos0..pos0+rows-1 into the cache, then out[t] for each query row
  * over positions [first, pos0 + t] (first = 0, or the start of the sliding window), in the
  * non-flash steps above. s.scale multiplies inside soft_max_ext; s.softcap, when set, is applied
- * as ggml_scale(1/cap), ggml_tanh, ggml_scale(cap) before it.
+ * as ggml_scale(1/cap), ggml_tanh, ggml_scale(cap) before it. With `sinks` (ggml_soft_max_add_sinks)
+ * the head's sink logit joins the maximum and adds expf(sink - max) to the double sum.
  */
 export function attentionSoftmax(
   q: Float32Array,
@@ -92,6 +93,7 @@ export function attentionSoftmax(
   kv: LayerKV,
   s: AttentionShape,
   out: Float32Array,
+  sinks?: Float32Array,
 ): void {
   const kCols = s.nHeadKV * s.headDim, vCols = s.nHeadKV * s.valueDim;
   for (let i = 0; i < rows * kCols; i++) kv.k[pos0 * kCols + i] = roundF16(k[i]);
@@ -124,6 +126,7 @@ export function attentionSoftmax(
         e[p] = sc;
         if (sc > max) max = sc;
       }
+      if (sinks) max = Math.max(max, sinks[h]);
       // ggml_vec_soft_max_f32: ggml_v_expf per 16 lanes, each group's hsum added in double;
       // groups of masked cells add 0; the tail past nKv & ~15 through expf (none: nKv % 16 = 0
       // whenever the cache is).
@@ -141,6 +144,7 @@ export function attentionSoftmax(
         e[p] = expf(fr(e[p] - max));
         sum += e[p];
       }
+      if (sinks) sum += expf(fr(sinks[h] - max));
       const inv = fr(1 / sum);
       for (let p = first; p <= last; p++) e[p] = roundF16(fr(e[p] * inv));
       const o = t * s.nHead * s.valueDim + h * s.valueDim;

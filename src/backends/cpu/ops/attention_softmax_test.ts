@@ -64,6 +64,48 @@ test("non-flash attention: a prompt batch then single steps track a float64 soft
   }
 });
 
+test("attention sinks: flash and non-flash steps agree with a float64 softmax that has the sink", () => {
+  const cols = shape.nHeadKV * shape.headDim, n = 40;
+  const sinks = Float32Array.from([0.5, -1, 2, 30]); // 30: the sink is the maximum
+  const q = randomFloats(n * shape.nHead * shape.headDim, 5, 1);
+  const k = randomFloats(n * cols, 6, 1), v = randomFloats(n * cols, 7, 1);
+  const a = new Float32Array(n * shape.nHead * shape.valueDim), b = new Float32Array(a.length);
+  const kvA = { k: new Float32Array(64 * cols), v: new Float32Array(64 * cols) };
+  const kvB = { k: new Float32Array(64 * cols), v: new Float32Array(64 * cols) };
+  attentionSoftmax(q, k, v, n, 0, kvA, shape, a, sinks);
+  attention(q, k, v, n, 0, kvB, shape, b, sinks);
+  const plain = reference(q, kvA.k, kvA.v, n, 0, shape);
+  for (let t = 0; t < n; t++) {
+    for (let h = 0; h < shape.nHead; h++) {
+      // The sink only rescales: out = plain * Z / (Z + exp(sink)), Z the row's softmax sum.
+      let z = 0, m = -Infinity;
+      const sc: number[] = [];
+      for (let p = 0; p <= t; p++) {
+        let d = 0;
+        for (let i = 0; i < shape.headDim; i++) {
+          d += q[(t * shape.nHead + h) * shape.headDim + i] *
+            kvA.k[p * cols + Math.floor(h / 2) * shape.headDim + i];
+        }
+        sc.push(d * shape.scale);
+      }
+      m = Math.max(...sc, sinks[h]);
+      for (const x of sc) z += Math.exp(x - m);
+      const f = z / (z + Math.exp(sinks[h] - m));
+      for (let d = 0; d < shape.valueDim; d++) {
+        const i = (t * shape.nHead + h) * shape.valueDim + d;
+        const want = plain[i] * f;
+        assert(
+          Math.abs(a[i] - want) < 2e-3 && Math.abs(b[i] - want) < 2e-3,
+          `${a[i]} ${b[i]} ${want}`,
+        );
+      }
+      if (h === 3) {
+        assert(Math.abs(a[t * shape.nHead * shape.valueDim + 3 * shape.valueDim]) < 1e-9);
+      }
+    }
+  }
+});
+
 test("nKvCells pads llama.cpp's n_kv to 256 cells, within the cache", () => {
   assert(nKvCells(1, 512) === 256 && nKvCells(257, 512) === 512 && nKvCells(300, 300) === 300);
   assert(nKvCells(10, 128) === 128);

@@ -1,5 +1,5 @@
 /**
- * Matrix products of the 32-element block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL) in
+ * Matrix products of the 32-element block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, MXFP4) in
  * the float32 arithmetic of llama.cpp's x86 kernels (AVX2/AVX512 builds), bit for bit; the
  * same arithmetic as kernels/wasm/mm_legacy.c. The activation rows are quantized as ggml
  * does (quantizeQ8: Q8_1 for Q4_1/Q5_1, else Q8_0). Integer block dots are exact; what
@@ -11,15 +11,17 @@
  *   block, acc[j] = fma(dw * dx, lane_j, acc[j]) block after block, and the output is
  *   hsum8(acc); Q4_1 / Q5_1 add the fused sum over blocks of m_w * s_x (one float32
  *   accumulator) with a float32 add.
- * - "rows" (ggml's repacked q4_0_8x8 / iq4_nl_8x8 gemv and gemm, used for Q4_0 and IQ4_NL
- *   with a multiple of 8 rows): one accumulator per output, acc = fma(dot, dw * dx, acc)
- *   with the block's whole integer dot.
- * - IQ4_NL, single activation row, row count not a multiple of 8: ggml_vec_dot_iq4_nl_q8_0
- *   (llamafile handles only two or more rows) keeps two sets of eight lanes, one for the
- *   even blocks and one for the odd ones, taken in pairs; the output is hsum8 of their sum,
- *   and an odd last block is added by a scalar fma of its whole dot.
+ * - "rows" (ggml's repacked q4_0_8x8 / iq4_nl_8x8 / mxfp4_8x8 gemv and gemm, used for Q4_0,
+ *   IQ4_NL and MXFP4 with a multiple of 8 rows, 2-D or 3-D expert tensors alike): one
+ *   accumulator per output, acc = fma(dot, dw * dx, acc) with the block's whole integer dot.
+ * - IQ4_NL with a single activation row, and MXFP4 (which llamafile never takes), when the row
+ *   count is not a multiple of 8: ggml_vec_dot_iq4_nl_q8_0 / _mxfp4_q8_0 keep two sets of
+ *   eight lanes, one for the even blocks and one for the odd ones, taken in pairs; the output
+ *   is hsum8 of their sum, and an odd last block is added by a scalar fma of its whole dot.
  *
- * dw * dx, a product of two float16 values, is exact in float32. A bias is a float32 add.
+ * dw * dx, a product of two float16 values (MXFP4: of a float16 and a power of two), is exact
+ * in float32. A bias is a float32 add. MXFP4's weights are ggml's doubled E2M1 values
+ * (KVALUES_MXFP4) with half the E8M0 scale.
  *
  * @module
  */
@@ -27,6 +29,7 @@ import { GGMLType, typeTraits } from "../../../gguf/ggml_types.ts";
 import { typesWhere } from "../../../gguf/type_schema.ts";
 import { F16_F32 } from "../../../gguf/quants/half.ts";
 import { KVALUES_IQ4NL } from "../../../gguf/quants/iq4.ts";
+import { e8m0ToF32Half, KVALUES_MXFP4 } from "../../../gguf/quants/mxfp4.ts";
 import { type Q8Rows, quantizeQ8 } from "./act_quant.ts";
 import { fmaf, fr, hsum8 } from "./f32.ts";
 import type { QuantMatrix } from "./matmul.ts";
@@ -57,6 +60,14 @@ function decodeRow(w: QuantMatrix, n: number, nb: number, r: WeightRow): void {
   for (let b = 0; b < nb; b++) {
     const o = n * w.rowBytes + b * bytes;
     const y = b * 32;
+    if (w.type === GGMLType.MXFP4) {
+      r.d[b] = e8m0ToF32Half(src[o]);
+      for (let j = 0; j < 16; j++) {
+        q[y + j] = KVALUES_MXFP4[src[o + 1 + j] & 15];
+        q[y + j + 16] = KVALUES_MXFP4[src[o + 1 + j] >> 4];
+      }
+      continue;
+    }
     r.d[b] = F16_F32[src[o] | (src[o + 1] << 8)];
     if (r.m) r.m[b] = F16_F32[src[o + 2] | (src[o + 3] << 8)];
     switch (w.type) {
@@ -130,20 +141,23 @@ function dotRows(r: WeightRow, a: Q8Rows, t: number, nb: number): number {
   return acc;
 }
 
-/** ggml_vec_dot_iq4_nl_q8_0 (one activation row); acc: 16 scratch lanes. */
-function dotPairs(r: WeightRow, a: Q8Rows, nb: number, acc: Float64Array): number {
+/** ggml_vec_dot_iq4_nl_q8_0 / _mxfp4_q8_0 for activation row t; acc: 16 scratch lanes. */
+function dotPairs(r: WeightRow, a: Q8Rows, t: number, nb: number, acc: Float64Array): number {
   acc.fill(0);
   const paired = nb & ~1;
   for (let b = 0; b < paired; b++) {
-    const d = r.d[b] * a.d[b];
+    const bx = t * nb + b;
+    const d = r.d[b] * a.d[bx];
     const o = 8 * (b & 1);
     for (let j = 0; j < 8; j++) {
-      acc[o + j] = fmaf(d, dot4(r.q, 32 * b + 4 * j, a.qs, 32 * b + 4 * j), acc[o + j]);
+      acc[o + j] = fmaf(d, dot4(r.q, 32 * b + 4 * j, a.qs, 32 * bx + 4 * j), acc[o + j]);
     }
   }
   for (let j = 0; j < 8; j++) acc[j] = fr(acc[j] + acc[j + 8]);
   let v = hsum8(acc);
-  for (let b = paired; b < nb; b++) v = fmaf(a.d[b] * r.d[b], dot32(r.q, b, a.qs, b), v);
+  for (let b = paired; b < nb; b++) {
+    v = fmaf(a.d[t * nb + b] * r.d[b], dot32(r.q, b, a.qs, t * nb + b), v);
+  }
   return v;
 }
 
@@ -163,8 +177,10 @@ export function matmulExact(
   const nb = K / 32;
   const q1 = w.type === GGMLType.Q4_1 || w.type === GGMLType.Q5_1;
   const a = quantizeQ8(x.subarray(0, T * K), q1);
-  const repacked = (w.type === GGMLType.Q4_0 || w.type === GGMLType.IQ4_NL) && N % 8 === 0;
-  const pairs = w.type === GGMLType.IQ4_NL && !repacked && T === 1;
+  const repacked = (w.type === GGMLType.Q4_0 || w.type === GGMLType.IQ4_NL ||
+    w.type === GGMLType.MXFP4) && N % 8 === 0;
+  const pairs = !repacked &&
+    (w.type === GGMLType.MXFP4 || (w.type === GGMLType.IQ4_NL && T === 1));
   const r: WeightRow = {
     q: new Int8Array(K),
     d: new Float32Array(nb),
@@ -177,7 +193,7 @@ export function matmulExact(
       const v = repacked
         ? dotRows(r, a, t, nb)
         : pairs
-        ? dotPairs(r, a, nb, acc)
+        ? dotPairs(r, a, t, nb, acc)
         : dotLanes(r, a, t, nb, acc);
       y[t * N + n] = bias ? fr(v + bias[n]) : v;
     }

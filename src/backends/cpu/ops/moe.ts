@@ -6,6 +6,10 @@
  * only its rows of the 3-D gate/up/down tensors: down(swiglu(gate x, up x)) as single-row
  * products (ggml's mul_mat_id runs vec_dot per row), times its weight, added in rank order.
  *
+ * gpt-oss (LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT, LLM_FFN_SWIGLU_OAI_MOE): router logits
+ * plus a bias, the top `nUsed` logits, a softmax over just those; each expert's products plus
+ * its bias row (ggml_add_id), and swiglu_oai as the activation.
+ *
  * @module
  */
 import type { WasmKernels } from "../wasm/runtime.ts";
@@ -13,6 +17,7 @@ import { swiglu, vExpf } from "./elementwise.ts";
 import { fr } from "./f32.ts";
 import { expf } from "./libm.ts";
 import { matmul, type QuantMatrix } from "./matmul.ts";
+import { swigluOai } from "./swiglu_oai.ts";
 
 /** The 3-D expert tensors of one layer, as matrices of nExpert * rows rows. */
 export interface MoeWeights {
@@ -22,6 +27,10 @@ export interface MoeWeights {
   readonly down: QuantMatrix;
   /** Bias added to the router logits (optional). */
   readonly routerBias?: Float32Array;
+  /** Per-expert biases of the products, [rows * nExpert] each (optional). */
+  readonly gateBias?: Float32Array;
+  readonly upBias?: Float32Array;
+  readonly downBias?: Float32Array;
 }
 
 /** Expert `e` of a [cols, rows, nExpert] tensor: a view of its rows, no copy. */
@@ -77,6 +86,14 @@ export interface MoeShape {
   readonly normWeights: boolean;
   /** Multiplies the expert weights (0 or 1: none). */
   readonly weightsScale: number;
+  /** See the moe node in graph.ts (default "softmax", "swiglu"). */
+  readonly gating?: "softmax" | "softmax_weight";
+  readonly act?: "swiglu" | "swiglu_oai";
+}
+
+/** Expert `e`'s rows of a per-expert bias, [rows * nExpert]. */
+function biasOf(b: Float32Array | undefined, e: number, rows: number) {
+  return b?.subarray(e * rows, (e + 1) * rows);
 }
 
 /** out [T, dim] = the MoE FFN of x [T, dim]. */
@@ -99,9 +116,12 @@ export function moe(
     if (w.routerBias) {
       for (let e = 0; e < s.nExpert; e++) probs[e] = fr(probs[e] + w.routerBias[e]);
     }
-    softmaxRow(probs);
+    const softmaxWeight = s.gating === "softmax_weight";
+    if (!softmaxWeight) softmaxRow(probs);
     const chosen = topK(probs, s.nUsed);
-    const weights = chosen.map((e) => probs[e]);
+    const picked = Float32Array.from(chosen, (e) => probs[e]);
+    if (softmaxWeight) softmaxRow(picked);
+    const weights = [...picked];
     if (s.normWeights) {
       let sum = 0; // ggml_vec_sum_f32 accumulates in double
       for (const v of weights) sum += v;
@@ -114,10 +134,11 @@ export function moe(
     const xt = x.subarray(t * dim, (t + 1) * dim);
     const o = out.subarray(t * dim, (t + 1) * dim);
     chosen.forEach((e, rank) => {
-      matmul(expertView(w.up, e, s.nExpert), xt, 1, u, undefined, kernels);
-      matmul(expertView(w.gate, e, s.nExpert), xt, 1, g, undefined, kernels);
-      swiglu(g, u, a, ff);
-      matmul(expertView(w.down, e, s.nExpert), a, 1, y, undefined, kernels);
+      matmul(expertView(w.up, e, s.nExpert), xt, 1, u, biasOf(w.upBias, e, ff), kernels);
+      matmul(expertView(w.gate, e, s.nExpert), xt, 1, g, biasOf(w.gateBias, e, ff), kernels);
+      if (s.act === "swiglu_oai") swigluOai(g, u, a, ff);
+      else swiglu(g, u, a, ff);
+      matmul(expertView(w.down, e, s.nExpert), a, 1, y, biasOf(w.downBias, e, dim), kernels);
       for (let d = 0; d < dim; d++) {
         const v = fr(y[d] * weights[rank]);
         o[d] = rank === 0 ? v : fr(o[d] + v);
