@@ -108,6 +108,12 @@ export interface BackendContext {
   has(name: string): boolean;
   /** Allocates a KV cache for some layers of one sequence. */
   createKV(spec: KVSpec): KVStore;
+  /**
+   * Copies the first `positions` cells of every layer of `from` into `to` (two of this
+   * context's caches with the same layers and shape). Optional; without it, a session
+   * re-evaluates a prefix it would have copied (and the server's prompt cache stays empty).
+   */
+  copyKV?(from: KVStore, to: KVStore, positions: number): void;
   /** Runs a segment; returns the requested outputs. */
   compute(req: ComputeRequest): Promise<Map<number, Float32Array>>;
   /** Frees the weights and every KV cache made from this context. */

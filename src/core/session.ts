@@ -91,6 +91,44 @@ export class Session {
     return this.history.length;
   }
 
+  /** The layers whose KV cache each backend holds for this session. */
+  get kvLayers(): Map<Backend, readonly number[]> {
+    return new Map([...this.kv].map(([b, kv]) => [b, kv.spec.layers] as const));
+  }
+
+  /** True when every backend holding this session's cache can copy caches (adoptPrefix). */
+  get canCopyKV(): boolean {
+    return [...this.kv.keys()].every((b) => this.model.contexts.get(b)?.copyKV !== undefined);
+  }
+
+  /**
+   * Takes the first `n` cached tokens of `from` (a session of the same model and cache
+   * layout): their KV cells are copied into this session's cache, which then holds exactly
+   * those tokens. Returns false, changing nothing, when the layouts differ, `from` holds
+   * fewer than `n` tokens, `n` exceeds this context, or a backend cannot copy caches.
+   */
+  adoptPrefix(from: Session, n: number): boolean {
+    this.assertLive();
+    from.assertLive();
+    if (
+      from.model !== this.model || !Number.isInteger(n) || n < 0 ||
+      n > from.history.length || n > this.contextLength || from.kv.size !== this.kv.size ||
+      !this.canCopyKV
+    ) return false;
+    const pairs: [Backend, KVStore, KVStore][] = [];
+    for (const [b, dst] of this.kv) {
+      const src = from.kv.get(b);
+      const same = src && src.spec.layers.length === dst.spec.layers.length &&
+        src.spec.layers.every((l, i) => l === dst.spec.layers[i]);
+      if (!same) return false;
+      pairs.push([b, src, dst]);
+    }
+    for (const [b, src, dst] of pairs) this.model.contexts.get(b)!.copyKV!(src, dst, n);
+    this.history = from.history.slice(0, n);
+    this.replay = [];
+    return true;
+  }
+
   /** Forgets everything (positions restart at 0). */
   reset(): void {
     this.history = [];

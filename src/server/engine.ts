@@ -21,6 +21,7 @@ import type { z } from "../deps/zod.ts";
 import { DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT_MS, parseBody } from "./body.ts";
 import { ApiError } from "./errors.ts";
 import { Metrics } from "./metrics.ts";
+import { PromptCache } from "./prompt_cache.ts";
 import { SlotPool } from "./slots.ts";
 
 /** Engine settings. */
@@ -43,6 +44,11 @@ export interface EngineOptions {
   readonly strictModel?: boolean;
   /** Origins allowed by CORS ("*" for any); default none (no CORS headers). */
   readonly corsOrigins?: readonly string[];
+  /**
+   * Tokens the prompt cache keeps of prefixes that slots evicted (default: the context length;
+   * 0 keeps none). Only backends that copy KV caches (the CPU) fill it.
+   */
+  readonly promptCacheTokens?: number;
   /** Tokens per forward batch of a slot session (default 256). */
   readonly batchSize?: number;
   /** Chat template overriding the model's `tokenizer.chat_template`. */
@@ -60,6 +66,8 @@ export interface ReadyEngine {
   readonly slots: SlotPool<Session>;
   /** Each slot's context length. */
   readonly contextLength: number;
+  /** Prefixes evicted from slots, for reuse by later prompts. */
+  readonly prompts: PromptCache;
 }
 
 /** Model, slots, metrics and settings of one server. */
@@ -177,7 +185,8 @@ export class Engine {
         [...model.kvLayers().keys()].map((b) => b.name)
       }`,
     );
-    this.loaded = { model, slots, contextLength: ctx };
+    const prompts = new PromptCache({ maxTokens: this.opts.promptCacheTokens ?? ctx });
+    this.loaded = { model, slots, contextLength: ctx, prompts };
     this.current = "ready";
   }
 
@@ -224,6 +233,7 @@ export class Engine {
     this.scheduler.close(stop);
     await was.slots.whenIdle();
     was.slots.dispose();
+    was.prompts.dispose();
     if (opts.disposeModel ?? true) was.model.dispose();
   }
 }

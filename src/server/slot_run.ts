@@ -2,7 +2,8 @@
  * Running generations in a slot: `startGeneration` takes one slot (waiting in the queue if
  * needed: 429 when it is full) and streams the events of one or more choices generated in it
  * one after another (the `n` choices of a prompt, or the prompts of a list), so later choices
- * reuse the prompt's KV cache. It updates the metrics, reports each choice's cached prompt
+ * reuse the prompt's KV cache. Before each prompt it takes the longest cached prefix (the
+ * prompt cache, prompt_cache.ts). It updates the metrics, reports each choice's cached prompt
  * tokens, and always frees the slot. A generation stopped by its signal does not end like a
  * normal one: the stream throws the signal's reason (503 `shutting_down` when the server
  * stops, 499 `request_cancelled` when the client went away), which the SSE and NDJSON writers
@@ -10,12 +11,7 @@
  *
  * @module
  */
-import {
-  commonPrefix,
-  generate,
-  type GenerateChunk,
-  type GenerateResult,
-} from "../core/generate.ts";
+import { generate, type GenerateChunk, type GenerateResult } from "../core/generate.ts";
 import type { Session } from "../core/session.ts";
 import type { Engine, ReadyEngine } from "./engine.ts";
 import { ApiError } from "./errors.ts";
@@ -62,7 +58,7 @@ export async function startGeneration(
 ): Promise<SlotGeneration> {
   const lease = await ready.slots.acquire(jobs[0].prompt, signal, slot);
   const state = { started: false };
-  const events = run(engine, lease, jobs, signal, state);
+  const events = run(engine, ready, lease, jobs, signal, state);
   return {
     slot: lease.slot,
     events,
@@ -75,6 +71,7 @@ export async function startGeneration(
 
 async function* run(
   engine: Engine,
+  ready: ReadyEngine,
   lease: Lease<Session>,
   jobs: readonly GenerationJob[],
   signal: AbortSignal,
@@ -87,18 +84,20 @@ async function* run(
   try {
     for (let index = 0; index < jobs.length; index++) {
       const job = jobs[index];
-      if (job.cachePrompt === false) session.reset();
-      const cachedTokens = Math.min(
-        commonPrefix(session.tokens, job.prompt),
-        job.prompt.length - 1,
-      );
+      // The prompt cache: the longest cached prefix from this slot, an idle one or the store of
+      // evicted prefixes; cache_prompt false evaluates the whole prompt (after saving what the
+      // slot held).
+      let cachedTokens = 0;
+      if (job.cachePrompt === false) {
+        ready.prompts.save(session);
+        session.reset();
+      } else cachedTokens = ready.prompts.prepare(session, job.prompt, ready.slots.idleSessions());
       const pick = job.grammar
         ? {
           sampler: withGrammar(
             createSamplerChain(job.sampling),
             job.grammar,
             session.model.tokenizer,
-            { triggerWords: job.grammarTriggers },
           ),
         }
         : { sampling: job.sampling };

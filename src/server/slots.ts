@@ -95,6 +95,11 @@ export class SlotPool<S extends SlotSession> {
     return this.waiters.length;
   }
 
+  /** The sessions of idle slots (prompt-cache donors). */
+  idleSessions(): S[] {
+    return this.slots.flatMap((s) => !s.busy && s.session ? [s.session] : []);
+  }
+
   /** Each slot's state, for GET /slots. */
   describe(): { id: number; busy: boolean; cachedTokens: number }[] {
     return this.slots.map((s) => ({

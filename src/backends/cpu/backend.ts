@@ -12,6 +12,7 @@ import {
   type BackendProbe,
   type ComputeRequest,
   type KVSpec,
+  type KVStore,
   type WeightTensor,
 } from "../../core/backend.ts";
 import { BackendError, DisposedError, InvalidArgumentError } from "../../core/errors.ts";
@@ -48,6 +49,13 @@ export class CpuContext implements BackendContext {
   createKV(spec: KVSpec): CpuKVStore {
     this.assertLive();
     return this.kvs.add(new CpuKVStore(spec, this.kernels));
+  }
+
+  copyKV(from: KVStore, to: KVStore, positions: number): void {
+    this.assertLive();
+    const [src, dst] = [this.kvs.own(from), this.kvs.own(to)];
+    if (!src || !dst) throw new InvalidArgumentError("copyKV needs two caches of this context");
+    dst.copyFrom(src, positions);
   }
 
   compute(req: ComputeRequest): Promise<Map<number, Float32Array>> {

@@ -4,6 +4,7 @@
  * @module
  */
 import { kvBytes, type KVSpec, type KVStore } from "../../core/backend.ts";
+import { InvalidArgumentError } from "../../core/errors.ts";
 import type { LayerKV } from "./ops/attention.ts";
 import type { WasmKernels } from "./wasm/runtime.ts";
 
@@ -26,6 +27,28 @@ export class CpuKVStore implements KVStore {
       });
     }
   }
+  /** Copies the first `positions` cells of every layer from `from` (same layers and shape). */
+  copyFrom(from: CpuKVStore, positions: number): void {
+    const a = from.spec, b = this.spec;
+    const n = Math.min(positions, a.capacity, b.capacity);
+    if (
+      !(Number.isInteger(positions) && positions >= 0 && positions === n) ||
+      a.nHeadKV !== b.nHeadKV || a.headDim !== b.headDim || a.valueDim !== b.valueDim ||
+      a.layers.length !== b.layers.length || a.layers.some((l, i) => l !== b.layers[i])
+    ) {
+      throw new InvalidArgumentError("KV caches differ in layout or are too small to copy", {
+        expected: { layers: b.layers, capacity: b.capacity },
+        actual: { layers: a.layers, capacity: a.capacity, positions },
+      });
+    }
+    const kCols = a.nHeadKV * a.headDim, vCols = a.nHeadKV * a.valueDim;
+    for (const [l, src] of from.layers) {
+      const dst = this.layers.get(l)!;
+      dst.k.set(src.k.subarray(0, n * kCols));
+      dst.v.set(src.v.subarray(0, n * vCols));
+    }
+  }
+
   dispose(): void {
     for (const { k, v } of this.layers.values()) {
       this.kernels?.freeFloats(k);
