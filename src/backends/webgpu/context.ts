@@ -100,7 +100,14 @@ export class WebGpuContext implements BackendContext {
 
   /** Runs `fn` after every earlier call of this context finished. */
   serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
+    // Any failure of a lost device (a refused buffer, a kernel, a readback) is reported as
+    // the loss, BACKEND_UNAVAILABLE.
+    const guarded = () =>
+      fn().catch(async (e: unknown) => {
+        await this.dev.assertLiveAfterFailure();
+        throw e;
+      });
+    const run = this.queue.then(guarded, guarded);
     this.queue = run.catch(() => {});
     return run;
   }
@@ -174,6 +181,7 @@ export class WebGpuContext implements BackendContext {
       outcome = { ok: false, error };
     }
     const err = await d.popErrorScope().catch(() => null);
+    if (err) await this.dev.assertLiveAfterFailure();
     if (err) {
       throw new BackendError("BACKEND_CALL_FAILED", `WebGPU rejected a command: ${err.message}`);
     }

@@ -19,6 +19,9 @@ export const Usage = {
   STORAGE: 0x0080,
 } as const;
 
+/** How long a failed call waits for a device loss to be reported (Deno: under 10 ms). */
+const LOSS_WAIT_MS = 200;
+
 /** GPUMapMode.READ. */
 export const MAP_READ = 0x0001;
 
@@ -63,6 +66,21 @@ export class GpuDevice {
         actual: this.lostReason,
       });
     }
+  }
+
+  /**
+   * After a failed call: waits briefly for the loss to be reported (runtimes resolve
+   * `device.lost` a task or two after destroy()), then throws BACKEND_UNAVAILABLE if it was.
+   */
+  async assertLiveAfterFailure(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.device.lost,
+      new Promise((r) => timer = setTimeout(r, LOSS_WAIT_MS)),
+    ]);
+    clearTimeout(timer);
+    await Promise.resolve();
+    this.assertLive();
   }
 
   /** The compute pipeline of `code` (compiled once per device). */

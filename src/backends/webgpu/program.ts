@@ -252,7 +252,7 @@ export class Program {
     try {
       await buf.mapAsync(0x0001);
     } catch (e) {
-      this.dev.assertLive();
+      await this.dev.assertLiveAfterFailure();
       throw new BackendError(
         "BACKEND_CALL_FAILED",
         `WebGPU readback failed: ${e instanceof Error ? e.message : String(e)}`,
