@@ -75,6 +75,7 @@ export class BatchContext {
   private readonly kvLayers: ReadonlyMap<Backend, readonly number[]>;
   private readonly live = new Set<Sequence>();
   private readonly pending: Job[] = [];
+  private readonly inPass = new Set<Sequence>();
   private scheduled = false;
   private disposed = false;
   private counts = { passes: 0, tokens: 0, sequenceRows: 0 };
@@ -146,6 +147,11 @@ export class BatchContext {
     for (const s of [...this.live]) s.dispose();
   }
 
+  /** True while a pass that includes `seq` runs (its cache must stay allocated). */
+  inUse(seq: Sequence): boolean {
+    return this.inPass.has(seq);
+  }
+
   /** Queues an evaluation of `seq` (called by Sequence.forward). */
   submit(
     seq: Sequence,
@@ -214,6 +220,7 @@ export class BatchContext {
     const done = gate ? gate.run(run, undefined, "forward") : macrotask().then(run);
     done.catch((e) => {
       // The gate refused the pass (closed): nothing queued can run.
+      this.scheduled = false;
       this.fail(this.pending.slice(), e);
     });
   }
@@ -240,6 +247,7 @@ export class BatchContext {
     }));
     const tokens = Int32Array.from(chunks.flat());
     let out: Float32Array;
+    for (const j of jobs) this.inPass.add(j.seq);
     try {
       const plan = this.model.plan(tokens.length, mode, jobs.length);
       out = await runPlan(plan, {
@@ -252,6 +260,10 @@ export class BatchContext {
     } catch (e) {
       this.fail(jobs, e);
       return;
+    } finally {
+      // A sequence disposed during the pass frees its cache now that nothing reads it.
+      for (const q of this.inPass) q.passEnded();
+      this.inPass.clear();
     }
     this.counts.passes++;
     this.counts.tokens += tokens.length;
@@ -306,9 +318,25 @@ export class Sequence extends Session {
     return this.context.submit(this, tokens, logits, signal);
   }
 
+  private disposeLater = false;
+
+  /** Frees the cache (once the pass that reads it, if one runs, ends) and its place. */
   override dispose(): void {
-    super.dispose();
+    if (this.context.inUse(this)) this.disposeLater = true;
+    else super.dispose();
     this.onDispose();
+  }
+
+  protected override assertLive(): void {
+    if (this.disposeLater) throw new DisposedError("sequence was disposed");
+    super.assertLive();
+  }
+
+  /** Called by the context after each pass that included this sequence. */
+  passEnded(): void {
+    if (!this.disposeLater) return;
+    this.disposeLater = false;
+    super.dispose();
   }
 }
 

@@ -10,7 +10,7 @@ import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "../../tests/shared_da
 import { createCpuBackend } from "../backends/cpu/backend.ts";
 import { builtinArchitectures } from "../model/mod.ts";
 import { createContext } from "./batch_context.ts";
-import { AbortError, InvalidArgumentError } from "./errors.ts";
+import { AbortError, DisposedError, InvalidArgumentError } from "./errors.ts";
 import { generate } from "./generate.ts";
 import { Model } from "./model.ts";
 import { RequestScheduler } from "./request_scheduler.ts";
@@ -143,5 +143,42 @@ test("context: sequence count, budget and encoder checks", async () => {
     }
     assert(e instanceof InvalidArgumentError, JSON.stringify(bad));
   }
+  ctx.dispose();
+}, shared);
+
+test("context: a sequence disposed during a pass frees its cache after it", async () => {
+  const m = await model();
+  let victim: { dispose(): void } | undefined;
+  const gate = {
+    run<T>(work: () => Promise<T> | T): Promise<T> {
+      const p = Promise.resolve(work());
+      victim?.dispose();
+      victim = undefined;
+      return p;
+    },
+  };
+  const ctx = createContext(m, { sequences: 2, gate });
+  const [a, b] = [ctx.sequence(), ctx.sequence()];
+  victim = a;
+  const pa = a.eval(PROMPTS[0]);
+  const lb = await b.eval(PROMPTS[1]);
+  await assertRejects(() => pa, (e: unknown) => e instanceof DisposedError);
+  await assertRejects(() => a.eval([1]), (e: unknown) => e instanceof DisposedError);
+  const s = new Session(m);
+  assert(maxDiff(lb, await s.eval(PROMPTS[1])) < BATCH_TOL, "the other sequence's logits");
+  assertEquals(ctx.sequencesLeft, 1);
+  s.dispose();
+  ctx.dispose();
+}, shared);
+
+test("context: a closed gate fails every evaluation, later ones too (none hangs)", async () => {
+  const m = await model();
+  const gate = new RequestScheduler();
+  const ctx = createContext(m, { sequences: 1, gate });
+  const s = ctx.sequence();
+  gate.close();
+  const closed = (e: unknown) => e instanceof DisposedError;
+  await assertRejects(() => s.eval(PROMPTS[0]), closed);
+  await assertRejects(() => s.eval(PROMPTS[0]), closed);
   ctx.dispose();
 }, shared);
