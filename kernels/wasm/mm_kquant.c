@@ -1,7 +1,20 @@
 // mm_kquant.c: matrix products of Q4_K, Q5_K and Q6_K weights with act256 rows. Integer
 // sub-block sums are scaled by the integer sub-block scales and kept in int32 across a whole
 // super-block, so each super-block costs one float conversion per activation row.
+// Q4_K with a multiple of 8 rows sums as llama.cpp's repacked q4_K_8x8 kernels (x86,
+// ggml-cpu/arch/x86/repack.cpp), which its AVX2 / AVX512 builds use for those weights: per
+// output, acc = fma(float(integer dot), d * dx, acc) and accm = fma(float(integer min dot),
+// dmin * dx, accm), and the output is acc - accm. Its gemm, which takes the first
+// t - t % 4 activation rows of a product, adds each 64-element pair of sub-blocks
+// (RF_Q4_K_GEMM); its gemv, which takes the other rows (and every row of an expert product),
+// each whole super-block (RF_Q4_K_ROWS). Other shapes keep four float lanes per output.
 #include "rf_wasm.h"
+
+// Q4_K in the repacked summation orders (pseudo type ids: the low byte is the ggml type).
+#define RF_Q4_K_ROWS (RF_Q4_K | 0x100)
+#define RF_Q4_K_GEMM (RF_Q4_K | 0x200)
+// True for both repacked orders (one float sum per output, minimums apart).
+#define RF_REPACKED(type) ((type) >> 8 != 0)
 
 RF_INLINE void scale_min_k4(int j, const uint8_t* q, int* sc, int* mn) {
   if (j < 4) {
@@ -14,25 +27,51 @@ RF_INLINE void scale_min_k4(int j, const uint8_t* q, int* sc, int* mn) {
 }
 
 RF_INLINE int block_bytes(const int type) {
-  return type == RF_Q4_K ? RF_BLOCK_BYTES_Q4_K
+  return (type & 0xff) == RF_Q4_K ? RF_BLOCK_BYTES_Q4_K
        : type == RF_Q5_K ? RF_BLOCK_BYTES_Q5_K
                          : RF_BLOCK_BYTES_Q6_K;
 }
 
 // Start of a Q4_K / Q5_K super-block (both builds): its 8 sub-block scales into sc, and the
-// min term, which needs only the activation sub-block sums, subtracted from macc[i].
-// Returns the super-block scale d.
-RF_INLINE float q45k_start(const int nt, const uint8_t* b, const rf_act256** xb, float* macc,
-                           int* sc) {
+// min term, which needs only the activation sub-block sums: subtracted from macc[i], or in
+// the repacked order (RF_Q4_K_ROWS) fused into macc[i] as a positive sum. Returns the
+// super-block scale d.
+RF_INLINE float q45k_start(const int type, const int nt, const uint8_t* b,
+                           const rf_act256** xb, float* macc, int* sc) {
   const float dmin = rf_h2f(rf_ld16(b + 2));
   int mn[8];
   for (int j = 0; j < 8; j++) scale_min_k4(j, b + 4, &sc[j], &mn[j]);
   for (int i = 0; i < nt; i++) {
+    if (type == RF_Q4_K_GEMM) {
+      for (int g = 0; g < 4; g++) {
+        const int ms = mn[2 * g] * xb[i]->bsum[2 * g] + mn[2 * g + 1] * xb[i]->bsum[2 * g + 1];
+        macc[i] = rf_fmaf((float)ms, dmin * xb[i]->d, macc[i]);
+      }
+      continue;
+    }
     int ms = 0;
     for (int j = 0; j < 8; j++) ms += mn[j] * xb[i]->bsum[j];
-    macc[i] -= dmin * xb[i]->d * (float)ms;
+    if (type == RF_Q4_K_ROWS) macc[i] = rf_fmaf((float)ms, dmin * xb[i]->d, macc[i]);
+    else macc[i] -= dmin * xb[i]->d * (float)ms;
   }
   return rf_h2f(rf_ld16(b));
+}
+
+// End of a Q4_K / Q5_K super-block (or, RF_Q4_K_GEMM, of a pair of sub-blocks): its
+// integer sums (four lanes each) scaled into acc[i], as four float lanes, or in the
+// repacked orders as one fused sum in lane 0.
+RF_INLINE void q45k_finish(const int type, const int nt, const float d, const rf_act256** xb,
+                           const v128_t* isum, v128_t* acc) {
+  for (int i = 0; i < nt; i++) {
+    if (RF_REPACKED(type)) {
+      const float s = (float)rf_hsum_i32(isum[i]);
+      acc[i] = wasm_f32x4_replace_lane(
+          acc[i], 0, rf_fmaf(s, d * xb[i]->d, wasm_f32x4_extract_lane(acc[i], 0)));
+    } else {
+      acc[i] = wasm_f32x4_add(acc[i], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[i]),
+                                                     wasm_f32x4_splat(d * xb[i]->d)));
+    }
+  }
 }
 
 #if RF_RELAXED
@@ -42,8 +81,8 @@ RF_INLINE float q45k_start(const int nt, const uint8_t* b, const rf_act256** xb,
 RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const rf_act256** xb,
                           v128_t* acc, float* macc) {
   int sc[8];
-  const float d = q45k_start(nt, b, xb, macc, sc);
-  const uint8_t* qs = b + (type == RF_Q4_K ? 16 : 48);
+  const float d = q45k_start(type, nt, b, xb, macc, sc);
+  const uint8_t* qs = b + ((type & 0xff) == RF_Q4_K ? 16 : 48);
   v128_t qh[2] = {wasm_i32x4_splat(0), wasm_i32x4_splat(0)};
   if (type == RF_Q5_K) {
     qh[0] = wasm_v128_load(b + 16);
@@ -76,11 +115,12 @@ RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const 
         isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_dot_i16x8(p, vsc));
       }
     }
+    if (type == RF_Q4_K_GEMM) {  // llama.cpp's gemm adds each pair of sub-blocks
+      q45k_finish(type, nt, d, xb, isum, acc);
+      for (int i = 0; i < nt; i++) isum[i] = wasm_i32x4_splat(0);
+    }
   }
-  for (int i = 0; i < nt; i++) {
-    acc[i] = wasm_f32x4_add(acc[i], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[i]),
-                                                   wasm_f32x4_splat(d * xb[i]->d)));
-  }
+  if (type != RF_Q4_K_GEMM) q45k_finish(type, nt, d, xb, isum, acc);
 }
 
 // Q6_K super-block against nt activation blocks: codes 0..63 are dotted unsigned and the
@@ -135,8 +175,8 @@ RF_INLINE void block_q6k(const int nt, const uint8_t* b, const rf_act256** xb, v
 RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const rf_act256** xb,
                           v128_t* acc, float* macc) {
   int sc[8];
-  const float d = q45k_start(nt, b, xb, macc, sc);
-  const uint8_t* qs = b + (type == RF_Q4_K ? 16 : 48);
+  const float d = q45k_start(type, nt, b, xb, macc, sc);
+  const uint8_t* qs = b + ((type & 0xff) == RF_Q4_K ? 16 : 48);
   v128_t qh[2] = {wasm_i32x4_splat(0), wasm_i32x4_splat(0)};
   if (type == RF_Q5_K) {
     qh[0] = wasm_v128_load(b + 16);
@@ -169,11 +209,12 @@ RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const 
         isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_mul(s, vsc));
       }
     }
+    if (type == RF_Q4_K_GEMM) {  // llama.cpp's gemm adds each pair of sub-blocks
+      q45k_finish(type, nt, d, xb, isum, acc);
+      for (int i = 0; i < nt; i++) isum[i] = wasm_i32x4_splat(0);
+    }
   }
-  for (int i = 0; i < nt; i++) {
-    acc[i] = wasm_f32x4_add(acc[i], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[i]),
-                                                   wasm_f32x4_splat(d * xb[i]->d)));
-  }
+  if (type != RF_Q4_K_GEMM) q45k_finish(type, nt, d, xb, isum, acc);
 }
 
 // Q6_K super-block against nt activation blocks.
@@ -243,7 +284,11 @@ RF_INLINE void tile(const int type, const int nt, const rf_mm_args* a, int r0, i
       else block_q45k(type, nt, w + b * bytes, xb, acc, macc);
     }
     const float bn = bias ? bias[n] : 0.f;
-    for (int i = 0; i < nt; i++) y[(t0 + i) * a->ldy + n] = rf_hsum_f32(acc[i]) + macc[i] + bn;
+    for (int i = 0; i < nt; i++) {
+      const float v = RF_REPACKED(type) ? wasm_f32x4_extract_lane(acc[i], 0) - macc[i]
+                                        : rf_hsum_f32(acc[i]) + macc[i];
+      y[(t0 + i) * a->ldy + n] = bias ? v + bn : v;
+    }
   }
 }
 
@@ -252,12 +297,25 @@ RF_INLINE void tile(const int type, const int nt, const rf_mm_args* a, int r0, i
   static void name(const rf_mm_args* a, int r0, int r1) { rf_tile_passes(name##_tiles, a, r0, r1, 0); }
 
 RF_KQUANT(RF_Q4_K, mm_q4_k)
+RF_TILE_FUNCS(RF_Q4_K_ROWS, mm_q4_k_rows, tile)
+RF_TILE_FUNCS(RF_Q4_K_GEMM, mm_q4_k_gemm, tile)
+
+// Q4_K in llama.cpp's repacked orders: rows [0, t - t % 4) as its gemm, the rest as its gemv.
+static void mm_q4_k_repacked(const rf_mm_args* a, int r0, int r1) {
+  const int g = a->t - a->t % 4;
+  for (int t0 = 0; t0 < g; t0 += 4) mm_q4_k_gemm_tiles[4](a, r0, r1, t0);
+  if (a->t > g) mm_q4_k_rows_tiles[a->t - g](a, r0, r1, g);
+}
 RF_KQUANT(RF_Q5_K, mm_q5_k)
 RF_KQUANT(RF_Q6_K, mm_q6_k)
 
 void rf_mm_kquant(const rf_mm_args* a, int r0, int r1) {
   switch (a->type) {
-    case RF_Q4_K: mm_q4_k(a, r0, r1); break;
+    case RF_Q4_K:
+      // llama.cpp repacks Q4_K weights with a multiple of 8 rows (see the top)
+      if (a->n % 8 == 0) mm_q4_k_repacked(a, r0, r1);
+      else mm_q4_k(a, r0, r1);
+      break;
     case RF_Q5_K: mm_q5_k(a, r0, r1); break;
     case RF_Q6_K: mm_q6_k(a, r0, r1); break;
     default: break;

@@ -2,6 +2,7 @@
  * Matrix products against weights kept in their GGUF form, on the CPU. `matmul` runs the
  * WebAssembly SIMD kernels when the weights live in the kernel memory; otherwise the 32-block
  * types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL) take `matmulExact` (ops/matmul_exact.ts,
+ * Q4_K with a multiple of 8 rows `matmulQ4K` (ops/matmul_q4k.ts),
  * llama.cpp's x86 float32 arithmetic bit for bit, as the kernels) and the other types the
  * TypeScript reference `matmulRows`. Both decode each weight row once and dot it with every
  * activation row, so a prefill of T tokens decodes the weights once.
@@ -12,6 +13,7 @@ import { GGMLType } from "../../../gguf/ggml_types.ts";
 import { dequantizeRow } from "../../../gguf/quants/mod.ts";
 import { fmaf, fr, hsum16, vecDotF16, vecDotHead } from "./f32.ts";
 import type { WasmKernels } from "../wasm/runtime.ts";
+import { matmulQ4K, q4kRepacked } from "./matmul_q4k.ts";
 import { actFormat, roundActivations } from "./act_quant.ts";
 import { exactSupported, matmulExact } from "./matmul_exact.ts";
 
@@ -46,6 +48,8 @@ export function matmul(
     kernels.matmul(w as QuantMatrix & { ptr: number }, x, T, y, bias);
   } else if (!w.f32 && exactSupported(w.type, w.cols)) {
     matmulExact(w, x, T, y, bias);
+  } else if (!w.f32 && q4kRepacked(w)) {
+    matmulQ4K(w, x, T, y, bias);
   } else if (
     w.type === GGMLType.F32 || w.type === GGMLType.F16 || w.type === GGMLType.BF16
   ) {

@@ -1,8 +1,8 @@
 /**
  * The WebAssembly matrix kernels and the TypeScript path (ops/matmul_exact.ts) both compute
- * llama.cpp's x86 float32 arithmetic for the legacy 32-block types, so they must agree bit
- * for bit: "lanes" and "rows" (row counts a multiple of 8 or not), one and several
- * activation rows, with and without bias. Any change to the arithmetic of either side
+ * llama.cpp's x86 float32 arithmetic for the legacy 32-block types and repacked Q4_K, so they
+ * must agree bit for bit: "lanes" and "rows" (row counts a multiple of 8 or not), one and
+ * several activation rows, with and without bias. Any change to the arithmetic of either side
  * fails here.
  *
  * @module
@@ -79,6 +79,34 @@ for (const variant of ["relaxed", "simd128"] as const) {
                 }
               }
             }
+          }
+        }
+        assert(failures.length === 0, failures.join("\n"));
+      } finally {
+        await k.dispose();
+      }
+    },
+    {
+      ignore: kernelModule(variant) === undefined,
+      reason: `this runtime cannot run the ${variant} kernels (WebAssembly SIMD)`,
+    },
+  );
+}
+
+for (const variant of ["relaxed", "simd128"] as const) {
+  test(
+    `wasm ${variant} Q4_K matmul with a multiple of 8 rows (llama.cpp's repacked gemm and gemv orders) is bit-identical to the TypeScript path`,
+    async () => {
+      const k = (await WasmKernels.create({ threads: 1, spin: 1000, variant }))!;
+      try {
+        let seed = 501;
+        const failures: string[] = [];
+        // 3 rows take the gemv order, 4 and 8 the gemm order, 5 and 11 both
+        for (const T of [1, 3, 4, 5, 8, 11]) {
+          for (const withBias of [false, true]) {
+            const r = compare(k, GGMLType.Q4_K, 64, 512, T, seed++, withBias);
+            assert(r.nonzero > (T * 64) / 2, "the case must have non-trivial outputs");
+            if (r.bad) failures.push(`${r.first} (${r.bad} of ${T * 64} differ)`);
           }
         }
         assert(failures.length === 0, failures.join("\n"));
