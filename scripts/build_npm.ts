@@ -4,7 +4,9 @@
  *   structure kept, relative `.ts` specifiers rewritten to `.js`, npm packages external);
  * - `.d.ts` declarations from the TypeScript compiler;
  * - package.json (exports map, engines, bin, dependencies from deno.json's import map and
- *   koffi as an optional dependency), bin/rocmforge.js, the CommonJS guard, README, LICENSE.
+ *   koffi as an optional dependency), bin/rocmforge.js, the CommonJS guard, README, LICENSE;
+ * - the web chat page's static files (src/server/web/), with its browser libraries as
+ *   dependencies (src/server/web/assets.ts lists both).
  *
  * The runtime-neutral test suite is transpiled beside the package (kept out of the
  * published files). With `--test` the build then runs it under Node against the built
@@ -17,7 +19,15 @@
  * @module
  */
 import { args, exit, writeStderr, writeStdout } from "../src/runtime/host.ts";
-import { isDir, listDir, makeDir, removeTree, urlToPath } from "../src/runtime/fs_tree.ts";
+import {
+  copyFile,
+  isDir,
+  listDir,
+  makeDir,
+  removeTree,
+  urlToPath,
+} from "../src/runtime/fs_tree.ts";
+import { WEB_FILES, WEB_LIBRARIES } from "../src/server/web/assets.ts";
 import {
   importMapVersions,
   KOFFI,
@@ -101,10 +111,22 @@ export async function buildNpm(): Promise<BuildResult> {
   }
   log(`wrote ${dts.length} declaration files`);
 
+  // The web chat page: its static files beside routes_web.js, its browser libraries as
+  // dependencies (served from the installed packages).
+  const web = WEB_FILES.map((f) => `src/server/web/${f.file}`);
+  for (const f of web) copyFile(`${ROOT}/${f}`, `${OUT_DIR}/${f}`);
+  for (const l of WEB_LIBRARIES) {
+    const v = versions.get(l.package);
+    if (!v) throw new Error(`npm build: the web page needs "${l.package}", not in deno.json`);
+    dependencies.set(l.package, v);
+    devDependencies.delete(l.package);
+  }
+
   const js = (m: string) => m.replace(/\.ts$/, ".js");
   const files = [
     ...published.map(js),
     ...dts,
+    ...web,
     "bin/rocmforge.js",
     "require.cjs",
   ].sort();

@@ -1,8 +1,9 @@
 /**
  * The hono application of the server. `createApp({ engine })` wires metrics (requests by
  * endpoint and status, latency), CORS (preflights answered before authentication), the
- * API-key check (every route but /health), the OpenAI routes (with and without /v1),
- * llama.cpp's native routes, ollama's /api routes, errors in each API's shape for everything
+ * API-key check (every route but /health and the web page's files), the OpenAI routes (with
+ * and without /v1), llama.cpp's native routes, ollama's /api routes, the web chat page at `/`
+ * (routes_web.ts), errors in each API's shape for everything
  * thrown (`Retry-After` on 429 and 503), 404 for unknown routes and 405 for a known route
  * with the wrong method.
  *
@@ -27,11 +28,14 @@ import { registerInfo } from "./routes_info.ts";
 import { registerLlamaCpp } from "./routes_llamacpp.ts";
 import { registerOllama } from "./routes_ollama.ts";
 import { registerResponses } from "./routes_responses.ts";
+import { registerWeb } from "./routes_web.ts";
+import { WEB_ROUTES } from "./web/assets.ts";
 
 export { Engine, type EngineOptions } from "./engine.ts";
 
 /** Methods of each route, for 405 answers. */
 export const ROUTES: Readonly<Record<string, readonly string[]>> = {
+  "/": ["GET"],
   "/health": ["GET"],
   "/metrics": ["GET"],
   "/openapi.json": ["GET"],
@@ -97,7 +101,8 @@ export function createApp({ engine }: AppOptions): Hono {
   app.use("*", cors(engine.opts.corsOrigins ?? []));
 
   app.use("*", async (c, next) => {
-    if (engine.apiKey !== undefined && c.req.path !== "/health") {
+    // The web page's static files hold no data; the page sends the key with its API calls.
+    if (engine.apiKey !== undefined && c.req.path !== "/health" && !WEB_ROUTES.has(c.req.path)) {
       await checkApiKey(c.req.raw.headers, engine.apiKey);
     }
     await next();
@@ -110,6 +115,7 @@ export function createApp({ engine }: AppOptions): Hono {
   registerLlamaCpp(app, engine);
   registerOllama(app, engine);
   registerResponses(app, engine);
+  registerWeb(app);
 
   app.notFound((c) => {
     const allowed = ROUTES[c.req.path];

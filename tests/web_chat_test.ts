@@ -1,0 +1,157 @@
+/**
+ * The web chat page in headless Chromium (Debian's `chromium`, driven by playwright-core):
+ * the page loads its files and libraries from the server only, sends the system prompt and
+ * sampling settings, renders the streamed answer while it arrives (the server's event stream
+ * is slowed down in front of the app so the test can watch it), and the stop button aborts
+ * the request, which cancels the server's stream. Markdown is rendered and sanitized.
+ * Skips with one line when chromium is absent (ROCMFORGE_CHROMIUM overrides the path).
+ *
+ * @module
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import process from "node:process";
+import { chromium } from "playwright-core";
+import { serveHttp } from "../src/runtime/http_server.ts";
+import { createApp } from "../src/server/app.ts";
+import { Engine } from "../src/server/engine.ts";
+import { assert, assertEquals } from "./assert.ts";
+import { join } from "./_path.ts";
+import { testModel } from "./_server_util.ts";
+import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
+import { test } from "./harness.ts";
+
+const CHROMIUM = process.env.ROCMFORGE_CHROMIUM ?? "/usr/bin/chromium";
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+/** Delay per event-stream chunk between the app and the browser (a slow link). */
+const CHUNK_DELAY_MS = 80;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+test("web chat page: type a message, see the streamed answer, press stop", async () => {
+  const engine = new Engine({});
+  engine.attach(await testModel());
+  const app = createApp({ engine });
+  let cancelled = 0;
+  const slowed = async (req: Request): Promise<Response> => {
+    const res = await app.fetch(req);
+    if (!res.body || !res.headers.get("content-type")?.startsWith("text/event-stream")) return res;
+    const reader = res.body.getReader();
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        async pull(ctrl) {
+          const { value, done } = await reader.read();
+          if (done) return ctrl.close();
+          await sleep(CHUNK_DELAY_MS);
+          ctrl.enqueue(value);
+        },
+        cancel(reason) {
+          cancelled++;
+          return reader.cancel(reason);
+        },
+      }),
+      { status: res.status, headers: res.headers },
+    );
+  };
+  const server = await serveHttp(slowed, { hostname: "127.0.0.1", port: 0 });
+  const profile = mkdtempSync(join(tmpdir(), "rocmforge-chromium-"));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+  });
+  try {
+    const page = browser.pages()[0] ?? await browser.newPage();
+    const requests: string[] = [];
+    const bodies: unknown[] = [];
+    page.on("request", (r) => {
+      requests.push(r.url());
+      if (r.url().endsWith("/v1/chat/completions")) bodies.push(r.postDataJSON());
+    });
+    const origin = server.url.replace(/\/$/, "");
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(
+      "document.getElementById('model').textContent.includes('stories260K')",
+    );
+
+    await page.click("#toggle-settings");
+    await page.fill("#system", "You tell stories.");
+    await page.fill("#temperature", "0.7");
+    await page.fill("#seed", "42");
+    await page.fill("#max_tokens", "400");
+    await page.fill("#input", "Once upon a time");
+    await page.press("#input", "Enter");
+
+    const body = ".message.assistant .body";
+    const first = await until("streamed text", async () => {
+      const t = await page.textContent(body);
+      return t && t.length > 0 ? t : undefined;
+    });
+    const later = await until("more streamed text", async () => {
+      const t = (await page.textContent(body)) ?? "";
+      return t.length > first.length ? t : undefined;
+    });
+    assert(later.startsWith(first.trim().slice(0, 3)), "the answer grows as it streams");
+    assertEquals(await page.getAttribute(".message.assistant", "data-state"), "streaming");
+    assertEquals([await page.isEnabled("#stop"), await page.isEnabled("#send")], [true, false]);
+
+    await page.click("#stop");
+    await page.waitForSelector('.message.assistant[data-state="stopped"]');
+    const stopped = (await page.textContent(body)) ?? "";
+    await sleep(4 * CHUNK_DELAY_MS);
+    assertEquals(await page.textContent(body), stopped, "nothing arrives after stop");
+    assertEquals([await page.isEnabled("#stop"), await page.isEnabled("#send")], [false, true]);
+    assert((await page.textContent(".message.assistant .meta"))?.startsWith("stopped"));
+    await until("the server's stream cancelled", () => Promise.resolve(cancelled ? 1 : undefined));
+
+    const sent = bodies[0] as {
+      messages: { role: string; content: string }[];
+      stream: boolean;
+      seed: number;
+      temperature: number;
+      max_tokens: number;
+    };
+    assertEquals(sent.messages, [
+      { role: "system", content: "You tell stories." },
+      { role: "user", content: "Once upon a time" },
+    ]);
+    assertEquals([sent.stream, sent.seed, sent.temperature, sent.max_tokens], [true, 42, 0.7, 400]);
+    assert(requests.every((u) => u.startsWith(origin)), `only this server: ${requests}`);
+
+    const md = "**bold** and `code`\n\n<img src=x onerror=alert(1)> [a](javascript:alert(1))";
+    const html: string = await page.evaluate(
+      `import("/web/markdown.js").then((m) => m.renderMarkdown(${JSON.stringify(md)}))`,
+    );
+    assert(html.includes("<strong>bold</strong>") && html.includes("<code>code</code>"), html);
+    assert(!html.includes("onerror") && !html.includes("javascript:"), `sanitized: ${html}`);
+  } finally {
+    await browser.close();
+    rmSync(profile, { recursive: true, force: true });
+    const closing = server.close();
+    await engine.shutdown({ graceMs: 0, disposeModel: false });
+    await closing;
+  }
+}, {
+  ignore: !HAVE_CHROMIUM || !HAVE_SHARED,
+  reason: HAVE_CHROMIUM ? NO_SHARED_REASON : `chromium not found at ${CHROMIUM}`,
+});
