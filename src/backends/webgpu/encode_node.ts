@@ -18,15 +18,9 @@ import {
   ropeKernel,
 } from "./wgsl/attention.ts";
 import { mapKernel, type MapOp, mapUsesTable } from "./wgsl/elementwise.ts";
-import {
-  actRoundKernel,
-  embedKernel,
-  type KernelSource,
-  matmulKernel,
-  matmulTile,
-  rmsNormKernel,
-} from "./wgsl/matmul.ts";
-import { grid1d } from "./wgsl/params.ts";
+import { actRoundKernel, embedKernel, rmsNormKernel } from "./wgsl/matmul.ts";
+import { grid1d, type KernelSource } from "./wgsl/params.ts";
+import { productKernel, productShape } from "./wgsl/product.ts";
 import { blockOf, wgslType } from "./wgsl/quant_types.ts";
 
 /** One kernel launch. */
@@ -202,9 +196,10 @@ function matmul(
     x = xr;
   }
   const t = wgslType(w.type);
-  const tile = matmulTile(T);
-  const src = matmulKernel(w.type, tile, node.bias !== undefined);
-  const nx = Math.min(N, 65535);
+  const shape = productShape(T);
+  const src = productKernel(w.type, shape, node.bias !== undefined);
+  const groups = Math.ceil(N / shape.rr);
+  const nx = Math.min(groups, 65535);
   const bindings = [bind(w), x, out];
   if (t.min) bindings.push(xs!);
   if (node.bias) bindings.push(bind(b.weight(node.bias)));
@@ -212,7 +207,7 @@ function matmul(
     src,
     params: { K, N, T, nch: K / t.chunk, rowBytes: rowBytes(w), nx },
     bindings,
-    grid: [nx, Math.ceil(N / nx), Math.ceil(T / tile)],
+    grid: [nx, Math.ceil(groups / nx), Math.ceil(T / shape.tt)],
   });
   return specs;
 }

@@ -12,8 +12,7 @@
  * @module
  */
 import { WGSL_HALF } from "./common.ts";
-import type { KernelSource } from "./matmul.ts";
-import { FLAT_INDEX, type ParamFields, paramStruct } from "./params.ts";
+import { FLAT_INDEX, type KernelSource, type ParamFields, paramStruct } from "./params.ts";
 
 /** Widest head the attention kernels take (values per invocation times 64). */
 export const WEBGPU_MAX_HEAD_DIM = 256;

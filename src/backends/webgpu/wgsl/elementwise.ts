@@ -5,8 +5,7 @@
  * @module
  */
 import { WGSL_HALF } from "./common.ts";
-import type { KernelSource } from "./matmul.ts";
-import { FLAT_INDEX, type ParamFields, paramStruct } from "./params.ts";
+import { FLAT_INDEX, type KernelSource, type ParamFields, paramStruct } from "./params.ts";
 
 /** The element-wise ops and their WGSL (a, b: inputs; y: output; e: element). */
 const MAPS = {

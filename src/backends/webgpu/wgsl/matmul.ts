@@ -1,23 +1,14 @@
 /**
- * The product and lookup kernels, one template each over the weight type's decoder
- * (quant_types.ts): activation rounding to the weight type's llama.cpp activation format,
- * y = x W^T (+ bias) over a tile of tokens per workgroup (one weight row per workgroup, the
- * row decoded once per tile), and the embedding row lookup.
+ * Kernels around the weight type's decoder (quant_types.ts), one template each: activation
+ * rounding to the weight type's llama.cpp activation format (before a product, product.ts),
+ * the embedding row lookup, and RMSNorm with an F32 or F16 weight.
  *
  * @module
  */
 import type { ActFormat } from "../../../gguf/type_schema.ts";
 import { WGSL_HALF, WGSL_LOADS } from "./common.ts";
-import { FLAT_INDEX, type ParamFields, paramStruct } from "./params.ts";
+import { FLAT_INDEX, type KernelSource, type ParamFields, paramStruct } from "./params.ts";
 import { wgslDecoder, wgslType } from "./quant_types.ts";
-
-/** A generated kernel: its WGSL and its parameter fields. */
-export interface KernelSource {
-  readonly code: string;
-  readonly fields: ParamFields;
-  /** Invocations per workgroup. */
-  readonly wg: number;
-}
 
 const FLAT_MAIN = `@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,
@@ -76,73 +67,6 @@ ${FLAT_MAIN}
 }
 `,
   };
-}
-
-/** Tokens per workgroup of the product kernel for a batch of `t` tokens. */
-export function matmulTile(t: number): number {
-  return t === 1 ? 1 : 8;
-}
-
-/**
- * y[t, n] = sum_k x[t, k] W[n, k] (+ bias[n]) for weight type `type`: bindings w, x, y, p,
- * [xs when the type has block offsets], [bias]. Workgroup (n folded into x/y, token tile z).
- */
-export function matmulKernel(type: number, tile: number, bias: boolean): KernelSource {
-  const t = wgslType(type);
-  const fields: ParamFields = [["K", "u32"], ["N", "u32"], ["T", "u32"], ["nch", "u32"], [
-    "rowBytes",
-    "u32",
-  ], ["nx", "u32"]];
-  const wg = 64;
-  let b = 4;
-  const xsBind = t.min ? b++ : -1;
-  const biasBind = bias ? b++ : -1;
-  const code = `${WGSL_LOADS}
-@group(0) @binding(0) var<storage, read> w: array<u32>;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-${paramStruct(fields, 3)}
-${t.min ? `@group(0) @binding(${xsBind}) var<storage, read> xs: array<f32>;` : ""}
-${bias ? `@group(0) @binding(${biasBind}) var<storage, read> bias: array<f32>;` : ""}
-${wgslDecoder(type)}
-const WG = ${wg}u;
-const TT = ${tile}u;
-var<workgroup> red: array<f32, ${wg * tile}>;
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
-  let n = wid.y * p.nx + wid.x;
-  if (n >= p.N) { return; }
-  let lid = lid3.x;
-  let t0 = wid.z * TT;
-  let nt = min(TT, p.T - t0);
-  var acc: array<f32, TT>;
-  let rb = n * p.rowBytes;
-  for (var c = lid; c < p.nch; c += WG) {
-    var v: array<f32, CH>;
-    dq(rb, c, &v);
-    ${t.min ? "let m = dqmin(rb, c);" : ""}
-    for (var t = 0u; t < TT; t++) {
-      if (t < nt) {
-        let xo = (t0 + t) * p.K + c * CH;
-        var s = 0.0;
-        for (var i = 0u; i < CH; i++) { s += v[i] * x[xo + i]; }
-        ${t.min ? "s += m * xs[(t0 + t) * p.nch + c];" : ""}
-        acc[t] += s;
-      }
-    }
-  }
-  for (var t = 0u; t < TT; t++) { red[t * WG + lid] = acc[t]; }
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { for (var t = 0u; t < TT; t++) { red[t * WG + lid] += red[t * WG + lid + s]; } }
-    workgroupBarrier();
-  }
-  if (lid < nt) {
-    y[(t0 + lid) * p.N + n] = red[lid * WG]${bias ? " + bias[n]" : ""};
-  }
-}
-`;
-  return { code, fields, wg };
 }
 
 /**

@@ -9,6 +9,14 @@
 /** A kernel's parameter fields, in order: name -> scalar type. */
 export type ParamFields = readonly (readonly [string, "u32" | "f32"])[];
 
+/** A generated kernel: its WGSL and its parameter fields. */
+export interface KernelSource {
+  readonly code: string;
+  readonly fields: ParamFields;
+  /** Invocations per workgroup. */
+  readonly wg: number;
+}
+
 /** Bytes each dispatch's parameter block takes in the uniform buffer (offset alignment). */
 export const PARAM_SLOT = 256;
 

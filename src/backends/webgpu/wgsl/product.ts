@@ -1,0 +1,207 @@
+/**
+ * y[t, n] = sum_k x[t, k] W[n, k] (+ bias[n]), one template per shape class over the weight
+ * type's decoder (quant_types.ts), x already rounded to the type's activation format:
+ *
+ * - `matvecKernel`: few tokens. A workgroup of 64 takes RR rows for one token (decode: x is
+ *   read once per workgroup and reused across its rows) or one row for TT tokens (the row
+ *   decoded once per tile); partial sums meet in workgroup memory.
+ * - `gemmKernel`: prefill. A workgroup of 256 computes a 64-row x 64-token tile, 32 k at a
+ *   time: 64 invocations decode a 64 x 32 weight tile into workgroup memory, all 256 load
+ *   the 64 x 32 activation tile, then each invocation accumulates its 4 x 4 outputs.
+ *
+ * Types with block offsets (Q4_1, Q5_1) add m * s with s the activation block's Q8_1 sum.
+ * Bindings: w, x, y, p, [xs when the type has offsets], [bias].
+ *
+ * @module
+ */
+import { WGSL_LOADS } from "./common.ts";
+import { type KernelSource, type ParamFields, paramStruct } from "./params.ts";
+import { wgslDecoder, wgslType } from "./quant_types.ts";
+
+const FIELDS: ParamFields = [
+  ["K", "u32"],
+  ["N", "u32"],
+  ["T", "u32"],
+  ["nch", "u32"],
+  ["rowBytes", "u32"],
+  ["nx", "u32"],
+];
+
+/** Launch shape of a product of T tokens: the kernel class and its tiles. */
+export interface ProductShape {
+  readonly kind: "matvec" | "gemm";
+  /** Tokens per workgroup. */
+  readonly tt: number;
+  /** Rows per workgroup. */
+  readonly rr: number;
+}
+
+/** The product shape for a batch of `t` tokens. */
+export function productShape(t: number): ProductShape {
+  if (t === 1) return { kind: "matvec", tt: 1, rr: 4 };
+  if (t < 16) return { kind: "matvec", tt: 8, rr: 1 };
+  return { kind: "gemm", tt: 64, rr: 64 };
+}
+
+function head(type: number, bias: boolean): string {
+  const t = wgslType(type);
+  let b = 4;
+  return `${WGSL_LOADS}
+@group(0) @binding(0) var<storage, read> w: array<u32>;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+${paramStruct(FIELDS, 3)}
+${t.min ? `@group(0) @binding(${b++}) var<storage, read> xs: array<f32>;` : ""}
+${bias ? `@group(0) @binding(${b++}) var<storage, read> bias: array<f32>;` : ""}
+${wgslDecoder(type)}`;
+}
+
+/** The product kernel of `shape` for weight `type`. */
+export function productKernel(type: number, shape: ProductShape, bias: boolean): KernelSource {
+  return shape.kind === "gemm"
+    ? gemmKernel(type, bias)
+    : matvecKernel(type, shape.tt, shape.rr, bias);
+}
+
+function matvecKernel(type: number, tt: number, rr: number, bias: boolean): KernelSource {
+  const min = wgslType(type).min !== undefined;
+  const wg = 64;
+  const acc = tt * rr;
+  // One token, RR rows: x chunk in registers, reused for each row.
+  const rowsLoop = `
+    var xv: array<f32, CH>;
+    let xo = t0 * p.K + c * CH;
+    for (var i = 0u; i < CH; i++) { xv[i] = x[xo + i]; }
+    ${min ? "let xsum = xs[t0 * p.nch + c];" : ""}
+    for (var r = 0u; r < RR; r++) {
+      let n = n0 + r;
+      if (n < p.N) {
+        var v: array<f32, CH>;
+        dq(n * p.rowBytes, c, &v);
+        var s = 0.0;
+        for (var i = 0u; i < CH; i++) { s += v[i] * xv[i]; }
+        ${min ? "s += dqmin(n * p.rowBytes, c) * xsum;" : ""}
+        acc[r] += s;
+      }
+    }`;
+  // One row, TT tokens: the row's chunk decoded once, dotted with each token.
+  const tokensLoop = `
+    var v: array<f32, CH>;
+    dq(n0 * p.rowBytes, c, &v);
+    ${min ? "let m = dqmin(n0 * p.rowBytes, c);" : ""}
+    for (var t = 0u; t < TT; t++) {
+      if (t < nt) {
+        let xo = (t0 + t) * p.K + c * CH;
+        var s = 0.0;
+        for (var i = 0u; i < CH; i++) { s += v[i] * x[xo + i]; }
+        ${min ? "s += m * xs[(t0 + t) * p.nch + c];" : ""}
+        acc[t] += s;
+      }
+    }`;
+  const code = `${head(type, bias)}
+const WG = ${wg}u;
+const TT = ${tt}u;
+const RR = ${rr}u;
+var<workgroup> red: array<f32, ${wg * acc}>;
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
+  let n0 = (wid.y * p.nx + wid.x) * RR;
+  if (n0 >= p.N) { return; }
+  let lid = lid3.x;
+  let t0 = wid.z * TT;
+  let nt = min(TT, p.T - t0);
+  var acc: array<f32, ${acc}>;
+  for (var c = lid; c < p.nch; c += WG) {${rr > 1 ? rowsLoop : tokensLoop}
+  }
+  for (var a = 0u; a < ${acc}u; a++) { red[a * WG + lid] = acc[a]; }
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { for (var a = 0u; a < ${acc}u; a++) { red[a * WG + lid] += red[a * WG + lid + s]; } }
+    workgroupBarrier();
+  }
+  ${
+    rr > 1
+      ? `if (lid < RR && n0 + lid < p.N) { y[t0 * p.N + n0 + lid] = red[lid * WG]${
+        bias ? " + bias[n0 + lid]" : ""
+      }; }`
+      : `if (lid < nt) { y[(t0 + lid) * p.N + n0] = red[lid * WG]${bias ? " + bias[n0]" : ""}; }`
+  }
+}
+`;
+  return { code, fields: FIELDS, wg };
+}
+
+function gemmKernel(type: number, bias: boolean): KernelSource {
+  const t = wgslType(type);
+  const min = t.min !== undefined;
+  // Weight tile: CH = 32 types decode one chunk per row (64 invocations); element types
+  // (CH = 1) decode 8 elements per invocation, zero past K.
+  const loadW = t.chunk === 32
+    ? `if (lid < 64u) {
+      let n = n0 + lid;
+      var v: array<f32, CH>;
+      if (n < p.N) { dq(n * p.rowBytes, k0 / 32u, &v); }
+      for (var i = 0u; i < 32u; i++) { ws[lid * 33u + i] = v[i]; }
+      ${min ? "mins[lid] = select(0.0, dqmin(n * p.rowBytes, k0 / 32u), n < p.N);" : ""}
+    }`
+    : `for (var e = 0u; e < 8u; e++) {
+      let idx = lid * 8u + e;
+      let r = idx / 32u; let kk = idx % 32u;
+      let n = n0 + r; let k = k0 + kk;
+      var v: array<f32, CH>;
+      v[0] = 0.0;
+      if (n < p.N && k < p.K) { dq(n * p.rowBytes, k, &v); }
+      ws[r * 33u + kk] = v[0];
+    }`;
+  const code = `${head(type, bias)}
+const WG = 256u;
+var<workgroup> ws: array<f32, ${64 * 33}>;
+var<workgroup> xt: array<f32, ${64 * 33}>;
+${min ? "var<workgroup> mins: array<f32, 64>;\nvar<workgroup> xsm: array<f32, 64>;" : ""}
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
+  let lid = lid3.x;
+  let n0 = (wid.y * p.nx + wid.x) * 64u;
+  let t0 = wid.z * 64u;
+  let ty = lid / 16u;
+  let tx = lid % 16u;
+  var acc: array<f32, 16>;
+  for (var k0 = 0u; k0 < p.K; k0 += 32u) {
+    ${loadW}
+    for (var e = 0u; e < 8u; e++) {
+      let idx = lid * 8u + e;
+      let tt = idx / 32u; let kk = idx % 32u;
+      let tok = t0 + tt; let k = k0 + kk;
+      var xv = 0.0;
+      if (tok < p.T && k < p.K) { xv = x[tok * p.K + k]; }
+      xt[tt * 33u + kk] = xv;
+    }
+    ${
+    min ? "if (lid < 64u && t0 + lid < p.T) { xsm[lid] = xs[(t0 + lid) * p.nch + k0 / 32u]; }" : ""
+  }
+    workgroupBarrier();
+    for (var k = 0u; k < 32u; k++) {
+      var a: array<f32, 4>;
+      var b: array<f32, 4>;
+      for (var i = 0u; i < 4u; i++) { a[i] = ws[(ty * 4u + i) * 33u + k]; b[i] = xt[(tx * 4u + i) * 33u + k]; }
+      for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] += a[i] * b[j]; } }
+    }
+    ${
+    min
+      ? `for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 4u; j++) {
+      acc[i * 4u + j] += mins[ty * 4u + i] * xsm[tx * 4u + j]; } }`
+      : ""
+  }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let n = n0 + ty * 4u + i;
+    for (var j = 0u; j < 4u; j++) {
+      let tok = t0 + tx * 4u + j;
+      if (n < p.N && tok < p.T) { y[tok * p.N + n] = acc[i * 4u + j]${bias ? " + bias[n]" : ""}; }
+    }
+  }
+}
+`;
+  return { code, fields: FIELDS, wg: 256 };
+}
