@@ -99,6 +99,16 @@ export class ChatSession {
       : [{ role: "system", content: this.#system }, ...this.#history];
   }
 
+  /** The system prompt (undefined: none). */
+  get systemPrompt(): string | undefined {
+    return this.#system;
+  }
+
+  /** Sets the system prompt for the next turns; the conversation so far stays. */
+  set systemPrompt(text: string | undefined) {
+    this.#system = text;
+  }
+
   /** Forgets the conversation (and optionally sets a new system prompt). */
   reset(systemPrompt: string | undefined = this.#system): void {
     this.#history = [];

@@ -5,39 +5,32 @@
  * stderr. Flags take llama.cpp's spellings too (`-n/--n-predict`, `-ngl`, `--ctx-size`,
  * `--repeat-penalty`, ...). Sampling flags are checked before the model loads (exit 2);
  * omitted ones follow the one default policy (src/samplers/params.ts: greedy unless a
- * temperature is given).
+ * temperature is given). `--json-schema FILE` / `--grammar FILE` constrain the text (see
+ * chat_flags.ts); `--chat` renders the prompt through the model's chat template first (as a
+ * user message, after `--system TEXT`).
  *
  * @module
  */
 import { InvalidArgumentError } from "../core/errors.ts";
 import { generate, type GenerateOptions } from "../core/generate.ts";
 import { Session } from "../core/session.ts";
-import { type SamplingParams, validateSamplingParams } from "../samplers/params.ts";
+import { withGrammar } from "../chat/constrain.ts";
+import {
+  createSamplerChain,
+  type SamplingParams,
+  validateSamplingParams,
+} from "../samplers/params.ts";
 import { readTextFile } from "../runtime/host.ts";
-import { formatFlags, parseArgs, UsageError } from "./args.ts";
+import { type Flags, formatFlags, parseArgs, UsageError } from "./args.ts";
+import { chatPromptFromFlags, CONSTRAINT_FLAGS, constraintFromFlags } from "./chat_flags.ts";
 import { type Command, type CommandIO, registerCommand } from "./command.ts";
 import { checkModelFlags, loadFromFlags, MODEL_FLAGS, registryFromFlags } from "./_load.ts";
 
 const num = (description: string, valueName = "X") =>
   ({ type: "number", valueName, description }) as const;
 
-const FLAGS = {
-  ...MODEL_FLAGS,
-  prompt: { type: "string", short: "p", valueName: "TEXT", description: "prompt text" },
-  file: {
-    type: "string",
-    short: "f",
-    valueName: "FILE",
-    description: "read the prompt from FILE (default: stdin when -p is absent)",
-  },
-  "n-predict": {
-    type: "integer",
-    short: "n",
-    aliases: ["--max-tokens"],
-    default: 128,
-    valueName: "N",
-    description: "tokens to generate",
-  },
+/** The sampling flags (llama.cpp's spellings), shared with `chat`. */
+export const SAMPLING_FLAGS = {
   temp: { ...num("temperature (default 0: greedy)", "T"), aliases: ["--temperature"] },
   "top-k": { type: "integer", valueName: "K", description: "top-k (0 = off; default 40)" },
   "top-p": num("top-p (1 = off; default 0.95)", "P"),
@@ -57,6 +50,36 @@ const FLAGS = {
     valueName: "S",
     description: "RNG seed (same seed, same text)",
   },
+} as const;
+
+const FLAGS = {
+  ...MODEL_FLAGS,
+  prompt: { type: "string", short: "p", valueName: "TEXT", description: "prompt text" },
+  file: {
+    type: "string",
+    short: "f",
+    valueName: "FILE",
+    description: "read the prompt from FILE (default: stdin when -p is absent)",
+  },
+  "n-predict": {
+    type: "integer",
+    short: "n",
+    aliases: ["--max-tokens"],
+    default: 128,
+    valueName: "N",
+    description: "tokens to generate",
+  },
+  ...SAMPLING_FLAGS,
+  ...CONSTRAINT_FLAGS,
+  chat: {
+    type: "boolean",
+    description: "apply the model's chat template to the prompt (a user message)",
+  },
+  system: {
+    type: "string",
+    valueName: "TEXT",
+    description: "with --chat: a system message before the prompt",
+  },
   sampler: {
     type: "string",
     valueName: "NAME",
@@ -74,9 +97,10 @@ const FLAGS = {
 } as const;
 
 type GenFlags = ReturnType<typeof parseArgs<typeof FLAGS>>["flags"];
+type SamplingFlags = Flags<typeof SAMPLING_FLAGS>;
 
 /** The sampling parameters the flags give (only the flags that were set). */
-export function samplingFromFlags(f: GenFlags): SamplingParams {
+export function samplingFromFlags(f: SamplingFlags): SamplingParams {
   const p: SamplingParams = {};
   const set = <K extends keyof SamplingParams>(k: K, v: SamplingParams[K] | undefined) => {
     if (v !== undefined) p[k] = v;
@@ -108,7 +132,7 @@ const FLAG_OF: Record<string, string> = {
 };
 
 /** Sampling flags checked as usage errors (exit 2), before anything loads. */
-function checkSampling(p: SamplingParams): void {
+export function checkSampling(p: SamplingParams): void {
   try {
     validateSamplingParams(p);
   } catch (e) {
@@ -171,19 +195,28 @@ export const generateCommand: Command = {
       throw new UsageError("--sampler replaces the sampling flags; give one or the other");
     }
     if (flags.stop.includes("")) throw new UsageError("--stop needs a non-empty string");
-    const prompt = await promptFrom(flags, io);
+    if (flags.system !== undefined && !flags.chat) throw new UsageError("--system needs --chat");
+    const grammar = constraintFromFlags(flags);
+    const text = await promptFrom(flags, io);
     const registry = await registryFromFlags(flags);
-    const sampler = flags.sampler === undefined
+    const plugin = flags.sampler === undefined
       ? undefined
       : registry.createSampler(flags.sampler, samplerOptions);
     const model = await loadFromFlags(flags, io, registry);
     const session = new Session(model);
     try {
+      const chat = flags.chat ? chatPromptFromFlags(model, text, flags.system) : undefined;
+      const prompt = chat?.text ?? text;
+      const tok = model.tokenizer;
+      const sampler = grammar
+        ? withGrammar(plugin ?? createSamplerChain(sampling), grammar.grammar, tok)
+        : plugin;
       const opts: GenerateOptions = {
         maxTokens: flags["n-predict"],
         ...(sampler ? { sampler } : { sampling }),
         stop: flags.stop,
         ignoreEos: flags["ignore-eos"],
+        ...(chat ? { parseSpecial: true, addSpecial: chat.addSpecial } : {}),
       };
       const echo = flags.echo && !flags.json;
       const t0 = performance.now();

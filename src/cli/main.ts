@@ -13,6 +13,7 @@ import { args, exit } from "../runtime/host.ts";
 import { runCli } from "./dispatch.ts";
 
 // Commands: one import each.
+import "./chat.ts";
 import "./context.ts";
 import "./devices.ts";
 import "./generate.ts";
