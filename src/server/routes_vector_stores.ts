@@ -115,7 +115,8 @@ function file(
   };
 }
 
-function filterOf(f: VectorStoreSearchRequest["filters"]): MetadataFilter | undefined {
+/** A search request's `filters` as a metadata filter. */
+export function filterOf(f: VectorStoreSearchRequest["filters"]): MetadataFilter | undefined {
   if (!f) return undefined;
   const list = f.type === "and" ? f.filters : [f];
   const out: Record<string, string | number | boolean> = {};
@@ -127,8 +128,16 @@ type Handler = (c: Context) => Promise<Response>;
 
 const param = (c: Context, name: string): string => c.req.param(name) ?? "";
 
+const served = new WeakMap<Engine, ContextStore>();
+
+/** The context store mounted for `engine` (retrieval-augmented chat reads it). */
+export function servedContextStore(engine: Engine): ContextStore | undefined {
+  return served.get(engine);
+}
+
 /** Registers the vector-store routes on `app`. */
 export function registerVectorStores(app: Hono, engine: Engine, store: ContextStore): void {
+  served.set(engine, store);
   const wrap = (h: Handler): Handler => async (c) => {
     try {
       return await h(c);

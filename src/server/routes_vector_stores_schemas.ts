@@ -129,6 +129,35 @@ export const VectorStoreSearchResults = z.object({
 });
 export type VectorStoreSearchResults = z.infer<typeof VectorStoreSearchResults>;
 
+/** The `context` field of POST /v1/chat/completions (an extension): retrieval-augmented chat. */
+export const ChatContextRequest = z.strictObject({
+  store: z.string().min(1).describe("the vector store (collection) to retrieve from"),
+  k: z.number().int().min(1).max(50).optional().describe("chunks to retrieve (default 5)"),
+  mode: z.enum(["vector", "keyword", "hybrid"]).optional().describe("search mode (default vector)"),
+  filters: Filter.optional().describe("attribute filters, as in vector store search"),
+  max_tokens: z.number().int().min(1).optional().describe(
+    "most tokens of quoted chunk text (the served model's tokenizer); chunks past it are left out",
+  ),
+}).describe(
+  "Retrieves the top-k chunks of a vector store for the last user message and quotes them, " +
+    "numbered with their sources, before that message; the response's `context` lists them",
+);
+export type ChatContextRequest = z.infer<typeof ChatContextRequest>;
+
+/** What a retrieval-augmented chat response reports (`context`; in the first streamed chunk). */
+export const ChatContextUsed = z.object({
+  store: z.string(),
+  query: z.string(),
+  chunk_ids: z.array(z.number().int()).describe("the chunks quoted, in the order [1], [2], ..."),
+  sources: z.array(z.object({
+    chunk_id: z.number().int(),
+    file_id: z.string(),
+    filename: z.string(),
+    score: z.number(),
+  })),
+});
+export type ChatContextUsed = z.infer<typeof ChatContextUsed>;
+
 /** Components for the OpenAPI document. */
 export const VECTOR_STORE_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   VectorStoreCreateRequest,
@@ -139,6 +168,7 @@ export const VECTOR_STORE_COMPONENTS: Readonly<Record<string, z.ZodType>> = {
   VectorStoreFile,
   VectorStoreSearchRequest,
   VectorStoreSearchResults,
+  ChatContextUsed,
 };
 
 type Json = Record<string, unknown>;
