@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeSyntheticModel } from "../scripts/make_synthetic_model.ts";
+import { HAVE_NATIVE_CPU, NATIVE_SKIP } from "./cpu_providers.ts";
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
 import { Model } from "../src/core/model.ts";
 import { Session } from "../src/core/session.ts";
@@ -114,16 +115,20 @@ async function greedy(model: Model, prompt: number[], n: number): Promise<number
 }
 
 const paths = [
-  { name: "kernels", backend: createCpuBackend(), tol: TOL },
+  { name: "kernels", backend: createCpuBackend({ kernels: "wasm" }), tol: TOL },
+  ...(HAVE_NATIVE_CPU
+    ? [{ name: "native kernels", backend: createCpuBackend({ kernels: "native" }), tol: TOL }]
+    : []),
   { name: "TypeScript", backend: createCpuBackend({ wasm: false }), tol: TOL },
 ];
+if (!HAVE_NATIVE_CPU) test("golden arch (native kernels)", () => {}, NATIVE_SKIP);
 for (const { name, backend, tol } of paths) {
   for (const row of rows) {
     const type = row.model.match(/-([A-Z0-9_]+)\.gguf$/)![1];
     // Q4_K is not exact on either path (see TOL): the kernels' run is enough there.
     if (name === "TypeScript" && type === "Q4_K") continue;
     const bound = MODEL_TOL[row.model] ?? tol[type];
-    const exact = bound <= 2e-5 && name === "kernels";
+    const exact = bound <= 2e-5 && name !== "TypeScript";
     test(
       `golden arch (${name}): ${row.model} "${row.prompt}" within ${bound}${
         exact ? `, greedy ${row.tokens.length}/${row.tokens.length}` : ""

@@ -17,6 +17,7 @@ import {
 import { test } from "./harness.ts";
 import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "./shared_data.ts";
 import { kernelModule } from "../src/backends/cpu/wasm/module.ts";
+import { HAVE_NATIVE_CPU, NATIVE_SKIP } from "./cpu_providers.ts";
 
 const opts = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
 const cpu = createCpuBackend();
@@ -93,16 +94,21 @@ const EXACT = new Set([
 const EXACT_TOL = 2e-5;
 
 /**
- * The CPU paths checked: each WebAssembly kernel build this runtime can run, and the
- * TypeScript path (no kernels). The TypeScript Q4_K / Q5_K products sum in float64, not in
- * llama.cpp's steps, so there those two types are held to the issue's bounds only.
+ * The CPU paths checked: each WebAssembly kernel build this runtime can run, the native
+ * kernels where they are built (matrix products in AVX2 / AVX512-VNNI code, the other ops on
+ * the WebAssembly kernels), and the TypeScript path (no kernels). The TypeScript Q4_K / Q5_K
+ * products sum in float64, not in llama.cpp's steps, so there those two types are held to
+ * the issue's bounds only.
  */
 const PATHS = [
   ...(["relaxed", "simd128"] as const).filter((v) => kernelModule(v) !== undefined).map((v) => ({
     name: `${v} kernels`,
-    backend: createCpuBackend({ wasmVariant: v }),
+    backend: createCpuBackend({ wasmVariant: v, kernels: "wasm" }),
     exact: EXACT,
   })),
+  ...(HAVE_NATIVE_CPU
+    ? [{ name: "native kernels", backend: createCpuBackend({ kernels: "native" }), exact: EXACT }]
+    : []),
   {
     name: "TypeScript",
     backend: createCpuBackend({ wasm: false }),
@@ -136,6 +142,8 @@ for (const { name: variant, backend, exact } of PATHS) {
     );
   }
 }
+
+if (!HAVE_NATIVE_CPU) test("golden (native kernels)", () => {}, NATIVE_SKIP);
 
 for (const { name, backend } of PATHS) {
   // the issue asks 5e-3; every op is llama.cpp's, so the bound is the exact-model one

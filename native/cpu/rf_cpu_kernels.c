@@ -8,8 +8,9 @@
 // - "rows" (Q4_0 with a multiple of 8 rows, llama.cpp's repacked q4_0_8x8): one accumulator
 //   per output, acc = fma(block dot, dw * dx, acc); the weights are interleaved 8 rows at a
 //   time by rf_cpu_prepare so that one vector holds 4 elements of each of 8 rows.
-// - Q4_K, Q6_K: ggml_vec_dot_q4_K_q8_K / _q6_K_q8_K's AVX2 lanes (int32 sums scaled by the
-//   sub-block scales, one fma per super-block, the Q4_K minimums in 4 lanes apart).
+// - Q6_K, and Q4_K with a row count not a multiple of 8: ggml_vec_dot_q*_K_q8_K's AVX2 lanes
+//   (int32 sums scaled by the sub-block scales, one fma per super-block); Q4_K with a
+//   multiple of 8 rows: llama.cpp's repacked q4_K_8x8 sums (see q4k_rep_tile).
 // Integer dots are exact in both builds (VNNI's dpbusd or AVX2's maddubs + madd), so both
 // give the same bits. Each weight block is decoded once for up to 4 (8) activation rows.
 #include "rf_cpu.h"
@@ -228,8 +229,84 @@ RF_INLINE void rows_pass(const int C, const rf_cpu_mm* a, int r0, int r1, int t0
 
 // ---- Q4_K ---------------------------------------------------------------------------------
 
-// Row n against activation rows [t0, t0 + C), ggml_vec_dot_q4_K_q8_K's AVX2 steps.
-RF_INLINE void q4k_tile(const int C, const rf_cpu_mm* a, int n, int t0) {
+// The 6-bit scales and minimums of a Q4_K super-block (bytes 4..15).
+RF_INLINE void q4k_scales(const uint8_t* q, int* sc, int* mn) {
+  for (int j = 0; j < 8; j++) {
+    if (j < 4) {
+      sc[j] = q[j] & 63;
+      mn[j] = q[j + 4] & 63;
+    } else {
+      sc[j] = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+      mn[j] = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+  }
+}
+
+// Q4_K with a multiple of 8 rows, in the float steps of llama.cpp's repacked q4_K_8x8 gemm /
+// gemv (ops/matmul_q4k.ts, kernels/wasm/mm_kquant.c): per output acc = fma(dot, d * dx, acc)
+// and accm = fma(mins dot, dmin * dx, accm), one term per 64-element pair of sub-blocks for the
+// gemm rows (the passes of 4 activation rows, pairs = 1) and one per super-block for the gemv
+// rows (the rest); the output is acc - accm.
+RF_INLINE void q4k_rep_tile(const int C, const int pairs, const rf_cpu_mm* a, int n, int t0) {
+  const int nb = a->k / 256;
+  const uint8_t* w = a->w + (int64_t)n * a->row_bytes;
+  const rf_cpu_act256* x0 = (const rf_cpu_act256*)act_row(a, t0);
+  const int64_t xs = a->x_stride / (int64_t)sizeof(rf_cpu_act256);
+  const __m256i m4 = _mm256_set1_epi8(0xF);
+  float acc[4], accm[4];
+  for (int c = 0; c < C; c++) acc[c] = accm[c] = 0.f;
+  for (int i = 0; i < nb; i++) {
+    const uint8_t* blk = w + (int64_t)i * 144;
+    const float xd = h2f(blk), xdmin = h2f(blk + 2);
+    int sc[8], mn[8];
+    q4k_scales(blk + 4, sc, mn);
+    __m256i v[4][4];  // [act][pair]: lanes of sc * (4-element dots) of the pair's sub-blocks
+    for (int j = 0; j < 4; j++) {
+      const __m256i scale_l = _mm256_set1_epi16((int16_t)sc[2 * j]);
+      const __m256i scale_h = _mm256_set1_epi16((int16_t)sc[2 * j + 1]);
+      const __m256i q4bits = _mm256_loadu_si256((const __m256i*)(blk + 16 + 32 * j));
+      const __m256i q4l = _mm256_and_si256(q4bits, m4);
+      const __m256i q4h = _mm256_and_si256(_mm256_srli_epi16(q4bits, 4), m4);
+      for (int c = 0; c < C; c++) {
+        const int8_t* q8 = (x0 + c * xs + i)->q + 64 * j;
+        const __m256i q8l = _mm256_loadu_si256((const __m256i*)q8);
+        const __m256i q8h = _mm256_loadu_si256((const __m256i*)(q8 + 32));
+        v[c][j] = _mm256_add_epi32(_mm256_madd_epi16(scale_l, _mm256_maddubs_epi16(q4l, q8l)),
+                                   _mm256_madd_epi16(scale_h, _mm256_maddubs_epi16(q4h, q8h)));
+      }
+    }
+    for (int c = 0; c < C; c++) {
+      const rf_cpu_act256* y = x0 + c * xs + i;
+      // the four pair sums: lane p of s4
+      const __m256i h01 = _mm256_hadd_epi32(v[c][0], v[c][1]);
+      const __m256i h23 = _mm256_hadd_epi32(v[c][2], v[c][3]);
+      const __m256i h = _mm256_hadd_epi32(h01, h23);
+      const __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+      int32_t s[4];
+      _mm_storeu_si128((__m128i*)s, s4);
+      int32_t m[4];
+      for (int p = 0; p < 4; p++) {
+        m[p] = mn[2 * p] * (y->bsums[4 * p] + y->bsums[4 * p + 1]) +
+               mn[2 * p + 1] * (y->bsums[4 * p + 2] + y->bsums[4 * p + 3]);
+      }
+      const float dd = xd * y->d, dm = xdmin * y->d;
+      if (pairs) {
+        for (int p = 0; p < 4; p++) {
+          acc[c] = __builtin_fmaf((float)s[p], dd, acc[c]);
+          accm[c] = __builtin_fmaf((float)m[p], dm, accm[c]);
+        }
+      } else {
+        acc[c] = __builtin_fmaf((float)(s[0] + s[1] + s[2] + s[3]), dd, acc[c]);
+        accm[c] = __builtin_fmaf((float)(m[0] + m[1] + m[2] + m[3]), dm, accm[c]);
+      }
+    }
+  }
+  for (int c = 0; c < C; c++) store(a, t0 + c, n, acc[c] - accm[c]);
+}
+
+// Q4_K with a row count not a multiple of 8 (llama.cpp does not repack it): row n against
+// activation rows [t0, t0 + C), ggml_vec_dot_q4_K_q8_K's AVX2 steps.
+RF_INLINE void q4k_vec_tile(const int C, const rf_cpu_mm* a, int n, int t0) {
   const int nb = a->k / 256;
   const uint8_t* w = a->w + (int64_t)n * a->row_bytes;
   const rf_cpu_act256* x0 = (const rf_cpu_act256*)act_row(a, t0);
@@ -295,6 +372,7 @@ RF_INLINE void q4k_tile(const int C, const rf_cpu_mm* a, int n, int t0) {
   }
 }
 
+
 // ---- Q6_K ---------------------------------------------------------------------------------
 
 // Row n against activation rows [t0, t0 + C), ggml_vec_dot_q6_K_q8_K's AVX2 steps.
@@ -357,8 +435,9 @@ RF_INLINE void q6k_tile(const int C, const rf_cpu_mm* a, int n, int t0) {
 
 RF_INLINE void k_pass(const int type, const int C, const rf_cpu_mm* a, int r0, int r1, int t0) {
   for (int n = r0; n < r1; n++) {
-    if (type == T_Q4_K) q4k_tile(C, a, n, t0);
-    else q6k_tile(C, a, n, t0);
+    if (type == T_Q6_K) q6k_tile(C, a, n, t0);
+    else if (a->n % 8 == 0) q4k_rep_tile(C, C == 4, a, n, t0);
+    else q4k_vec_tile(C, a, n, t0);
   }
 }
 

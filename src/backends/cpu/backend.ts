@@ -1,7 +1,8 @@
 /**
  * The CPU backend: the readable reference implementation of the backend contract. It runs
  * every op for every weight type that has a row decoder. One WebAssembly kernel pool (worker
- * threads over shared memory) serves every context the backend opens.
+ * threads over shared memory) serves every context the backend opens, and where the native
+ * x86-64 library is built (native/cpu/) its kernels take the quantized matrix products.
  *
  * @module
  */
@@ -20,12 +21,13 @@ import type { GraphNode } from "../../core/graph.ts";
 import type { GGMLType } from "../../gguf/ggml_types.ts";
 import { canDequantize } from "../../gguf/quants/mod.ts";
 import { KVRegistry } from "../../core/kv_registry.ts";
-import { cpuCount, systemMemory } from "../../runtime/host.ts";
+import { cpuCount, env, systemMemory, writeStderr } from "../../runtime/host.ts";
 import { CpuKVStore } from "./kv.ts";
 import { runCpuNode } from "./run_node.ts";
 import type { KernelVariant } from "./wasm/module.ts";
 import { WasmKernels } from "./wasm/runtime.ts";
 import { CpuWeightStore } from "./weights.ts";
+import { NativeKernels, type NativeVariant } from "./native/native_kernels.ts";
 
 /** One model on the CPU: its weights, the kernels it runs on, and its KV caches. */
 export class CpuContext implements BackendContext {
@@ -96,16 +98,48 @@ export interface CpuBackendOptions {
   readonly threads?: number;
   /**
    * Use the WebAssembly SIMD kernels (default true). Where the runtime lacks WebAssembly
-   * SIMD or shared memory, or with false, every op runs on the TypeScript reference path.
+   * SIMD or shared memory, or with false, every op runs on the TypeScript reference path
+   * (the native kernels too stay off unless `kernels` is "native").
    */
   readonly wasm?: boolean;
-  /** Polls an idle kernel thread makes before it sleeps (default 2e6, about 1 ms). */
+  /**
+   * Polls an idle WebAssembly kernel thread makes before it sleeps (default 2e6, about 1 ms;
+   * 0 beside the native kernels, whose own pool polls).
+   */
   readonly spin?: number;
   /**
    * WebAssembly kernel build (default: relaxed SIMD where the runtime has it, else the plain
    * 128-bit SIMD one). A build the runtime cannot run means the TypeScript path.
    */
   readonly wasmVariant?: KernelVariant;
+  /**
+   * Who multiplies the quantized matrices: "native" (librocmforge_cpu, x86-64 AVX2 /
+   * AVX512-VNNI; an error when it cannot load), "wasm" (the WebAssembly kernels), or "auto"
+   * (default, or env ROCMFORGE_CPU_KERNELS): native where it loads, else WebAssembly with a
+   * one-line notice.
+   */
+  readonly kernels?: CpuKernelChoice;
+  /** Native kernel build (default: the best this CPU runs). */
+  readonly nativeVariant?: NativeVariant;
+  /** Polls (x86 `pause`) an idle native kernel thread makes before it sleeps (default 20000). */
+  readonly nativeSpin?: number;
+  /** Receives the notice when "auto" falls back to WebAssembly (default: stderr). */
+  readonly log?: (line: string) => void;
+}
+
+/** Kernel provider choices of CpuBackendOptions.kernels. */
+export type CpuKernelChoice = "auto" | "native" | "wasm";
+
+/** The provider choice: the option, else env ROCMFORGE_CPU_KERNELS, else "auto". */
+export function cpuKernelChoice(opt?: string): CpuKernelChoice {
+  const v = opt ?? env("ROCMFORGE_CPU_KERNELS") ?? "auto";
+  if (v !== "auto" && v !== "native" && v !== "wasm") {
+    throw new InvalidArgumentError("CPU kernels must be auto, native or wasm", {
+      field: opt === undefined ? "ROCMFORGE_CPU_KERNELS" : "kernels",
+      actual: v,
+    });
+  }
+  return v;
 }
 
 /** Creates the CPU backend. */
@@ -118,16 +152,46 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
       actual: opts.threads,
     });
   }
+  // wasm: false alone means the TypeScript path for every op (native kernels only if asked)
+  const choice = opts.wasm === false && opts.kernels === undefined
+    ? "wasm"
+    : cpuKernelChoice(opts.kernels);
   let kernels: Promise<WasmKernels | undefined> | undefined;
+  let native: Promise<NativeKernels | undefined> | undefined;
   const contexts = new Set<CpuContext>();
+  const getNative = (): Promise<NativeKernels | undefined> => {
+    if (choice === "wasm") return Promise.resolve(undefined);
+    native ??= (async () => {
+      try {
+        return await NativeKernels.open({
+          threads: opts.threads ?? await cpuCount(),
+          spin: opts.nativeSpin,
+          variant: opts.nativeVariant,
+        });
+      } catch (e) {
+        if (choice === "native" || !(e instanceof BackendError)) throw e;
+        (opts.log ?? ((l) => writeStderr(l + "\n")))(
+          `rocmforge: native CPU kernels unavailable (${e.message}); using WebAssembly ` +
+            "(build them with `deno task build:native --target cpu`)",
+        );
+        return undefined;
+      }
+    })();
+    return native;
+  };
   const getKernels = (): Promise<WasmKernels | undefined> => {
     if (opts.wasm === false) return Promise.resolve(undefined);
-    kernels ??= (async () =>
-      WasmKernels.create({
+    kernels ??= (async () => {
+      // Beside the native pool, the WebAssembly workers (attention, norms) sleep as soon as
+      // they are idle: two pools polling on the same cores starve each other (TinyLlama
+      // Q4_0, 2 threads: tg16 4.5 t/s with both polling, 17-27 with these sleeping).
+      const native = await getNative();
+      return WasmKernels.create({
         threads: opts.threads ?? await cpuCount(),
-        spin: opts.spin,
+        spin: opts.spin ?? (native ? 0 : undefined),
         variant: opts.wasmVariant,
-      }))();
+      });
+    })();
     return kernels;
   };
   return {
@@ -156,7 +220,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
     },
     async createContext(tensors: readonly WeightTensor[]): Promise<BackendContext> {
       const k = await getKernels();
-      const store = new CpuWeightStore(k);
+      const store = new CpuWeightStore(k, await getNative());
       store.addAll(tensors);
       const c: CpuContext = new CpuContext(store, k, () => contexts.delete(c));
       contexts.add(c);
@@ -167,6 +231,9 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
       const k = kernels;
       kernels = undefined;
       void k?.then((x) => x?.dispose());
+      const n = native;
+      native = undefined;
+      void n?.then((x) => x?.dispose(), () => {});
     },
   };
 }

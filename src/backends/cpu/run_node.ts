@@ -99,9 +99,10 @@ export function runCpuNode(
       break;
     }
     case "matmul": {
-      const m = w.matrix(node.weight);
       const bias = node.bias ? w.vector(node.bias) : undefined;
-      matmul(m, get(node.x), outV.rows, out, bias, kernels);
+      if (!w.nativeMatmul(node.weight, get(node.x), outV.rows, out, bias)) {
+        matmul(w.matrix(node.weight), get(node.x), outV.rows, out, bias, kernels);
+      }
       break;
     }
     case "rope":

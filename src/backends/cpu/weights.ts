@@ -2,7 +2,9 @@
  * CPU weight store: tensors stay in their GGUF bytes. With WebAssembly kernels, matrices of
  * the types they support are copied into the kernels' shared memory (the TypeScript path
  * reads the same bytes through a view); other matrices and 1-D tensors stay in host memory
- * (1-D tensors decoded to float32, F32 matrices given a float view).
+ * (1-D tensors decoded to float32, F32 matrices given a float view). With native kernels,
+ * the 2-D matrices of their types stay in JavaScript memory in the layout they read
+ * (NativeMatrix) and skip the kernel memory.
  *
  * @module
  */
@@ -12,6 +14,7 @@ import { GGMLType, typeTraits } from "../../gguf/ggml_types.ts";
 import { dequantize } from "../../gguf/quants/mod.ts";
 import type { QuantMatrix } from "./ops/matmul.ts";
 import { type WasmKernels, wasmSupportsType } from "./wasm/runtime.ts";
+import { type NativeKernels, type NativeMatrix, unpackQ4_0Row } from "./native/native_kernels.ts";
 
 /** 1-D tensors, and biases of any shape (gpt-oss's per-expert [rows, nExpert] ones). */
 function isVector(t: WeightTensor): boolean {
@@ -24,16 +27,28 @@ export class CpuWeightStore {
   readonly backend = "cpu";
   private readonly mats = new Map<string, QuantMatrix>();
   private readonly vecs = new Map<string, Float32Array>();
+  private readonly natives = new Map<string, NativeMatrix>();
   /** Kernel memory this store allocated: [address, bytes]. */
   private readonly regions: [number, number][] = [];
   bytes = 0;
 
-  /** `kernels`: the WebAssembly kernels whose memory holds the matrices they can multiply. */
-  constructor(readonly kernels?: WasmKernels) {}
+  /**
+   * `kernels`: the WebAssembly kernels whose memory holds the matrices they can multiply;
+   * `native`: the native kernels, which take the 2-D matrices of their types.
+   */
+  constructor(readonly kernels?: WasmKernels, readonly native?: NativeKernels) {}
+
+  /** True when `t` is a matrix of 2 dimensions the native kernels multiply. */
+  private onNative(t: WeightTensor): boolean {
+    const d = t.info.dims;
+    return this.native !== undefined && !isVector(t) && d.slice(2).every((x) => x === 1) &&
+      this.native.supports(t.info.type, t.info.nElements / d[0], d[0]);
+  }
 
   /** True when `t` will be placed in the kernel memory. */
   private inKernels(t: WeightTensor): boolean {
-    return this.kernels !== undefined && !isVector(t) && wasmSupportsType(t.info.type);
+    return this.kernels !== undefined && !isVector(t) && wasmSupportsType(t.info.type) &&
+      !this.onNative(t);
   }
 
   /**
@@ -87,6 +102,12 @@ export class CpuWeightStore {
     const cols = info.dims[0];
     const rows = info.nElements / cols;
     const tr = typeTraits(info.type);
+    if (this.onNative(t)) {
+      const nm = this.native!.prepare(info.type, rows, cols, raw);
+      this.natives.set(info.name, nm);
+      // a repacked matrix gets its GGUF form back only if another op asks (matrix())
+      if (nm.repacked) return;
+    }
     if (ptr !== undefined && this.kernels) {
       const u8 = this.kernels.heap.u8;
       u8.set(raw, ptr);
@@ -108,14 +129,48 @@ export class CpuWeightStore {
   }
 
   has(name: string): boolean {
-    return this.mats.has(name) || this.vecs.has(name);
+    return this.mats.has(name) || this.vecs.has(name) || this.natives.has(name);
   }
 
-  /** A weight matrix; throws when absent. */
+  /**
+   * A weight matrix in GGUF form; throws when absent. A matrix the native kernels hold
+   * repacked is unpacked once (embeddings tied to the output, MoE routers).
+   */
   matrix(name: string): QuantMatrix {
-    const m = this.mats.get(name);
+    const m = this.mats.get(name) ?? this.unpacked(name);
     if (!m) throw new Error(`CPU weight store has no matrix ${name}`);
     return m;
+  }
+
+  private unpacked(name: string): QuantMatrix | undefined {
+    const nm = this.natives.get(name);
+    if (!nm) return undefined;
+    const tr = typeTraits(nm.type);
+    const rowBytes = (nm.cols / tr.blockSize) * tr.typeSize;
+    const data = new Uint8Array(nm.rows * rowBytes);
+    for (let n = 0; n < nm.rows; n++) {
+      unpackQ4_0Row(nm, n, data.subarray(n * rowBytes, (n + 1) * rowBytes));
+    }
+    const m: QuantMatrix = { type: nm.type, rows: nm.rows, cols: nm.cols, data, rowBytes };
+    this.mats.set(name, m);
+    return m;
+  }
+
+  /**
+   * y = x W^T (+ bias) through the native kernels when they hold `name`; false (nothing
+   * done) when they do not.
+   */
+  nativeMatmul(
+    name: string,
+    x: Float32Array,
+    T: number,
+    y: Float32Array,
+    bias?: Float32Array,
+  ): boolean {
+    const nm = this.natives.get(name);
+    if (!nm) return false;
+    this.native!.matmul(nm, x, T, y, bias);
+    return true;
   }
 
   /** A 1-D weight decoded to float32; throws when absent. */
@@ -128,6 +183,7 @@ export class CpuWeightStore {
   dispose(): void {
     this.mats.clear();
     this.vecs.clear();
+    this.natives.clear();
     if (this.kernels) {
       for (const [p, n] of this.regions) this.kernels.heap.free(p, n);
     }
