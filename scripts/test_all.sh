@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's whole check, run by `npm test` (and by .ci/run): format, lint, type check,
-# native builds (AMD with hipcc, NVIDIA with nvcc, each when its compiler is present), the
+# native builds (AMD with hipcc, NVIDIA with nvcc, each when its compiler is present; the CPU
+# kernels with cc on x86-64), the
 # WebAssembly reproducibility check, the Deno test suite, and the npm package's tests under
 # Node. Prints `N passed, N failed` as its last line and exits non-zero on any failure.
 set -uo pipefail
@@ -36,6 +37,12 @@ if command -v nvcc >/dev/null 2>&1; then
   step "native build (NVIDIA, nvcc)" "$DENO" task -q build:native --target cuda
 else
   echo "skip: nvcc not installed; the NVIDIA native build is not checked here"
+fi
+if [ "$(uname -m)" = x86_64 ] && command -v cc >/dev/null 2>&1; then
+  # before the tests: the CPU suites run on the native kernels where this library exists
+  step "native build (CPU: x86-64 AVX2 / AVX512-VNNI, cc)" "$DENO" task -q build:native --target cpu
+else
+  echo "skip: no x86-64 C compiler; the native CPU kernels are not built (tests run on WebAssembly)"
 fi
 if ! command -v clang >/dev/null 2>&1 || ! command -v wasm-ld >/dev/null 2>&1; then
   echo "skip: clang/wasm-ld not installed; the committed wasm kernels are not rebuilt and compared here (apt-get install clang lld; CI installs them)"
