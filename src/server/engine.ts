@@ -49,6 +49,12 @@ export interface EngineOptions {
    * 0 keeps none). Only backends that copy KV caches (the CPU) fill it.
    */
   readonly promptCacheTokens?: number;
+  /**
+   * Extra sequences for the `n` choices of a prompt to decode at once (forks that copy the
+   * slot's prompt KV; each holds a KV cache of the context length while it runs); default: as
+   * many as slots. 0 generates choices one after another.
+   */
+  readonly choiceForks?: number;
   /** Tokens per forward batch of a slot session (default 256). */
   readonly batchSize?: number;
   /** Chat template overriding the model's `tokenizer.chat_template`. */
@@ -113,6 +119,11 @@ export class Engine {
     this.opts.log?.(line);
   }
 
+  /** The slots' multi-sequence context (absent before loading, and for encoders). */
+  get batchContext(): BatchContext | undefined {
+    return this.batch;
+  }
+
   /** Current state. */
   get state(): EngineState {
     return this.current;
@@ -153,12 +164,19 @@ export class Engine {
       });
     }
     const size = this.opts.parallel ?? 1;
+    const forks = this.opts.choiceForks ?? size;
+    if (!Number.isInteger(forks) || forks < 0) {
+      throw new InvalidArgumentError("choiceForks must be an integer >= 0", {
+        field: "choiceForks",
+        actual: forks,
+      });
+    }
     // Continuous batching: the slots of a causal model are sequences of one context, so the
     // next token of every decoding slot and chunks of pending prompts share forward passes.
     // An encoder evaluates each input whole: its slots are plain sessions taking turns.
     const context = model.causal
       ? createContext(model, {
-        sequences: size,
+        sequences: size + forks,
         contextLength: ctx,
         batchSize: this.opts.batchSize,
         gate: this.scheduler,

@@ -1,8 +1,9 @@
 /**
  * Running generations in a slot: `startGeneration` takes one slot (waiting in the queue if
  * needed: 429 when it is full) and streams the events of one or more choices generated in it
- * one after another (the `n` choices of a prompt, or the prompts of a list), so later choices
- * reuse the prompt's KV cache. Before each prompt it takes the longest cached prefix (the
+ * (the prompts of a list one after another; the `n` choices of a prompt at once on forks of the
+ * slot's sequence that copy its prompt KV, see slot_choices.ts — or one after another, reusing
+ * it, where the backend cannot copy caches). Before each prompt it takes the longest cached prefix (the
  * prompt cache, prompt_cache.ts). It updates the metrics, reports each choice's cached prompt
  * tokens, and always frees the slot. A generation stopped by its signal does not end like a
  * normal one: the stream throws the signal's reason (503 `shutting_down` when the server
@@ -11,14 +12,14 @@
  *
  * @module
  */
-import { generate, type GenerateChunk, type GenerateResult } from "../core/generate.ts";
+import type { GenerateChunk, GenerateResult } from "../core/generate.ts";
 import type { Session } from "../core/session.ts";
 import type { Engine, ReadyEngine } from "./engine.ts";
-import { ApiError } from "./errors.ts";
 import type { GenerationJob } from "./generation.ts";
+import { choicesOfPrompt, forksOf, parallelChoices, runChoice, takeCache } from "./slot_choices.ts";
 import type { Lease } from "./slots.ts";
-import { withGrammar } from "../chat/constrain.ts";
-import { createSamplerChain } from "../samplers/params.ts";
+
+export { abortReason } from "./slot_choices.ts";
 
 /** One event of a slot generation. */
 export type ChoiceEvent =
@@ -39,13 +40,6 @@ export interface SlotGeneration {
   readonly events: AsyncGenerator<ChoiceEvent, void>;
   /** Ends early: frees the slot now if never started, else once the current step ends. */
   close(): void;
-}
-
-/** The error a stopped generation ends with. */
-export function abortReason(signal: AbortSignal): ApiError {
-  const r = signal.reason;
-  if (r instanceof ApiError) return r;
-  return new ApiError(499, "request_cancelled", "request cancelled: the client disconnected");
 }
 
 /** Takes a slot (optionally a given one) and returns the choices' event stream. */
@@ -78,56 +72,26 @@ async function* run(
   state: { started: boolean },
 ): AsyncGenerator<ChoiceEvent, void> {
   state.started = true;
-  const m = engine.metrics;
   const session = lease.session;
-  let open = false;
   try {
-    for (let index = 0; index < jobs.length; index++) {
-      const job = jobs[index];
-      // The prompt cache: the longest cached prefix from this slot, an idle one or the store of
-      // evicted prefixes; cache_prompt false evaluates the whole prompt (after saving what the
-      // slot held).
-      let cachedTokens = 0;
-      if (job.cachePrompt === false) {
-        ready.prompts.save(session);
-        session.reset();
-      } else cachedTokens = ready.prompts.prepare(session, job.prompt, ready.slots.idleSessions());
-      const pick = job.grammar
-        ? {
-          sampler: withGrammar(
-            createSamplerChain(job.sampling),
-            job.grammar,
-            session.model.tokenizer,
-          ),
-        }
-        : { sampling: job.sampling };
-      const it = generate(session, job.prompt, {
-        maxTokens: job.maxTokens,
-        ...pick,
-        stop: job.stop,
-        signal,
-        logprobs: job.logprobs,
-        ignoreEos: job.ignoreEos,
-      });
-      m.promptTokens += job.prompt.length - cachedTokens;
-      open = true;
-      while (true) {
-        const r = await it.next();
-        if (r.done) {
-          open = false;
-          if (r.value.finishReason === "abort") {
-            m.cancelled++;
-            throw abortReason(signal);
-          }
-          yield { kind: "end", index, result: r.value, cachedTokens };
-          break;
-        }
-        if (r.value.token >= 0) m.generatedTokens++;
-        yield { kind: "chunk", index, chunk: r.value };
+    for (let index = 0; index < jobs.length;) {
+      const count = choicesOfPrompt(jobs, index);
+      // The n choices of a prompt decode at once on forks of the slot's sequence, sharing
+      // its prompt KV (cache_prompt false keeps them one after another, each evaluated afresh).
+      const forks = count > 1 && jobs[index].cachePrompt !== false
+        ? forksOf(session, count - 1)
+        : [];
+      if (forks.length > 0) {
+        yield* parallelChoices(engine, ready, session, forks, jobs, index, count, signal);
+        index += count;
+        continue;
       }
+      const first = index === 0 || jobs[index - 1].prompt !== jobs[index].prompt;
+      const cached = takeCache(ready, session, jobs[index], first);
+      yield* runChoice(engine, session, jobs[index], index, cached, signal);
+      index++;
     }
   } finally {
-    if (open && signal.aborted) m.cancelled++;
     lease.release();
   }
 }
