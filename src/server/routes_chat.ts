@@ -7,7 +7,8 @@
  * choices share the prompt's KV cache, each with its own seed. With `tools` (see
  * chat_tools.ts) the functions go through the template, calls are constrained to their
  * schemas, and answers carry `tool_calls` (streamed as `delta.tool_calls` once the answer
- * ends) with finish reason "tool_calls".
+ * ends) with finish reason "tool_calls". With `context` (routes_vector_stores_rag.ts) the top
+ * chunks of a vector store are quoted in the last user message and listed in the response.
  *
  * @module
  */
@@ -47,6 +48,7 @@ import {
   type TokenLogprob,
 } from "./schemas.ts";
 import { sseResponse } from "./sse.ts";
+import { chatContext } from "./routes_vector_stores_rag.ts";
 
 export { messageText };
 
@@ -94,13 +96,13 @@ function prepare(
   engine: Engine,
   ready: ReadyEngine,
   body: ChatCompletionRequest,
+  messages = conversationOf(body.messages),
 ): { job: GenerationJob; plan: ToolPlan | undefined } {
   checkModel(engine, ready, body.model);
   if (body.top_logprobs != null && body.logprobs !== true) {
     throw new ApiError(400, "invalid_value", "top_logprobs needs logprobs: true", "top_logprobs");
   }
   const plan = toolPlan(body, engine.chatTemplate);
-  const messages = conversationOf(body.messages);
   const prompt = chatPromptTokens(ready, messages, engine.chatTemplate, plan?.tools);
   const ctx = ready.contextLength;
   checkPromptFits(prompt, ctx, "messages");
@@ -143,7 +145,17 @@ export function registerChat(app: Hono, engine: Engine): void {
     const t0 = now();
     const ready = engine.ready();
     const body = await engine.parse(c.req.raw, ChatCompletionRequest);
-    const { job, plan } = prepare(engine, ready, body);
+    // Retrieval-augmented (`context`): the retrieved chunks go into the last user message.
+    const rag = body.context
+      ? await chatContext(
+        engine,
+        body.context,
+        conversationOf(body.messages),
+        engine.requestSignal(c.req.raw.signal),
+      )
+      : undefined;
+    const used = rag ? { context: rag.used } : {};
+    const { job, plan } = prepare(engine, ready, body, rag?.messages);
     const jobs = expandChoices(job, body.n ?? 1);
     // Calls are split out only when the answer was constrained to the call format.
     const family = plan?.grammar ? plan.family : undefined;
@@ -180,7 +192,7 @@ export function registerChat(app: Hono, engine: Engine): void {
           if (ev.index !== started) {
             started = ev.index;
             split = family ? new ToolCallStream(family) : undefined;
-            yield chunk(ev.index, { role: "assistant", content: "" }, null);
+            yield { ...chunk(ev.index, { role: "assistant", content: "" }, null), ...used };
           }
           if (ev.kind === "end") {
             ends.push(ev);
@@ -242,6 +254,7 @@ export function registerChat(app: Hono, engine: Engine): void {
         };
       }),
       usage: usageOf(done, n),
+      ...used,
     };
     return c.json(res);
   };
