@@ -19,6 +19,8 @@ export const PACKAGE_NAME = "rocmforge";
 export const DEFAULT_VERSION = "0.1.0";
 /** koffi (Node FFI for the HIP backend): an optional dependency, loaded lazily. */
 export const KOFFI = { name: "koffi", version: "3.3.4" } as const;
+/** webgpu (Dawn's dawn.node, WebGPU under Node): an optional dependency, loaded lazily. */
+export const WEBGPU = { name: "webgpu", version: "0.6.2" } as const;
 /** Packages the Node test suite needs beyond the package's own dependencies. */
 export const TEST_ONLY_PACKAGES = ["openai"] as const;
 
@@ -78,7 +80,7 @@ export function makeManifest(input: ManifestInput): Record<string, unknown> {
     bin: { rocmforge: "bin/rocmforge.js" },
     files: [...input.files].sort(),
     dependencies: sorted(input.dependencies),
-    optionalDependencies: { [KOFFI.name]: KOFFI.version },
+    optionalDependencies: { [KOFFI.name]: KOFFI.version, [WEBGPU.name]: WEBGPU.version },
     devDependencies: sorted(input.devDependencies),
   };
 }

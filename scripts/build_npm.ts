@@ -35,6 +35,7 @@ import {
   packageVersion,
   readDenoJson,
   TEST_ONLY_PACKAGES,
+  WEBGPU,
   writePackageFiles,
 } from "./_npm_package.ts";
 import { collectModules, reachable, transpile } from "./_npm_transpile.ts";
@@ -138,7 +139,10 @@ export async function buildNpm(): Promise<BuildResult> {
   });
   writePackageFiles(ROOT, OUT_DIR, manifest);
   const deps = [...dependencies].map(([n, v]) => `${n}@${v}`).join(", ");
-  log(`dependencies: ${deps}; optional: ${KOFFI.name}@${KOFFI.version}`);
+  log(
+    `dependencies: ${deps}; optional: ${KOFFI.name}@${KOFFI.version}, ` +
+      `${WEBGPU.name}@${WEBGPU.version}`,
+  );
   log(`npm/ built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const testModules = modules.filter((m) => m.endsWith("_test.ts"));
   return { files, testModules, dependencies };

@@ -148,7 +148,7 @@ test("npm build: manifest is ESM with a require guard, bin, engines and sorted d
     require: "./require.cjs",
   });
   assertEquals(Object.keys(m.dependencies as object), ["hono", "zod"]);
-  assertEquals(m.optionalDependencies, { koffi: "3.3.4" });
+  assertEquals(m.optionalDependencies, { koffi: "3.3.4", webgpu: "0.6.2" });
   assertEquals(m.files, ["mod.js", "src/b.js"]);
   assert(REQUIRE_SOURCE.includes(JSON.stringify(REQUIRE_MESSAGE)));
   assert(REQUIRE_SOURCE.includes(`"ERR_REQUIRE_ESM"`));
