@@ -2,9 +2,9 @@
  * Random-weight gpt-oss models for make-model --arch gpt-oss, with the metadata and tensor names
  * llama.cpp's converter writes (conversion/gpt_oss.py and TextModel: attn_sinks.weight, q/k/v
  * and output biases, post_attention_norm, router and per-expert biases, explicit key/value
- * lengths, sliding_window, expert_feed_forward_length). The shape's FFN width is split over 4
- * experts of ffn / 2, 2 used per token; the sliding window is 8 (every other layer, layer 0
- * first). Types: F32 or Q8_0 (every matrix), or MXFP4 (llama-quantize's MXFP4_MOE: expert
+ * lengths, sliding_window, expert_feed_forward_length, gpt-oss's YaRN rope scaling). The
+ * shape's FFN width is split over 4 experts of ffn / 2, 2 used per token; the sliding window is
+ * 8 (every other layer, layer 0 first). Types: F32 or Q8_0 (every matrix), or MXFP4 (llama-quantize's MXFP4_MOE: expert
  * matrices MXFP4, the other matrices Q8_0). Norms, sinks and biases are F32.
  *
  * @module
@@ -62,6 +62,12 @@ export function synthesizeGptOss(
     [`${a}.attention.value_length`, u32(headDim)],
     [`${a}.rope.dimension_count`, u32(headDim)],
     [`${a}.rope.freq_base`, f32(150000)],
+    // gpt-oss's YaRN (config.json rope_scaling: factor 32 from 4096 positions, betas 32 / 1).
+    [`${a}.rope.scaling.type`, scalar(GGUFValueType.STRING, "yarn")],
+    [`${a}.rope.scaling.factor`, f32(32)],
+    [`${a}.rope.scaling.original_context_length`, u32(4096)],
+    [`${a}.rope.scaling.yarn_beta_fast`, f32(32)],
+    [`${a}.rope.scaling.yarn_beta_slow`, f32(1)],
     [`${a}.attention.layer_norm_rms_epsilon`, f32(1e-5)],
     [`${a}.expert_count`, u32(E)],
     [`${a}.expert_used_count`, u32(2)],
