@@ -5,10 +5,12 @@
  *   encoder architectures), CPU backend;
  * - store: vectors/s written (one transaction per 1,000-chunk document);
  * - search: p50/p99 latency of exact (sqlite-vec) and HNSW (usearch) search at each size,
- *   recall@10 of HNSW against exact, and the HNSW build time.
+ *   recall@10 of HNSW against exact, and the HNSW build time;
+ * - a write, then a search: the time of the first HNSW search after writing 1,000 chunks
+ *   (the index is brought up to date incrementally, not rebuilt).
  *
  * usage: deno run -A scripts/bench_context.ts [--sizes 10000,100000] [--dim 384]
- *        [--queries 100] [--model PATH] [--ingest-chunks 200]
+ *        [--queries 100] [--model PATH] [--ingest-chunks 200 (0: skip)]
  *
  * @module
  */
@@ -72,25 +74,28 @@ async function benchIngest(dir: string): Promise<void> {
   model.dispose();
 }
 
+/** Writes document `d` of `count` random chunks. */
+function writeDoc(store: ContextStore, d: number, count: number, vec: () => Float32Array) {
+  return store.writeDocument("s", { source: `d${d}`, contentHash: `${d}`, bytes: 0 }, (w) => {
+    for (let i = 0; i < count; i++) {
+      w.insert([{
+        text: `chunk ${d}/${i}`,
+        tokens: 2,
+        textHash: sha256Hex(`${d}/${i}`),
+        embedding: vec(),
+      }]);
+    }
+    return Promise.resolve();
+  });
+}
+
 async function benchSearch(dir: string, n: number): Promise<void> {
   const store = await ContextStore.open(join(dir, `s${n}.db`));
   store.createCollection({ name: "s", embedModel: "random", dimension: dim });
   const r = rng(n);
   const vec = () => Float32Array.from({ length: dim }, r);
   const t0 = performance.now();
-  for (let d = 0; d * 1000 < n; d++) {
-    await store.writeDocument("s", { source: `d${d}`, contentHash: `${d}`, bytes: 0 }, (w) => {
-      for (let i = 0; i < 1000 && d * 1000 + i < n; i++) {
-        w.insert([{
-          text: `chunk ${d}/${i}`,
-          tokens: 2,
-          textHash: sha256Hex(`${d}/${i}`),
-          embedding: vec(),
-        }]);
-      }
-      return Promise.resolve();
-    });
-  }
+  for (let d = 0; d * 1000 < n; d++) await writeDoc(store, d, Math.min(1000, n - d * 1000), vec);
   const ws = (performance.now() - t0) / 1000;
   log(`store ${n}: wrote ${n} x ${dim} vectors in ${ws.toFixed(1)} s = ${(n / ws).toFixed(0)}/s`);
   const qs = Array.from({ length: queries }, vec);
@@ -119,12 +124,22 @@ async function benchSearch(dir: string, n: number): Promise<void> {
       } ms${recall}`,
     );
   }
+  const cache = hnswCache(store);
+  await writeDoc(store, n, 1000, vec);
+  const tw = performance.now();
+  await searchCollection(store, "s", qs[0], { k: 10, index: "hnsw" });
+  log(
+    `hnsw ${n}: first search after writing 1,000 chunks ${
+      (performance.now() - tw).toFixed(0)
+    } ms ` +
+      `(${cache.updates} incremental update, ${cache.rebuilds} full build)`,
+  );
   await store.close();
 }
 
 const dir = mkdtempSync(join(tmpdir(), "rocmforge-bench-context-"));
 try {
-  await benchIngest(dir);
+  if (ingestChunks > 0) await benchIngest(dir);
   for (const n of sizes) await benchSearch(dir, n);
 } finally {
   rmSync(dir, { recursive: true, force: true });
