@@ -36,6 +36,17 @@ export interface NodeBuffers {
   value(id: number): GPUBufferBinding;
   /** A scratch buffer of `bytes` that lives until the node's dispatches ran. */
   temp(bytes: number): GPUBufferBinding;
+  /**
+   * The copy of value `id` rounded to activation format `fmt` (`bytes`, plus `sumBytes` of
+   * block sums when nonzero); `fresh` when this node must compute it (else an earlier
+   * product of the same input did).
+   */
+  rounded(
+    id: number,
+    fmt: string,
+    bytes: number,
+    sumBytes: number,
+  ): { xr: GPUBufferBinding; xs?: GPUBufferBinding; fresh: boolean };
   weight(name: string): WeightRef;
   kv(layer: number): LayerCache;
   readonly state: GPUBufferBinding;
@@ -187,13 +198,16 @@ function matmul(
     if (fmt === "bf16") {
       throw new BackendError("BACKEND_UNSUPPORTED_OP", "WebGPU has no bf16 activations");
     }
-    const xr = b.temp(T * K * 4);
     const block = fmt === "f16" ? 1 : fmt === "q8_k" ? 256 : 32;
-    const src = actRoundKernel(fmt);
-    const bindings = [x, xr];
-    if (fmt === "q8_1") bindings.push(xs = b.temp((T * K / 32) * 4));
-    specs.push({ src, params: { n: (T * K) / block }, bindings, grid: grid1d(T * K / block, 64) });
-    x = xr;
+    const r = b.rounded(node.x, fmt, T * K * 4, fmt === "q8_1" ? (T * K / 32) * 4 : 0);
+    if (r.fresh) {
+      const src = actRoundKernel(fmt);
+      const bindings = [x, r.xr, ...(r.xs ? [r.xs] : [])];
+      const n = (T * K) / block;
+      specs.push({ src, params: { n }, bindings, grid: grid1d(n, src.wg) });
+    }
+    x = r.xr;
+    xs = r.xs;
   }
   const t = wgslType(w.type);
   const shape = productShape(T);
@@ -228,15 +242,15 @@ function attention(
   return [
     {
       src: write,
-      params: { n: T * kCols, rowLen: kCols },
-      bindings: [b.value(node.k), { buffer: cache.k }, b.state],
-      grid: grid1d(T * kCols, write.wg),
-    },
-    {
-      src: write,
-      params: { n: T * vCols, rowLen: vCols },
-      bindings: [b.value(node.v), { buffer: cache.v }, b.state],
-      grid: grid1d(T * vCols, write.wg),
+      params: { nK: T * kCols, nV: T * vCols, kCols, vCols },
+      bindings: [
+        b.value(node.k),
+        b.value(node.v),
+        { buffer: cache.k },
+        { buffer: cache.v },
+        b.state,
+      ],
+      grid: grid1d(T * Math.max(kCols, vCols), write.wg),
     },
     {
       src: attnSplitKernel(b.f16),

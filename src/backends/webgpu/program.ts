@@ -117,12 +117,31 @@ export class Program {
     }
     const specs: DispatchSpec[] = [];
     let usesKV = false;
+    // Rounded copies of a value (one per activation format), shared by every product that
+    // reads the value in that format and recycled with the value itself.
+    const rounded = new Map<string, { xr: GPUBufferBinding; xs?: GPUBufferBinding }>();
+    const derived = new Map<number, GPUBuffer[]>();
+    const release = (v: number) => {
+      pool.give(vals.get(v)!);
+      for (const b of derived.get(v) ?? []) pool.give(b);
+      derived.delete(v);
+      for (const key of [...rounded.keys()]) if (key.startsWith(`${v}|`)) rounded.delete(key);
+    };
     for (const [k, ni] of nodes.entries()) {
       const node = g.nodes[ni];
       const temps: GPUBuffer[] = [];
       const outBuf = await pool.take(bytesOf(node.out));
       vals.set(node.out, outBuf);
-      const pending: { bytes: number; slot: GPUBufferBinding & { buffer: GPUBuffer } }[] = [];
+      const pending: {
+        bytes: number;
+        slot: GPUBufferBinding & { buffer: GPUBuffer };
+        of?: number;
+      }[] = [];
+      const slotOf = (bytes: number, of?: number) => {
+        const slot = { buffer: placeholder, size: Math.max(4, bytes) };
+        pending.push({ bytes, slot, of });
+        return slot;
+      };
       // Temporaries are handed out synchronously to encodeNode, then backed by real buffers.
       const placeholder = dev.device.createBuffer({ size: 4, usage: Usage.STORAGE });
       const buffers: NodeBuffers = {
@@ -131,10 +150,14 @@ export class Program {
           if (!b) throw new BackendError("BACKEND_CALL_FAILED", `value ${id} has no buffer`);
           return { buffer: b, size: bytesOf(id) };
         },
-        temp: (bytes) => {
-          const slot = { buffer: placeholder, size: Math.max(4, bytes) };
-          pending.push({ bytes, slot });
-          return slot;
+        temp: (bytes) => slotOf(bytes),
+        rounded: (id, fmt, bytes, sumBytes) => {
+          const key = `${id}|${fmt}`;
+          const had = rounded.get(key);
+          if (had) return { ...had, fresh: false };
+          const r = { xr: slotOf(bytes, id), xs: sumBytes ? slotOf(sumBytes, id) : undefined };
+          rounded.set(key, r);
+          return { ...r, fresh: true };
         },
         weight: env.weight,
         kv: (layer) => {
@@ -151,16 +174,17 @@ export class Program {
       const nodeSpecs = encodeNode(node, g, buffers);
       for (const p of pending) {
         const b = await pool.take(p.bytes);
-        temps.push(b);
+        if (p.of === undefined) temps.push(b);
+        else derived.set(p.of, [...(derived.get(p.of) ?? []), b]);
         p.slot.buffer = b;
       }
       placeholder.destroy();
       specs.push(...nodeSpecs);
       for (const b of temps) pool.give(b);
       for (const v of nodeInputs(node)) {
-        if (lastUse.get(v) === k && !keep.has(v)) pool.give(vals.get(v)!);
+        if (lastUse.get(v) === k && !keep.has(v)) release(v);
       }
-      if (!keep.has(node.out) && !lastUse.has(node.out)) pool.give(outBuf);
+      if (!keep.has(node.out) && !lastUse.has(node.out)) release(node.out);
     }
     let picked: { buffer: GPUBuffer; staging: GPUBuffer } | undefined;
     if (greedy) {
@@ -213,8 +237,9 @@ export class Program {
   /** Records the program's compute pass into `enc` (callable several times per encoder). */
   encodePass(enc: GPUCommandEncoder): void {
     const pass = enc.beginComputePass();
+    let last: GPUComputePipeline | undefined;
     for (const l of this.launches) {
-      pass.setPipeline(l.pipeline);
+      if (l.pipeline !== last) pass.setPipeline(last = l.pipeline);
       pass.setBindGroup(0, l.bind);
       pass.dispatchWorkgroups(l.grid[0], l.grid[1], l.grid[2]);
     }

@@ -63,19 +63,24 @@ function cacheType(f16: boolean): { decl: string; elem: string } {
   return f16 ? { decl: "enable f16;\n", elem: "f16" } : { decl: "", elem: "f32" };
 }
 
-/** Writes n rounded values of src at row state[0] of a cache layer: bindings src, dst, state, p. */
+/**
+ * Writes the batch's K and V rows, rounded, at rows state[0].. of a cache layer: bindings k,
+ * v, kc, vc, state, p; one invocation per element of the longer of the two.
+ */
 export function kvWriteKernel(f16: boolean): KernelSource {
   const { decl, elem } = cacheType(f16);
-  const fields: ParamFields = [["n", "u32"], ["rowLen", "u32"]];
+  const fields: ParamFields = [["nK", "u32"], ["nV", "u32"], ["kCols", "u32"], ["vCols", "u32"]];
   const code = `${decl}${WGSL_HALF}
-@group(0) @binding(0) var<storage, read> src: array<f32>;
-@group(0) @binding(1) var<storage, read_write> dst: array<${elem}>;
-@group(0) @binding(2) var<storage, read> state: array<u32>;
-${paramStruct(fields, 3)}
+@group(0) @binding(0) var<storage, read> k: array<f32>;
+@group(0) @binding(1) var<storage, read> v: array<f32>;
+@group(0) @binding(2) var<storage, read_write> kc: array<${elem}>;
+@group(0) @binding(3) var<storage, read_write> vc: array<${elem}>;
+@group(0) @binding(4) var<storage, read> state: array<u32>;
+${paramStruct(fields, 5)}
 const WG = 64u;
 ${FLAT_MAIN}
-  if (e >= p.n) { return; }
-  dst[state[0] * p.rowLen + e] = ${elem}(rh(src[e]));
+  if (e < p.nK) { kc[state[0] * p.kCols + e] = ${elem}(rh(k[e])); }
+  if (e < p.nV) { vc[state[0] * p.vCols + e] = ${elem}(rh(v[e])); }
 }
 `;
   return { code, fields, wg: 64 };
