@@ -54,9 +54,14 @@ export const samplerFields = {
   ignore_eos: z.boolean().optional(),
   cache_prompt: z.boolean().optional(),
   /** llama.cpp's GBNF grammar constraining the answer. */
-  grammar: nullish(z.string()),
+  grammar: nullish(z.string()).describe(
+    "llama.cpp's GBNF grammar: the answer follows it (400 with param grammar if it does not parse)",
+  ),
   /** llama.cpp's JSON Schema constraining the answer (`{}`: any JSON value). */
-  json_schema: nullish(z.record(z.string(), z.unknown())),
+  json_schema: nullish(z.record(z.string(), z.unknown())).describe(
+    "llama.cpp's JSON Schema: the answer is JSON matching it ({}: any JSON value); at most one of " +
+      "response_format, json_schema and grammar",
+  ),
 };
 
 /** OpenAI's `response_format`: free text, any JSON object, or JSON matching a schema. */
@@ -167,10 +172,18 @@ export const ChatCompletionRequest = z.strictObject({
   max_completion_tokens: nullish(z.number().int().min(0)),
   logprobs: nullish(z.boolean()),
   top_logprobs: nullish(z.number().int().min(0).max(20)),
-  tools: nullish(z.array(Tool).min(1).max(128)),
-  tool_choice: nullish(ToolChoice),
+  tools: nullish(z.array(Tool).min(1).max(128)).describe(
+    "functions the model may call: rendered through the chat template (or described in the " +
+      "system message when it cannot), calls constrained to each function's parameters schema",
+  ),
+  tool_choice: nullish(ToolChoice).describe(
+    '"auto" (default: a lazy grammar starts at the call marker), "none", "required" or a named ' +
+      "function (constrained from the first token)",
+  ),
   /** Several calls in one answer (default true, as OpenAI) where the template allows it. */
-  parallel_tool_calls: nullish(z.boolean()),
+  parallel_tool_calls: nullish(z.boolean()).describe(
+    "several calls in one answer (default true) where the chat template can render them",
+  ),
   context: nullish(ChatContextRequest),
 });
 /** POST /v1/chat/completions request body. */

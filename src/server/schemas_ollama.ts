@@ -55,7 +55,7 @@ export const OllamaGenerateRequest = z.strictObject({
   raw: z.boolean().optional(),
   stream: z.boolean().optional(),
   options: OllamaOptions.optional(),
-  format: OllamaFormat.optional(),
+  format: OllamaFormat.optional().describe('"json" or a JSON Schema the answer matches'),
   keep_alive: KeepAlive,
 });
 /** POST /api/generate request body. */
@@ -76,9 +76,11 @@ export const OllamaChatRequest = z.strictObject({
   messages: z.array(OllamaMessage),
   stream: z.boolean().optional(),
   options: OllamaOptions.optional(),
-  format: OllamaFormat.optional(),
+  format: OllamaFormat.optional().describe('"json" or a JSON Schema the answer matches'),
   /** Functions the model may call (as OpenAI's `tools`; the model chooses, as ollama does). */
-  tools: z.array(Tool).max(128).optional(),
+  tools: z.array(Tool).max(128).optional().describe(
+    "functions the model may call; calls come back in message.tool_calls",
+  ),
   keep_alive: KeepAlive,
 });
 /** POST /api/chat request body. */
