@@ -4,8 +4,9 @@
  * and output biases, post_attention_norm, router and per-expert biases, explicit key/value
  * lengths, sliding_window, expert_feed_forward_length, gpt-oss's YaRN rope scaling). The
  * shape's FFN width is split over 4 experts of ffn / 2, 2 used per token; the sliding window is
- * 8 (every other layer, layer 0 first). Types: F32 or Q8_0 (every matrix), or MXFP4 (llama-quantize's MXFP4_MOE: expert
- * matrices MXFP4, the other matrices Q8_0). Norms, sinks and biases are F32.
+ * 8 (every other layer, layer 0 first). Types: F32, Q8_0 or Q4_K (every matrix), or MXFP4
+ * (llama-quantize's MXFP4_MOE: expert matrices MXFP4, the other matrices Q8_0). Norms, sinks and
+ * biases are F32.
  *
  * @module
  */
@@ -19,6 +20,7 @@ import { gaussian, type ModelShape, poolFiller, scalar } from "./_synthetic_mode
 export const GPT_OSS_TYPES: Readonly<Record<string, { base: GGMLType; ftype: number }>> = {
   F32: { base: GGMLType.F32, ftype: 0 },
   Q8_0: { base: GGMLType.Q8_0, ftype: 7 },
+  Q4_K: { base: GGMLType.Q4_K, ftype: 15 },
   MXFP4: { base: GGMLType.Q8_0, ftype: 38 }, // LLAMA_FTYPE_MOSTLY_MXFP4_MOE
 };
 
