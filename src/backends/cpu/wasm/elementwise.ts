@@ -83,13 +83,12 @@ export interface RopeShape {
 }
 
 /**
- * The cos/sin tables of the last positions and parameters asked for: one forward pass rotates
- * q and k of every layer at the same positions, so the tables are computed once per pass.
+ * The cos/sin tables of recent positions and parameters: one forward pass rotates q and k of
+ * every layer at the same positions, and a multi-sequence pass does so for each sequence's
+ * positions, so each table is computed once per pass (the last TABLES_KEPT are kept).
  */
 export class RopeTableCache {
-  private key = "";
-  private cos = new Float32Array(0);
-  private sin = new Float32Array(0);
+  private readonly tables = new Map<string, { cos: Float32Array; sin: Float32Array }>();
 
   /** Tables [rows][nRot / 2] for positions pos0..pos0 + rows - 1. */
   get(
@@ -99,24 +98,28 @@ export class RopeTableCache {
     factors?: { name: string; values: Float32Array },
   ): { cos: Float32Array; sin: Float32Array } {
     const key = `${JSON.stringify(p)}|${pos0}|${rows}|${factors?.name ?? ""}`;
-    if (key !== this.key) {
+    let t = this.tables.get(key);
+    if (!t) {
       const half = p.nRot / 2;
-      this.cos = new Float32Array(rows * half);
-      this.sin = new Float32Array(rows * half);
-      for (let t = 0; t < rows; t++) {
+      t = { cos: new Float32Array(rows * half), sin: new Float32Array(rows * half) };
+      for (let r = 0; r < rows; r++) {
         ropeAngles(
           p,
-          pos0 + t,
-          this.cos.subarray(t * half, (t + 1) * half),
-          this.sin.subarray(t * half, (t + 1) * half),
+          pos0 + r,
+          t.cos.subarray(r * half, (r + 1) * half),
+          t.sin.subarray(r * half, (r + 1) * half),
           factors?.values,
         );
       }
-      this.key = key;
+      if (this.tables.size >= TABLES_KEPT) this.tables.delete(this.tables.keys().next().value!);
+      this.tables.set(key, t);
     }
-    return { cos: this.cos, sin: this.sin };
+    return t;
   }
 }
+
+/** Rope tables a cache keeps: more than the sequences of a multi-sequence pass. */
+const TABLES_KEPT = 128;
 
 /** RoPE of x [rows, nHeads * headDim] at positions pos0.. into out. */
 export function runRope(
