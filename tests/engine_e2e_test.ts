@@ -43,20 +43,26 @@ test("e2e: the default registry has the CPU last", () => {
   assert(names.includes("hip"), names.join(", "));
 });
 
-test("e2e: backend auto without a GPU logs one notice and generates on the CPU", async () => {
-  const log: string[] = [];
-  const model = await loadModel(MODEL, { backend: "auto", log: (l) => log.push(l) });
-  try {
-    assertEquals(log.length, 1, log.join("\n"));
-    assertMatch(log[0], /^rocmforge: hip unavailable \(.+\); using cpu$/);
-    assertEquals(model.placement, "cpu: input, layers 0–4, output");
-    const r = await greedy(model, GOLDEN.length);
-    assertEquals(r.tokens, GOLDEN);
-    assertEquals(r.finishReason, "length");
-  } finally {
-    model.dispose();
-  }
-}, noGpu);
+test(
+  "e2e: backend auto without a GPU logs one notice per accelerator, generates on the CPU",
+  async () => {
+    const log: string[] = [];
+    const model = await loadModel(MODEL, { backend: "auto", log: (l) => log.push(l) });
+    try {
+      assertEquals(log.length, accelerators.length, log.join("\n"));
+      accelerators.forEach((b, i) =>
+        assertMatch(log[i], new RegExp(`^rocmforge: ${b.name} unavailable \\(.+\\); using cpu$`))
+      );
+      assertEquals(model.placement, "cpu: input, layers 0–4, output");
+      const r = await greedy(model, GOLDEN.length);
+      assertEquals(r.tokens, GOLDEN);
+      assertEquals(r.finishReason, "length");
+    } finally {
+      model.dispose();
+    }
+  },
+  noGpu,
+);
 
 test("e2e: backend hip without its library or device is BACKEND_UNAVAILABLE", async () => {
   const log: string[] = [];
