@@ -2,7 +2,8 @@
  * `rocmforge chat` for real: the CLI as a child process fed through a pipe (answers
  * streamed, /system, /save, /reset, unknown commands, end of input exits 0, Ctrl-C at the
  * prompt twice exits 0, every answer follows --json-schema), `generate --chat --json-schema`,
- * usage errors (exit 2), and the loop in-process with Ctrl-C pressed while an answer streams
+ * usage errors (exit 2), `chat --context NAME` quoting the collection's chunks before the
+ * question (ids on stderr), and the loop in-process with Ctrl-C pressed while an answer streams
  * (the answer stops there, the next question is still answered, a second Ctrl-C leaves).
  *
  * @module
@@ -14,12 +15,14 @@ import process from "node:process";
 import { ChatSession } from "../src/chat/chat_session.ts";
 import { Session } from "../src/core/session.ts";
 import { chatRepl } from "../src/cli/chat_repl.ts";
+import { contextCommand } from "../src/cli/context.ts";
 import type { LineReader } from "../src/runtime/line_reader.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { test } from "./harness.ts";
 import { join } from "./_path.ts";
 import { MODEL_PATH, testModel, waitFor } from "./_server_util.ts";
 import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
+import { tempStoreDir } from "./context_helpers.ts";
 
 const opts = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
 const IS_DENO = "Deno" in globalThis;
@@ -148,6 +151,37 @@ test("chat and generate: unusable constraint flags are usage errors (exit 2)", a
     c.end();
     assertEquals(await c.exited, 2, `${args.join(" ")}: ${c.err()}`);
     assert(re.test(c.err()), c.err());
+  }
+}, cliOpts);
+
+test("chat CLI --context: the question goes in with the collection's chunks", async () => {
+  const t = tempStoreDir();
+  try {
+    const doc = join(t.dir, "ball.md");
+    writeFileSync(doc, "Lily saw a big red ball in the park. She ran to get it.\n".repeat(3));
+    const quiet = { stdout: () => {}, stderr: () => {} };
+    const st = ["--store", t.db, "--backend", "cpu"];
+    assertEquals(
+      await contextCommand.run(
+        ["create", "kb", "--embed-model", MODEL_PATH, ...st.slice(0, 2)],
+        quiet,
+      ),
+      0,
+    );
+    assertEquals(await contextCommand.run(["add", "kb", doc, ...st], quiet), 0);
+    const save = join(t.dir, "chat.json");
+    const c = cli(["chat", ...MODEL, "--context", "kb", "--store", t.db, "-n", "8"]);
+    c.write(`Where is the ball?\n/save ${save}\n`);
+    c.end();
+    assertEquals(await c.exited, 0, c.err());
+    assert(/\[context kb: chunks \d+/.test(c.err()), c.err());
+    const user = JSON.parse(readFileSync(save, "utf8")).messages[0].content as string;
+    assert(
+      user.includes("Lily saw a big red ball") && user.endsWith("Question: Where is the ball?"),
+      user,
+    );
+  } finally {
+    t.cleanup();
   }
 }, cliOpts);
 
