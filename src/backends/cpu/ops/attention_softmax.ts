@@ -15,7 +15,7 @@
  */
 import type { AttentionShape, LayerKV } from "./attention.ts";
 import { roundF16 } from "./attention.ts";
-import { fmaf, fr, hsum16, vecDotF16, vecDotHead } from "./f32.ts";
+import { fmaf, fr, hsum16, vecDotF16, vecDotReduce } from "./f32.ts";
 import { vExpf } from "./elementwise.ts";
 import { expf } from "./libm.ts";
 
@@ -44,12 +44,12 @@ function dotTiny(
   return hsum16(lanes);
 }
 
-const gx = new Float64Array(64), gy = new Float64Array(64);
+const vlanes = new Float64Array(64);
 
 /**
  * ggml_vec_dot_f16 of x[xo + i*xs] and y[yo + i] over a reduction of length n whose entries
- * outside [lo, hi) are 0: the 64-blocks that hold [lo, hi) through vecDotHead's accumulators (a
- * block of zeros leaves them as they are), the tail past n & ~63 as vecDotF16 sums it.
+ * outside [lo, hi) are 0: vecDotHead's 64 lanes (lane i % 64 takes element i; a zero product
+ * leaves a lane as it is) over the elements below n & ~63, the rest summed as vecDotF16 does.
  */
 function dotVec(
   x: ArrayLike<number>,
@@ -62,17 +62,10 @@ function dotVec(
   n: number,
 ): number {
   const np = n & ~63;
-  // Gather the nonzero 64-blocks into one run, in order: the accumulators see the same steps.
-  const b0 = lo & ~63, b1 = Math.min(np, (hi + 63) & ~63);
-  const len = Math.max(0, b1 - b0);
-  const bx = len > 64 ? new Float64Array(len) : gx, by = len > 64 ? new Float64Array(len) : gy;
-  for (let i = 0; i < len; i++) {
-    const p = b0 + i;
-    const on = p >= lo && p < hi;
-    bx[i] = on ? x[xo + p * xs] : 0;
-    by[i] = on ? y[yo + p] : 0;
-  }
-  let sum = vecDotHead(bx, 0, by, 0, len);
+  vlanes.fill(0);
+  const head = Math.min(hi, np);
+  for (let p = lo; p < head; p++) vlanes[p & 63] = fmaf(x[xo + p * xs], y[yo + p], vlanes[p & 63]);
+  let sum = np ? vecDotReduce(vlanes) : 0;
   for (let p = Math.max(np, lo); p < hi; p++) sum += fr(x[xo + p * xs] * y[yo + p]);
   return fr(sum);
 }

@@ -124,8 +124,13 @@ export function vecDotHead(
   for (let i = 0; i < np; i += 64) {
     for (let l = 0; l < 64; l++) vdAcc[l] = fmaf(x[xo + i + l], y[yo + i + l], vdAcc[l]);
   }
+  return vecDotReduce(vdAcc);
+}
+
+/** vecDotHead's reduction of its 64 lanes (lane i % 64 takes element i). */
+export function vecDotReduce(acc: ArrayLike<number>): number {
   for (let l = 0; l < 16; l++) {
-    vdRed[l] = fr(fr(vdAcc[l] + vdAcc[32 + l]) + fr(vdAcc[16 + l] + vdAcc[48 + l]));
+    vdRed[l] = fr(fr(acc[l] + acc[32 + l]) + fr(acc[16 + l] + acc[48 + l]));
   }
   return hsum16(vdRed);
 }
