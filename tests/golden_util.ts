@@ -43,8 +43,9 @@ export async function teacherForcedMaxDiff(
   row: GoldenRow,
   model: Model,
   oneBatch = false,
+  /** Evaluate in this session (e.g. a context's sequence) instead of a new one; disposed. */
+  session: Session = new Session(model),
 ): Promise<number> {
-  const session = new Session(model);
   try {
     const vocab = model.config.vocabSize;
     let worst = 0;
