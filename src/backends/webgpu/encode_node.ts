@@ -191,10 +191,11 @@ function matmul(
     });
   }
   const fmt = actFormat(w.type);
+  const shape = productShape(T, fmt);
   const specs: DispatchSpec[] = [];
   let x = b.value(node.x);
   let xs: GPUBufferBinding | undefined;
-  if (fmt !== "f32") {
+  if (fmt !== "f32" && !shape.inline) {
     if (fmt === "bf16") {
       throw new BackendError("BACKEND_UNSUPPORTED_OP", "WebGPU has no bf16 activations");
     }
@@ -210,12 +211,11 @@ function matmul(
     xs = r.xs;
   }
   const t = wgslType(w.type);
-  const shape = productShape(T);
   const src = productKernel(w.type, shape, node.bias !== undefined);
   const groups = Math.ceil(N / shape.rr);
   const nx = Math.min(groups, 65535);
   const bindings = [bind(w), x, out];
-  if (t.min) bindings.push(xs!);
+  if (t.min && !shape.inline) bindings.push(xs!);
   if (node.bias) bindings.push(bind(b.weight(node.bias)));
   specs.push({
     src,

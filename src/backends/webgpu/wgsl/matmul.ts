@@ -51,23 +51,37 @@ ${FLAT_MAIN}
     fields,
     wg: 64,
     code: `${head}
-  let b = e * 32u;
+  var v: array<f32, 32>;
+  let s = q8Block(e * 32u, &v);
+  for (var i = 0u; i < 32u; i++) { xr[e * 32u + i] = v[i]; }
+  ${sums ? "xs[e] = s;" : "_ = s;"}
+}
+${WGSL_Q8_BLOCK}
+`,
+  };
+}
+
+/**
+ * `q8Block(b, v)`: the 32 activations x[b ..] rounded as ggml's x86 quantize_row_q8_0/q8_1
+ * do (d = amax / 127 stored as f16, multiplier 127 / amax, round half to even), as values
+ * in v; returns the Q8_1 block sum f16(d * sum(q)). Reads the binding `x`; needs WGSL_HALF.
+ */
+export const WGSL_Q8_BLOCK = /* wgsl */ `
+fn q8Block(b: u32, v: ptr<function, array<f32, 32>>) -> f32 {
   var amax = 0.0;
-  for (var i = 0u; i < 32u; i++) { amax = max(amax, abs(x[b + i])); }
+  for (var i = 0u; i < 32u; i++) { (*v)[i] = x[b + i]; amax = max(amax, abs((*v)[i])); }
   let d = amax / 127.0;
   let dh = rh(d);
   let id = select(0.0, 127.0 / amax, amax != 0.0);
   var sum = 0.0;
   for (var i = 0u; i < 32u; i++) {
-    let q = min(127.0, round(x[b + i] * id));
+    let q = min(127.0, round((*v)[i] * id));
     sum += q;
-    xr[b + i] = dh * q;
+    (*v)[i] = dh * q;
   }
-  ${sums ? "xs[e] = rh(d * sum);" : "_ = sum;"}
+  return rh(d * sum);
 }
-`,
-  };
-}
+`;
 
 /**
  * Embedding lookup: y[t, :] = row r of W, r = tokens[t] (mode 0), pos0 + t (mode 1) or 0

@@ -14,7 +14,9 @@
  *
  * @module
  */
-import { WGSL_LOADS } from "./common.ts";
+import type { ActFormat } from "../../../gguf/type_schema.ts";
+import { WGSL_HALF, WGSL_LOADS } from "./common.ts";
+import { WGSL_Q8_BLOCK } from "./matmul.ts";
 import { type KernelSource, type ParamFields, paramStruct } from "./params.ts";
 import { wgslDecoder, wgslType } from "./quant_types.ts";
 
@@ -30,40 +32,45 @@ const FIELDS: ParamFields = [
 /** Launch shape of a product of T tokens: the kernel class and its tiles. */
 export interface ProductShape {
   readonly kind: "matvec" | "gemm";
+  /** The kernel rounds x to Q8_0/Q8_1 blocks itself (no separate rounding launch). */
+  readonly inline: boolean;
   /** Tokens per workgroup. */
   readonly tt: number;
   /** Rows per workgroup. */
   readonly rr: number;
 }
 
-/** The product shape for a batch of `t` tokens. */
-export function productShape(t: number): ProductShape {
-  if (t === 1) return { kind: "matvec", tt: 1, rr: 4 };
-  if (t < 16) return { kind: "matvec", tt: 8, rr: 1 };
-  return { kind: "gemm", tt: 64, rr: 64 };
+/**
+ * The product shape for a batch of `t` tokens whose activations round to `fmt`. Few tokens
+ * round 32-blocks inside the product (decode: one launch per product, not two).
+ */
+export function productShape(t: number, fmt: ActFormat): ProductShape {
+  const inline = t < 16 && (fmt === "q8_0" || fmt === "q8_1");
+  if (t === 1) return { kind: "matvec", inline, tt: 1, rr: 4 };
+  if (t < 16) return { kind: "matvec", inline, tt: 8, rr: 1 };
+  return { kind: "gemm", inline: false, tt: 64, rr: 64 };
 }
 
-function head(type: number, bias: boolean): string {
+function head(type: number, bias: boolean, inline = false): string {
   const t = wgslType(type);
   let b = 4;
-  return `${WGSL_LOADS}
+  return `${WGSL_LOADS}${inline ? WGSL_HALF + WGSL_Q8_BLOCK : ""}
 @group(0) @binding(0) var<storage, read> w: array<u32>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 ${paramStruct(FIELDS, 3)}
-${t.min ? `@group(0) @binding(${b++}) var<storage, read> xs: array<f32>;` : ""}
+${t.min && !inline ? `@group(0) @binding(${b++}) var<storage, read> xs: array<f32>;` : ""}
 ${bias ? `@group(0) @binding(${b++}) var<storage, read> bias: array<f32>;` : ""}
 ${wgslDecoder(type)}`;
 }
 
 /** The product kernel of `shape` for weight `type`. */
 export function productKernel(type: number, shape: ProductShape, bias: boolean): KernelSource {
-  return shape.kind === "gemm"
-    ? gemmKernel(type, bias)
-    : matvecKernel(type, shape.tt, shape.rr, bias);
+  return shape.kind === "gemm" ? gemmKernel(type, bias) : matvecKernel(type, shape, bias);
 }
 
-function matvecKernel(type: number, tt: number, rr: number, bias: boolean): KernelSource {
+function matvecKernel(type: number, shape: ProductShape, bias: boolean): KernelSource {
+  const { tt, rr, inline } = shape;
   const min = wgslType(type).min !== undefined;
   const wg = 64;
   const acc = tt * rr;
@@ -71,8 +78,10 @@ function matvecKernel(type: number, tt: number, rr: number, bias: boolean): Kern
   const rowsLoop = `
     var xv: array<f32, CH>;
     let xo = t0 * p.K + c * CH;
-    for (var i = 0u; i < CH; i++) { xv[i] = x[xo + i]; }
-    ${min ? "let xsum = xs[t0 * p.nch + c];" : ""}
+    ${
+    inline ? "let xsum = q8Block(xo, &xv);" : `for (var i = 0u; i < CH; i++) { xv[i] = x[xo + i]; }
+    ${min ? "let xsum = xs[t0 * p.nch + c];" : ""}`
+  }
     for (var r = 0u; r < RR; r++) {
       let n = n0 + r;
       if (n < p.N) {
@@ -93,12 +102,19 @@ function matvecKernel(type: number, tt: number, rr: number, bias: boolean): Kern
       if (t < nt) {
         let xo = (t0 + t) * p.K + c * CH;
         var s = 0.0;
-        for (var i = 0u; i < CH; i++) { s += v[i] * x[xo + i]; }
-        ${min ? "s += m * xs[(t0 + t) * p.nch + c];" : ""}
+        ${
+    inline
+      ? `var xv: array<f32, CH>;
+        let xsum = q8Block(xo, &xv);
+        for (var i = 0u; i < CH; i++) { s += v[i] * xv[i]; }
+        ${min ? "s += m * xsum;" : "_ = xsum;"}`
+      : `for (var i = 0u; i < CH; i++) { s += v[i] * x[xo + i]; }
+        ${min ? "s += m * xs[(t0 + t) * p.nch + c];" : ""}`
+  }
         acc[t] += s;
       }
     }`;
-  const code = `${head(type, bias)}
+  const code = `${head(type, bias, inline)}
 const WG = ${wg}u;
 const TT = ${tt}u;
 const RR = ${rr}u;
