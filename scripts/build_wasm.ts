@@ -41,6 +41,7 @@ export const SOURCES = [
   "act_quant.c",
   "mm_legacy.c",
   "mm_kquant.c",
+  "mm_q3k.c",
   "mm_float.c",
   "attention.c",
   "elementwise.c",

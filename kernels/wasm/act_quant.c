@@ -104,7 +104,7 @@ static void quantize_act256(const float* x, rf_act256* y, int k, int t) {
 // Bytes of one quantized activation row of k values for weights of `type`.
 RF_EXPORT(rf_act_row_bytes)
 int rf_act_row_bytes(int type, int k) {
-  if (type == RF_Q4_K || type == RF_Q5_K || type == RF_Q6_K) {
+  if (type == RF_Q3_K || type == RF_Q4_K || type == RF_Q5_K || type == RF_Q6_K) {
     return (k / 256) * (int)sizeof(rf_act256);
   }
   return (k / 32) * (int)sizeof(rf_act32);
@@ -114,7 +114,7 @@ int rf_act_row_bytes(int type, int k) {
 // with a matrix kernel), each rf_act_row_bytes(type, k) bytes.
 RF_EXPORT(rf_quantize_act)
 void rf_quantize_act(int type, const float* x, uint8_t* y, int k, int t) {
-  if (type == RF_Q4_K || type == RF_Q5_K || type == RF_Q6_K) {
+  if (type == RF_Q3_K || type == RF_Q4_K || type == RF_Q5_K || type == RF_Q6_K) {
     quantize_act256(x, (rf_act256*)y, k, t);
   } else {
     quantize_act32(x, (rf_act32*)y, k, t);

@@ -7,7 +7,12 @@
 // dmin * dx, accm), and the output is acc - accm. Its gemm, which takes the first
 // t - t % 4 activation rows of a product, adds each 64-element pair of sub-blocks
 // (RF_Q4_K_GEMM); its gemv, which takes the other rows (and every row of an expert product),
-// each whole super-block (RF_Q4_K_ROWS). Other shapes keep four float lanes per output.
+// each whole super-block (RF_Q4_K_ROWS). Q5_K and Q6_K sum as its ggml_vec_dot_q5_K_q8_K /
+// _q6_K_q8_K (x86 AVX2 / AVX512): eight int32 lanes per output, lane L the scaled dot of
+// elements 4L..4L+3 of every 32-element group (Q6_K: unsigned codes, minus 32 times the
+// scaled activation sums of group L), then acc_L = fma(d * dx, float(lane L), acc_L) per
+// super-block and rf_hsum8 (Q5_K: plus the fused sum of -dmin * dx times the minimums).
+// Q4_K with other row counts keeps four float lanes per output.
 #include "rf_wasm.h"
 
 // Q4_K in the repacked summation orders (pseudo type ids: the low byte is the ggml type).
@@ -52,6 +57,7 @@ RF_INLINE float q45k_start(const int type, const int nt, const uint8_t* b,
     int ms = 0;
     for (int j = 0; j < 8; j++) ms += mn[j] * xb[i]->bsum[j];
     if (type == RF_Q4_K_ROWS) macc[i] = rf_fmaf((float)ms, dmin * xb[i]->d, macc[i]);
+    else if (type == RF_Q5_K) macc[i] = rf_fmaf(-(xb[i]->d * dmin), (float)ms, macc[i]);
     else macc[i] -= dmin * xb[i]->d * (float)ms;
   }
   return rf_h2f(rf_ld16(b));
@@ -67,11 +73,26 @@ RF_INLINE void q45k_finish(const int type, const int nt, const float d, const rf
       const float s = (float)rf_hsum_i32(isum[i]);
       acc[i] = wasm_f32x4_replace_lane(
           acc[i], 0, rf_fmaf(s, d * xb[i]->d, wasm_f32x4_extract_lane(acc[i], 0)));
+    } else if (type == RF_Q5_K || type == RF_Q6_K) {  // eight lanes: acc[i], acc[4 + i]
+      const v128_t dd = wasm_f32x4_splat(xb[i]->d * d);
+      acc[i] = rf_fma(dd, wasm_f32x4_convert_i32x4(isum[i]), acc[i]);
+      acc[4 + i] = rf_fma(dd, wasm_f32x4_convert_i32x4(isum[4 + i]), acc[4 + i]);
     } else {
       acc[i] = wasm_f32x4_add(acc[i], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[i]),
                                                      wasm_f32x4_splat(d * xb[i]->d)));
     }
   }
+}
+
+// Q6_K: lane L of eight starts at -32 times the scaled activation sums of 32-element group
+// L (llama.cpp's q8sclsub), so that unsigned codes give its lane values.
+RF_INLINE void q6k_offsets(const int8_t* scales, const rf_act256* xb, v128_t* lo, v128_t* hi) {
+  int off[8];
+  for (int l = 0; l < 8; l++) {
+    off[l] = -32 * (scales[2 * l] * xb->bsum16[2 * l] + scales[2 * l + 1] * xb->bsum16[2 * l + 1]);
+  }
+  *lo = wasm_i32x4_make(off[0], off[1], off[2], off[3]);
+  *hi = wasm_i32x4_make(off[4], off[5], off[6], off[7]);
 }
 
 #if RF_RELAXED
@@ -88,8 +109,8 @@ RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const 
     qh[0] = wasm_v128_load(b + 16);
     qh[1] = wasm_v128_load(b + 32);
   }
-  v128_t isum[4];
-  for (int i = 0; i < nt; i++) isum[i] = wasm_i32x4_splat(0);
+  v128_t isum[8];
+  for (int i = 0; i < nt; i++) isum[i] = isum[4 + i] = wasm_i32x4_splat(0);
   const v128_t m4 = rf_k.m4;
   const v128_t one = wasm_i8x16_splat(1);
   for (int g = 0; g < 4; g++) {
@@ -110,9 +131,14 @@ RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const 
       const v128_t vsc = wasm_i16x8_splat((int16_t)sc[j]);
       for (int i = 0; i < nt; i++) {
         const int8_t* x = xb[i]->q + 32 * j;
-        const v128_t p = wasm_i16x8_add(rf_relaxed_dot_i8x16_i7x16_s(wasm_v128_load(x), w[0]),
-                                        rf_relaxed_dot_i8x16_i7x16_s(wasm_v128_load(x + 16), w[1]));
-        isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_dot_i16x8(p, vsc));
+        const v128_t p0 = rf_relaxed_dot_i8x16_i7x16_s(wasm_v128_load(x), w[0]);
+        const v128_t p1 = rf_relaxed_dot_i8x16_i7x16_s(wasm_v128_load(x + 16), w[1]);
+        if (type == RF_Q5_K) {  // elements 0..15 and 16..31 of the sub-block apart
+          isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_dot_i16x8(p0, vsc));
+          isum[4 + i] = wasm_i32x4_add(isum[4 + i], wasm_i32x4_dot_i16x8(p1, vsc));
+        } else {
+          isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_dot_i16x8(wasm_i16x8_add(p0, p1), vsc));
+        }
       }
     }
     if (type == RF_Q4_K_GEMM) {  // llama.cpp's gemm adds each pair of sub-blocks
@@ -130,12 +156,8 @@ RF_INLINE void block_q6k(const int nt, const uint8_t* b, const rf_act256** xb, v
   const int8_t* scales = (const int8_t*)(b + 192);
   const v128_t m4 = rf_k.m4;
   const v128_t m3 = wasm_i8x16_splat(3);
-  v128_t isum[4];
-  for (int i = 0; i < nt; i++) {
-    int off = 0;
-    for (int j = 0; j < 16; j++) off += scales[j] * xb[i]->bsum16[j];
-    isum[i] = wasm_i32x4_make(-32 * off, 0, 0, 0);
-  }
+  v128_t isum[8];
+  for (int i = 0; i < nt; i++) q6k_offsets(scales, xb[i], &isum[i], &isum[4 + i]);
   for (int half = 0; half < 2; half++) {
     const uint8_t* ql = b + 64 * half;
     const uint8_t* qh = b + 128 + 32 * half;
@@ -156,15 +178,12 @@ RF_INLINE void block_q6k(const int nt, const uint8_t* b, const rf_act256** xb, v
         for (int i = 0; i < nt; i++) {
           const int8_t* x = xb[i]->q + 128 * half + 32 * g + 16 * p;
           const v128_t pd = rf_relaxed_dot_i8x16_i7x16_s(wasm_v128_load(x), w);
-          isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_dot_i16x8(pd, vsc));
+          isum[4 * p + i] = wasm_i32x4_add(isum[4 * p + i], wasm_i32x4_dot_i16x8(pd, vsc));
         }
       }
     }
   }
-  for (int i = 0; i < nt; i++) {
-    acc[i] = wasm_f32x4_add(acc[i], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[i]),
-                                                   wasm_f32x4_splat(d * xb[i]->d)));
-  }
+  q45k_finish(RF_Q6_K, nt, d, xb, isum, acc);
 }
 
 #else
@@ -182,8 +201,8 @@ RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const 
     qh[0] = wasm_v128_load(b + 16);
     qh[1] = wasm_v128_load(b + 32);
   }
-  v128_t isum[4];
-  for (int i = 0; i < nt; i++) isum[i] = wasm_i32x4_splat(0);
+  v128_t isum[8];
+  for (int i = 0; i < nt; i++) isum[i] = isum[4 + i] = wasm_i32x4_splat(0);
   const v128_t m4 = wasm_i16x8_splat(0x0f);
   const v128_t k16 = wasm_i16x8_splat(0x10);
   for (int g = 0; g < 4; g++) {
@@ -205,8 +224,13 @@ RF_INLINE void block_q45k(const int type, const int nt, const uint8_t* b, const 
       }
       for (int i = 0; i < nt; i++) {
         const int16_t* x = xb[i]->q + 32 * j;
-        const v128_t s = wasm_i32x4_add(rf_dot16(e[0], o[0], x), rf_dot16(e[1], o[1], x + 16));
-        isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_mul(s, vsc));
+        const v128_t s0 = rf_dot16(e[0], o[0], x), s1 = rf_dot16(e[1], o[1], x + 16);
+        if (type == RF_Q5_K) {  // elements 0..15 and 16..31 of the sub-block apart
+          isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_mul(s0, vsc));
+          isum[4 + i] = wasm_i32x4_add(isum[4 + i], wasm_i32x4_mul(s1, vsc));
+        } else {
+          isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_mul(wasm_i32x4_add(s0, s1), vsc));
+        }
       }
     }
     if (type == RF_Q4_K_GEMM) {  // llama.cpp's gemm adds each pair of sub-blocks
@@ -223,9 +247,8 @@ RF_INLINE void block_q6k(const int nt, const uint8_t* b, const rf_act256** xb, v
   const int8_t* scales = (const int8_t*)(b + 192);
   const v128_t m4 = wasm_i16x8_splat(0x0f);
   const v128_t m3 = wasm_i16x8_splat(3);
-  const v128_t k32 = wasm_i16x8_splat(32);
-  v128_t isum[4];
-  for (int i = 0; i < nt; i++) isum[i] = wasm_i32x4_splat(0);
+  v128_t isum[8];
+  for (int i = 0; i < nt; i++) q6k_offsets(scales, xb[i], &isum[i], &isum[4 + i]);
   for (int half = 0; half < 2; half++) {
     const uint8_t* ql = b + 64 * half;
     const uint8_t* qh = b + 128 + 32 * half;
@@ -242,20 +265,17 @@ RF_INLINE void block_q6k(const int nt, const uint8_t* b, const rf_act256** xb, v
         const v128_t o_lo = g < 2 ? wasm_v128_and(wasm_u16x8_shr(lv, 8), m4) : wasm_u16x8_shr(lv, 12);
         const v128_t e_hi = wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(hv[p], 2 * g), m3), 4);
         const v128_t o_hi = wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(hv[p], 8 + 2 * g), m3), 4);
-        const v128_t e = wasm_i16x8_sub(wasm_v128_or(e_lo, e_hi), k32);
-        const v128_t o = wasm_i16x8_sub(wasm_v128_or(o_lo, o_hi), k32);
+        const v128_t e = wasm_v128_or(e_lo, e_hi);
+        const v128_t o = wasm_v128_or(o_lo, o_hi);
         const v128_t vsc = wasm_i32x4_splat(sc[2 * g + p]);
         for (int i = 0; i < nt; i++) {
           const int16_t* x = xb[i]->q + 128 * half + 32 * g + 16 * p;
-          isum[i] = wasm_i32x4_add(isum[i], wasm_i32x4_mul(rf_dot16(e, o, x), vsc));
+          isum[4 * p + i] = wasm_i32x4_add(isum[4 * p + i], wasm_i32x4_mul(rf_dot16(e, o, x), vsc));
         }
       }
     }
   }
-  for (int i = 0; i < nt; i++) {
-    acc[i] = wasm_f32x4_add(acc[i], wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum[i]),
-                                                   wasm_f32x4_splat(d * xb[i]->d)));
-  }
+  q45k_finish(RF_Q6_K, nt, d, xb, isum, acc);
 }
 
 #endif
@@ -271,10 +291,10 @@ RF_INLINE void tile(const int type, const int nt, const rf_mm_args* a, int r0, i
   float* y = (float*)(uintptr_t)a->y;
   for (int n = r0; n < r1; n++) {
     const uint8_t* w = (const uint8_t*)(uintptr_t)(a->w + (uint32_t)n * (uint32_t)a->row_bytes);
-    v128_t acc[4];
+    v128_t acc[8];  // four float lanes per row, eight (acc[i], acc[4 + i]) for Q5_K / Q6_K
     float macc[4];
     for (int i = 0; i < nt; i++) {
-      acc[i] = wasm_f32x4_splat(0.f);
+      acc[i] = acc[4 + i] = wasm_f32x4_splat(0.f);
       macc[i] = 0.f;
     }
     for (int b = 0; b < nb; b++) {
@@ -286,6 +306,8 @@ RF_INLINE void tile(const int type, const int nt, const rf_mm_args* a, int r0, i
     const float bn = bias ? bias[n] : 0.f;
     for (int i = 0; i < nt; i++) {
       const float v = RF_REPACKED(type) ? wasm_f32x4_extract_lane(acc[i], 0) - macc[i]
+                      : type == RF_Q6_K ? rf_hsum8(acc[i], acc[4 + i])
+                      : type == RF_Q5_K ? rf_hsum8(acc[i], acc[4 + i]) + macc[i]
                                         : rf_hsum_f32(acc[i]) + macc[i];
       y[(t0 + i) * a->ldy + n] = bias ? v + bn : v;
     }

@@ -13,6 +13,7 @@ enum {
   RF_Q5_0 = 6,
   RF_Q5_1 = 7,
   RF_Q8_0 = 8,
+  RF_Q3_K = 11,
   RF_Q4_K = 12,
   RF_Q5_K = 13,
   RF_Q6_K = 14,
@@ -27,6 +28,7 @@ enum {
 #define RF_BLOCK_BYTES_Q5_0 22
 #define RF_BLOCK_BYTES_Q5_1 24
 #define RF_BLOCK_BYTES_Q8_0 34
+#define RF_BLOCK_BYTES_Q3_K 110
 #define RF_BLOCK_BYTES_Q4_K 144
 #define RF_BLOCK_BYTES_Q5_K 176
 #define RF_BLOCK_BYTES_Q6_K 210

@@ -58,7 +58,7 @@ export const TYPE_KERNELS: Readonly<Partial<Record<GGMLTypeName, TypeKernels>>> 
   IQ4_NL: k("q8_0", [], false, true),
   MXFP4: k("q8_0", [], false, true),
   Q2_K: k("q8_k", [], false, false),
-  Q3_K: k("q8_k", [], false, false),
+  Q3_K: k("q8_k", [], true, false),
   Q4_K: k("q8_k", ["matrix"], true, false),
   Q5_K: k("q8_k", ["matrix"], true, false),
   Q6_K: k("q8_k", ["matrix"], true, false),

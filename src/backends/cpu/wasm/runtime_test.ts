@@ -98,6 +98,7 @@ const CASES: [GGMLType, number[]][] = [
   [GGMLType.Q5_0, [64, 96]],
   [GGMLType.Q5_1, [64, 96]],
   [GGMLType.Q8_0, [64, 96]],
+  [GGMLType.Q3_K, [256, 512]],
   [GGMLType.Q4_K, [256, 512]],
   [GGMLType.Q5_K, [256, 512]],
   [GGMLType.Q6_K, [256, 512]],
