@@ -13,7 +13,10 @@
  *   end-of-generation token of the tokenizer, so generation stops there (generate.ts stops on
  *   isEog); Llama 3.1's `<|eom_id|>` (tool turns) too, found by its text as llama.cpp does (the
  *   tree's Llama 3.0 vocabulary has reserved token 128008 where 3.1 has it, so the test renames
- *   it). No o200k (gpt-oss) vocabulary is in the tree.
+ *   it). No o200k (gpt-oss) vocabulary is in the tree: harmony's tokens are checked on renamed
+ *   reserved tokens of the Llama 3 vocabulary, where llama.cpp's rule holds: `<|return|>` (end of
+ *   the final answer) and `<|call|>` (a tool call) end generation, `<|end|>` (the end of one
+ *   message, e.g. the analysis channel, inside a turn) does not.
  */
 import { readFileSync } from "node:fs";
 import { renderConversation } from "../src/chat/render.ts";
@@ -117,4 +120,37 @@ test("family Llama 3.1: <|eom_id|> (end of a tool turn) is end-of-generation", (
   const tok = tokenizerFromMetadata(new Map([...md, ["tokenizer.ggml.tokens", tokens]]));
   assertEquals(tok.encode("<|eom_id|>", { parseSpecial: true }), [128008]);
   assert(tok.isEog(128008) && tok.isEog(tok.eot!), "eom and eot end generation");
+}, opts);
+
+test("family gpt-oss (harmony): <|return|> and <|call|> end generation, <|end|> does not", () => {
+  const md = ggufMetadata(llamacppPath("models", "ggml-vocab-llama-bpe.gguf"));
+  const tokens = [...md.get("tokenizer.ggml.tokens") as string[]];
+  const harmony = ["<|start|>", "<|end|>", "<|message|>", "<|channel|>", "<|return|>", "<|call|>"];
+  const ids = harmony.map((t, i) => {
+    const id = tokens.indexOf(`<|reserved_special_token_${10 + i}|>`);
+    assert(id >= 0);
+    tokens[id] = t;
+    return id;
+  });
+  const tok = tokenizerFromMetadata(new Map([...md, ["tokenizer.ggml.tokens", tokens]]));
+  const eog = Object.fromEntries(harmony.map((t, i) => [t, tok.isEog(ids[i])]));
+  assertEquals(eog, {
+    "<|start|>": false,
+    "<|end|>": false,
+    "<|message|>": false,
+    "<|channel|>": false,
+    "<|return|>": true,
+    "<|call|>": true,
+  });
+  // The template closes earlier assistant messages with <|end|>, a plain special token here.
+  const text = renderConversation(
+    [{ role: "user", content: "Hello" }, { role: "assistant", content: "Hi there" }, {
+      role: "user",
+      content: "Bye",
+    }],
+    { template: template("openai-gpt-oss-120b.jinja"), addGenerationPrompt: true },
+  );
+  assert(text.includes("<|channel|>final<|message|>Hi there<|end|>"), text);
+  const [end] = tok.encode("<|end|>", { parseSpecial: true });
+  assertEquals(end, ids[1]);
 }, opts);
