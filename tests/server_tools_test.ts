@@ -232,3 +232,31 @@ test("server tools: auto gives either calls or a plain answer, never raw call JS
     await s.close();
   }
 }, opts);
+
+test(
+  "server tools: /apply-template renders tools, calls and results like the chat route",
+  async () => {
+    const s = await startServer({ parallel: 1 });
+    try {
+      const call = {
+        id: "c1",
+        type: "function",
+        function: { name: "get_weather", arguments: '{"city":"Oslo"}' },
+      };
+      const messages = [...ASK, { role: "assistant", content: null, tool_calls: [call] }, {
+        role: "tool",
+        tool_call_id: "c1",
+        content: "sunny",
+      }];
+      const r = await postJson(`${s.url}/apply-template`, { messages, tools: TOOLS });
+      assertEquals(r.status, 200, JSON.stringify(r.body));
+      const p: string = r.body.prompt;
+      assert(p.includes("You can call these tools:") && p.includes('"name": "set_alarm"'), p);
+      assert(p.includes('{"tool_calls":[{"name":"get_weather","arguments":{"city":"Oslo"}}]}'), p);
+      assert(p.includes("<|im_start|>tool\nsunny<|im_end|>"), p);
+    } finally {
+      await s.close();
+    }
+  },
+  opts,
+);

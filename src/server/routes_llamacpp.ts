@@ -1,9 +1,11 @@
 /**
  * llama.cpp's native server API (tools/server/README.md of llama.cpp): POST /completion
  * (`prompt`, `n_predict`, `stream`, `cache_prompt`, `n_probs`, `id_slot`, `return_tokens`,
- * `n_cmpl`, `grammar`, `json_schema`, sampling fields; `timings` in every final result), GET /props, GET /slots and
- * POST /apply-template. Errors on these routes have llama.cpp's shape (`code` is the HTTP
- * status, `type` e.g. `exceed_context_size_error`); see errors.ts.
+ * `n_cmpl`, `grammar`, `json_schema`, sampling fields; `timings` in every final result), GET
+ * /props, GET /slots and POST /apply-template (messages with tool calls and results, and
+ * `tools`, rendered as /v1/chat/completions renders them). Errors on these routes have
+ * llama.cpp's shape (`code` is the HTTP status, `type` e.g. `exceed_context_size_error`); see
+ * errors.ts.
  *
  * @module
  */
@@ -25,7 +27,8 @@ import {
   stopList,
   tokenPiece,
 } from "./generation.ts";
-import { chatPromptText, messageText } from "./routes_chat.ts";
+import { conversationOf, toolPlan } from "./chat_tools.ts";
+import { chatPromptText } from "./routes_chat.ts";
 import {
   ApplyTemplateRequest,
   LlamaCompletionRequest,
@@ -225,8 +228,9 @@ export function registerLlamaCpp(app: Hono, engine: Engine): void {
   app.post("/apply-template", async (c) => {
     const ready = engine.ready();
     const body = await engine.parse(c.req.raw, ApplyTemplateRequest);
-    const messages = body.messages.map((m) => ({ role: m.role, content: messageText(m) }));
-    return c.json({ prompt: chatPromptText(ready, messages, engine.chatTemplate) });
+    const plan = toolPlan({ tools: body.tools, tool_choice: "none" }, engine.chatTemplate);
+    const messages = conversationOf(body.messages);
+    return c.json({ prompt: chatPromptText(ready, messages, engine.chatTemplate, plan?.tools) });
   });
 
   app.get("/props", (c) => {

@@ -13,6 +13,7 @@ import {
   nullish,
   samplerFields,
   TokenId,
+  Tool,
 } from "./schemas_common.ts";
 
 /** llama.cpp's `logit_bias`: `[[id, bias | false], ...]` or OpenAI's object form. */
@@ -85,7 +86,10 @@ export const LlamaCompletionResponse = z.object({
 export type LlamaCompletionResponse = z.infer<typeof LlamaCompletionResponse>;
 
 /** POST /apply-template request. */
-export const ApplyTemplateRequest = z.strictObject({ messages: z.array(ChatMessage).min(1) });
+export const ApplyTemplateRequest = z.strictObject({
+  messages: z.array(ChatMessage).min(1),
+  tools: nullish(z.array(Tool).min(1).max(128)),
+});
 /** POST /apply-template request body. */
 export type ApplyTemplateRequest = z.infer<typeof ApplyTemplateRequest>;
 
