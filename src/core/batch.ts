@@ -10,7 +10,7 @@
  * Tokens each job gets in the next pass (0: not in it), for jobs with `remaining[i]` tokens
  * left, in arrival order. Jobs with the fewest tokens left (decoding sequences) come first;
  * the rest of the `budget` goes to prompts in arrival order as chunks, and at most
- * `maxSequences` jobs take part. The first job always gets at least one token.
+ * `maxSequences` jobs take part; even a budget below 1 moves one token.
  */
 export function planStep(
   remaining: readonly number[],
