@@ -3,6 +3,7 @@
 // kernel build and a scratch buffer for quantized activations), weight layout and the
 // matrix product.
 #include <cpuid.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -108,11 +109,20 @@ RF_API int rf_cpu_destroy(int h) {
   return RF_CPU_OK;
 }
 
+// Bytes of a Q4_K super-block of 8 interleaved rows (rf_cpu_kernels.c, q4k_rows_tile).
+#define Q4K_GROUP_BYTES 1184
+
 // How weights of `type` with `rows` x `cols` are held: out[0] = 1 when a kernel takes them,
-// out[1] = 1 when rf_cpu_repack must rewrite them first (same byte size).
+// out[1] = 1 when rf_cpu_repack must rewrite them first, into out[2] bytes.
 RF_API int rf_cpu_layout(int type, int rows, int cols, int32_t* out) {
   out[0] = rows > 0 && rf_cpu_act_bytes(type, cols) > 0;
-  out[1] = out[0] && type == T_Q4_0 && rows % 8 == 0;
+  out[1] = out[0] && (type == T_Q4_0 || type == T_Q4_K) && rows % 8 == 0;
+  const int64_t bytes = type == T_Q4_K && out[1]
+                            ? (int64_t)(rows / 8) * (cols / 256) * Q4K_GROUP_BYTES
+                            : (int64_t)rows * (cols / (type == T_Q4_K || type == T_Q6_K ? 256 : 32)) *
+                                  block_bytes(type);
+  if (out[0] && bytes > INT32_MAX) return RF_CPU_INVALID;
+  out[2] = out[0] ? (int32_t)bytes : 0;
   return RF_CPU_OK;
 }
 
@@ -121,30 +131,101 @@ static inline uint8_t q4_code(const uint8_t* b, int e) {
   return e < 16 ? b[2 + e] & 15 : b[2 + e - 16] >> 4;
 }
 
-// Rewrites Q4_0 weights (rows % 8 == 0) into groups of 8 interleaved rows (rf_cpu_kernels.c,
-// "rows").
-RF_API int rf_cpu_repack(int type, int rows, int cols, const uint8_t* src, uint8_t* dst) {
-  int32_t l[2];
-  rf_cpu_layout(type, rows, cols, l);
-  if (!l[1]) return RF_CPU_INVALID;
-  const int nb = cols / 32;
-  const int64_t rb = (int64_t)nb * 18;
-  for (int g = 0; g < rows / 8; g++) {
-    for (int b = 0; b < nb; b++) {
-      uint8_t* o = dst + ((int64_t)g * nb + b) * 144;
-      for (int r = 0; r < 8; r++) {
-        const uint8_t* blk = src + (int64_t)(8 * g + r) * rb + (int64_t)b * 18;
-        memcpy(o + 2 * r, blk, 2);
-        for (int p = 0; p < 4; p++) {
-          for (int e = 0; e < 4; e++) {
-            o[16 + 32 * p + 4 * r + e] =
-                (uint8_t)(q4_code(blk, 4 * p + e) | (q4_code(blk, 16 + 4 * p + e) << 4));
-          }
+// Q4_0 group block (144 bytes): the 8 rows' d, then 4 vectors of 32 bytes, byte 4r + e of
+// vector p = GGUF qs byte 4p + e of row r (elements 4p + e and 16 + 4p + e).
+static void q4_0_group(uint8_t* o, const uint8_t* const* blk, int unpack) {
+  for (int r = 0; r < 8; r++) {
+    uint8_t* b = (uint8_t*)blk[r];
+    for (int p = 0; p < 4; p++) {
+      for (int e = 0; e < 4; e++) {
+        if (unpack) b[2 + 4 * p + e] = o[16 + 32 * p + 4 * r + e];
+        else o[16 + 32 * p + 4 * r + e] = (uint8_t)(q4_code(b, 4 * p + e) | (q4_code(b, 16 + 4 * p + e) << 4));
+      }
+    }
+    if (unpack) memcpy(b, o + 2 * r, 2);
+    else memcpy(o + 2 * r, b, 2);
+  }
+}
+
+// Q4_K group super-block (Q4K_GROUP_BYTES): d[8], dmin[8] (halves), the 6-bit scales sc[j][r]
+// and minimums mn[j][r] as bytes (sub-block j, row r), then for each pair g of sub-blocks and
+// each 4 elements e, 32 bytes: byte 4r + i = GGUF qs byte 32g + 4e + i of row r (low nibble
+// sub-block 2g, high 2g + 1). Unpacking rebuilds the GGUF scale bytes from sc and mn.
+static void q4_k_group(uint8_t* o, const uint8_t* const* blk, int unpack) {
+  for (int r = 0; r < 8; r++) {
+    uint8_t* b = (uint8_t*)blk[r];
+    if (unpack) {
+      memcpy(b, o + 2 * r, 2);
+      memcpy(b + 2, o + 16 + 2 * r, 2);
+      uint8_t* q = b + 4;
+      for (int j = 0; j < 4; j++) {
+        const int scj = o[32 + 8 * j + r], mnj = o[96 + 8 * j + r];
+        const int sc4 = o[32 + 8 * (j + 4) + r], mn4 = o[96 + 8 * (j + 4) + r];
+        q[j] = (uint8_t)(scj | ((sc4 >> 4) << 6));
+        q[j + 4] = (uint8_t)(mnj | ((mn4 >> 4) << 6));
+        q[j + 8] = (uint8_t)((sc4 & 15) | ((mn4 & 15) << 4));
+      }
+    } else {
+      memcpy(o + 2 * r, b, 2);
+      memcpy(o + 16 + 2 * r, b + 2, 2);
+      const uint8_t* q = b + 4;
+      for (int j = 0; j < 8; j++) {
+        int sc, mn;
+        if (j < 4) {
+          sc = q[j] & 63;
+          mn = q[j + 4] & 63;
+        } else {
+          sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+          mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+        }
+        o[32 + 8 * j + r] = (uint8_t)sc;
+        o[96 + 8 * j + r] = (uint8_t)mn;
+      }
+    }
+    for (int g = 0; g < 4; g++) {
+      for (int e = 0; e < 8; e++) {
+        for (int i = 0; i < 4; i++) {
+          uint8_t* v = o + 160 + 256 * g + 32 * e + 4 * r + i;
+          if (unpack) b[16 + 32 * g + 4 * e + i] = *v;
+          else *v = b[16 + 32 * g + 4 * e + i];
         }
       }
     }
   }
+}
+
+// Rewrites GGUF weights into the layout rf_cpu_layout names (unpack = 0), or back (1).
+static int repack(int type, int rows, int cols, const uint8_t* src, uint8_t* dst, int unpack) {
+  int32_t l[3];
+  rf_cpu_layout(type, rows, cols, l);
+  if (!l[1]) return RF_CPU_INVALID;
+  const int qk = type == T_Q4_K ? 256 : 32;
+  const int nb = cols / qk;
+  const int bb = block_bytes(type);
+  const int gb = type == T_Q4_K ? Q4K_GROUP_BYTES : 8 * bb;
+  const int64_t rb = (int64_t)nb * bb;
+  const uint8_t* gguf = unpack ? dst : src;
+  uint8_t* packed = unpack ? (uint8_t*)src : dst;
+  for (int g = 0; g < rows / 8; g++) {
+    for (int b = 0; b < nb; b++) {
+      const uint8_t* blk[8];
+      for (int r = 0; r < 8; r++) blk[r] = gguf + (int64_t)(8 * g + r) * rb + (int64_t)b * bb;
+      uint8_t* o = packed + ((int64_t)g * nb + b) * gb;
+      if (type == T_Q4_K) q4_k_group(o, blk, unpack);
+      else q4_0_group(o, blk, unpack);
+    }
+  }
   return RF_CPU_OK;
+}
+
+// GGUF weights (rows x cols of `type`) -> the kernels' layout, when rf_cpu_layout asks for it.
+RF_API int rf_cpu_repack(int type, int rows, int cols, const uint8_t* src, uint8_t* dst) {
+  return repack(type, rows, cols, src, dst, 0);
+}
+
+// The inverse of rf_cpu_repack: repacked weights back to GGUF bytes.
+RF_API int rf_cpu_unpack(int type, int rows, int cols, const uint8_t* src, uint8_t* dst) {
+  return repack(type, rows, cols, src, dst, 1);
 }
 
 typedef struct {
@@ -164,7 +245,7 @@ RF_API int rf_cpu_matmul(int h, int type, int repacked, const uint8_t* w, int ro
                          const float* x, int T, float* y, const float* bias) {
   context* c = get(h);
   if (!c) return RF_CPU_HANDLE;
-  int32_t l[2];
+  int32_t l[3];
   rf_cpu_layout(type, rows, cols, l);
   if (!l[0] || l[1] != (repacked != 0) || T < 1 || !w || !x || !y) return RF_CPU_INVALID;
   const int64_t stride = rf_cpu_act_bytes(type, cols);

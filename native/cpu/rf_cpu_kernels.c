@@ -142,30 +142,42 @@ RF_INLINE void lanes_tile(const int type, const int R, const int C, const rf_cpu
   for (int r = 0; r < R; r++)
     for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
   for (int b = 0; b < nb; b++) {
-    __m256i wv[4], aw[4];
-    float dw[4];
+    // wv: Q4_0 codes (unsigned), or Q8_0 weights + 128 (VNNI: the offset comes off through
+    // the dot's start value) / |w| (AVX2: llama.cpp's sign trick, whose int16 pair sums
+    // cannot saturate)
+    __m256i wv[4], ws[4];
+    __m256 dw[4];
     for (int r = 0; r < R; r++) {
       const uint8_t* wb = a->w + (int64_t)(n0 + r) * a->row_bytes + (int64_t)b * bytes;
-      dw[r] = h2f(wb);
+      dw[r] = _mm256_set1_ps(h2f(wb));
       if (type == T_Q4_0) {
         wv[r] = nibbles32(wb + 2);
       } else {
-        wv[r] = _mm256_loadu_si256((const __m256i*)(wb + 2));
-        aw[r] = _mm256_sign_epi8(wv[r], wv[r]);
+        ws[r] = _mm256_loadu_si256((const __m256i*)(wb + 2));
+#if RF_VNNI
+        wv[r] = _mm256_xor_si256(ws[r], _mm256_set1_epi8((char)0x80));
+#else
+        wv[r] = _mm256_sign_epi8(ws[r], ws[r]);
+#endif
       }
     }
     for (int c = 0; c < C; c++) {
       const rf_cpu_act32* xb = x0 + c * xs + b;
       const __m256i q = _mm256_loadu_si256((const __m256i*)xb->q);
-      const __m256i off = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i*)xb->lsum), 3);
+      const __m256i lsum = _mm256_loadu_si256((const __m256i*)xb->lsum);
+      // start value of the dots: minus the code offset times the 4-element sums
+      const __m256i start = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                             _mm256_slli_epi32(lsum, type == T_Q4_0 ? 3 : 7));
+      const __m256 dx = _mm256_broadcast_ss(&xb->d);
       for (int r = 0; r < R; r++) {
         __m256i s;
-        if (type == T_Q4_0) {
-          s = _mm256_sub_epi32(dot_u8s8(_mm256_setzero_si256(), wv[r], q), off);
-        } else {
-          s = dot_u8s8(_mm256_setzero_si256(), aw[r], _mm256_sign_epi8(q, wv[r]));
-        }
-        const __m256 d = _mm256_set1_ps(dw[r] * xb->d);
+#if RF_VNNI
+        s = _mm256_dpbusd_epi32(start, wv[r], q);
+#else
+        if (type == T_Q4_0) s = dot_u8s8(start, wv[r], q);
+        else s = dot_u8s8(_mm256_setzero_si256(), wv[r], _mm256_sign_epi8(q, ws[r]));
+#endif
+        const __m256 d = _mm256_mul_ps(dw[r], dx);
         acc[r][c] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc[r][c]);
       }
     }
@@ -242,66 +254,79 @@ RF_INLINE void q4k_scales(const uint8_t* q, int* sc, int* mn) {
   }
 }
 
-// Q4_K with a multiple of 8 rows, in the float steps of llama.cpp's repacked q4_K_8x8 gemm /
-// gemv (ops/matmul_q4k.ts, kernels/wasm/mm_kquant.c): per output acc = fma(dot, d * dx, acc)
-// and accm = fma(mins dot, dmin * dx, accm), one term per 64-element pair of sub-blocks for the
-// gemm rows (the passes of 4 activation rows, pairs = 1) and one per super-block for the gemv
-// rows (the rest); the output is acc - accm.
-RF_INLINE void q4k_rep_tile(const int C, const int pairs, const rf_cpu_mm* a, int n, int t0) {
+// Q4_K with a multiple of 8 rows is computed in the float steps of llama.cpp's repacked
+// q4_K_8x8 gemm / gemv (ops/matmul_q4k.ts, kernels/wasm/mm_kquant.c): per output acc =
+// fma(dot, d * dx, acc) and accm = fma(mins dot, dmin * dx, accm), one term per 64-element
+// pair of sub-blocks for the gemm rows (the passes of 4 activation rows, pairs = 1) and one
+// per super-block for the gemv rows (the rest); the output is acc - accm.
+// Q4_K with a multiple of 8 rows, repacked by rf_cpu_repack into groups of 8 interleaved rows
+// (1184 bytes per group super-block, see rf_cpu_api.c): rows [8 grp, 8 grp + 8) in the lanes
+// of one vector against activation rows [t0, t0 + C), in the float steps of q4k_rep_tile.
+RF_INLINE void q4k_rows_tile(const int C, const int pairs, const rf_cpu_mm* a, int grp,
+                             int t0) {
   const int nb = a->k / 256;
-  const uint8_t* w = a->w + (int64_t)n * a->row_bytes;
+  const uint8_t* gp = a->w + (int64_t)grp * nb * 1184;
   const rf_cpu_act256* x0 = (const rf_cpu_act256*)act_row(a, t0);
   const int64_t xs = a->x_stride / (int64_t)sizeof(rf_cpu_act256);
   const __m256i m4 = _mm256_set1_epi8(0xF);
-  float acc[4], accm[4];
-  for (int c = 0; c < C; c++) acc[c] = accm[c] = 0.f;
+  __m256 acc[4], accm[4];
+  for (int c = 0; c < C; c++) acc[c] = accm[c] = _mm256_setzero_ps();
   for (int i = 0; i < nb; i++) {
-    const uint8_t* blk = w + (int64_t)i * 144;
-    const float xd = h2f(blk), xdmin = h2f(blk + 2);
-    int sc[8], mn[8];
-    q4k_scales(blk + 4, sc, mn);
-    __m256i v[4][4];  // [act][pair]: lanes of sc * (4-element dots) of the pair's sub-blocks
-    for (int j = 0; j < 4; j++) {
-      const __m256i scale_l = _mm256_set1_epi16((int16_t)sc[2 * j]);
-      const __m256i scale_h = _mm256_set1_epi16((int16_t)sc[2 * j + 1]);
-      const __m256i q4bits = _mm256_loadu_si256((const __m256i*)(blk + 16 + 32 * j));
-      const __m256i q4l = _mm256_and_si256(q4bits, m4);
-      const __m256i q4h = _mm256_and_si256(_mm256_srli_epi16(q4bits, 4), m4);
+    const uint8_t* p = gp + (int64_t)i * 1184;
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)p));
+    const __m256 dmw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(p + 16)));
+    __m256i S[4], M[4];
+    for (int c = 0; c < C; c++) S[c] = M[c] = _mm256_setzero_si256();
+    for (int g = 0; g < 4; g++) {
+      __m256i d0[4], d1[4];
+      for (int c = 0; c < C; c++) d0[c] = d1[c] = _mm256_setzero_si256();
+      for (int e = 0; e < 8; e++) {
+        const __m256i raw = _mm256_loadu_si256((const __m256i*)(p + 160 + 256 * g + 32 * e));
+        const __m256i lo = _mm256_and_si256(raw, m4);
+        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+        for (int c = 0; c < C; c++) {
+          const int8_t* q = (x0 + c * xs + i)->q + 64 * g + 4 * e;
+          int32_t w0, w1;
+          memcpy(&w0, q, 4);
+          memcpy(&w1, q + 32, 4);
+          d0[c] = dot_u8s8(d0[c], lo, _mm256_set1_epi32(w0));
+          d1[c] = dot_u8s8(d1[c], hi, _mm256_set1_epi32(w1));
+        }
+      }
+      const __m256i sc0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(p + 32 + 16 * g)));
+      const __m256i sc1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(p + 40 + 16 * g)));
+      const __m256i mn0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(p + 96 + 16 * g)));
+      const __m256i mn1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i*)(p + 104 + 16 * g)));
       for (int c = 0; c < C; c++) {
-        const int8_t* q8 = (x0 + c * xs + i)->q + 64 * j;
-        const __m256i q8l = _mm256_loadu_si256((const __m256i*)q8);
-        const __m256i q8h = _mm256_loadu_si256((const __m256i*)(q8 + 32));
-        v[c][j] = _mm256_add_epi32(_mm256_madd_epi16(scale_l, _mm256_maddubs_epi16(q4l, q8l)),
-                                   _mm256_madd_epi16(scale_h, _mm256_maddubs_epi16(q4h, q8h)));
+        const rf_cpu_act256* y = x0 + c * xs + i;
+        const __m256i s = _mm256_add_epi32(_mm256_mullo_epi32(d0[c], sc0),
+                                           _mm256_mullo_epi32(d1[c], sc1));
+        const __m256i b0 = _mm256_set1_epi32(y->bsums[4 * g] + y->bsums[4 * g + 1]);
+        const __m256i b1 = _mm256_set1_epi32(y->bsums[4 * g + 2] + y->bsums[4 * g + 3]);
+        const __m256i m = _mm256_add_epi32(_mm256_mullo_epi32(mn0, b0), _mm256_mullo_epi32(mn1, b1));
+        if (pairs) {
+          const __m256 dx = _mm256_broadcast_ss(&y->d);
+          acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, dx), acc[c]);
+          accm[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), _mm256_mul_ps(dmw, dx), accm[c]);
+        } else {
+          S[c] = _mm256_add_epi32(S[c], s);
+          M[c] = _mm256_add_epi32(M[c], m);
+        }
       }
     }
-    for (int c = 0; c < C; c++) {
-      const rf_cpu_act256* y = x0 + c * xs + i;
-      // the four pair sums: lane p of s4
-      const __m256i h01 = _mm256_hadd_epi32(v[c][0], v[c][1]);
-      const __m256i h23 = _mm256_hadd_epi32(v[c][2], v[c][3]);
-      const __m256i h = _mm256_hadd_epi32(h01, h23);
-      const __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-      int32_t s[4];
-      _mm_storeu_si128((__m128i*)s, s4);
-      int32_t m[4];
-      for (int p = 0; p < 4; p++) {
-        m[p] = mn[2 * p] * (y->bsums[4 * p] + y->bsums[4 * p + 1]) +
-               mn[2 * p + 1] * (y->bsums[4 * p + 2] + y->bsums[4 * p + 3]);
-      }
-      const float dd = xd * y->d, dm = xdmin * y->d;
-      if (pairs) {
-        for (int p = 0; p < 4; p++) {
-          acc[c] = __builtin_fmaf((float)s[p], dd, acc[c]);
-          accm[c] = __builtin_fmaf((float)m[p], dm, accm[c]);
-        }
-      } else {
-        acc[c] = __builtin_fmaf((float)(s[0] + s[1] + s[2] + s[3]), dd, acc[c]);
-        accm[c] = __builtin_fmaf((float)(m[0] + m[1] + m[2] + m[3]), dm, accm[c]);
+    if (!pairs) {
+      for (int c = 0; c < C; c++) {
+        const __m256 dx = _mm256_broadcast_ss(&(x0 + c * xs + i)->d);
+        acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(S[c]), _mm256_mul_ps(dw, dx), acc[c]);
+        accm[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(M[c]), _mm256_mul_ps(dmw, dx), accm[c]);
       }
     }
   }
-  for (int c = 0; c < C; c++) store(a, t0 + c, n, acc[c] - accm[c]);
+  for (int c = 0; c < C; c++) {
+    float out[8];
+    _mm256_storeu_ps(out, _mm256_sub_ps(acc[c], accm[c]));
+    for (int r = 0; r < 8; r++) store(a, t0 + c, 8 * grp + r, out[r]);
+  }
 }
 
 // Q4_K with a row count not a multiple of 8 (llama.cpp does not repack it): row n against
@@ -434,9 +459,12 @@ RF_INLINE void q6k_tile(const int C, const rf_cpu_mm* a, int n, int t0) {
 }
 
 RF_INLINE void k_pass(const int type, const int C, const rf_cpu_mm* a, int r0, int r1, int t0) {
+  if (type == T_Q4_K && a->repacked) {
+    for (int n = r0; n < r1; n += 8) q4k_rows_tile(C, C == 4, a, n / 8, t0);
+    return;
+  }
   for (int n = r0; n < r1; n++) {
     if (type == T_Q6_K) q6k_tile(C, a, n, t0);
-    else if (a->n % 8 == 0) q4k_rep_tile(C, C == 4, a, n, t0);
     else q4k_vec_tile(C, a, n, t0);
   }
 }

@@ -14,7 +14,7 @@ import { GGMLType, typeTraits } from "../../gguf/ggml_types.ts";
 import { dequantize } from "../../gguf/quants/mod.ts";
 import type { QuantMatrix } from "./ops/matmul.ts";
 import { type WasmKernels, wasmSupportsType } from "./wasm/runtime.ts";
-import { type NativeKernels, type NativeMatrix, unpackQ4_0Row } from "./native/native_kernels.ts";
+import type { NativeKernels, NativeMatrix } from "./native/native_kernels.ts";
 
 /** 1-D tensors, and biases of any shape (gpt-oss's per-expert [rows, nExpert] ones). */
 function isVector(t: WeightTensor): boolean {
@@ -147,10 +147,7 @@ export class CpuWeightStore {
     if (!nm) return undefined;
     const tr = typeTraits(nm.type);
     const rowBytes = (nm.cols / tr.blockSize) * tr.typeSize;
-    const data = new Uint8Array(nm.rows * rowBytes);
-    for (let n = 0; n < nm.rows; n++) {
-      unpackQ4_0Row(nm, n, data.subarray(n * rowBytes, (n + 1) * rowBytes));
-    }
+    const data = this.native!.unpack(nm);
     const m: QuantMatrix = { type: nm.type, rows: nm.rows, cols: nm.cols, data, rowBytes };
     this.mats.set(name, m);
     return m;

@@ -4,7 +4,8 @@
  * or koffi). It multiplies quantized weights (Q4_0, Q8_0, Q4_K, Q6_K) with AVX2 or
  * AVX512-VNNI code on a pthread pool inside the library, in llama.cpp's x86 float32
  * arithmetic; the other ops stay on the WebAssembly kernels. The weights stay in JavaScript
- * memory (Q4_0 with a multiple of 8 rows rewritten once into interleaved groups of 8 rows),
+ * memory (Q4_0 and Q4_K with a multiple of 8 rows rewritten once into interleaved groups of 8
+ * rows),
  * and every call passes them, the activations and the output as buffers: no copies.
  *
  * @module
@@ -46,7 +47,7 @@ export interface NativeMatrix {
   readonly type: GGMLType;
   readonly rows: number;
   readonly cols: number;
-  /** GGUF bytes, or (repacked) Q4_0 in interleaved groups of 8 rows. */
+  /** GGUF bytes, or (repacked) Q4_0 / Q4_K in interleaved groups of 8 rows. */
   readonly data: Uint8Array;
   readonly repacked: boolean;
 }
@@ -157,6 +158,7 @@ export class NativeKernels {
     }
     const tr = typeTraits(type);
     const bytes = rows * (cols / tr.blockSize) * tr.typeSize;
+    const packed = this.i32[2];
     if (data.byteLength < bytes) {
       throw new InvalidArgumentError("matrix data is shorter than its shape", {
         expected: bytes,
@@ -164,7 +166,7 @@ export class NativeKernels {
       });
     }
     if (this.i32[1] !== 1) return { type, rows, cols, data, repacked: false };
-    const out = new Uint8Array(bytes);
+    const out = new Uint8Array(packed);
     this.check("rf_cpu_repack", this.lib.symbols.rf_cpu_repack(type, rows, cols, data, out));
     return { type, rows, cols, data: out, repacked: true };
   }
@@ -202,6 +204,19 @@ export class NativeKernels {
     this.check("rf_cpu_matmul", st);
   }
 
+  /** The GGUF bytes of a matrix from prepare (a copy when it was repacked). */
+  unpack(m: NativeMatrix): Uint8Array {
+    this.live();
+    if (!m.repacked) return m.data;
+    const tr = typeTraits(m.type);
+    const out = new Uint8Array(m.rows * (m.cols / tr.blockSize) * tr.typeSize);
+    this.check(
+      "rf_cpu_unpack",
+      this.lib.symbols.rf_cpu_unpack(m.type, m.rows, m.cols, m.data, out),
+    );
+    return out;
+  }
+
   private check(call: string, st: number): void {
     if (st !== CpuStatus.OK) {
       throw new BackendError("BACKEND_CALL_FAILED", `${call} failed (${STATUS_NAMES[st] ?? st})`, {
@@ -223,23 +238,5 @@ export class NativeKernels {
     this.disposed = true;
     this.lib.symbols.rf_cpu_destroy(this.handle);
     this.lib.close();
-  }
-}
-
-/** GGUF bytes of row `n` of a repacked Q4_0 matrix (the inverse of rf_cpu_repack), into out. */
-export function unpackQ4_0Row(m: NativeMatrix, n: number, out: Uint8Array): void {
-  const nb = m.cols / 32;
-  const g = Math.floor(n / 8), r = n % 8;
-  for (let b = 0; b < nb; b++) {
-    const o = (g * nb + b) * 144;
-    const d = m.data;
-    const dst = b * 18;
-    out[dst] = d[o + 2 * r];
-    out[dst + 1] = d[o + 2 * r + 1];
-    // byte 4r + e of vector p holds element 4p + e (low nibble) and 16 + 4p + e (high):
-    // GGUF byte 4p + e of the block
-    for (let p = 0; p < 4; p++) {
-      for (let e = 0; e < 4; e++) out[dst + 2 + 4 * p + e] = d[o + 16 + 32 * p + 4 * r + e];
-    }
   }
 }

@@ -15,13 +15,8 @@ import { assert, assertEquals } from "../../../../tests/assert.ts";
 import { GGMLType, typeTraits } from "../../../gguf/ggml_types.ts";
 import { quantize } from "../../../gguf/quants/mod.ts";
 import { fileExists } from "../../../runtime/ffi_load.ts";
-import { decodeRow, matmul } from "../ops/matmul.ts";
-import {
-  NativeKernels,
-  nativeLibraryCandidates,
-  type NativeVariant,
-  unpackQ4_0Row,
-} from "./native_kernels.ts";
+import { matmul } from "../ops/matmul.ts";
+import { NativeKernels, nativeLibraryCandidates, type NativeVariant } from "./native_kernels.ts";
 
 const HAVE_LIB = nativeLibraryCandidates().some(fileExists);
 const opts = {
@@ -120,23 +115,16 @@ test("native AVX2 and AVX512-VNNI builds give the same bits", async () => {
   }
 }, opts);
 
-test("a repacked Q4_0 row unpacks to its GGUF bytes", async () => {
+test("repacked Q4_0 and Q4_K matrices unpack to their GGUF bytes", async () => {
   const k = await NativeKernels.open({});
   try {
-    const rows = 16, cols = 64;
-    const raw = quantize(GGMLType.Q4_0, randomFloats(rows * cols, 3, 1));
-    const m = k.prepare(GGMLType.Q4_0, rows, cols, raw);
-    assert(m.repacked, "16 rows of Q4_0 are repacked");
-    const rb = raw.length / rows;
-    const row = new Uint8Array(rb);
-    for (let n = 0; n < rows; n++) {
-      unpackQ4_0Row(m, n, row);
-      assertEquals([...row], [...raw.subarray(n * rb, (n + 1) * rb)]);
+    for (const type of [GGMLType.Q4_0, GGMLType.Q4_K]) {
+      const rows = 16, cols = 512;
+      const raw = quantize(type, randomFloats(rows * cols, 3, 1));
+      const m = k.prepare(type, rows, cols, raw);
+      assert(m.repacked, `${typeTraits(type).name} with 16 rows is repacked`);
+      assertEquals([...k.unpack(m)], [...raw]);
     }
-    const a = new Float32Array(cols), b = new Float32Array(cols);
-    decodeRow({ type: GGMLType.Q4_0, rows: 1, cols, data: row, rowBytes: rb }, 0, a, 0);
-    decodeRow({ type: GGMLType.Q4_0, rows, cols, data: raw, rowBytes: rb }, rows - 1, b, 0);
-    assertEquals([...a], [...b]);
   } finally {
     k.dispose();
   }

@@ -26,6 +26,7 @@ export const CPU_SYMBOLS = {
   rf_cpu_destroy: { parameters: ["i32"], result: "i32" },
   rf_cpu_layout: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
   rf_cpu_repack: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  rf_cpu_unpack: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
   rf_cpu_matmul: {
     parameters: ["i32", "i32", "i32", "buffer", "i32", "i32", "buffer", "i32", "buffer", "buffer"],
     result: "i32",
