@@ -4,7 +4,8 @@
  * sampling settings, renders the streamed answer while it arrives (the server's event stream
  * is slowed down in front of the app so the test can watch it), and the stop button aborts
  * the request, which cancels the server's stream. Markdown is rendered and sanitized.
- * Skips with one line when chromium is absent (ROCMFORGE_CHROMIUM overrides the path).
+ * Skips with one line when chromium is absent (ROCMFORGE_CHROMIUM overrides the path). Without
+ * a browser: every page file is served without the API key, with its type and CSP.
  *
  * @module
  */
@@ -15,6 +16,8 @@ import { chromium } from "playwright-core";
 import { serveHttp } from "../src/runtime/http_server.ts";
 import { createApp } from "../src/server/app.ts";
 import { Engine } from "../src/server/engine.ts";
+import { WEB_CSP } from "../src/server/routes_web.ts";
+import { WEB_FILES, WEB_LIBRARIES } from "../src/server/web/assets.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { join } from "./_path.ts";
 import { testModel } from "./_server_util.ts";
@@ -154,4 +157,25 @@ test("web chat page: type a message, see the streamed answer, press stop", async
 }, {
   ignore: !HAVE_CHROMIUM || !HAVE_SHARED,
   reason: HAVE_CHROMIUM ? NO_SHARED_REASON : `chromium not found at ${CHROMIUM}`,
+});
+
+test("web page files: served without the API key, with a same-origin CSP; the API still needs it", async () => {
+  const app = createApp({ engine: new Engine({ apiKey: "sekrit" }) });
+  const get = (path: string) => app.fetch(new Request(`http://x${path}`));
+  for (const f of WEB_FILES) {
+    const res = await get(f.route);
+    assertEquals([res.status, res.headers.get("content-type")], [200, f.type], f.route);
+    assertEquals(res.headers.get("content-security-policy"), WEB_CSP);
+    assertEquals(new Uint8Array(await res.arrayBuffer()).length > 0, true);
+  }
+  for (const l of WEB_LIBRARIES) {
+    const res = await get(l.route);
+    assertEquals(res.status, 200, l.route);
+    assert((await res.text()).includes("export"), `${l.route} is an ES module`);
+  }
+  const page = await (await get("/")).text();
+  assert(!/https?:\/\//.test(page.replace(/<!doctype[^>]*>/i, "")), "the page links no other site");
+  assertEquals((await get("/v1/models")).status, 401);
+  assertEquals((await get("/web/other.js")).status, 401, "only the listed files are public");
+  assertEquals((await app.fetch(new Request("http://x/", { method: "POST" }))).status, 405);
 });
