@@ -1,8 +1,9 @@
 /**
  * Streaming split of an answer into content and tool calls: text is released as content as
  * soon as it can no longer be the start of a call (a partial `<tool_call>` marker is held
- * back), and the calls are parsed when the answer ends. Plus the OpenAI shape of calls, for
- * `message.tool_calls` and streamed `delta.tool_calls`.
+ * back), and the calls are parsed when the answer ends. A generic-format answer
+ * `{"response": "..."}` releases the string's text as it arrives. Plus the OpenAI shape of
+ * calls, for `message.tool_calls` and streamed `delta.tool_calls`.
  *
  * @module
  */
@@ -23,6 +24,48 @@ export interface StreamEnd {
   rest: string;
 }
 
+const ESCAPES: Record<string, string> = {
+  '"': '"',
+  "\\": "\\",
+  "/": "/",
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+};
+
+/**
+ * The decoded text of the JSON string whose body starts at `start`, as far as it is complete
+ * (an escape cut short, or a lone high surrogate, waits for the rest).
+ */
+export function jsonStringPrefix(text: string, start: number): string {
+  let out = "";
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') break;
+    if (c !== "\\") {
+      out += c;
+      continue;
+    }
+    const e = text[i + 1];
+    if (e === undefined) break;
+    if (e === "u") {
+      const hex = text.slice(i + 2, i + 6);
+      if (!/^[0-9a-fA-F]{4}$/.test(hex)) break;
+      out += String.fromCharCode(parseInt(hex, 16));
+      i += 5;
+    } else {
+      out += ESCAPES[e] ?? e;
+      i++;
+    }
+  }
+  const last = out.charCodeAt(out.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? out.slice(0, -1) : out;
+}
+
+const RESPONSE_HEAD = /^\s*\{\s*"response"\s*:\s*"/;
+
 /** Incremental content/tool-call splitter for one answer. */
 export class ToolCallStream {
   readonly family: ToolCallFamily;
@@ -31,6 +74,9 @@ export class ToolCallStream {
   #inCall = false;
   /** Decided: the answer does not start with JSON. */
   #plain = false;
+  /** A generic `{"response": "` answer: where its string starts, and how much of it is out. */
+  #response = -1;
+  #responseShown = 0;
 
   constructor(family: ToolCallFamily) {
     this.family = family;
@@ -39,7 +85,7 @@ export class ToolCallStream {
   /** Adds a piece of the answer; returns the content that is now safe to show. */
   push(delta: string): string {
     this.#text += delta;
-    if (this.#inCall) return "";
+    if (this.#inCall) return this.#responseText();
     const t = this.#text;
     // Generic answers are one JSON value; Llama 3 calls may be bare JSON at the start.
     if ((this.family === "generic" || this.family === "llama3") && !this.#plain) {
@@ -47,7 +93,7 @@ export class ToolCallStream {
       if (head === "") return "";
       if (head.startsWith("{")) {
         this.#inCall = true;
-        return "";
+        return this.#responseText();
       }
       this.#plain = true;
     }
@@ -72,10 +118,31 @@ export class ToolCallStream {
     return out;
   }
 
+  /** The new text of a generic `{"response": "..."}` answer's string ("" otherwise). */
+  #responseText(): string {
+    if (this.family !== "generic") return "";
+    if (this.#response < 0) {
+      const m = RESPONSE_HEAD.exec(this.#text);
+      if (!m) return "";
+      this.#response = m[0].length;
+    }
+    const text = jsonStringPrefix(this.#text, this.#response);
+    const out = text.slice(this.#responseShown);
+    this.#responseShown = text.length;
+    return out;
+  }
+
   /** Ends the answer: the calls, and any content still held back. */
   finish(): StreamEnd {
     const parsed = parseToolCalls(this.#text, this.family);
     if (parsed.toolCalls.length > 0) return { toolCalls: parsed.toolCalls, rest: "" };
+    if (this.#response >= 0) {
+      // Shown already: the response string so far (the whole of it when the JSON is complete).
+      const whole = parsed.content !== this.#text.trim()
+        ? parsed.content
+        : jsonStringPrefix(this.#text, this.#response);
+      return { toolCalls: [], rest: whole.slice(this.#responseShown) };
+    }
     // A generic JSON answer is {"response": ...}: its content is the text to show.
     const json = this.#inCall && this.family === "generic";
     return { toolCalls: [], rest: json ? parsed.content : this.#text.slice(this.#released) };

@@ -31,12 +31,12 @@ test("stream: a held marker prefix that is not a call comes back in rest", () =>
   assertEquals(run("mistral", "plain [TOOL", 1).shown, "plain ");
 });
 
-test("stream: Llama 3 bare JSON and generic JSON answers are held whole", () => {
+test("stream: Llama 3 bare JSON and generic JSON calls are held whole", () => {
   const l = run("llama3", ' {"name": "f", "parameters": {}}', 2);
   assertEquals([l.shown, l.toolCalls.length], ["", 1]);
   assertEquals(run("llama3", "Hi there", 2).shown, "Hi there");
-  const g = run("generic", '{"response": "hello"}', 4);
-  assertEquals([g.shown, g.rest, g.toolCalls.length], ["", "hello", 0]);
+  const g = run("generic", '{"response": "hello"}', 100);
+  assertEquals([g.shown, g.rest, g.toolCalls.length], ["hello", "", 0]);
   const c = run("generic", '{"tool_call": {"name": "f", "arguments": {"x": 2}}}', 5);
   assertEquals([c.shown, c.toolCalls.length], ["", 1]);
   assertEquals(run("generic", "just text", 3).shown, "just text");
@@ -53,4 +53,21 @@ test("OpenAI shape: arguments as a JSON string, ids kept or made", () => {
       { id: "m1", type: "function", function: { name: "g", arguments: "{}" } },
     ],
   );
+});
+
+test('stream: a generic {"response"} answer\'s text is released as it arrives', () => {
+  const text = '{ "response" : "caf\\u00e9 \\"ok\\"\\n\\ud83d\\ude00!" }';
+  const want = 'caf\u00e9 "ok"\n\u{1F600}!';
+  for (const n of [1, 2, 5, 100]) {
+    const s = new ToolCallStream("generic");
+    const pieces: string[] = [];
+    for (let i = 0; i < text.length; i += n) pieces.push(s.push(text.slice(i, i + n)));
+    const end = s.finish();
+    assertEquals(pieces.join("") + end.rest, want, `pieces of ${n}`);
+    assertEquals(end.toolCalls, []);
+    if (n === 1) assertEquals(pieces.filter((p) => p !== "").length > 5, true);
+  }
+  // Cut short (the answer hit its token limit): what was decodable, no raw JSON.
+  const cut = run("generic", '{"response": "half a sent\\u00', 3);
+  assertEquals(cut.shown + cut.rest, "half a sent");
 });
