@@ -4,12 +4,14 @@
 # Run from the repository root with these git-ignored .device/ paths carried beside it (see
 # scripts/device_bundle.sh for the first four):
 #   deno.xz, zod_deno_dir.tar.xz, import_map.json, shared/models/
-#   vulkan/vulkan_loader.tar.xz   Debian's libvulkan1 + libglvnd0 (libGLdispatch), unpacked:
-#     apt-get download libvulkan1 libglvnd0; dpkg-deb -x each into R;
-#     tar -C R -cJf .device/vulkan/vulkan_loader.tar.xz usr
+#   vulkan/vulkan_loader.tar.xz   Debian's Vulkan loader and what NVIDIA's ICD library
+#     (libGLX_nvidia.so.0) links to, unpacked:
+#     apt-get download libvulkan1 libglvnd0 libx11-6 libxext6 libxcb1 libxau6 libxdmcp6 \
+#       libbsd0 libmd0; dpkg-deb -x each into R; tar -C R -cJf .device/vulkan/vulkan_loader.tar.xz usr/lib
 # The machine has the NVIDIA ICD under /usr/local/nvidia/share/vulkan/icd.d.
 #
-# usage: bash scripts/webgpu_gpu_session.sh [probe] [tests] [bench] [7b]   (default: all but 7b)
+# usage: bash scripts/webgpu_gpu_session.sh [probe] [tests] [conformance] [bench] [7b]
+#   (default: probe tests bench); RF_REPS=N bench reps (default 2)
 # Writes logs under $OUT (default /tmp/rf-out).
 set -o pipefail
 R=$(pwd)
@@ -25,7 +27,9 @@ chmod +x /tmp/rfdeno/deno
 tar -xJf .device/vulkan/vulkan_loader.tar.xz -C /tmp/rfvk
 export PATH=/tmp/rfdeno:$PATH DENO_DIR=/tmp/rfdeno/deno_dir DENO_NO_PACKAGE_JSON=1
 export ROCMFORGE_SHARED=$R/.device/shared XDG_RUNTIME_DIR=/tmp
-export LD_LIBRARY_PATH=/tmp/rfvk/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+lp=/tmp/rfvk/usr/lib/x86_64-linux-gnu
+for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do [ -d $d ] && lp=$lp:$d; done
+export LD_LIBRARY_PATH=$lp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 icd=$(ls /usr/local/nvidia/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/nvidia*.json 2>/dev/null |
   head -n 1)
 [ -n "$icd" ] && export VK_ICD_FILENAMES=$icd
@@ -59,14 +63,26 @@ console.log(JSON.stringify({ info: a.info, features: [...a.features],
   maxBufferSize: a.limits.maxBufferSize,
   maxComputeWorkgroupStorageSize: a.limits.maxComputeWorkgroupStorageSize }));
 EOF
+  if grep -q "no adapter" "$OUT/adapter.txt"; then
+    t "no adapter: the ICD, its library's links, the loader's messages"
+    cat "$icd"
+    lib=$(grep -o '"library_path"[^,]*' "$icd" | cut -d'"' -f4)
+    path=$(ls /usr/local/nvidia/lib64/$lib /usr/lib/x86_64-linux-gnu/$lib /usr/lib64/$lib 2>/dev/null |
+      head -n 1)
+    echo "library $lib at ${path:-nowhere}"
+    [ -n "$path" ] && ldd "$path" | grep -E "not found|=>" | head -n 30
+    echo 'console.log(await navigator.gpu.requestAdapter())' >/tmp/rfa.ts
+    VK_LOADER_DEBUG=error,warn deno run "${flags[@]}" --no-check /tmp/rfa.ts 2>&1 | tail -n 20
+    exit 1
+  fi
 fi
 
 if has tests; then
   t "webgpu tests"
-  timeout 150 deno test "${flags[@]}" --no-check tests/webgpu_*_test.ts 2>&1 | tee "$OUT/tests.log" |
+  timeout "${RF_TEST_TIMEOUT:-60}" deno test "${flags[@]}" --no-check tests/webgpu_*_test.ts 2>&1 | tee "$OUT/tests.log" |
     grep -E "max|logits|FAILED|failed|passed|error:" | head -n 40
   t "webgpu conformance"
-  timeout 150 deno test "${flags[@]}" --no-check tests/conformance_test.ts --filter webgpu 2>&1 |
+  has conformance && timeout 60 deno test "${flags[@]}" --no-check tests/conformance_test.ts --filter webgpu 2>&1 |
     tee "$OUT/conformance.log" | grep -E "FAILED|failed|passed|error:" | head -n 20
 fi
 
@@ -77,8 +93,9 @@ if has bench; then
   [ -f build/native/cuda/librocmforge_hip.so ] && backends=webgpu,hip
   for s in $shapes; do
     t "bench $s ($backends)"
-    timeout 200 deno run "${flags[@]}" scripts/bench_webgpu.ts -m /tmp/rfm/$s-Q4_0.gguf \
-      --backends $backends -p 512 -n 128 -r 2 --per-submit 32 2>&1 | tee "$OUT/bench_$s.txt"
+    timeout 120 deno run "${flags[@]}" scripts/bench_webgpu.ts -m /tmp/rfm/$s-Q4_0.gguf \
+      --backends $backends -p 512 -n 128 -r "${RF_REPS:-2}" --per-submit 32 2>&1 |
+      tee "$OUT/bench_$s.txt"
   done
 fi
 t "session done"
