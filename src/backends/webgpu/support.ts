@@ -35,10 +35,10 @@ export function webgpuSupportsOp(
       return node.headDim % 2 === 0 && node.rope.nRot % 2 === 0 &&
         node.rope.nRot <= node.headDim &&
         (node.freqFactors === undefined || weightType(node.freqFactors) === 0);
-    // No sliding-window, soft-capping or non-causal kernel: such attention runs on the CPU.
+    // No sliding-window, soft-capping, sink or non-causal kernel: such attention runs on the CPU.
     case "attention":
       return node.window === undefined && node.softcap === undefined &&
-        node.causal !== false && node.headDim <= WEBGPU_MAX_HEAD_DIM &&
+        node.sinks === undefined && node.causal !== false && node.headDim <= WEBGPU_MAX_HEAD_DIM &&
         node.valueDim <= WEBGPU_MAX_HEAD_DIM && node.nHead % node.nHeadKV === 0;
     case "swiglu":
     case "geglu":
