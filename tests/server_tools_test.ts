@@ -11,7 +11,9 @@ import { test } from "./harness.ts";
 import { checkJson } from "./_json_schema_check.ts";
 import { type Json, postJson, sseEvents, startServer, testModel } from "./_server_util.ts";
 import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
+import { readFileSync } from "node:fs";
 import { renderConversation } from "../src/chat/render.ts";
+import { LLAMACPP_TREE, llamacppPath, NO_LLAMACPP_REASON } from "./llamacpp_tree.ts";
 
 const opts = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
 const WEATHER = {
@@ -259,4 +261,56 @@ test(
     }
   },
   opts,
+);
+
+test(
+  "server tools: a Hermes/Qwen template (native tools, <tool_call> calls, lazy auto)",
+  async () => {
+    const qwen = readFileSync(
+      llamacppPath("models", "templates", "Qwen-Qwen2.5-7B-Instruct.jinja"),
+      "utf8",
+    );
+    const s = await startServer({ parallel: 1, chatTemplate: qwen });
+    try {
+      const base = {
+        messages: ASK,
+        tools: TOOLS,
+        parallel_tool_calls: false,
+        max_tokens: 120,
+        temperature: 1,
+      };
+      for (let seed = 1; seed <= 3; seed++) {
+        const r = await postJson(`${s.url}/v1/chat/completions`, {
+          ...base,
+          tool_choice: "required",
+          seed,
+        });
+        assertEquals(r.status, 200, JSON.stringify(r.body));
+        const c = r.body.choices[0];
+        assertEquals(c.finish_reason, "tool_calls", JSON.stringify(c));
+        checkCalls(c.message.tool_calls, `seed ${seed}`);
+        // The prompt carries the tools in Qwen's <tools> block.
+        assert(r.body.usage.prompt_tokens > 100, String(r.body.usage.prompt_tokens));
+      }
+      // auto: the grammar waits for <tool_call>; a plain answer streams as content.
+      const res = await fetch(`${s.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ...base, max_tokens: 24, seed: 1, stream: true }),
+      });
+      let content = "", finish = "";
+      for await (const ev of sseEvents(res)) {
+        if (ev === "[DONE]") break;
+        const ch = ev.choices[0];
+        if (!ch) continue;
+        content += ch.delta.content ?? "";
+        if (ch.finish_reason) finish = ch.finish_reason;
+      }
+      assert(["stop", "length", "tool_calls"].includes(finish), finish);
+      if (finish !== "tool_calls") assert(!content.includes("<tool_call>"), content);
+    } finally {
+      await s.close();
+    }
+  },
+  { ...opts, ...(LLAMACPP_TREE ? {} : { ignore: true, reason: NO_LLAMACPP_REASON }) },
 );
