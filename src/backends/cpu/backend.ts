@@ -21,7 +21,7 @@ import type { GraphNode } from "../../core/graph.ts";
 import type { GGMLType } from "../../gguf/ggml_types.ts";
 import { canDequantize } from "../../gguf/quants/mod.ts";
 import { KVRegistry } from "../../core/kv_registry.ts";
-import { cpuCount, env, systemMemory, writeStderr } from "../../runtime/host.ts";
+import { cpuCount, env, RUNTIME, systemMemory, writeStderr } from "../../runtime/host.ts";
 import { CpuKVStore } from "./kv.ts";
 import { runCpuNode } from "./run_node.ts";
 import type { KernelVariant } from "./wasm/module.ts";
@@ -119,6 +119,8 @@ export interface CpuBackendOptions {
    * one-line notice.
    */
   readonly kernels?: CpuKernelChoice;
+  /** Native library path (default: env ROCMFORGE_CPU_LIB, then build/native/cpu/). */
+  readonly nativeLibrary?: string;
   /** Native kernel build (default: the best this CPU runs). */
   readonly nativeVariant?: NativeVariant;
   /** Polls (x86 `pause`) an idle native kernel thread makes before it sleeps (default 20000). */
@@ -167,12 +169,15 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
           threads: opts.threads ?? await cpuCount(),
           spin: opts.nativeSpin,
           variant: opts.nativeVariant,
+          path: opts.nativeLibrary,
         });
       } catch (e) {
         if (choice === "native" || !(e instanceof BackendError)) throw e;
         (opts.log ?? ((l) => writeStderr(l + "\n")))(
           `rocmforge: native CPU kernels unavailable (${e.message}); using WebAssembly ` +
-            "(build them with `deno task build:native --target cpu`)",
+            (RUNTIME === "deno"
+              ? "(build them with `deno task build:native --target cpu`)"
+              : "(set ROCMFORGE_CPU_LIB to a librocmforge_cpu.so built in a ROCmForge checkout)"),
         );
         return undefined;
       }
@@ -185,7 +190,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
       // Beside the native pool, the WebAssembly workers (attention, norms) sleep as soon as
       // they are idle: two pools polling on the same cores starve each other (TinyLlama
       // Q4_0, 2 threads: tg16 4.5 t/s with both polling, 17-27 with these sleeping).
-      const native = await getNative();
+      const native = await getNative().catch(() => undefined);
       return WasmKernels.create({
         threads: opts.threads ?? await cpuCount(),
         spin: opts.spin ?? (native ? 0 : undefined),
@@ -230,7 +235,7 @@ export function createCpuBackend(opts: CpuBackendOptions = {}): Backend {
       for (const c of [...contexts]) c.dispose();
       const k = kernels;
       kernels = undefined;
-      void k?.then((x) => x?.dispose());
+      void k?.then((x) => x?.dispose(), () => {});
       const n = native;
       native = undefined;
       void n?.then((x) => x?.dispose(), () => {});
