@@ -8,6 +8,7 @@
 // - 256-element blocks (K-quants): d = max/-127 with max the signed value of largest
 //   magnitude, q = min(127, rne(x * -127/max)) (q8_K blocks).
 // Output: xq[T*K] int8 and, per 32 elements, xds = (scale, scale * sum(q)).
+#include "act_quant.h"
 #include "quant_types.h"
 #include "rf_kernels.h"
 
@@ -33,18 +34,7 @@ __global__ void __launch_bounds__(QT_THREADS)
     quantize_q8_32_kernel(const float* __restrict__ x, int8_t* __restrict__ xq,
                           float2* __restrict__ xds, int64_t n, bool q8_1) {
   const int64_t i = (int64_t)blockIdx.x * QT_THREADS + threadIdx.x;
-  const float v = i < n ? x[i] : 0.f;
-  const float amax = rf_group_max<32>(fabsf(v));
-  const float d = amax / 127.f;
-  const float id = amax != 0.f ? 127.f / amax : 0.f;
-  const int q = __float2int_rn(v * id);
-  const float dh = __half2float(__float2half_rn(d));
-  const float sum = rf_group_sum<32>((float)q);
-  if (i < n) {
-    xq[i] = (int8_t)q;
-    const float s = q8_1 ? __half2float(__float2half_rn(d * sum)) : dh * sum;
-    if ((i & 31) == 0) xds[i >> 5] = make_float2(dh, s);
-  }
+  act_quant32_store(i < n ? x[i] : 0.f, i, i < n, xq, xds, q8_1);
 }
 
 // One block of 256 threads per 256 elements (n is a multiple of 256).
@@ -81,11 +71,27 @@ int64_t act_quant_bytes(int T, int K) {
   return q + d;
 }
 
-hipError_t launch_quantize_act(hipStream_t stream, int type, const float* x, void* ws, int T,
-                               int K, int8_t** xq, float** xds, bool ready) {
+namespace {
+void act_quant_pointers(void* ws, int T, int K, int8_t** xq, float** xds) {
   *xq = static_cast<int8_t*>(ws);
   *xds = reinterpret_cast<float*>(static_cast<uint8_t*>(ws) +
                                   (((int64_t)T * K + 255) & ~(int64_t)255));
+}
+}  // namespace
+
+bool fuse_act_quant32(int type, void* ws, int T, int K, Fuse& f) {
+  const int format = act_quant_format(type);
+  if (format != RF_ACT_Q8_0 && format != RF_ACT_Q8_1) return false;
+  float* xds = nullptr;
+  act_quant_pointers(ws, T, K, &f.xq, &xds);
+  f.xds = reinterpret_cast<float2*>(xds);
+  f.q8_1 = format == RF_ACT_Q8_1;
+  return true;
+}
+
+hipError_t launch_quantize_act(hipStream_t stream, int type, const float* x, void* ws, int T,
+                               int K, int8_t** xq, float** xds, bool ready) {
+  act_quant_pointers(ws, T, K, xq, xds);
   if (ready) return hipSuccess;
   float2* ds = reinterpret_cast<float2*>(*xds);
   const int64_t n = (int64_t)T * K;

@@ -30,6 +30,22 @@ int64_t act_quant_bytes(int T, int K);
 // this x in this format) only the pointers are set and nothing is launched.
 hipError_t launch_quantize_act(hipStream_t stream, int type, const float* x, void* ws, int T,
                                int K, int8_t** xq, float** xds, bool ready);
+// Work fused into an elementwise or norm launch (rf_graph.cpp plans it from the program):
+// - addB/addOut (RMSNorm): the input is x + addB (the residual add before the norm), written
+//   to addOut as the add would;
+// - xq/xds (RMSNorm, SwiGLU): the output is also rounded to int8 blocks of 32 there, in the
+//   following product's format (fuse_act_quant32), so the product reads it as ready.
+struct Fuse {
+  const float* addB = nullptr;
+  float* addOut = nullptr;
+  int8_t* xq = nullptr;
+  float2* xds = nullptr;
+  bool q8_1 = false;
+};
+// Sets f's int8 output to the workspace layout launch_quantize_act uses for T rows of K and
+// weight `type`; false (f untouched) for types whose activations are not 32-blocks (float
+// weights, K-quants), which keep their own rounding launch.
+bool fuse_act_quant32(int type, void* ws, int T, int K, Fuse& f);
 // The activation format a weight type reads: 0 none (float), else RF_ACT_Q8_0 (q8 blocks of 32),
 // RF_ACT_Q8_K (q8 blocks of 256, K-quants) or RF_ACT_Q8_1 (blocks of 32 with sums, Q4_1/Q5_1),
 // from the type schema. Two products whose weights share a nonzero format can share one rounding.
@@ -58,9 +74,9 @@ hipError_t launch_matmul(hipStream_t stream, int warp, int smCount, int type, co
 hipError_t launch_embed(hipStream_t stream, int type, const void* W, const int32_t* tokens,
                         float* out, int T, int cols);
 
-// out = x / sqrt(mean(x^2) + eps) * w, per row; w is F32 or F16.
+// out = x / sqrt(mean(x^2) + eps) * w, per row; w is F32 or F16 (with `f`: see Fuse).
 hipError_t launch_rms_norm(hipStream_t stream, int warp, const float* x, const void* w, int wType,
-                           float* out, int T, int cols, float eps);
+                           float* out, int T, int cols, float eps, const Fuse& f = Fuse());
 
 struct RopeArgs {
   int T, nHeads, headDim, mode, nRot, nCtxOrig, pos0;
@@ -68,6 +84,10 @@ struct RopeArgs {
   // When not null the kernel reads the first position here (device memory) instead of pos0, so
   // a replayed graph serves every decode step.
   const int* pos0d;
+  // When not null, a second tensor of nHeads2 heads rotated by the same launch (x2 -> out2).
+  const float* x2 = nullptr;
+  float* out2 = nullptr;
+  int nHeads2 = 0;
 };
 hipError_t launch_rope(hipStream_t stream, const float* x, float* out, const RopeArgs& a);
 
@@ -102,7 +122,7 @@ hipError_t launch_attention(hipStream_t stream, int warp, int smCount, const flo
                             const AttnArgs& a, void* workspace);
 
 hipError_t launch_swiglu(hipStream_t stream, const float* gate, const float* up, float* out,
-                         int64_t n);
+                         int64_t n, const Fuse& f = Fuse());
 hipError_t launch_add(hipStream_t stream, const float* a, const float* b, float* out, int64_t n);
 
 }  // namespace rf

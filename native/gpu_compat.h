@@ -60,6 +60,11 @@ typedef cudaDeviceProp hipDeviceProp_t;
 #define hipEventSynchronize cudaEventSynchronize
 #define hipEventElapsedTime cudaEventElapsedTime
 #define hipHostRegister cudaHostRegister
+#define hipHostFree cudaFreeHost
+#define hipHostMallocDefault cudaHostAllocDefault
+inline cudaError_t hipHostMalloc(void** ptr, size_t bytes, unsigned int flags) {
+  return cudaHostAlloc(ptr, bytes, flags);
+}
 #define hipHostUnregister cudaHostUnregister
 #define hipDriverGetVersion cudaDriverGetVersion
 #define hipRuntimeGetVersion cudaRuntimeGetVersion

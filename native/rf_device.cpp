@@ -145,6 +145,7 @@ extern "C" rf_status rf_context_destroy(int32_t ctx) {
   if (c.workspace.ptr) RF_CHECK(hipFree(c.workspace.ptr), 0);
   if (c.staging.ptr) RF_CHECK(hipFree(c.staging.ptr), 0);
   if (c.params.ptr) RF_CHECK(hipFree(c.params.ptr), 0);
+  if (c.hostStaging) RF_CHECK(hipHostFree(c.hostStaging), 0);
   for (const auto& ge : c.graphs) RF_CHECK(hipGraphExecDestroy(ge.second.exec), 0);
   RF_CHECK(hipStreamDestroy(c.stream), 0);
   return RF_OK;

@@ -17,6 +17,13 @@ struct Op {
   const int32_t* a;  // operand words
   int index;
   const OpInfo* info;  // the op table entry (rf_schema.gen.h)
+  // Fusion with neighbours (plan_fusion in rf_graph.cpp; none with ROCMFORGE_GPU_FUSE=0):
+  const int32_t* addWords = nullptr;  // rms_norm: the preceding add's words, done by this launch
+  const int32_t* pairWords = nullptr;  // rope: the next rope's words, rotated by this launch
+  bool fusedAway = false;  // add / rope: done by the next rms_norm / the previous rope
+  int quantType = -1;  // rms_norm / swiglu: the next product's weight type, whose int8 input
+                       // (quantT rows of quantK) this launch writes too
+  int quantT = 0, quantK = 0;
 };
 
 // Everything rf_exec needs, looked up once under the registry lock.
@@ -52,12 +59,14 @@ constexpr int GRAPH_MAX_ROWS = 8;
 bool graphs_enabled();
 // Runs the ops as a graph: replays the cached executable graph of this program and these
 // buffers when its attention spans still hold (only pos0 is written, to e.pos0d), else captures
-// the ops and updates (or instantiates) it. Downloads land in c.staging (at least e.outBytes)
-// and are copied to hostOut afterwards; synchronizes the stream. When capture or replay itself
-// is unavailable, sets `unsupported` to its error, having run nothing, so the caller can launch
-// the ops directly.
+// the ops and updates (or instantiates) it. Downloads land in c.staging and c.hostStaging (at
+// least e.outBytes each) and are copied to hostOut afterwards; synchronizes the stream. When
+// capture or replay itself is unavailable, sets `unsupported` to its error, having run nothing,
+// so the caller can launch the ops directly.
 rf_status run_graph(const Exec& e, Context& c, const std::vector<Op>& ops, const int32_t* program,
                     int32_t words, void* hostOut, hipError_t& unsupported);
+// Grows c.hostStaging (pinned) to at least `bytes`.
+rf_status ensure_host_staging(Context& c, int64_t bytes);
 // True when ROCMFORGE_PROFILE=1.
 bool profile_enabled();
 // Runs the ops directly with an event around each; every 128 small-batch runs prints the GPU

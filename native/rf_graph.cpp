@@ -4,6 +4,7 @@
 // them to rf_replay.cpp for graph replay or profiling). Consecutive quantized products that
 // read the same input (q/k/v, gate/up) round it to int8 once.
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <algorithm>
@@ -114,6 +115,90 @@ struct Validator {
   }
 };
 
+// ROCMFORGE_GPU_FUSE=0 launches every op on its own (to measure or rule out the fusion).
+bool fusion_enabled() {
+  static const bool on = [] {
+    const char* v = getenv("ROCMFORGE_GPU_FUSE");
+    return !(v && strcmp(v, "0") == 0);
+  }();
+  return on;
+}
+
+// True when scratch ranges [s0, s0+n0) and [s1, s1+n1) (slots, float counts) are the same
+// range or do not overlap.
+bool same_or_apart(int32_t s0, int64_t n0, int32_t s1, int64_t n1) {
+  const int64_t b0 = (int64_t)s0 * SLOT, e0 = b0 + n0 * 4, b1 = (int64_t)s1 * SLOT, e1 = b1 + n1 * 4;
+  return (b0 == b1 && e0 == e1) || e0 <= b1 || e1 <= b0;
+}
+
+// The weight type of `next` when it is a product whose input is `slot` (rows T of K) and whose
+// activations are 32-blocks that a producing kernel can round itself; else -1.
+int quant_target(const Op& next, int32_t slot, int64_t T, int64_t K) {
+  if (next.code != RF_OP_MATMUL || next.a[RF_MATMUL_X] != slot || next.a[RF_MATMUL_T] != T ||
+      next.a[RF_MATMUL_K] != K) {
+    return -1;
+  }
+  const int type = next.a[RF_MATMUL_W_TYPE];
+  const int format = act_quant_format(type);
+  return format == RF_ACT_Q8_0 || format == RF_ACT_Q8_1 ? type : -1;
+}
+
+// True when rope `b` can run in rope `a`'s launch: the same words but its tensors and head
+// count, and neither reading what the other writes.
+bool rope_pair(const Op& a, const Op& b) {
+  for (int w = 0; w < a.info->words; ++w) {
+    if (w != RF_ROPE_OUT && w != RF_ROPE_X && w != RF_ROPE_N_HEADS && a.a[w] != b.a[w]) {
+      return false;
+    }
+  }
+  const int64_t row = (int64_t)a.a[RF_ROPE_T] * a.a[RF_ROPE_HEAD_DIM];
+  const int64_t na = row * a.a[RF_ROPE_N_HEADS], nb = row * b.a[RF_ROPE_N_HEADS];
+  auto apart = [](int32_t s0, int64_t n0, int32_t s1, int64_t n1) {
+    return (int64_t)s0 * SLOT + n0 * 4 <= (int64_t)s1 * SLOT ||
+           (int64_t)s1 * SLOT + n1 * 4 <= (int64_t)s0 * SLOT;
+  };
+  return apart(a.a[RF_ROPE_OUT], na, b.a[RF_ROPE_X], nb) &&
+         apart(b.a[RF_ROPE_OUT], nb, a.a[RF_ROPE_X], na) &&
+         apart(a.a[RF_ROPE_OUT], na, b.a[RF_ROPE_OUT], nb);
+}
+
+// Plans the fused launches: a residual add into the RMSNorm that reads its sum (when the norm's
+// output is the sum's input buffer itself or apart from both inputs, since rows run in
+// parallel), an RMSNorm or SwiGLU into the int8 rounding of the product that reads it, and the
+// second of two ropes (a layer's q and k) into the first. The kernels compute the same bits as
+// the separate launches.
+void plan_fusion(std::vector<Op>& ops) {
+  for (size_t i = 0; i + 1 < ops.size(); ++i) {
+    Op& op = ops[i];
+    const Op& next = ops[i + 1];
+    if (op.code == RF_OP_ROPE && next.code == RF_OP_ROPE && !op.fusedAway &&
+        rope_pair(op, next)) {
+      op.pairWords = next.a;
+      ops[i + 1].fusedAway = true;
+    } else if (op.code == RF_OP_ADD && next.code == RF_OP_RMS_NORM) {
+      const int32_t* n = next.a;
+      const int64_t elems = (int64_t)n[RF_RMS_NORM_T] * n[RF_RMS_NORM_COLS];
+      if (n[RF_RMS_NORM_X] == op.a[RF_ADD_OUT] && elems == op.a[RF_ADD_N] &&
+          same_or_apart(n[RF_RMS_NORM_OUT], elems, op.a[RF_ADD_A], elems) &&
+          same_or_apart(n[RF_RMS_NORM_OUT], elems, op.a[RF_ADD_B], elems)) {
+        op.fusedAway = true;
+        ops[i + 1].addWords = op.a;
+      }
+    } else if (op.code == RF_OP_RMS_NORM || op.code == RF_OP_SWIGLU) {
+      const bool norm = op.code == RF_OP_RMS_NORM;
+      const int32_t out = norm ? op.a[RF_RMS_NORM_OUT] : op.a[RF_SWIGLU_OUT];
+      const int64_t elems =
+          norm ? (int64_t)op.a[RF_RMS_NORM_T] * op.a[RF_RMS_NORM_COLS] : op.a[RF_SWIGLU_N];
+      const int K = next.code == RF_OP_MATMUL ? next.a[RF_MATMUL_K] : 0;
+      if (K > 0 && elems % K == 0 && (!norm || op.a[RF_RMS_NORM_COLS] == K)) {
+        op.quantType = quant_target(next, out, elems / K, K);
+        op.quantT = (int)(elems / K);
+        op.quantK = K;
+      }
+    }
+  }
+}
+
 template <class T>
 T* at(const Context& c, int32_t slot) {
   return reinterpret_cast<T*>(static_cast<char*>(c.scratch.ptr) + (int64_t)slot * SLOT);
@@ -134,6 +219,7 @@ const char* op_name(int op) {
 // Runs one op; downloads go to `hostOut`, or to the device buffer `staging` when not null.
 hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, QuantState& qs) {
   if (op.code != RF_OP_MATMUL) qs = QuantState();
+  if (op.fusedAway) return hipSuccess;  // a neighbour's launch does its work
   const Context& c = *e.ctx;
   const int32_t* a = op.a;
   switch (op.code) {
@@ -141,11 +227,24 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, 
       return launch_embed(c.stream, a[RF_EMBED_W_TYPE], wat(*e.arena, a[RF_EMBED_W_SLOT]),
                           at<int32_t>(c, a[RF_EMBED_TOKENS]), at<float>(c, a[RF_EMBED_OUT]),
                           a[RF_EMBED_T], a[RF_EMBED_COLS]);
-    case RF_OP_RMS_NORM:
-      return launch_rms_norm(c.stream, c.warpSize, at<float>(c, a[RF_RMS_NORM_X]),
-                             wat(*e.arena, a[RF_RMS_NORM_W_SLOT]), a[RF_RMS_NORM_W_TYPE],
-                             at<float>(c, a[RF_RMS_NORM_OUT]), a[RF_RMS_NORM_T],
-                             a[RF_RMS_NORM_COLS], fword(a[RF_RMS_NORM_EPS]));
+    case RF_OP_RMS_NORM: {
+      const int T = a[RF_RMS_NORM_T], cols = a[RF_RMS_NORM_COLS];
+      Fuse f;
+      const float* x = at<float>(c, a[RF_RMS_NORM_X]);
+      if (op.addWords) {
+        x = at<float>(c, op.addWords[RF_ADD_A]);
+        f.addB = at<float>(c, op.addWords[RF_ADD_B]);
+        f.addOut = at<float>(c, op.addWords[RF_ADD_OUT]);
+      }
+      const bool q8 = op.quantType >= 0 &&
+                      fuse_act_quant32(op.quantType, c.workspace.ptr, op.quantT, op.quantK, f);
+      const hipError_t err =
+          launch_rms_norm(c.stream, c.warpSize, x, wat(*e.arena, a[RF_RMS_NORM_W_SLOT]),
+                          a[RF_RMS_NORM_W_TYPE], at<float>(c, a[RF_RMS_NORM_OUT]), T, cols,
+                          fword(a[RF_RMS_NORM_EPS]), f);
+      if (q8) qs = QuantState{a[RF_RMS_NORM_OUT], T, cols, act_quant_format(op.quantType)};
+      return err;
+    }
     case RF_OP_MATMUL: {
       const int32_t biasSlot = a[RF_MATMUL_BIAS_SLOT], type = a[RF_MATMUL_W_TYPE];
       const float* bias =
@@ -174,6 +273,11 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, 
       r.betaFast = fword(a[RF_ROPE_BETA_FAST]);
       r.betaSlow = fword(a[RF_ROPE_BETA_SLOW]);
       r.pos0d = e.pos0d;
+      if (op.pairWords) {
+        r.x2 = at<float>(c, op.pairWords[RF_ROPE_X]);
+        r.out2 = at<float>(c, op.pairWords[RF_ROPE_OUT]);
+        r.nHeads2 = op.pairWords[RF_ROPE_N_HEADS];
+      }
       return launch_rope(c.stream, at<float>(c, a[RF_ROPE_X]), at<float>(c, a[RF_ROPE_OUT]), r);
     }
     case RF_OP_ATTENTION: {
@@ -199,9 +303,16 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, 
       return launch_attention(c.stream, c.warpSize, c.smCount, at<float>(c, a[RF_ATTENTION_Q]), kc,
                               vc, at<float>(c, a[RF_ATTENTION_OUT]), args, c.workspace.ptr);
     }
-    case RF_OP_SWIGLU:
-      return launch_swiglu(c.stream, at<float>(c, a[RF_SWIGLU_GATE]), at<float>(c, a[RF_SWIGLU_UP]),
-                           at<float>(c, a[RF_SWIGLU_OUT]), a[RF_SWIGLU_N]);
+    case RF_OP_SWIGLU: {
+      Fuse f;
+      const bool q8 = op.quantType >= 0 &&
+                      fuse_act_quant32(op.quantType, c.workspace.ptr, op.quantT, op.quantK, f);
+      const hipError_t err =
+          launch_swiglu(c.stream, at<float>(c, a[RF_SWIGLU_GATE]), at<float>(c, a[RF_SWIGLU_UP]),
+                        at<float>(c, a[RF_SWIGLU_OUT]), a[RF_SWIGLU_N], f);
+      if (q8) qs = QuantState{a[RF_SWIGLU_OUT], op.quantT, op.quantK, act_quant_format(op.quantType)};
+      return err;
+    }
     case RF_OP_ADD:
       return launch_add(c.stream, at<float>(c, a[RF_ADD_A]), at<float>(c, a[RF_ADD_B]),
                         at<float>(c, a[RF_ADD_OUT]), a[RF_ADD_N]);
@@ -280,6 +391,7 @@ extern "C" rf_status rf_exec(int32_t ctx, int32_t arena, int32_t kv, const int32
     ops.push_back(op);
     i += 1 + info->words;
   }
+  if (fusion_enabled()) plan_fusion(ops);
   Context& c = *e.ctx;
   RF_CHECK(hipSetDevice(c.device), 0);
   rf_status st = ensure_buffer(c.scratch, scratchBytes, c.stream, "scratch");
@@ -297,6 +409,7 @@ extern "C" rf_status rf_exec(int32_t ctx, int32_t arena, int32_t kv, const int32
   if (graphs_enabled() && !c.graphsOff && v.maxRows <= GRAPH_MAX_ROWS) {
     st = ensure_buffer(c.staging, std::max<int64_t>(outBytes, 1), c.stream, "staging");
     if (st == RF_OK) st = ensure_buffer(c.params, sizeof(int32_t), c.stream, "params");
+    if (st == RF_OK) st = ensure_host_staging(c, std::max<int64_t>(outBytes, 1));
     if (st != RF_OK) return st;
     e.pos0d = static_cast<const int*>(c.params.ptr);
     hipError_t unsupported = hipSuccess;

@@ -52,6 +52,10 @@ struct Context {
   DeviceBuffer workspace;  // kernel temporaries (q8 activations, attention partials)
   DeviceBuffer staging;    // downloads of a graph-replayed program, copied to the host at once
   DeviceBuffer params;     // pos0 of a graph-replayed program (device memory its kernels read)
+  // Pinned host memory the downloads of a graph-replayed program arrive in (a pageable
+  // destination costs the copy engine tens of microseconds per step), copied on to the caller.
+  void* hostStaging = nullptr;
+  int64_t hostStagingBytes = 0;
   // Instantiated graphs of small-batch (decode) programs, by program words and the addresses
   // they launch on (rf_replay.cpp graph_key); replayed as they are while their attention spans
   // hold, else captured again and updated in place.

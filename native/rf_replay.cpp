@@ -121,11 +121,26 @@ rf_status run_graph(const Exec& e, Context& c, const std::vector<Op>& ops,
   const hipError_t err = hipGraphLaunch(it->second.exec, c.stream);
   if (err != hipSuccess) return unavailable(err, unsupported);
   if (e.outBytes > 0) {
-    RF_CHECK(hipMemcpyAsync(hostOut, staging, (size_t)e.outBytes, hipMemcpyDeviceToHost,
+    RF_CHECK(hipMemcpyAsync(c.hostStaging, staging, (size_t)e.outBytes, hipMemcpyDeviceToHost,
                             c.stream),
              e.outBytes);
   }
   RF_CHECK(hipStreamSynchronize(c.stream), 0);
+  if (e.outBytes > 0) memcpy(hostOut, c.hostStaging, (size_t)e.outBytes);
+  return RF_OK;
+}
+
+rf_status ensure_host_staging(Context& c, int64_t bytes) {
+  if (bytes <= c.hostStagingBytes) return RF_OK;
+  const int64_t want = bytes + bytes / 8;
+  if (c.hostStaging) {
+    RF_CHECK(hipStreamSynchronize(c.stream), 0);
+    RF_CHECK(hipHostFree(c.hostStaging), 0);
+    c.hostStaging = nullptr;
+    c.hostStagingBytes = 0;
+  }
+  RF_CHECK(hipHostMalloc(&c.hostStaging, (size_t)want, hipHostMallocDefault), want);
+  c.hostStagingBytes = want;
   return RF_OK;
 }
 
@@ -149,6 +164,10 @@ struct Profile {
 
 std::string profile_key(const Op& op) {
   std::string k = op_name(op.code);
+  if (op.addWords) k = "add+" + k;
+  if (op.quantType >= 0) k += "+q8";
+  if (op.pairWords) k += "+rope";
+  if (op.fusedAway) k += " (fused into a neighbour)";
   if (op.code == RF_OP_MATMUL) {
     k += " K=" + std::to_string(op.a[RF_MATMUL_K]) + " N=" + std::to_string(op.a[RF_MATMUL_N]) +
          " type=" + std::to_string(op.a[RF_MATMUL_W_TYPE]);

@@ -13,7 +13,8 @@
 #   7B Q4_0 (with llama = --vs-llamacpp); old = the same on .device/old/attention.hip; variants =
 #   the wmma prefill kernel (ROCMFORGE_FA_MMA=0) and plain launches instead of graph replay
 #   (ROCMFORGE_GPU_GRAPH=0), tests included;
-#   decode = tg128 at depth 0 and 4096 with graph replay and with plain launches;
+#   decode = tg128 at depth 0 and 4096 with graph replay, with plain launches and unfused
+#   (ROCMFORGE_GPU_FUSE=0);
 #   profile = per-op GPU time of decode (ROCMFORGE_PROFILE=1) at depth 0 and 4096
 # Writes logs and JSON rows under $OUT (default /tmp/rf-out).
 set -o pipefail
@@ -111,6 +112,9 @@ if has decode; then
     drun scripts/bench.ts -m /tmp/rfm/$m-Q4_0.gguf --backend hip -p 0 -n 128 -d 0,4096 -r 3 \
       2>&1 | tee "$OUT/decode_$m.txt"
     ROCMFORGE_GPU_GRAPH=0 drun scripts/bench.ts -m /tmp/rfm/$m-Q4_0.gguf --backend hip -p 0 \
+      -n 128 -d 0,4096 -r 3 2>&1 | tee -a "$OUT/decode_$m.txt"
+    t "decode $m: unfused launches (ROCMFORGE_GPU_FUSE=0), graph replay"
+    ROCMFORGE_GPU_FUSE=0 drun scripts/bench.ts -m /tmp/rfm/$m-Q4_0.gguf --backend hip -p 0 \
       -n 128 -d 0,4096 -r 3 2>&1 | tee -a "$OUT/decode_$m.txt"
   done
 fi
