@@ -142,3 +142,43 @@ test("server: llama.cpp's grammar and json_schema fields on /completion and /v1/
     await s.close();
   }
 }, opts);
+
+test("server: llama.cpp's response_format spellings and chat_template_kwargs", async () => {
+  const template = "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}" +
+    "{% if enable_thinking is defined and not enable_thinking %}[no think]{% endif %}assistant:";
+  const s = await startServer({ parallel: 1, chatTemplate: template });
+  try {
+    const messages = [{ role: "user", content: "Tell me." }];
+    for (const format of [{ type: "json_object", schema }, { type: "json_schema", schema }]) {
+      const r = await postJson(`${s.url}/v1/chat/completions`, {
+        messages,
+        response_format: format,
+        max_tokens: 64,
+        temperature: 1,
+        seed: 2,
+      });
+      assertEquals(r.status, 200, JSON.stringify(r.body));
+      const v = JSON.parse(r.body.choices[0].message.content);
+      assertEquals(Object.keys(v).sort(), ["n", "ok"]);
+    }
+    const both = await postJson(`${s.url}/v1/chat/completions`, {
+      messages,
+      response_format: { type: "json_schema", schema, json_schema: { name: "x", schema } },
+    });
+    assertEquals([both.status, both.body.error.param], [400, "response_format.json_schema"]);
+    const t = await postJson(`${s.url}/apply-template`, {
+      messages,
+      chat_template_kwargs: { enable_thinking: false },
+    });
+    assertEquals(t.body.prompt, "user: Tell me.\n[no think]assistant:");
+    const plain = await postJson(`${s.url}/apply-template`, { messages });
+    assertEquals(plain.body.prompt, "user: Tell me.\nassistant:");
+    const reserved = await postJson(`${s.url}/v1/chat/completions`, {
+      messages,
+      chat_template_kwargs: { messages: [] },
+    });
+    assertEquals([reserved.status, reserved.body.error.param], [400, "chat_template_kwargs"]);
+  } finally {
+    await s.close();
+  }
+}, opts);

@@ -82,12 +82,27 @@ export function constraintGrammar(body: ConstraintFields): Grammar | undefined {
     invalid(e, "json_schema");
   }
   if (!format || format.type === "text") return undefined;
+  if (
+    format.type === "json_schema" &&
+    (format.json_schema === undefined) === (format.schema === undefined)
+  ) {
+    throw new ApiError(
+      400,
+      "invalid_value",
+      "response_format json_schema needs json_schema: {name, schema} or (llama.cpp's) schema, one of them",
+      "response_format.json_schema",
+    );
+  }
   try {
-    if (format.type === "json_object") return responseFormatGrammar({ type: "json_object" });
+    if (format.type === "json_object") {
+      return format.schema === undefined
+        ? responseFormatGrammar({ type: "json_object" })
+        : responseFormatGrammar({ type: "json_schema", schema: format.schema });
+    }
     const js = format.json_schema;
     return responseFormatGrammar(
-      { type: "json_schema", schema: js.schema ?? {} },
-      { strict: js.strict !== false },
+      { type: "json_schema", schema: js?.schema ?? format.schema ?? {} },
+      { strict: js?.strict !== false },
     );
   } catch (e) {
     invalid(e, "response_format");

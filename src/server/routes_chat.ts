@@ -58,11 +58,13 @@ export function chatPromptText(
   messages: readonly ConversationMessage[],
   template: string | undefined,
   tools?: readonly ToolSpec[],
+  context?: Readonly<Record<string, unknown>>,
 ): string {
   const tok = ready.model.tokenizer;
   return renderConversation(messages, {
     template,
     tools,
+    context,
     bosToken: tok.bos !== undefined ? tok.tokenText(tok.bos) : "",
     eosToken: tok.eos !== undefined ? tok.tokenText(tok.eos) : "",
     addGenerationPrompt: true,
@@ -75,10 +77,11 @@ export function chatPromptTokens(
   messages: readonly ConversationMessage[],
   template: string | undefined,
   tools?: readonly ToolSpec[],
+  context?: Readonly<Record<string, unknown>>,
 ): number[] {
   const tok = ready.model.tokenizer;
   const bosText = tok.bos !== undefined ? tok.tokenText(tok.bos) : "";
-  const text = chatPromptText(ready, messages, template, tools);
+  const text = chatPromptText(ready, messages, template, tools, context);
   const hasBos = bosText !== "" && text.startsWith(bosText);
   return tok.encode(text, { addSpecial: !hasBos, parseSpecial: true });
 }
@@ -103,7 +106,13 @@ function prepare(
     throw new ApiError(400, "invalid_value", "top_logprobs needs logprobs: true", "top_logprobs");
   }
   const plan = toolPlan(body, engine.chatTemplate);
-  const prompt = chatPromptTokens(ready, messages, engine.chatTemplate, plan?.tools);
+  const prompt = chatPromptTokens(
+    ready,
+    messages,
+    engine.chatTemplate,
+    plan?.tools,
+    body.chat_template_kwargs ?? undefined,
+  );
   const ctx = ready.contextLength;
   checkPromptFits(prompt, ctx, "messages");
   const requested = body.max_completion_tokens ?? body.max_tokens;

@@ -230,7 +230,9 @@ export function registerLlamaCpp(app: Hono, engine: Engine): void {
     const body = await engine.parse(c.req.raw, ApplyTemplateRequest);
     const plan = toolPlan({ tools: body.tools, tool_choice: "none" }, engine.chatTemplate);
     const messages = conversationOf(body.messages);
-    return c.json({ prompt: chatPromptText(ready, messages, engine.chatTemplate, plan?.tools) });
+    const kwargs = body.chat_template_kwargs ?? undefined;
+    const prompt = chatPromptText(ready, messages, engine.chatTemplate, plan?.tools, kwargs);
+    return c.json({ prompt });
   });
 
   app.get("/props", (c) => {

@@ -64,10 +64,17 @@ export const samplerFields = {
   ),
 };
 
-/** OpenAI's `response_format`: free text, any JSON object, or JSON matching a schema. */
+/** A JSON Schema object (as request data). */
+const SchemaObject = z.record(z.string(), z.unknown());
+
+/**
+ * OpenAI's `response_format`: free text, any JSON object, or JSON matching a schema; plus
+ * llama.cpp's spellings: `{"type": "json_object", "schema": S}` and
+ * `{"type": "json_schema", "schema": S}` (schema at the top level).
+ */
 export const ResponseFormat = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("text") }),
-  z.strictObject({ type: z.literal("json_object") }),
+  z.strictObject({ type: z.literal("json_object"), schema: SchemaObject.optional() }),
   z.strictObject({
     type: z.literal("json_schema"),
     json_schema: z.strictObject({
@@ -75,10 +82,12 @@ export const ResponseFormat = z.discriminatedUnion("type", [
       // `schema` alone, as in llama.cpp's server.
       name: z.string().min(1).max(64),
       description: z.string().optional(),
-      schema: z.record(z.string(), z.unknown()).optional(),
+      schema: SchemaObject.optional(),
       /** true (default here): a keyword the grammar cannot enforce is a 400. */
       strict: nullish(z.boolean()),
-    }),
+    }).optional(),
+    /** llama.cpp's spelling: the schema beside `type` instead of in `json_schema`. */
+    schema: SchemaObject.optional(),
   }),
 ]);
 /** OpenAI's `response_format`. */
@@ -165,6 +174,23 @@ export const ToolChoice = z.union([
 /** OpenAI's `tool_choice`. */
 export type ToolChoice = z.infer<typeof ToolChoice>;
 
+/** Template variables a chat template must keep as the server sets them. */
+export const RESERVED_TEMPLATE_VARIABLES = [
+  "messages",
+  "tools",
+  "bos_token",
+  "eos_token",
+  "add_generation_prompt",
+] as const;
+
+/** llama.cpp's `chat_template_kwargs`: more variables for the chat template. */
+export const ChatTemplateKwargs = z.record(z.string(), z.unknown()).refine(
+  (o) => !RESERVED_TEMPLATE_VARIABLES.some((k) => k in o),
+  { message: `the server sets ${RESERVED_TEMPLATE_VARIABLES.join(", ")} itself` },
+).describe(
+  'more chat template variables, as llama.cpp\'s server takes them (e.g. {"enable_thinking": false})',
+);
+
 /** POST /v1/chat/completions request. */
 export const ChatCompletionRequest = z.strictObject({
   ...samplingFields,
@@ -172,6 +198,7 @@ export const ChatCompletionRequest = z.strictObject({
   max_completion_tokens: nullish(z.number().int().min(0)),
   logprobs: nullish(z.boolean()),
   top_logprobs: nullish(z.number().int().min(0).max(20)),
+  chat_template_kwargs: nullish(ChatTemplateKwargs),
   tools: nullish(z.array(Tool).min(1).max(128)).describe(
     "functions the model may call: rendered through the chat template (or described in the " +
       "system message when it cannot), calls constrained to each function's parameters schema",

@@ -8,6 +8,7 @@
 import { z } from "../deps/zod.ts";
 import {
   ChatMessage,
+  ChatTemplateKwargs,
   LogitBias,
   MAX_CHOICES,
   nullish,
@@ -89,6 +90,7 @@ export type LlamaCompletionResponse = z.infer<typeof LlamaCompletionResponse>;
 export const ApplyTemplateRequest = z.strictObject({
   messages: z.array(ChatMessage).min(1),
   tools: nullish(z.array(Tool).min(1).max(128)),
+  chat_template_kwargs: nullish(ChatTemplateKwargs),
 });
 /** POST /apply-template request body. */
 export type ApplyTemplateRequest = z.infer<typeof ApplyTemplateRequest>;
