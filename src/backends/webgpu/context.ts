@@ -131,7 +131,8 @@ export class WebGpuContext implements BackendContext {
     this.growRope(pos0 + graph.nTokens + extra, kv?.spec.capacity ?? 0);
     let gid = this.graphIds.get(graph);
     if (!gid) this.graphIds.set(graph, gid = this.nextGraphId++);
-    const key = `${gid}|${nodes.join(",")}|${outputs.join(",")}|${kv?.id ?? 0}|${greedy}|` +
+    const capacity = kv?.spec.capacity ?? 0;
+    const key = `${gid}|${nodes.join(",")}|${outputs.join(",")}|${capacity}|${greedy}|` +
       this.ropePositions;
     let entry = this.programs.get(key);
     if (entry) {
@@ -141,11 +142,7 @@ export class WebGpuContext implements BackendContext {
         {
           dev: this.dev,
           weight: (n) => this.weights.ref(n),
-          kv: (layer) => {
-            if (!kv) throw new BackendError("BACKEND_CALL_FAILED", "attention without a KV cache");
-            return kv.layer(layer);
-          },
-          kvCapacity: kv?.spec.capacity ?? 0,
+          kvCapacity: capacity,
           rope: (n) => ({ buffer: this.ropeTable(n) }),
           gelu: () => ({ buffer: this.gelu() }),
         },
@@ -167,6 +164,7 @@ export class WebGpuContext implements BackendContext {
     if (p.usesKV && !kv) {
       throw new BackendError("BACKEND_CALL_FAILED", "segment has attention but no KV cache");
     }
+    if (kv) p.bindKV(kv);
     return p;
   }
 

@@ -103,6 +103,23 @@ export class GpuDevice {
   }
 
   /**
+   * A buffer of `size` bytes (rounded up to 4), created at once: the caller holds an
+   * out-of-memory error scope around a batch of them. A size over the device's limit is an
+   * OutOfMemoryError naming `what`.
+   */
+  bufferNow(size: number, usage: number, what: string): GPUBuffer {
+    this.assertLive();
+    const bytes = Math.max(16, Math.ceil(size / 4) * 4);
+    if (bytes > this.device.limits.maxBufferSize) {
+      throw new OutOfMemoryError(`${what}: ${bytes} bytes exceed the WebGPU buffer limit`, {
+        bytes,
+        expected: this.device.limits.maxBufferSize,
+      });
+    }
+    return this.device.createBuffer({ size: bytes, usage });
+  }
+
+  /**
    * A buffer of `size` bytes (rounded up to 4); an allocation the device refuses is an
    * OutOfMemoryError naming `what`, and a size over the device's limit one before it is tried.
    */

@@ -8,7 +8,6 @@
 import { BackendError } from "../../core/errors.ts";
 import type { Graph, GraphNode } from "../../core/graph.ts";
 import { actFormat } from "../../gguf/type_schema.ts";
-import type { LayerCache } from "./kv.ts";
 import type { WeightRef } from "./weights.ts";
 import {
   attnCombineKernel,
@@ -48,7 +47,8 @@ export interface NodeBuffers {
     sumBytes: number,
   ): { xr: GPUBufferBinding; xs?: GPUBufferBinding; fresh: boolean };
   weight(name: string): WeightRef;
-  kv(layer: number): LayerCache;
+  /** Layer `layer`'s K and V cache bindings (filled in when a cache is bound). */
+  kv(layer: number): { k: GPUBufferBinding; v: GPUBufferBinding };
   readonly state: GPUBufferBinding;
   readonly tokens: GPUBufferBinding;
   rope(node: GraphNode & { op: "rope" }): GPUBufferBinding;
@@ -246,8 +246,8 @@ function attention(
       bindings: [
         b.value(node.k),
         b.value(node.v),
-        { buffer: cache.k },
-        { buffer: cache.v },
+        cache.k,
+        cache.v,
         b.state,
       ],
       grid: grid1d(T * Math.max(kCols, vCols), write.wg),
@@ -265,7 +265,7 @@ function attention(
         nSplit,
         scale: node.scale,
       },
-      bindings: [b.value(node.q), { buffer: cache.k }, { buffer: cache.v }, part, b.state],
+      bindings: [b.value(node.q), cache.k, cache.v, part, b.state],
       grid: [nSplit, node.nHead, T],
     },
     {

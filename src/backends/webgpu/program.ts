@@ -9,13 +9,14 @@
  */
 import { BackendError } from "../../core/errors.ts";
 import { type Graph, type GraphNode, nodeInputs } from "../../core/graph.ts";
+import { OutOfMemoryError } from "../../core/errors.ts";
 import type { GpuDevice } from "./device.ts";
 import { Usage } from "./device.ts";
 import { type DispatchSpec, encodeNode, type NodeBuffers } from "./encode_node.ts";
-import type { LayerCache } from "./kv.ts";
+import type { WebGpuKVStore } from "./kv.ts";
+import { BufferPool, type KVSlot, Launches } from "./launches.ts";
 import type { WeightRef } from "./weights.ts";
 import { argmaxKernel } from "./wgsl/elementwise.ts";
-import { packParams, PARAM_SLOT } from "./wgsl/params.ts";
 
 /** Most tokens one on-device decode run picks (the size of its pick buffer). */
 export const MAX_DECODE_STEPS = 4096;
@@ -24,43 +25,10 @@ export const MAX_DECODE_STEPS = 4096;
 export interface ProgramEnv {
   readonly dev: GpuDevice;
   weight(name: string): WeightRef;
-  kv(layer: number): LayerCache;
+  /** Positions of the KV caches the program will be bound to (sizes attention splits). */
   readonly kvCapacity: number;
   rope(node: GraphNode & { op: "rope" }): GPUBufferBinding;
   gelu(): GPUBufferBinding;
-}
-
-/** One recorded launch. */
-interface Launch {
-  readonly pipeline: GPUComputePipeline;
-  readonly bind: GPUBindGroup;
-  readonly grid: readonly [number, number, number];
-}
-
-const ROUND = 4096;
-
-/** Activation buffers recycled by size. */
-class BufferPool {
-  readonly all: GPUBuffer[] = [];
-  private readonly free: GPUBuffer[] = [];
-  constructor(private readonly dev: GpuDevice) {}
-
-  async take(bytes: number): Promise<GPUBuffer> {
-    const need = Math.ceil(Math.max(bytes, 4) / ROUND) * ROUND;
-    const i = this.free.findIndex((b) => b.size >= need && b.size <= 2 * need);
-    if (i >= 0) return this.free.splice(i, 1)[0];
-    const b = await this.dev.buffer(
-      need,
-      Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST,
-      "activation buffer",
-    );
-    this.all.push(b);
-    return b;
-  }
-
-  give(b: GPUBuffer): void {
-    this.free.push(b);
-  }
 }
 
 /** A compiled segment. */
@@ -68,13 +36,12 @@ export class Program {
   private constructor(
     private readonly dev: GpuDevice,
     readonly graph: Graph,
-    private readonly launches: Launch[],
+    private readonly launches: Launches,
     readonly inputs: ReadonlyMap<number, GPUBuffer>,
     readonly outputs: readonly { id: number; buffer: GPUBuffer; bytes: number; at: number }[],
     private readonly staging: GPUBuffer,
     readonly state: GPUBuffer,
     readonly tokens: GPUBuffer,
-    readonly usesKV: boolean,
     private readonly owned: GPUBuffer[],
     /** Greedy programs: the picked-token buffer and its staging copy. */
     readonly picked?: { readonly buffer: GPUBuffer; readonly staging: GPUBuffer },
@@ -92,15 +59,43 @@ export class Program {
     greedy = false,
   ): Promise<Program> {
     const dev = env.dev;
-    const pool = new BufferPool(dev);
     const owned: GPUBuffer[] = [];
-    const small = async (bytes: number, what: string) => {
-      const b = await dev.buffer(bytes, Usage.STORAGE | Usage.COPY_DST | Usage.COPY_SRC, what);
+    // Every buffer is created at once under one out-of-memory scope, checked at the end.
+    dev.device.pushErrorScope("out-of-memory");
+    let outcome: { program: Program } | { error: unknown };
+    try {
+      outcome = { program: await Program.build(env, g, nodes, outputs, greedy, owned) };
+    } catch (error) {
+      outcome = { error };
+    }
+    const oom = await dev.device.popErrorScope().catch(() => null);
+    if (oom || "error" in outcome) { for (const b of owned) b.destroy(); }
+    if (oom) {
+      throw new OutOfMemoryError(`WebGPU program buffers: ${oom.message}`, {
+        bytes: owned.reduce((s, b) => s + b.size, 0),
+      });
+    }
+    if ("error" in outcome) throw outcome.error;
+    return outcome.program;
+  }
+
+  private static async build(
+    env: ProgramEnv,
+    g: Graph,
+    nodes: readonly number[],
+    outputs: readonly number[],
+    greedy: boolean,
+    owned: GPUBuffer[],
+  ): Promise<Program> {
+    const dev = env.dev;
+    const pool = new BufferPool(dev);
+    const small = (bytes: number, what: string) => {
+      const b = dev.bufferNow(bytes, Usage.STORAGE | Usage.COPY_DST | Usage.COPY_SRC, what);
       owned.push(b);
       return b;
     };
-    const state = await small(16, "state buffer");
-    const tokens = await small(g.nTokens * 4, "token buffer");
+    const state = small(16, "state buffer");
+    const tokens = small(g.nTokens * 4, "token buffer");
     const bytesOf = (id: number) => g.values[id].rows * g.values[id].cols * 4;
     const vals = new Map<number, GPUBuffer>();
     const produced = new Set(nodes.map((i) => g.nodes[i].out));
@@ -110,13 +105,15 @@ export class Program {
     const inputs = new Map<number, GPUBuffer>();
     for (const v of lastUse.keys()) {
       if (produced.has(v)) continue;
-      const buf = await pool.take(bytesOf(v));
+      const buf = pool.take(bytesOf(v));
       vals.set(v, buf);
       inputs.set(v, buf);
       keep.add(v); // written from the host before each run: never recycled
     }
     const specs: DispatchSpec[] = [];
-    let usesKV = false;
+    const kvSlots: KVSlot[] = [];
+    // Stands for buffers handed out before they exist (temporaries, KV layers).
+    const placeholder = small(16, "placeholder");
     // Rounded copies of a value (one per activation format), shared by every product that
     // reads the value in that format and recycled with the value itself.
     const rounded = new Map<string, { xr: GPUBufferBinding; xs?: GPUBufferBinding }>();
@@ -130,7 +127,7 @@ export class Program {
     for (const [k, ni] of nodes.entries()) {
       const node = g.nodes[ni];
       const temps: GPUBuffer[] = [];
-      const outBuf = await pool.take(bytesOf(node.out));
+      const outBuf = pool.take(bytesOf(node.out));
       vals.set(node.out, outBuf);
       const pending: {
         bytes: number;
@@ -143,7 +140,6 @@ export class Program {
         return slot;
       };
       // Temporaries are handed out synchronously to encodeNode, then backed by real buffers.
-      const placeholder = dev.device.createBuffer({ size: 4, usage: Usage.STORAGE });
       const buffers: NodeBuffers = {
         value: (id) => {
           const b = vals.get(id);
@@ -161,8 +157,10 @@ export class Program {
         },
         weight: env.weight,
         kv: (layer) => {
-          usesKV = true;
-          return env.kv(layer);
+          const k = { buffer: placeholder };
+          const v = { buffer: placeholder };
+          kvSlots.push({ slot: k, layer, which: "k" }, { slot: v, layer, which: "v" });
+          return { k, v };
         },
         state: { buffer: state },
         tokens: { buffer: tokens },
@@ -173,12 +171,11 @@ export class Program {
       };
       const nodeSpecs = encodeNode(node, g, buffers);
       for (const p of pending) {
-        const b = await pool.take(p.bytes);
+        const b = pool.take(p.bytes);
         if (p.of === undefined) temps.push(b);
         else derived.set(p.of, [...(derived.get(p.of) ?? []), b]);
         p.slot.buffer = b;
       }
-      placeholder.destroy();
       specs.push(...nodeSpecs);
       for (const b of temps) pool.give(b);
       for (const v of nodeInputs(node)) {
@@ -194,8 +191,8 @@ export class Program {
       }
       const bytes = MAX_DECODE_STEPS * 4;
       picked = {
-        buffer: await small(bytes, "picked tokens"),
-        staging: await dev.buffer(bytes, Usage.MAP_READ | Usage.COPY_DST, "picked readback"),
+        buffer: small(bytes, "picked tokens"),
+        staging: dev.bufferNow(bytes, Usage.MAP_READ | Usage.COPY_DST, "picked readback"),
       };
       owned.push(picked.staging);
       specs.push({
@@ -208,7 +205,7 @@ export class Program {
       });
     }
     owned.push(...pool.all);
-    const launches = await record(dev, specs, owned);
+    const launches = await Launches.record(dev, specs, kvSlots, owned);
     let at = 0;
     const outs = outputs.map((id) => {
       const buffer = vals.get(id);
@@ -217,7 +214,7 @@ export class Program {
       at += o.bytes;
       return o;
     });
-    const staging = await dev.buffer(at, Usage.MAP_READ | Usage.COPY_DST, "readback buffer");
+    const staging = dev.bufferNow(at, Usage.MAP_READ | Usage.COPY_DST, "readback buffer");
     owned.push(staging);
     return new Program(
       dev,
@@ -228,17 +225,27 @@ export class Program {
       staging,
       state,
       tokens,
-      usesKV,
       owned,
       picked,
     );
+  }
+
+  /** True when the segment reads a KV cache. */
+  get usesKV(): boolean {
+    return this.launches.usesKV;
+  }
+
+  /** Points the attention launches at `kv` (a no-op when it is already bound). */
+  bindKV(kv: WebGpuKVStore): void {
+    this.launches.bind(kv, (l) => kv.layer(l));
   }
 
   /** Records the program's compute pass into `enc` (callable several times per encoder). */
   encodePass(enc: GPUCommandEncoder): void {
     const pass = enc.beginComputePass();
     let last: GPUComputePipeline | undefined;
-    for (const l of this.launches) {
+    for (const l of this.launches.list) {
+      if (!l.bind) throw new BackendError("BACKEND_CALL_FAILED", "no KV cache bound");
       if (l.pipeline !== last) pass.setPipeline(last = l.pipeline);
       pass.setBindGroup(0, l.bind);
       pass.dispatchWorkgroups(l.grid[0], l.grid[1], l.grid[2]);
@@ -291,46 +298,4 @@ export class Program {
   dispose(): void {
     for (const b of this.owned) b.destroy();
   }
-}
-
-/** Pipelines, parameter blocks (one uniform buffer) and bind groups of `specs`. */
-async function record(
-  dev: GpuDevice,
-  specs: DispatchSpec[],
-  owned: GPUBuffer[],
-): Promise<Launch[]> {
-  const uniforms = await dev.buffer(
-    Math.max(1, specs.length) * PARAM_SLOT,
-    Usage.UNIFORM | Usage.COPY_DST,
-    "kernel parameters",
-  );
-  owned.push(uniforms);
-  const block = new Uint8Array(Math.max(1, specs.length) * PARAM_SLOT);
-  const pipelines = await Promise.all(specs.map((s) => dev.pipeline(s.src.code)));
-  const launches = specs.map((s, i): Launch => {
-    const packed = packParams(s.src.fields, s.params);
-    block.set(packed, i * PARAM_SLOT);
-    const entries: GPUBindGroupEntry[] = s.bindings.map((b, j) => ({
-      binding: j < paramIndex(s) ? j : j + 1,
-      resource: b,
-    }));
-    entries.push({
-      binding: paramIndex(s),
-      resource: { buffer: uniforms, offset: i * PARAM_SLOT, size: packed.byteLength },
-    });
-    const bind = dev.device.createBindGroup({
-      layout: pipelines[i].getBindGroupLayout(0),
-      entries,
-    });
-    return { pipeline: pipelines[i], bind, grid: s.grid };
-  });
-  dev.device.queue.writeBuffer(uniforms, 0, block);
-  return launches;
-}
-
-/** The binding number of a kernel's parameter block (from its WGSL). */
-function paramIndex(s: DispatchSpec): number {
-  const m = /@binding\((\d+)\) var<uniform> p: P;/.exec(s.src.code);
-  if (!m) throw new BackendError("BACKEND_CALL_FAILED", "kernel without a parameter block");
-  return Number(m[1]);
 }
