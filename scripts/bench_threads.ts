@@ -1,10 +1,12 @@
 /**
  * Thread scaling and idle-thread polling of the CPU backend (issue 18 item 5): prefill and
  * decode tokens/s for every thread count from 1 to all cores, each with the kernel threads
- * polling before they sleep (the default) and sleeping at once (spin 0), runs interleaved so
- * that every setting sees the same machine load. `--kernels native|wasm` picks the provider.
+ * polling `--spin` times before they sleep (a comma list; default: the provider's default and
+ * 0, sleeping at once), runs interleaved so that every setting sees the same machine load.
+ * `--kernels native|wasm` picks the provider.
  *
  * usage: deno task bench:threads -m MODEL [-p 64] [-n 16] [-r 2] [--kernels native|wasm]
+ *          [--spin 2000,0]
  *
  * @module
  */
@@ -15,8 +17,8 @@ import { DEFAULT_SPIN } from "../src/backends/cpu/wasm/runtime.ts";
 import { args, cpuCount, exit, now, writeStderr, writeStdout } from "../src/runtime/host.ts";
 import { benchTokens } from "./bench.ts";
 
-const USAGE =
-  "usage: deno task bench:threads -m MODEL [-p 64] [-n 16] [-r 2] [--kernels native|wasm]";
+const USAGE = "usage: deno task bench:threads -m MODEL [-p 64] [-n 16] [-r 2] " +
+  "[--kernels native|wasm] [--spin 2000,0]";
 
 interface Options {
   model: string;
@@ -24,6 +26,8 @@ interface Options {
   n: number;
   reps: number;
   kernels: CpuKernelChoice;
+  /** Polls before sleeping, one setting each; undefined: the provider's default and 0. */
+  spin?: number[];
 }
 
 function parse(a: readonly string[]): Options {
@@ -40,7 +44,15 @@ function parse(a: readonly string[]): Options {
     else if (a[i] === "-p") o.p = int();
     else if (a[i] === "-n") o.n = int();
     else if (a[i] === "-r") o.reps = int();
-    else if (a[i] === "--kernels") {
+    else if (a[i] === "--spin") {
+      o.spin = v.split(",").map((x) => {
+        const n = Number(x);
+        if (x.trim() === "" || !Number.isInteger(n) || n < 0) {
+          throw new Error("--spin must be non-negative integers");
+        }
+        return n;
+      });
+    } else if (a[i] === "--kernels") {
       if (v !== "native" && v !== "wasm") throw new Error("--kernels must be native or wasm");
       o.kernels = v;
     } else throw new Error(`unknown argument ${a[i]}`);
@@ -50,10 +62,8 @@ function parse(a: readonly string[]): Options {
 }
 
 /** Tokens/s of one prefill of `p` tokens and of `n` decode steps, on a fresh session. */
-async function once(o: Options, threads: number, spin: boolean) {
-  const polls = o.kernels === "native"
-    ? { nativeSpin: spin ? DEFAULT_NATIVE_SPIN : 0 }
-    : { spin: spin ? DEFAULT_SPIN : 0 };
+async function once(o: Options, threads: number, spin: number) {
+  const polls = o.kernels === "native" ? { nativeSpin: spin } : { spin };
   const registry = createRegistry({ cpu: { threads, kernels: o.kernels, ...polls } });
   const model = await loadModel(o.model, { backend: "cpu", registry, log: () => {} });
   try {
@@ -83,10 +93,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const cores = await cpuCount();
-  const settings: { threads: number; spin: boolean }[] = [];
-  for (let t = 1; t <= cores; t++) {
-    for (const spin of [true, false]) settings.push({ threads: t, spin });
-  }
+  const spins = o.spin ?? [o.kernels === "native" ? DEFAULT_NATIVE_SPIN : DEFAULT_SPIN, 0];
+  const settings: { threads: number; spin: number }[] = [];
+  for (let t = 1; t <= cores; t++) for (const spin of spins) settings.push({ threads: t, spin });
   const pp = settings.map(() => [] as number[]), tg = settings.map(() => [] as number[]);
   for (let r = 0; r < o.reps; r++) {
     for (let i = 0; i < settings.length; i++) {
@@ -101,7 +110,7 @@ async function main(): Promise<number> {
     `| threads | idle threads | pp${o.p} t/s | tg${o.n} t/s |\n| --- | --- | --- | --- |\n`,
   );
   settings.forEach((s, i) => {
-    const how = s.spin ? "poll, then sleep" : "sleep at once";
+    const how = s.spin ? `poll ${s.spin}x, then sleep` : "sleep at once";
     writeStdout(
       `| ${s.threads} | ${how} | ${mean(pp[i]).toFixed(2)} | ${mean(tg[i]).toFixed(2)} |\n`,
     );

@@ -113,7 +113,7 @@ RF_API int rf_cpu_destroy(int h) {
 #define Q4K_GROUP_BYTES 1184
 
 // How weights of `type` with `rows` x `cols` are held: out[0] = 1 when a kernel takes them,
-// out[1] = 1 when rf_cpu_repack must rewrite them first, into out[2] bytes.
+// out[1] = 1 when rf_cpu_repack must rewrite them first, out[2] = their bytes in that layout.
 RF_API int rf_cpu_layout(int type, int rows, int cols, int32_t* out) {
   out[0] = rows > 0 && rf_cpu_act_bytes(type, cols) > 0;
   out[1] = out[0] && (type == T_Q4_0 || type == T_Q4_K) && rows % 8 == 0;
@@ -121,7 +121,7 @@ RF_API int rf_cpu_layout(int type, int rows, int cols, int32_t* out) {
                             ? (int64_t)(rows / 8) * (cols / 256) * Q4K_GROUP_BYTES
                             : (int64_t)rows * (cols / (type == T_Q4_K || type == T_Q6_K ? 256 : 32)) *
                                   block_bytes(type);
-  if (out[0] && bytes > INT32_MAX) return RF_CPU_INVALID;
+  if (bytes > INT32_MAX) out[0] = out[1] = 0;  // a buffer past 2 GiB stays on the other kernels
   out[2] = out[0] ? (int32_t)bytes : 0;
   return RF_CPU_OK;
 }

@@ -123,7 +123,7 @@ export interface CpuBackendOptions {
   readonly nativeLibrary?: string;
   /** Native kernel build (default: the best this CPU runs). */
   readonly nativeVariant?: NativeVariant;
-  /** Polls (x86 `pause`) an idle native kernel thread makes before it sleeps (default 20000). */
+  /** Polls (x86 `pause`) an idle native kernel thread makes before it sleeps (default 2000). */
   readonly nativeSpin?: number;
   /** Receives the notice when "auto" falls back to WebAssembly (default: stderr). */
   readonly log?: (line: string) => void;
