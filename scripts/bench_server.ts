@@ -6,12 +6,19 @@
  * per forward pass (the slots are sequences of one context: continuous batching puts every
  * decoding stream's next token into one pass, so the ratio is the batching gain).
  *
- * usage: deno task bench:server [-m MODEL] [--backend cpu|hip] [--streams 1,4,8,32] [-n 64] [--json]
+ * With --vs-llamacpp (CPU), llama.cpp decodes the same stream counts in the same command,
+ * interleaved with ours: through node-llama-cpp (scripts/_llamacpp_batch_bench.mjs), S sequences
+ * of one context generating at once, as llama-server's slots do (its library, not its HTTP
+ * server, so ours carries the HTTP and SSE cost on top). Both use `-t` threads (default: all).
+ *
+ * usage: deno task bench:server [-m MODEL] [--backend cpu|hip] [--streams 1,4,8,32] [-n 64]
+ *          [-t THREADS] [--vs-llamacpp] [--json]
  *
  * @module
  */
-import { loadModel } from "../src/api.ts";
-import { args, exit, now, writeStderr, writeStdout } from "../src/runtime/host.ts";
+import { createRegistry, loadModel } from "../src/api.ts";
+import { args, cpuCount, exit, now, writeStderr, writeStdout } from "../src/runtime/host.ts";
+import { type LineProcess, startLineProcess } from "../src/runtime/line_process.ts";
 import { serveHttp } from "../src/runtime/http_server.ts";
 import { createApp } from "../src/server/app.ts";
 import { Engine } from "../src/server/engine.ts";
@@ -21,6 +28,8 @@ interface Options {
   backend: string;
   streams: number[];
   tokens: number;
+  threads: number | undefined;
+  vsLlamacpp: boolean;
   json: boolean;
 }
 
@@ -30,6 +39,8 @@ function parse(argv: readonly string[]): Options {
     backend: "cpu",
     streams: [1, 4, 8, 32],
     tokens: 64,
+    threads: undefined,
+    vsLlamacpp: false,
     json: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -43,11 +54,19 @@ function parse(argv: readonly string[]): Options {
     else if (a === "--backend") o.backend = v();
     else if (a === "--streams") o.streams = v().split(",").map(Number);
     else if (a === "-n") o.tokens = Number(v());
+    else if (a === "-t") o.threads = Number(v());
+    else if (a === "--vs-llamacpp") o.vsLlamacpp = true;
     else if (a === "--json") o.json = true;
     else throw new Error(`unknown argument ${a}`);
   }
   if (o.streams.some((n) => !Number.isInteger(n) || n < 1) || !(o.tokens >= 1)) {
     throw new Error("--streams takes positive integers and -n a positive count");
+  }
+  if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads >= 1)) {
+    throw new Error("-t takes a positive thread count");
+  }
+  if (o.vsLlamacpp && o.backend !== "cpu") {
+    throw new Error("--vs-llamacpp compares the CPU backend (node-llama-cpp is a CPU build)");
   }
   return o;
 }
@@ -73,6 +92,31 @@ async function streamTokens(url: string, prompt: string, tokens: number): Promis
   return Number(m[1]);
 }
 
+/** llama.cpp's batched decoding in a Node child (see _llamacpp_batch_bench.mjs). */
+async function llamacpp(model: string, threads: number): Promise<LineProcess> {
+  const script = new URL("./_llamacpp_batch_bench.mjs", import.meta.url).pathname;
+  const p = startLineProcess("node", [script, model, String(threads)]);
+  try {
+    const ready = await p.readLine();
+    if (ready !== "ready") throw new Error(`llama.cpp said ${ready}`);
+  } catch (e) {
+    await p.close();
+    throw new Error(
+      `llama.cpp did not start; run ../shared/ref/setup.sh first? ${(e as Error).message}`,
+    );
+  }
+  return p;
+}
+
+/** Tokens/s of llama.cpp generating `tokens` in each of `streams` sequences at once. */
+async function llamacppRate(p: LineProcess, streams: number, tokens: number): Promise<number> {
+  p.send(`gen ${streams} ${tokens}`);
+  const line = await p.readLine();
+  const [secs, count] = line.split(" ").map(Number);
+  if (!(secs > 0 && count > 0)) throw new Error(`llama.cpp answered ${line}`);
+  return count / secs;
+}
+
 /** The server's batching counters (rocmforge_batch_*_total in /metrics). */
 async function batchCounters(url: string): Promise<{ passes: number; sequences: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -91,11 +135,17 @@ async function main(argv: readonly string[]): Promise<number> {
     writeStderr(
       `${
         (e as Error).message
-      }\nusage: deno task bench:server [-m MODEL] [--backend cpu|hip] [--streams 1,4,8,32] [-n 64] [--json]\n`,
+      }\nusage: deno task bench:server [-m MODEL] [--backend cpu|hip] [--streams 1,4,8,32] [-n 64] [-t THREADS] [--vs-llamacpp] [--json]\n`,
     );
     return 2;
   }
-  const model = await loadModel(o.model, { backend: o.backend, log: () => {} });
+  const threads = o.threads ?? await cpuCount();
+  const model = await loadModel(o.model, {
+    backend: o.backend,
+    registry: createRegistry({ cpu: { threads } }),
+    log: () => {},
+  });
+  const ref = o.vsLlamacpp ? await llamacpp(o.model, threads) : undefined;
   const parallel = Math.max(...o.streams);
   const engine = new Engine({ parallel, queueSize: parallel });
   engine.attach(model);
@@ -106,6 +156,7 @@ async function main(argv: readonly string[]): Promise<number> {
     seconds: number;
     tps: number;
     perPass: number;
+    llamacpp?: number;
   }[] = [];
   try {
     await streamTokens(server.url, "Warm up", 8);
@@ -119,9 +170,11 @@ async function main(argv: readonly string[]): Promise<number> {
       const tokens = counts.reduce((a, b) => a + b, 0);
       const after = await batchCounters(server.url);
       const perPass = (after.sequences - before.sequences) / (after.passes - before.passes);
-      rows.push({ streams: n, tokens, seconds, tps: tokens / seconds, perPass });
+      const llama = ref ? { llamacpp: await llamacppRate(ref, n, o.tokens) } : {};
+      rows.push({ streams: n, tokens, seconds, tps: tokens / seconds, perPass, ...llama });
     }
   } finally {
+    await ref?.close();
     await server.close();
     await engine.shutdown({ graceMs: 0 });
   }
@@ -129,8 +182,13 @@ async function main(argv: readonly string[]): Promise<number> {
     writeStdout(JSON.stringify({ model: o.model, backend: o.backend, rows }) + "\n");
     return 0;
   }
-  writeStdout(`model ${o.model} (${o.backend}), ${o.tokens} tokens per stream\n`);
-  writeStdout("streams  tokens  seconds  tokens/s  vs 1 stream  sequences/pass\n");
+  writeStdout(
+    `model ${o.model} (${o.backend}, ${threads} threads), ${o.tokens} tokens per stream\n`,
+  );
+  writeStdout(
+    "streams  tokens  seconds  tokens/s  vs 1 stream  sequences/pass" +
+      (ref ? "  llama.cpp t/s  vs llama.cpp\n" : "\n"),
+  );
   const one = rows.find((r) => r.streams === 1)?.tps;
   for (const r of rows) {
     const ratio = one ? (r.tps / one).toFixed(2) + "x" : "-";
@@ -139,6 +197,12 @@ async function main(argv: readonly string[]): Promise<number> {
         r.seconds.toFixed(2).padStart(7)
       }  ${r.tps.toFixed(1).padStart(8)}  ${ratio.padStart(11)}  ${
         r.perPass.toFixed(2).padStart(14)
+      }${
+        r.llamacpp === undefined
+          ? ""
+          : `  ${r.llamacpp.toFixed(1).padStart(13)}  ${
+            (r.tps / r.llamacpp).toFixed(2).padStart(11)
+          }x`
       }\n`,
     );
   }
