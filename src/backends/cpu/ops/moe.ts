@@ -4,7 +4,8 @@
  * (ggml_soft_max_f32), the top `nUsed` experts (argsort, descending), optionally their weights
  * normalized by their sum (summed in double, clamped to 2^-14), then for each chosen expert
  * only its rows of the 3-D gate/up/down tensors: down(swiglu(gate x, up x)) as single-row
- * products (ggml's mul_mat_id runs vec_dot per row), times its weight, added in rank order.
+ * products (ggml's mul_mat_id runs vec_dot per row; tokens routed to one expert share one product
+ * where the weight type allows, see ROW_INDEPENDENT), times its weight, added in rank order.
  *
  * gpt-oss (LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT, LLM_FFN_SWIGLU_OAI_MOE): router logits
  * plus a bias, the top `nUsed` logits, a softmax over just those; each expert's products plus
@@ -12,6 +13,7 @@
  *
  * @module
  */
+import { GGMLType } from "../../../gguf/ggml_types.ts";
 import type { WasmKernels } from "../wasm/runtime.ts";
 import { swiglu, vExpf } from "./elementwise.ts";
 import { fr } from "./f32.ts";
@@ -96,6 +98,44 @@ function biasOf(b: Float32Array | undefined, e: number, rows: number) {
   return b?.subarray(e * rows, (e + 1) * rows);
 }
 
+/**
+ * Weight types whose product gives each output the same bits whatever the number of activation
+ * rows (matmul_exact.ts's "lanes" and "rows" formulas, the kernels' too): tokens routed to one
+ * expert then share one product, which reads the expert's rows once, as llama.cpp's mul_mat_id
+ * computes each row on its own. Other types (float, IQ4_NL, K-quants) run token by token.
+ */
+const ROW_INDEPENDENT: ReadonlySet<GGMLType> = new Set([
+  GGMLType.Q4_0,
+  GGMLType.Q4_1,
+  GGMLType.Q5_0,
+  GGMLType.Q5_1,
+  GGMLType.Q8_0,
+  GGMLType.MXFP4,
+]);
+
+/** The routing of one token: its experts in rank order and their weights. */
+function route(probs: Float32Array, w: MoeWeights, s: MoeShape): [number[], number[]] {
+  if (w.routerBias) {
+    for (let e = 0; e < s.nExpert; e++) probs[e] = fr(probs[e] + w.routerBias[e]);
+  }
+  const softmaxWeight = s.gating === "softmax_weight";
+  if (!softmaxWeight) softmaxRow(probs);
+  const chosen = topK(probs, s.nUsed);
+  const picked = Float32Array.from(chosen, (e) => probs[e]);
+  if (softmaxWeight) softmaxRow(picked);
+  const weights = [...picked];
+  if (s.normWeights) {
+    let sum = 0; // ggml_vec_sum_f32 accumulates in double
+    for (const v of weights) sum += v;
+    const d = Math.max(fr(sum), 6.103515625e-5);
+    for (let i = 0; i < weights.length; i++) weights[i] = fr(weights[i] / d);
+  }
+  if (s.weightsScale !== 0 && s.weightsScale !== 1) {
+    for (let i = 0; i < weights.length; i++) weights[i] = fr(weights[i] * fr(s.weightsScale));
+  }
+  return [chosen, weights];
+}
+
 /** out [T, dim] = the MoE FFN of x [T, dim]. */
 export function moe(
   x: Float32Array,
@@ -109,40 +149,46 @@ export function moe(
   const ff = w.up.rows / s.nExpert;
   const logits = new Float32Array(T * s.nExpert);
   matmul(w.router, x, T, logits, undefined, kernels);
-  const g = new Float32Array(ff), u = new Float32Array(ff), a = new Float32Array(ff);
-  const y = new Float32Array(dim);
-  for (let t = 0; t < T; t++) {
-    const probs = logits.subarray(t * s.nExpert, (t + 1) * s.nExpert);
-    if (w.routerBias) {
-      for (let e = 0; e < s.nExpert; e++) probs[e] = fr(probs[e] + w.routerBias[e]);
+  const routes = Array.from(
+    { length: T },
+    (_, t) => route(logits.subarray(t * s.nExpert, (t + 1) * s.nExpert), w, s),
+  );
+  // Groups of (token, rank) that share one product: by expert, or one each.
+  const shared = [w.gate, w.up, w.down].every((m) => ROW_INDEPENDENT.has(m.type));
+  const groups: { e: number; rows: [number, number][] }[] = [];
+  if (shared) {
+    for (let e = 0; e < s.nExpert; e++) {
+      const rows: [number, number][] = [];
+      routes.forEach(([c], t) => c.includes(e) && rows.push([t, c.indexOf(e)]));
+      if (rows.length) groups.push({ e, rows });
     }
-    const softmaxWeight = s.gating === "softmax_weight";
-    if (!softmaxWeight) softmaxRow(probs);
-    const chosen = topK(probs, s.nUsed);
-    const picked = Float32Array.from(chosen, (e) => probs[e]);
-    if (softmaxWeight) softmaxRow(picked);
-    const weights = [...picked];
-    if (s.normWeights) {
-      let sum = 0; // ggml_vec_sum_f32 accumulates in double
-      for (const v of weights) sum += v;
-      const d = Math.max(fr(sum), 6.103515625e-5);
-      for (let i = 0; i < weights.length; i++) weights[i] = fr(weights[i] / d);
-    }
-    if (s.weightsScale !== 0 && s.weightsScale !== 1) {
-      for (let i = 0; i < weights.length; i++) weights[i] = fr(weights[i] * fr(s.weightsScale));
-    }
-    const xt = x.subarray(t * dim, (t + 1) * dim);
-    const o = out.subarray(t * dim, (t + 1) * dim);
-    chosen.forEach((e, rank) => {
-      matmul(expertView(w.up, e, s.nExpert), xt, 1, u, biasOf(w.upBias, e, ff), kernels);
-      matmul(expertView(w.gate, e, s.nExpert), xt, 1, g, biasOf(w.gateBias, e, ff), kernels);
-      if (s.act === "swiglu_oai") swigluOai(g, u, a, ff);
-      else swiglu(g, u, a, ff);
-      matmul(expertView(w.down, e, s.nExpert), a, 1, y, biasOf(w.downBias, e, dim), kernels);
-      for (let d = 0; d < dim; d++) {
-        const v = fr(y[d] * weights[rank]);
-        o[d] = rank === 0 ? v : fr(o[d] + v);
-      }
+  } else {
+    routes.forEach(([c], t) => c.forEach((e, r) => groups.push({ e, rows: [[t, r]] })));
+  }
+  // Each expert output times its weight, by (token, rank), then added in rank order.
+  const ys = new Float32Array(T * s.nUsed * dim);
+  for (const { e, rows } of groups) {
+    const n = rows.length;
+    const xe = new Float32Array(n * dim);
+    rows.forEach(([t], i) => xe.set(x.subarray(t * dim, (t + 1) * dim), i * dim));
+    const u = new Float32Array(n * ff), g = new Float32Array(n * ff), a = new Float32Array(n * ff);
+    const y = new Float32Array(n * dim);
+    matmul(expertView(w.up, e, s.nExpert), xe, n, u, biasOf(w.upBias, e, ff), kernels);
+    matmul(expertView(w.gate, e, s.nExpert), xe, n, g, biasOf(w.gateBias, e, ff), kernels);
+    if (s.act === "swiglu_oai") swigluOai(g, u, a, n * ff);
+    else swiglu(g, u, a, ff);
+    matmul(expertView(w.down, e, s.nExpert), a, n, y, biasOf(w.downBias, e, dim), kernels);
+    rows.forEach(([t, r], i) => {
+      const wt = routes[t][1][r], o = (t * s.nUsed + r) * dim;
+      for (let d = 0; d < dim; d++) ys[o + d] = fr(y[i * dim + d] * wt);
     });
+  }
+  for (let t = 0; t < T; t++) {
+    const o = t * dim;
+    out.set(ys.subarray(t * s.nUsed * dim, (t * s.nUsed + 1) * dim), o);
+    for (let r = 1; r < s.nUsed; r++) {
+      const yo = (t * s.nUsed + r) * dim;
+      for (let d = 0; d < dim; d++) out[o + d] = fr(out[o + d] + ys[yo + d]);
+    }
   }
 }
