@@ -11,7 +11,7 @@
 # The machine has the NVIDIA ICD under /usr/local/nvidia/share/vulkan/icd.d.
 #
 # usage: bash scripts/webgpu_gpu_session.sh [probe] [tests] [conformance] [bench] [7b]
-#   (default: probe tests bench); RF_REPS=N bench reps (default 2)
+#   (default: probe tests bench); RF_REPS=N bench reps (default 2); RF_NO_HIP=1: WebGPU only
 # Writes logs under $OUT (default /tmp/rf-out).
 set -o pipefail
 R=$(pwd)
@@ -32,6 +32,15 @@ for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do [ -d $d ] && lp=$lp:$
 export LD_LIBRARY_PATH=$lp${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 icd=$(ls /usr/local/nvidia/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/nvidia*.json 2>/dev/null |
   head -n 1)
+# Headless, the GLX library gives no vkCreateInstance (nvidia-container-toolkit issue 191):
+# point the loader at the same driver's EGL library instead.
+egl=$(ls /usr/local/nvidia/lib64/libEGL_nvidia.so.0 /usr/lib/x86_64-linux-gnu/libEGL_nvidia.so.0 \
+  2>/dev/null | head -n 1)
+if [ -n "$egl" ]; then
+  printf '{"file_format_version":"1.0.1","ICD":{"library_path":"%s","api_version":"1.3.0"}}\n' \
+    "$egl" >/tmp/rfvk/nvidia_egl_icd.json
+  icd=/tmp/rfvk/nvidia_egl_icd.json
+fi
 [ -n "$icd" ] && export VK_ICD_FILENAMES=$icd
 flags=(-A --no-config --no-lock --import-map "$R/.device/import_map.json" --node-modules-dir=none
   --cached-only)
@@ -39,10 +48,12 @@ drun() { deno run "${flags[@]}" "$@"; }
 nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.mem --format=csv,noheader
 t "ICD: ${icd:-none found}"
 
-if has bench; then
+if has bench && [ -z "$RF_NO_HIP" ]; then
   t "native (HIP on CUDA) build in the background"
   drun scripts/build_native.ts --target cuda --cuda-arch sm_90 --jobs 12 >"$OUT/native.log" 2>&1 &
   native=$!
+fi
+if has bench; then
   vocab=$R/.device/shared/models/llama.cpp-vocab/ggml-vocab-llama-spm.gguf
   shapes="tinyllama"
   has 7b && shapes="tinyllama llama7b"
@@ -88,9 +99,11 @@ fi
 
 if has bench; then
   wait $models
-  wait $native && t "native build done" || { t "native build failed"; tail -n 5 "$OUT/native.log"; }
   backends=webgpu
-  [ -f build/native/cuda/librocmforge_hip.so ] && backends=webgpu,hip
+  if [ -n "$native" ]; then
+    wait $native && t "native build done" || { t "native build failed"; tail -n 5 "$OUT/native.log"; }
+    [ -f build/native/cuda/librocmforge_hip.so ] && backends=webgpu,hip
+  fi
   for s in $shapes; do
     t "bench $s ($backends)"
     timeout 120 deno run "${flags[@]}" scripts/bench_webgpu.ts -m /tmp/rfm/$s-Q4_0.gguf \
