@@ -28,8 +28,7 @@ export function abortReason(signal: AbortSignal): ApiError {
 /**
  * Readies `session` for `job`'s prompt; returns the prompt tokens already cached. The first
  * choice of a prompt uses the prompt cache (prompt_cache.ts); later ones reuse what their
- * session holds. cache_prompt false evaluates the prompt afresh (the slot's tokens are saved
- * to the store first).
+ * session holds. cache_prompt false evaluates the prompt afresh and leaves the cache alone.
  */
 export function takeCache(
   ready: ReadyEngine,
@@ -38,7 +37,6 @@ export function takeCache(
   first: boolean,
 ): number {
   if (job.cachePrompt === false) {
-    if (first) ready.prompts.save(session);
     session.reset();
     return 0;
   }
