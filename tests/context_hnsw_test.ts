@@ -1,7 +1,7 @@
 /**
  * The HNSW cache follows SQLite without blocking searches on a full rebuild: writes are
  * applied incrementally (removed and added chunks, a reused rowid with other text seen as
- * changed), a first build or a large difference runs in the background while `current()`
+ * changed; concurrent searches apply one update), a first build or a large difference runs in the background while `current()`
  * answers undefined (the search is exact), and a saved index is caught up after reopening.
  *
  * @module
@@ -55,8 +55,13 @@ test("HNSW: a first build runs in the background; writes are applied incremental
     const fresh = randomVectors(40, DIM, 11);
     await addDoc(s, "n0", fresh.slice(0, 20));
     await addDoc(s, "n1", fresh.slice(20));
-    const now = await cache.current("v", "cosine");
+    // Two searches at once: the second waits for the first one's update (applied once).
+    const [now, twin] = await Promise.all([
+      cache.current("v", "cosine"),
+      cache.current("v", "cosine"),
+    ]);
     assert(now && now.index.size === 1140, `size ${now?.index.size}`);
+    assertEquals(twin?.index, now.index);
     assertEquals([cache.rebuilds, cache.updates], [1, 1]);
     const r = await both(s, fresh[5], 1);
     assertEquals(r.hnsw, ["n0"]);

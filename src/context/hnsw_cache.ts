@@ -5,9 +5,10 @@
  *
  * - **Incremental**: before a search, an index whose collection has moved on (any committed
  *   write bumps the generation) is brought up to date by removing the chunks that are gone and
- *   adding the new ones — work proportional to the writes, not to the collection. A chunk is
- *   known by its id and a fingerprint of its text hash, so a reused rowid holding other text
- *   is seen as changed.
+ *   adding the new ones — work proportional to the writes, not to the collection, added in
+ *   slices with the event loop running between them (one update at a time per index: a
+ *   concurrent search waits for it). A chunk is known by its id and a fingerprint of its text
+ *   hash, so a reused rowid holding other text is seen as changed.
  * - **Background rebuild**: with no usable index (first use, missing or foreign file) or a
  *   difference larger than {@linkcode incrementalLimit}, a full build starts in slices of
  *   {@linkcode BUILD_SLICE} chunks that yield to the event loop between them; until it is done,
@@ -43,7 +44,9 @@ export function hnswPath(indexDir: string, id: number, metric: VectorMetric): st
  * Graph parameters of every collection's index, measured on uniform random vectors (HNSW's
  * worst case: all distances nearly equal; see scripts/bench_context.ts): at 100k x 384 with
  * M 16 / add beam 128, recall@10 against exact was 0.39 / 0.79 / 0.93 / 0.99 for search beams
- * of 512 / 2048 / 4096 / 8192 (7 / 20 / 32 / 41 ms per query); 10k needed 512 for 0.95.
+ * of 512 / 2048 / 4096 / 8192 (7 / 20 / 32 / 41 ms per query, 2 idle cores; build 87 s), and
+ * 0.974 at 6144 through the store; 10k needed 512 for 0.95. M 32 / add beam 200 reached 0.96
+ * at beam 2048 but took 15 times longer to build (1,314 s on loaded cores).
  */
 export const HNSW_PARAMS = { connectivity: 16, expansionAdd: 128, expansionSearch: 6144 } as const;
 
@@ -99,6 +102,7 @@ export class HnswCache {
   private readonly mem = new Map<string, Entry>();
   private readonly building = new Map<string, Promise<void>>();
   private readonly failed = new Map<string, unknown>();
+  private readonly locks = new Map<string, Promise<void>>();
   /** Full builds done (for tests and benchmarks). */
   rebuilds = 0;
   /** Incremental updates applied. */
@@ -135,6 +139,26 @@ export class HnswCache {
   async current(name: string, metric: VectorMetric): Promise<CurrentIndex | undefined> {
     const c = this.store.collection(name);
     const key = `${c.id}.${metric}`;
+    // One caller at a time per index: a second search waits for the first one's update.
+    const prev = this.locks.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => release = r);
+    const chained = prev.then(() => mine);
+    this.locks.set(key, chained);
+    await prev;
+    try {
+      return await this.currentLocked(key, c, metric);
+    } finally {
+      release();
+      if (this.locks.get(key) === chained) this.locks.delete(key);
+    }
+  }
+
+  private async currentLocked(
+    key: string,
+    c: Collection,
+    metric: VectorMetric,
+  ): Promise<CurrentIndex | undefined> {
     const err = this.failed.get(key);
     if (err !== undefined) {
       this.failed.delete(key);
@@ -146,7 +170,7 @@ export class HnswCache {
       entry = await this.load(c, metric);
       if (entry) this.mem.set(key, entry);
     }
-    if (entry && this.sync(entry, c, false)) {
+    if (entry && await this.sync(entry, c, false)) {
       return { index: entry.index, generation: entry.meta.generation };
     }
     this.mem.delete(key);
@@ -184,18 +208,21 @@ export class HnswCache {
   }
 
   /**
-   * Brings `entry` to the committed state by removing and adding the chunks that differ;
-   * false (nothing changed) when the difference exceeds the incremental limit and `force` is
-   * not set.
+   * Brings `entry` to the committed state by removing and adding the chunks that differ
+   * (added in slices of {@linkcode BUILD_SLICE}, the event loop running between them); false
+   * (nothing changed) when the difference exceeds the incremental limit and `force` is not set.
    */
-  private sync(entry: Entry, c: Collection, force: boolean): boolean {
+  private async sync(entry: Entry, c: Collection, force: boolean): Promise<boolean> {
     if (entry.meta.generation === c.generation && entry.meta.createdAt === c.createdAt) {
       return true;
     }
     const db = this.store.reader;
+    let gen: number;
+    let added: number[];
+    let removed: number[];
     db.exec("BEGIN");
     try {
-      const gen = db.get<{ generation: number }>(
+      gen = db.get<{ generation: number }>(
         "SELECT generation FROM collections WHERE id = ?",
         [c.id],
       )?.generation ?? c.generation;
@@ -206,9 +233,9 @@ export class HnswCache {
           [c.id],
         )
       ) live.set(r.id, fingerprint(r.text_hash));
-      const removed: number[] = [];
+      removed = [];
       for (const [id, fp] of entry.chunks) if (live.get(id) !== fp) removed.push(id);
-      const added: number[] = [];
+      added = [];
       for (const [id, fp] of live) if (entry.chunks.get(id) !== fp) added.push(id);
       if (!force && added.length + removed.length > incrementalLimit(entry.index.size)) {
         return false;
@@ -217,21 +244,25 @@ export class HnswCache {
         entry.index.remove(BigUint64Array.from(removed, BigInt));
         for (const id of removed) entry.chunks.delete(id);
       }
-      for (let i = 0; i < added.length; i += 500) {
-        const ids = added.slice(i, i + 500);
-        const rows = db.all<{ id: number; embedding: Uint8Array }>(
-          `SELECT id, embedding FROM chunks WHERE id IN (${ids.map(() => "?").join(",")})`,
-          ids,
-        );
-        this.addRows(entry.index, rows, c.dimension);
-        for (const r of rows) entry.chunks.set(r.id, live.get(r.id)!);
-      }
-      entry.meta = { ...entry.meta, generation: gen, count: entry.chunks.size };
-      if (added.length || removed.length) this.updates++;
-      return true;
     } finally {
       db.exec("COMMIT");
     }
+    // A chunk deleted meanwhile is skipped (the next update sees it gone); each row brings its
+    // own text hash, so a rowid reused meanwhile is recorded as what was added.
+    for (let i = 0; i < added.length; i += BUILD_SLICE) {
+      if (i) await yieldToEvents();
+      const ids = added.slice(i, i + BUILD_SLICE);
+      const rows = db.all<{ id: number; text_hash: string; embedding: Uint8Array }>(
+        `SELECT id, text_hash, embedding FROM chunks
+         WHERE collection_id = ? AND id IN (${ids.map(() => "?").join(",")})`,
+        [c.id, ...ids],
+      );
+      this.addRows(entry.index, rows, c.dimension);
+      for (const r of rows) entry.chunks.set(r.id, fingerprint(r.text_hash));
+    }
+    entry.meta = { ...entry.meta, generation: gen, count: entry.chunks.size };
+    if (added.length || removed.length) this.updates++;
+    return true;
   }
 
   private addRows(
@@ -286,7 +317,7 @@ export class HnswCache {
       last = rows[rows.length - 1].id;
     }
     entry.meta = { ...entry.meta, generation: -1 };
-    this.sync(entry, this.store.collection(c.name), true);
+    await this.sync(entry, this.store.collection(c.name), true);
     index.save(this.path(c, metric), entry.meta, auxOf(entry.chunks));
     this.rebuilds++;
     return entry;
