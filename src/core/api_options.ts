@@ -1,6 +1,6 @@
 /**
- * Strict schemas of the facade's options: `createSession` (SessionOptions) and `loadModel`
- * (LoadModelOptions). Each shape is typed `satisfies Record<keyof ..., ...>`, so a field
+ * Strict schemas of the facade's options: `createSession` (SessionOptions), `createContext`
+ * (ContextOptions) and its `sequence` (SequenceOptions), and `loadModel` (LoadModelOptions). Each shape is typed `satisfies Record<keyof ..., ...>`, so a field
  * added to an options interface without a schema entry here fails to compile instead of
  * being rejected at run time.
  *
@@ -8,6 +8,7 @@
  */
 import { z } from "../deps/zod.ts";
 import { opt } from "./options.ts";
+import type { ContextOptions, SequenceOptions } from "./batch_context.ts";
 import type { SessionOptions } from "./session.ts";
 import type { ModelLoadOptions } from "./model.ts";
 
@@ -24,6 +25,24 @@ const sessionShape = {
 
 /** Schema of SessionOptions. */
 export const sessionOptionsSchema = z.strictObject(sessionShape);
+
+const contextShape = {
+  sequences: opt.int(1, 4096),
+  contextLength: sessionShape.contextLength,
+  batchSize: sessionShape.batchSize,
+  gate: sessionShape.gate,
+  log: opt.fn("log"),
+} satisfies Shape<ContextOptions>;
+
+/** Schema of ContextOptions (createContext). */
+export const contextOptionsSchema = z.strictObject(contextShape);
+
+/** Schema of SequenceOptions (BatchContext.sequence). */
+export const sequenceOptionsSchema = z.strictObject(
+  {
+    contextShift: sessionShape.contextShift,
+  } satisfies Shape<SequenceOptions>,
+);
 
 /** The ModelLoadOptions fields loadModel passes through (the rest it sets itself). */
 export type PassedLoadOptions = Omit<

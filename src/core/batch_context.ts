@@ -14,11 +14,13 @@
  *
  * @module
  */
+import { contextOptionsSchema, sequenceOptionsSchema } from "./api_options.ts";
 import type { Backend, KVStore } from "./backend.ts";
 import { planStep } from "./batch.ts";
 import { AbortError, DisposedError, InvalidArgumentError } from "./errors.ts";
 import type { OutputMode } from "./graph.ts";
 import type { Model } from "./model.ts";
+import { parseOptions } from "./options.ts";
 import type { ForwardGate } from "./request_scheduler.ts";
 import { type BatchSequence, runPlan } from "./scheduler.ts";
 import { Session, type SessionOptions } from "./session.ts";
@@ -122,6 +124,7 @@ export class BatchContext {
 
   /** A new sequence (empty cache); throws when `sequences` are in use. */
   sequence(opts: SequenceOptions = {}): Sequence {
+    parseOptions(sequenceOptionsSchema, opts, "sequence option");
     if (this.disposed || this.model.isDisposed) throw new DisposedError("context was disposed");
     if (this.live.size >= this.sequences) {
       throw new InvalidArgumentError(`all ${this.sequences} sequences of the context are in use`, {
@@ -340,7 +343,11 @@ export class Sequence extends Session {
   }
 }
 
-/** A context of `opts.sequences` sequences over `model` (see BatchContext). */
+/**
+ * A context of `opts.sequences` sequences over `model` (see BatchContext); options are checked
+ * strictly (unknown keys are errors).
+ */
 export function createContext(model: Model, opts: ContextOptions = {}): BatchContext {
+  parseOptions(contextOptionsSchema, opts, "context option");
   return new BatchContext(model, opts);
 }

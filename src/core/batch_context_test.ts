@@ -134,7 +134,8 @@ test("context: sequence count, budget and encoder checks", async () => {
   s.dispose();
   assertEquals(ctx.sequencesLeft, 1);
   ctx.sequence().dispose();
-  for (const bad of [{ sequences: 0 }, { batchSize: 1.5 }]) {
+  // Unknown keys are errors too (a misspelt option is never ignored).
+  for (const bad of [{ sequences: 0 }, { batchSize: 1.5 }, { sequence: 4 }]) {
     let e: unknown;
     try {
       createContext(m, bad);
