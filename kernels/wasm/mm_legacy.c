@@ -109,12 +109,6 @@ RF_INLINE void lane_dots(const int type, const wblock* wb, const rf_act32* xb, v
   }
 }
 
-// Integer dot of a whole block of unsigned codes (offset not applied), spread over 4 lanes
-// (sum them).
-RF_INLINE v128_t block_dot(const int type, const wblock* wb, const rf_act32* xb) {
-  const v128_t p = wasm_i16x8_add(dot_pairs(type, wb, 0, xb->q), dot_pairs(type, wb, 1, xb->q));
-  return wasm_i32x4_dot_i16x8(p, rf_k.one16);
-}
 #else
 // Plain build: int16 weights (signed, offset applied) in natural order, 8 per vector.
 typedef struct {
@@ -277,6 +271,7 @@ RF_INLINE void tile_lanes_1(const int type, const rf_mm_args* a, int r0, int r1,
   if (n < r1) tile_lanes(type, 1, a, n, r1, t0);
 }
 
+#if !RF_RELAXED
 // Lane i = sum of the lanes of s[i].
 RF_INLINE v128_t hsum4(const v128_t* s) {
   const v128_t a = wasm_i32x4_add(wasm_i32x4_shuffle(s[0], s[1], 0, 4, 1, 5),
@@ -285,6 +280,28 @@ RF_INLINE v128_t hsum4(const v128_t* s) {
                                   wasm_i32x4_shuffle(s[2], s[3], 2, 6, 3, 7));
   return wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 1, 4, 5), wasm_i32x4_shuffle(a, b, 2, 3, 6, 7));
 }
+#endif
+
+#if RF_RELAXED
+// Integer dots of one Q4_0 block of 4 weight rows with one activation block, lane r = row r
+// (codes unsigned, offset not applied). The int16 pair sums of each row (at most
+// 2 * 2 * 15 * 127 = 7620) are folded in int16 with 32-bit-unit shuffles, four rows at a
+// time, down to two per row (at most 30480), then widened: 10 instructions where four
+// widenings and a 4x4 transpose-add take 13.
+RF_INLINE v128_t block_dots4(const wblock* v, const rf_act32* xb) {
+  v128_t p[4];
+  for (int r = 0; r < 4; r++) {
+    p[r] = wasm_i16x8_add(dot_pairs(RF_Q4_0, &v[r], 0, xb->q), dot_pairs(RF_Q4_0, &v[r], 1, xb->q));
+  }
+  const v128_t c01 = wasm_i16x8_add(wasm_i32x4_shuffle(p[0], p[1], 0, 1, 4, 5),
+                                    wasm_i32x4_shuffle(p[0], p[1], 2, 3, 6, 7));
+  const v128_t c23 = wasm_i16x8_add(wasm_i32x4_shuffle(p[2], p[3], 0, 1, 4, 5),
+                                    wasm_i32x4_shuffle(p[2], p[3], 2, 3, 6, 7));
+  const v128_t f = wasm_i16x8_add(wasm_i32x4_shuffle(c01, c23, 0, 2, 4, 6),
+                                  wasm_i32x4_shuffle(c01, c23, 1, 3, 5, 7));
+  return wasm_i32x4_dot_i16x8(f, rf_k.one16);
+}
+#endif
 
 // "rows" (Q4_0): rows [n0, n0 + 4) of W (rows at or past r1 repeat row r1 - 1 and are not
 // stored) against activation rows [t0, t0 + nt), nt <= RF_ROWS_BIG. Lane r of each vector is
@@ -317,9 +334,13 @@ RF_INLINE void tile_rows(const int nt, const rf_mm_args* a, int n0, int r1, int 
     const v128_t dw = rf_h2f_x4(h);
     for (int i = 0; i < nt; i++) {
       const rf_act32* xb = x0 + i * xs + b;
+#if RF_RELAXED
+      v128_t isum = block_dots4(v, xb);
+#else
       v128_t s[4];
       for (int r = 0; r < 4; r++) s[r] = block_dot(type, &v[r], xb);
       v128_t isum = hsum4(s);
+#endif
 #if RF_RELAXED
       isum = wasm_i32x4_sub(isum, wasm_i32x4_splat(8 * xb->bsum));
 #endif
