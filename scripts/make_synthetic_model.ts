@@ -7,6 +7,8 @@
  *
  * Q4_K_M, Q5_K_M and Q3_K_M are llama-quantize's mixtures (Q6_K output, attn_v and ffn_down
  * promoted by layer; src/gguf/quants/mixture.ts), with its general.file_type.
+ * `--arch gpt-oss` takes F32, Q8_0, Q4_K or MXFP4 (llama-quantize's MXFP4_MOE: MXFP4 experts,
+ * Q8_0 elsewhere; scripts/_synthetic_gpt_oss.ts).
  *
  * For the 32000-token shapes the tokenizer is copied from llama.cpp's Llama SPM vocab file
  * (--vocab, default ../shared/models/llama.cpp-vocab/ggml-vocab-llama-spm.gguf) when present,
