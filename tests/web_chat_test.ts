@@ -3,7 +3,8 @@
  * the page loads its files and libraries from the server only, sends the system prompt and
  * sampling settings, renders the streamed answer while it arrives (the server's event stream
  * is slowed down in front of the app so the test can watch it), and the stop button aborts
- * the request, which cancels the server's stream. Markdown is rendered and sanitized.
+ * the request, which cancels the server's stream; an answer from a context store lists its
+ * sources. Markdown is rendered and sanitized.
  * Skips with one line when chromium is absent (ROCMFORGE_CHROMIUM overrides the path). Without
  * a browser: every page file is served without the API key, with its type and CSP.
  *
@@ -22,6 +23,9 @@ import { assert, assertEquals } from "./assert.ts";
 import { join } from "./_path.ts";
 import { testModel } from "./_server_util.ts";
 import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
+import { tempStoreDir } from "./context_helpers.ts";
+import { ContextStore } from "../src/context/store.ts";
+import { registerVectorStores } from "../src/server/routes_vector_stores.ts";
 import { test } from "./harness.ts";
 
 const CHROMIUM = process.env.ROCMFORGE_CHROMIUM ?? "/usr/bin/chromium";
@@ -55,6 +59,23 @@ test("web chat page: type a message, see the streamed answer, press stop", async
   const engine = new Engine({});
   engine.attach(await testModel());
   const app = createApp({ engine });
+  const storeDir = tempStoreDir();
+  const store = await ContextStore.open(storeDir.db);
+  registerVectorStores(app, engine, store);
+  await app.fetch(
+    new Request("http://x/v1/vector_stores", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "kb" }),
+    }),
+  );
+  await app.fetch(
+    new Request("http://x/v1/vector_stores/kb/files", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ filename: "space.txt", content: "The rocket flew to the moon." }),
+    }),
+  );
   let cancelled = 0;
   const slowed = async (req: Request): Promise<Response> => {
     const res = await app.fetch(req);
@@ -93,9 +114,7 @@ test("web chat page: type a message, see the streamed answer, press stop", async
     });
     const origin = server.url.replace(/\/$/, "");
     await page.goto(`${origin}/`);
-    await page.waitForFunction(
-      "document.getElementById('model').textContent.includes('stories260K')",
-    );
+    await page.locator("#model", { hasText: "stories260K" }).waitFor();
 
     await page.click("#toggle-settings");
     await page.fill("#system", "You tell stories.");
@@ -139,6 +158,16 @@ test("web chat page: type a message, see the streamed answer, press stop", async
       { role: "user", content: "Once upon a time" },
     ]);
     assertEquals([sent.stream, sent.seed, sent.temperature, sent.max_tokens], [true, 42, 0.7, 400]);
+
+    // An answer from the context store lists its sources.
+    await page.selectOption("#store", "kb");
+    await page.fill("#max_tokens", "3");
+    await page.fill("#input", "Where did the rocket fly?");
+    await page.press("#input", "Enter");
+    await page.waitForSelector('.message.assistant[data-state="done"]');
+    assert((await page.textContent(".message.assistant .sources"))?.includes("space.txt"));
+    const rag = bodies[1] as { context: { store: string } };
+    assertEquals(rag.context.store, "kb");
     assert(requests.every((u) => u.startsWith(origin)), `only this server: ${requests}`);
 
     const md = "**bold** and `code`\n\n<img src=x onerror=alert(1)> [a](javascript:alert(1))";
@@ -149,6 +178,8 @@ test("web chat page: type a message, see the streamed answer, press stop", async
     assert(!html.includes("onerror") && !html.includes("javascript:"), `sanitized: ${html}`);
   } finally {
     await browser.close();
+    await store.close();
+    storeDir.cleanup();
     rmSync(profile, { recursive: true, force: true });
     const closing = server.close();
     await engine.shutdown({ graceMs: 0, disposeModel: false });
