@@ -46,12 +46,14 @@ export function hsum8(a: ArrayLike<number>, o = 0): number {
   return fr(fr(s0 + s2) + fr(s1 + s3));
 }
 
+const hsumHalves = new Float64Array(8);
+
 /**
  * Horizontal sum of 16 float32 lanes as _mm512_reduce_add_ps does with GCC: the two
  * 256-bit halves, then the two 128-bit halves, then lanes 0+2 / 1+3, then those two.
  */
 export function hsum16(a: ArrayLike<number>, o = 0): number {
-  const h = new Array<number>(8);
+  const h = hsumHalves;
   for (let i = 0; i < 8; i++) h[i] = fr(a[o + i] + a[o + 8 + i]);
   return hsum8(h);
 }
