@@ -26,6 +26,14 @@ export {
   type ToolGrammarOptions,
   type ToolSpec,
 } from "./tool_grammar.ts";
+export { type CallDelta, CallScanner } from "./tool_call_args.ts";
+export {
+  type ConversationMessage,
+  renderConversation,
+  type RenderConversationOptions,
+} from "./render.ts";
+export { type TemplateCaps, templateCaps } from "./template_caps.ts";
+export { formatToolCalls, toolInstructions } from "./tool_call_text.ts";
 export {
   type OpenAIToolCall,
   type StreamEnd,

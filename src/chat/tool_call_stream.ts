@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { type CallDelta, CallScanner } from "./tool_call_args.ts";
 import { parseToolCalls, type ToolCall, type ToolCallFamily } from "./tool_calls.ts";
 
 const MARKERS: Record<ToolCallFamily, string[]> = {
@@ -77,6 +78,7 @@ export class ToolCallStream {
   /** A generic `{"response": "` answer: where its string starts, and how much of it is out. */
   #response = -1;
   #responseShown = 0;
+  readonly #scanner = new CallScanner();
 
   constructor(family: ToolCallFamily) {
     this.family = family;
@@ -116,6 +118,20 @@ export class ToolCallStream {
     const out = t.slice(this.#released, safe);
     this.#released = Math.max(this.#released, safe);
     return out;
+  }
+
+  /**
+   * The calls' new pieces since the last call (see tool_call_args.ts): a call's name as soon
+   * as it is written, then its arguments text as it grows.
+   */
+  callDeltas(): CallDelta[] {
+    if (!this.#inCall || this.#response >= 0) return [];
+    return this.#scanner.scan(this.#text, this.#released);
+  }
+
+  /** Calls whose deltas have started. */
+  get callsStarted(): number {
+    return this.#scanner.started;
   }
 
   /** The new text of a generic `{"response": "..."}` answer's string ("" otherwise). */

@@ -71,3 +71,44 @@ test('stream: a generic {"response"} answer\'s text is released as it arrives', 
   const cut = run("generic", '{"response": "half a sent\\u00', 3);
   assertEquals(cut.shown + cut.rest, "half a sent");
 });
+
+test("stream: calls' names and arguments text come out as they are written", () => {
+  const cases: [ToolCallFamily, string, [string, string][]][] = [
+    [
+      "hermes",
+      'Ok.<tool_call>\n{"name": "f", "arguments": {"a": [1, "}"]}}\n</tool_call>\n' +
+      '<tool_call>\n{"name": "g", "arguments": {}}\n</tool_call>',
+      [["f", '{"a": [1, "}"]}'], ["g", "{}"]],
+    ],
+    ["llama3", '{"name": "f", "parameters": { "x" : "y\\"z" }}', [["f", '{ "x" : "y\\"z" }']]],
+    [
+      "mistral",
+      '[TOOL_CALLS][{"name": "f", "arguments": {"b": true}}, {"name": "h", "arguments": {}}]',
+      [
+        ["f", '{"b": true}'],
+        ["h", "{}"],
+      ],
+    ],
+    ["generic", '{"tool_calls": [{"name": "f", "arguments": {"n": 2}}]}', [["f", '{"n": 2}']]],
+  ];
+  for (const [family, text, want] of cases) {
+    for (const n of [1, 4, 1000]) {
+      const s = new ToolCallStream(family);
+      const calls: [string, string][] = [];
+      for (let i = 0; i < text.length; i += n) {
+        s.push(text.slice(i, i + n));
+        for (const d of s.callDeltas()) {
+          if (d.name !== undefined) calls[d.index] = [d.name, ""];
+          calls[d.index][1] += d.arguments;
+        }
+      }
+      assertEquals(calls, want, `${family}, pieces of ${n}`);
+      assertEquals(s.callsStarted, want.length);
+      assertEquals(s.finish().toolCalls.length, want.length);
+    }
+  }
+  // A plain answer has no call deltas.
+  const plain = new ToolCallStream("hermes");
+  plain.push('He said "name": "x", "arguments": {}');
+  assertEquals(plain.callDeltas(), []);
+});

@@ -144,17 +144,53 @@ export function openAICalls(calls: readonly ToolCall[], family: ToolCallFamily):
   return toOpenAIToolCalls(calls.map((c) => ({ ...c, id: c.id ?? newToolCallId(family) })), "");
 }
 
-/** The streamed deltas of `calls`: id, type and name, then the arguments text. */
-export function toolCallDeltas(calls: readonly OpenAIToolCall[]): ToolCallDelta[][] {
-  return calls.flatMap((c, index) => [
-    [{
-      index,
-      id: c.id,
-      type: "function" as const,
-      function: { name: c.function.name, arguments: "" },
-    }],
-    [{ index, function: { arguments: c.function.arguments } }],
-  ]);
+/**
+ * One streamed answer split into content and `delta.tool_calls`: a call's id, type and name
+ * as soon as the name is written, then pieces of its arguments text as they are generated;
+ * a call the scanner could not follow (Llama 3's `<|python_tag|>name.call(...)`) comes whole
+ * when the answer ends.
+ */
+export class ToolCallDeltas {
+  readonly #split: ToolCallStream;
+  readonly #family: ToolCallFamily;
+
+  constructor(family: ToolCallFamily) {
+    this.#family = family;
+    this.#split = new ToolCallStream(family);
+  }
+
+  /** Adds generated text: the content now safe to show and the calls' new pieces. */
+  push(text: string): { content: string; calls: ToolCallDelta[] } {
+    const content = this.#split.push(text);
+    const calls = this.#split.callDeltas().map((d): ToolCallDelta =>
+      d.name !== undefined
+        ? {
+          index: d.index,
+          id: newToolCallId(this.#family),
+          type: "function",
+          function: { name: d.name, arguments: d.arguments },
+        }
+        : { index: d.index, function: { arguments: d.arguments } }
+    );
+    return { content, calls };
+  }
+
+  /** Ends the answer: content still held, the calls not streamed yet, whether it called. */
+  finish(): { content: string; calls: ToolCallDelta[]; called: boolean } {
+    const started = this.#split.callsStarted;
+    const end = this.#split.finish();
+    const late = openAICalls(end.toolCalls.slice(started), this.#family);
+    const calls = late.flatMap((c, i): ToolCallDelta[] => [
+      {
+        index: started + i,
+        id: c.id,
+        type: "function",
+        function: { name: c.function.name, arguments: "" },
+      },
+      { index: started + i, function: { arguments: c.function.arguments } },
+    ]);
+    return { content: end.rest, calls, called: end.toolCalls.length > 0 };
+  }
 }
 
 /** A whole answer split into content (null when empty) and calls. */

@@ -6,8 +6,9 @@
  * then usage when `stream_options.include_usage`), or returns one `chat.completion`; `n`
  * choices share the prompt's KV cache, each with its own seed. With `tools` (see
  * chat_tools.ts) the functions go through the template, calls are constrained to their
- * schemas, and answers carry `tool_calls` (streamed as `delta.tool_calls` once the answer
- * ends) with finish reason "tool_calls". With `context` (routes_vector_stores_rag.ts) the top
+ * schemas, and answers carry `tool_calls` (streamed as `delta.tool_calls`: id and name when
+ * the name is written, then the arguments text as it is generated) with finish reason
+ * "tool_calls". With `context` (routes_vector_stores_rag.ts) the top
  * chunks of a vector store are quoted in the last user message and listed in the response.
  *
  * @module
@@ -15,15 +16,13 @@
 import type { Context, Hono } from "../deps/hono.ts";
 import type { GenerateChunk } from "../core/generate.ts";
 import { type ConversationMessage, renderConversation } from "../chat/render.ts";
-import { ToolCallStream } from "../chat/tool_call_stream.ts";
 import type { ToolSpec } from "../chat/tool_grammar.ts";
 import { now } from "../runtime/host.ts";
 import {
   conversationOf,
   messageText,
-  openAICalls,
   splitAnswer,
-  toolCallDeltas,
+  ToolCallDeltas,
   type ToolPlan,
   toolPlan,
 } from "./chat_tools.ts";
@@ -196,31 +195,34 @@ export function registerChat(app: Hono, engine: Engine): void {
       const events = async function* (): AsyncGenerator<ChatCompletionChunk> {
         const ends = [];
         let started = -1;
-        let split: ToolCallStream | undefined;
+        let split: ToolCallDeltas | undefined;
         for await (const ev of gen.events) {
           if (ev.index !== started) {
             started = ev.index;
-            split = family ? new ToolCallStream(family) : undefined;
+            split = family ? new ToolCallDeltas(family) : undefined;
             yield { ...chunk(ev.index, { role: "assistant", content: "" }, null), ...used };
           }
           if (ev.kind === "end") {
             ends.push(ev);
             let fr: Finish = finishReason(ev.result);
-            if (split && family) {
+            if (split) {
               const end = split.finish();
-              if (end.rest !== "") yield chunk(ev.index, { content: end.rest }, null);
-              const calls = openAICalls(end.toolCalls, family);
-              for (const d of toolCallDeltas(calls)) yield chunk(ev.index, { tool_calls: d }, null);
-              if (calls.length > 0 && fr === "stop") fr = "tool_calls";
+              if (end.content !== "") yield chunk(ev.index, { content: end.content }, null);
+              for (const d of end.calls) yield chunk(ev.index, { tool_calls: [d] }, null);
+              if (end.called && fr === "stop") fr = "tool_calls";
             }
             yield chunk(ev.index, {}, fr);
             continue;
           }
           const ch = ev.chunk;
-          const text = split ? split.push(ch.text) : ch.text;
-          if (text === "" && !wantLogprobs) continue;
-          const lp = wantLogprobs ? chatLogprobs(ready, [ch]) : null;
-          yield chunk(ev.index, { content: text }, null, lp);
+          const { content: text, calls } = split
+            ? split.push(ch.text)
+            : { content: ch.text, calls: [] };
+          if (text !== "" || wantLogprobs) {
+            const lp = wantLogprobs ? chatLogprobs(ready, [ch]) : null;
+            yield chunk(ev.index, { content: text }, null, lp);
+          }
+          for (const d of calls) yield chunk(ev.index, { tool_calls: [d] }, null);
         }
         if (includeUsage) {
           yield { ...head, object: "chat.completion.chunk", choices: [], usage: usageOf(ends, n) };
