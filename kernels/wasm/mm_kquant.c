@@ -70,9 +70,11 @@ RF_INLINE void q45k_finish(const int type, const int nt, const float d, const rf
                            const v128_t* isum, v128_t* acc) {
   for (int i = 0; i < nt; i++) {
     if (RF_REPACKED(type)) {
-      const float s = (float)rf_hsum_i32(isum[i]);
-      acc[i] = wasm_f32x4_replace_lane(
-          acc[i], 0, rf_fmaf(s, d * xb[i]->d, wasm_f32x4_extract_lane(acc[i], 0)));
+      // the integer total into lane 0 (exact in any order), then one fused step there; the
+      // other lanes carry values that are never read
+      v128_t t = wasm_i32x4_add(isum[i], wasm_i32x4_shuffle(isum[i], isum[i], 2, 3, 2, 3));
+      t = wasm_i32x4_add(t, wasm_i32x4_shuffle(t, t, 1, 1, 1, 1));
+      acc[i] = rf_fma(wasm_f32x4_convert_i32x4(t), wasm_f32x4_splat(d * xb[i]->d), acc[i]);
     } else if (type == RF_Q5_K || type == RF_Q6_K) {  // eight lanes: acc[i], acc[4 + i]
       const v128_t dd = wasm_f32x4_splat(xb[i]->d * d);
       acc[i] = rf_fma(dd, wasm_f32x4_convert_i32x4(isum[i]), acc[i]);
