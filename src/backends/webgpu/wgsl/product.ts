@@ -147,6 +147,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
   return { code, fields: FIELDS, wg };
 }
 
+/** The 4 x 4 outputs of one GEMM invocation, written out as scalars (no indexed arrays, which
+ * a driver may keep in local memory). */
+const FOUR = [0, 1, 2, 3];
+const CELLS = FOUR.flatMap((i) => FOUR.map((j) => [i, j] as const));
+
 function gemmKernel(type: number, bias: boolean): KernelSource {
   const t = wgslType(type);
   const min = t.min !== undefined;
@@ -181,7 +186,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
   let t0 = wid.z * 64u;
   let ty = lid / 16u;
   let tx = lid % 16u;
-  var acc: array<f32, 16>;
+  ${CELLS.map(([i, j]) => `var c${i}${j} = 0.0;`).join(" ")}
   for (var k0 = 0u; k0 < p.K; k0 += 32u) {
     ${loadW}
     for (var e = 0u; e < 8u; e++) {
@@ -197,25 +202,27 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
   }
     workgroupBarrier();
     for (var k = 0u; k < 32u; k++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) { a[i] = ws[(ty * 4u + i) * 33u + k]; b[i] = xt[(tx * 4u + i) * 33u + k]; }
-      for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] += a[i] * b[j]; } }
+      ${FOUR.map((i) => `let a${i} = ws[(ty * 4u + ${i}u) * 33u + k];`).join(" ")}
+      ${FOUR.map((j) => `let b${j} = xt[(tx * 4u + ${j}u) * 33u + k];`).join(" ")}
+      ${CELLS.map(([i, j]) => `c${i}${j} += a${i} * b${j};`).join(" ")}
     }
     ${
     min
-      ? `for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 4u; j++) {
-      acc[i * 4u + j] += mins[ty * 4u + i] * xsm[tx * 4u + j]; } }`
+      ? CELLS.map(([i, j]) => `c${i}${j} += mins[ty * 4u + ${i}u] * xsm[tx * 4u + ${j}u];`).join(
+        " ",
+      )
       : ""
   }
     workgroupBarrier();
   }
-  for (var i = 0u; i < 4u; i++) {
-    let n = n0 + ty * 4u + i;
-    for (var j = 0u; j < 4u; j++) {
-      let tok = t0 + tx * 4u + j;
-      if (n < p.N && tok < p.T) { y[tok * p.N + n] = acc[i * 4u + j]${bias ? " + bias[n]" : ""}; }
-    }
+  ${
+    CELLS.map(([i, j]) =>
+      `if (n0 + ty * 4u + ${i}u < p.N && t0 + tx * 4u + ${j}u < p.T) {
+    y[(t0 + tx * 4u + ${j}u) * p.N + n0 + ty * 4u + ${i}u] = c${i}${j}${
+        bias ? ` + bias[n0 + ty * 4u + ${i}u]` : ""
+      };
+  }`
+    ).join("\n  ")
   }
 }
 `;
