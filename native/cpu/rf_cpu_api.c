@@ -233,6 +233,21 @@ typedef struct {
   rf_cpu_mm mm;
 } job_ctx;
 
+typedef struct {
+  const rf_cpu_kernels* k;
+  int type;
+  const float* x;
+  uint8_t* y;
+  int cols;
+  int64_t stride;
+} quant_ctx;
+
+static void quant_rows(void* ctx, int i0, int i1) {
+  const quant_ctx* q = ctx;
+  q->k->quant(q->type, q->x + (int64_t)i0 * q->cols, q->y + (int64_t)i0 * q->stride, q->cols,
+              i1 - i0);
+}
+
 static void run_rows(void* ctx, int i0, int i1) {
   const job_ctx* j = ctx;
   j->k->mm(&j->mm, i0, i1);
@@ -257,7 +272,10 @@ RF_API int rf_cpu_matmul(int h, int type, int repacked, const uint8_t* w, int ro
     if (!c->scratch) return RF_CPU_OOM;
     c->scratch_bytes = need;
   }
-  c->kernels->quant(type, x, c->scratch, cols, T);
+  quant_ctx qc = {c->kernels, type, x, c->scratch, cols, stride};
+  const int threads0 = rf_cpu_pool_threads(c->pool);
+  // activation rows over the threads, as llama.cpp quantizes them
+  rf_cpu_pool_run(c->pool, quant_rows, &qc, T, (T + threads0 - 1) / threads0);
   const int64_t row_bytes =
       (int64_t)(cols / (type == T_Q4_K || type == T_Q6_K ? 256 : 32)) * block_bytes(type);
   job_ctx j = {c->kernels,

@@ -73,41 +73,48 @@ static void quant_act32(const float* x, rf_cpu_act32* y, int k, int t) {
   }
 }
 
-RF_INLINE int nearest_int(float fval) {
-  const float val = fval + 12582912.f;
-  int i;
-  memcpy(&i, &val, sizeof(int));
-  return (i & 0x007fffff) - 0x00400000;
-}
-
-// llama.cpp's quantize_row_q8_K_ref (x86 builds call it).
+// llama.cpp's quantize_row_q8_K_ref (x86 builds call it), vectorized: max = the first value of
+// largest magnitude, iscale = -127 / max, q = min(127, round-to-even(iscale * x)), d = 1 / iscale.
 static void quant_act256(const float* x, rf_cpu_act256* y, int k, int t) {
   const int nb = k / 256;
+  const __m256 sign = _mm256_set1_ps(-0.0f);
   for (int r = 0; r < t; r++) {
     for (int b = 0; b < nb; b++) {
       const float* xb = x + (int64_t)r * k + 256 * b;
       rf_cpu_act256* yb = y + (int64_t)r * nb + b;
-      float max = 0, amax = 0;
-      for (int j = 0; j < 256; ++j) {
-        const float ax = xb[j] < 0 ? -xb[j] : xb[j];
-        if (ax > amax) {
-          amax = ax;
-          max = xb[j];
-        }
-      }
-      if (!amax) {
+      __m256 m = _mm256_setzero_ps();
+      for (int j = 0; j < 256; j += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(xb + j)));
+      __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+      m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+      m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+      const float amax = _mm_cvtss_f32(m4);
+      if (!(amax > 0)) {
         memset(yb, 0, sizeof(*yb));
         continue;
       }
-      const float iscale = -127.f / max;
-      for (int j = 0; j < 256; ++j) {
-        const int v = nearest_int(iscale * xb[j]);
-        yb->q[j] = (int8_t)(v < 127 ? v : 127);
+      int jm = 0;
+      while ((xb[jm] < 0 ? -xb[jm] : xb[jm]) != amax) jm++;
+      const float iscale = -127.f / xb[jm];
+      const __m256 mul = _mm256_set1_ps(iscale);
+      const __m256i lim = _mm256_set1_epi32(127);
+      for (int j = 0; j < 256; j += 32) {
+        __m256i v[4];
+        for (int i = 0; i < 4; i++) {
+          const __m256 p = _mm256_mul_ps(mul, _mm256_loadu_ps(xb + j + 8 * i));
+          v[i] = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_round_ps(p, _MM_ROUND_NEAREST)), lim);
+        }
+        __m256i q = _mm256_packs_epi16(_mm256_packs_epi32(v[0], v[1]), _mm256_packs_epi32(v[2], v[3]));
+        q = _mm256_permutevar8x32_epi32(q, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i*)(yb->q + j), q);
       }
       for (int j = 0; j < 16; ++j) {
-        int sum = 0;
-        for (int i = 0; i < 16; ++i) sum += yb->q[j * 16 + i];
-        yb->bsums[j] = (int16_t)sum;
+        const __m128i q16 = _mm_loadu_si128((const __m128i*)(yb->q + 16 * j));
+        const __m256i w = _mm256_cvtepi8_epi16(q16);
+        __m128i s = _mm_add_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+        s = _mm_madd_epi16(s, _mm_set1_epi16(1));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+        yb->bsums[j] = (int16_t)_mm_cvtsi128_si32(s);
       }
       yb->d = 1 / iscale;
     }
