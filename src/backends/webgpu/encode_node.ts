@@ -168,6 +168,32 @@ export function encodeNode(node: GraphNode, g: Graph, b: NodeBuffers): DispatchS
   }
 }
 
+/**
+ * True when `add` and the `norm` after it run as one kernel: the norm reads the sum, over
+ * whole rows.
+ */
+export function fusesAddNorm(add: GraphNode, norm: GraphNode | undefined): boolean {
+  return add.op === "add" && norm?.op === "rms_norm" && norm.x === add.out &&
+    norm.groupSize === undefined;
+}
+
+/** The residual add and the RMSNorm of its sum as one launch (see fusesAddNorm). */
+export function encodeAddNorm(add: GraphNode, norm: GraphNode, g: Graph, b: NodeBuffers) {
+  if (add.op !== "add" || norm.op !== "rms_norm") {
+    throw new BackendError("BACKEND_CALL_FAILED", "add + rms_norm fusion of other ops");
+  }
+  const w = b.weight(norm.weight);
+  const v = g.values[norm.out];
+  const [x, y] = grid1d(v.rows, 1);
+  const spec: DispatchSpec = {
+    src: rmsNormKernel(w.type, true),
+    params: { cols: v.cols, eps: norm.eps, nx: x, rows: v.rows },
+    bindings: [bind(w), b.value(add.a), b.value(add.b), b.value(add.out), b.value(norm.out)],
+    grid: [x, y, 1],
+  };
+  return [spec];
+}
+
 function rowBytes(w: WeightRef): number {
   const { elems, bytes } = blockOf(w.type);
   return (w.dims[0] / elems) * bytes;

@@ -12,7 +12,13 @@ import { type Graph, type GraphNode, nodeInputs } from "../../core/graph.ts";
 import { OutOfMemoryError } from "../../core/errors.ts";
 import type { GpuDevice } from "./device.ts";
 import { Usage } from "./device.ts";
-import { type DispatchSpec, encodeNode, type NodeBuffers } from "./encode_node.ts";
+import {
+  type DispatchSpec,
+  encodeAddNorm,
+  encodeNode,
+  fusesAddNorm,
+  type NodeBuffers,
+} from "./encode_node.ts";
 import type { WebGpuKVStore } from "./kv.ts";
 import { BufferPool, type KVSlot, Launches } from "./launches.ts";
 import type { WeightRef } from "./weights.ts";
@@ -118,17 +124,22 @@ export class Program {
     // reads the value in that format and recycled with the value itself.
     const rounded = new Map<string, { xr: GPUBufferBinding; xs?: GPUBufferBinding }>();
     const derived = new Map<number, GPUBuffer[]>();
+    const released = new Set<number>();
     const release = (v: number) => {
+      if (released.has(v)) return;
+      released.add(v);
       pool.give(vals.get(v)!);
       for (const b of derived.get(v) ?? []) pool.give(b);
       derived.delete(v);
       for (const key of [...rounded.keys()]) if (key.startsWith(`${v}|`)) rounded.delete(key);
     };
-    for (const [k, ni] of nodes.entries()) {
-      const node = g.nodes[ni];
+    for (let k = 0; k < nodes.length; k++) {
+      const node = g.nodes[nodes[k]];
+      const next = k + 1 < nodes.length ? g.nodes[nodes[k + 1]] : undefined;
+      // A residual add and the norm of its sum: one launch for both nodes.
+      const group = next && fusesAddNorm(node, next) ? [node, next] : [node];
       const temps: GPUBuffer[] = [];
-      const outBuf = pool.take(bytesOf(node.out));
-      vals.set(node.out, outBuf);
+      for (const n of group) vals.set(n.out, pool.take(bytesOf(n.out)));
       const pending: {
         bytes: number;
         slot: GPUBufferBinding & { buffer: GPUBuffer };
@@ -169,7 +180,9 @@ export class Program {
         f16: dev.f16,
         kvCapacity: env.kvCapacity,
       };
-      const nodeSpecs = encodeNode(node, g, buffers);
+      const nodeSpecs = group.length === 2
+        ? encodeAddNorm(node, group[1], g, buffers)
+        : encodeNode(node, g, buffers);
       for (const p of pending) {
         const b = pool.take(p.bytes);
         if (p.of === undefined) temps.push(b);
@@ -178,10 +191,17 @@ export class Program {
       }
       specs.push(...nodeSpecs);
       for (const b of temps) pool.give(b);
-      for (const v of nodeInputs(node)) {
-        if (lastUse.get(v) === k && !keep.has(v)) release(v);
+      const last = k + group.length - 1;
+      for (const n of group) {
+        for (const v of nodeInputs(n)) {
+          const use = lastUse.get(v)!;
+          if (use >= k && use <= last && !keep.has(v)) release(v);
+        }
       }
-      if (!keep.has(node.out) && !lastUse.has(node.out)) release(node.out);
+      for (const n of group) {
+        if (!keep.has(n.out) && !lastUse.has(n.out)) release(n.out);
+      }
+      k = last;
     }
     let picked: { buffer: GPUBuffer; staging: GPUBuffer } | undefined;
     if (greedy) {

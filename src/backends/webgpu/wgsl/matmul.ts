@@ -118,15 +118,24 @@ ${FLAT_MAIN}
 
 /**
  * RMSNorm of each run of `cols` values times a weight of that length: bindings w (the norm
- * weight, F32 or F16), x, y, p; one workgroup of 256 per run.
+ * weight, F32 or F16), x, y, p; one workgroup of 256 per run. `fusedAdd`: bindings w, a, b,
+ * x (written: a + b, the residual sum), y, p.
  */
-export function rmsNormKernel(type: number): KernelSource {
+export function rmsNormKernel(type: number, fusedAdd = false): KernelSource {
   const fields: ParamFields = [["cols", "u32"], ["eps", "f32"], ["nx", "u32"], ["rows", "u32"]];
+  // Fused with the residual add before it: x = a + b is written to `s` and normalized.
+  const inputs = fusedAdd
+    ? `@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> x: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+${paramStruct(fields, 5)}`
+    : `@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+${paramStruct(fields, 3)}`;
   const code = `${WGSL_LOADS}
 @group(0) @binding(0) var<storage, read> w: array<u32>;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-${paramStruct(fields, 3)}
+${inputs}
 ${wgslDecoder(type)}
 const WG = 256u;
 var<workgroup> red: array<f32, 256>;
@@ -137,7 +146,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
   if (row >= p.rows) { return; }
   let o = row * p.cols;
   var ss = 0.0;
-  for (var i = lid; i < p.cols; i += WG) { let v = x[o + i]; ss += v * v; }
+  for (var i = lid; i < p.cols; i += WG) {
+    ${fusedAdd ? "let v = a[o + i] + b[o + i]; x[o + i] = v;" : "let v = x[o + i];"}
+    ss += v * v;
+  }
   red[lid] = ss;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
