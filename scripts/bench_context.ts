@@ -11,6 +11,7 @@
  *
  * usage: deno run -A scripts/bench_context.ts [--sizes 10000,100000] [--dim 384]
  *        [--queries 100] [--model PATH] [--ingest-chunks 200 (0: skip)]
+ *        [--beams 512,2048,8192 (recall and latency of other search beams on the same graph)]
  *
  * @module
  */
@@ -20,9 +21,11 @@ import { join } from "node:path";
 import { loadModel } from "../src/api.ts";
 import { ingestText } from "../src/context/ingest.ts";
 import { modelEmbedder } from "../src/context/model_embedder.ts";
+import { HNSW_PARAMS } from "../src/context/hnsw_cache.ts";
 import { hnswCache, searchCollection } from "../src/context/search.ts";
 import { ContextStore } from "../src/context/store.ts";
 import { sha256Hex } from "../src/runtime/context_io.ts";
+import { loadHnsw } from "../src/runtime/hnsw.ts";
 import { args, writeStdout } from "../src/runtime/host.ts";
 import { rng } from "../tests/random_data.ts";
 
@@ -40,6 +43,8 @@ const modelPath = flag(
   new URL("../../shared/models/stories260K.gguf", import.meta.url).pathname,
 );
 const ingestChunks = Number(flag("ingest-chunks", "200"));
+/** Other search beams to measure on the same graph (recall and latency of each). */
+const beams = flag("beams", "").split(",").filter((b) => b !== "").map(Number);
 const log = (s: string) => writeStdout(s + "\n");
 
 const pct = (xs: number[], p: number) => {
@@ -125,6 +130,25 @@ async function benchSearch(dir: string, n: number): Promise<void> {
     );
   }
   const cache = hnswCache(store);
+  const c = store.collection("s");
+  for (const beam of beams) {
+    const p = { dimension: dim, metric: c.metric, ...HNSW_PARAMS, expansionSearch: beam };
+    const loaded = await loadHnsw(cache.path(c, c.metric), p, () => true);
+    if (!loaded) throw new Error("the saved index did not load");
+    const times: number[] = [];
+    let found = 0;
+    for (let i = 0; i < qs.length; i++) {
+      const t = performance.now();
+      const r = loaded.index.search(qs[i], 10);
+      times.push(performance.now() - t);
+      found += [...r.keys].filter((key) => exactIds[i].includes(Number(key))).length;
+    }
+    log(
+      `hnsw ${n} beam ${beam}: p50 ${pct(times, 0.5).toFixed(2)} ms p99 ${
+        pct(times, 0.99).toFixed(2)
+      } ms recall@10 ${(found / (qs.length * 10)).toFixed(3)} (graph only, no SQLite)`,
+    );
+  }
   await writeDoc(store, n, 1000, vec);
   const tw = performance.now();
   await searchCollection(store, "s", qs[0], { k: 10, index: "hnsw" });
