@@ -125,34 +125,52 @@ __device__ __forceinline__ float yarn_corr_dim(int nDims, int nCtxOrig, float nR
          (2.f * logf(base));
 }
 
-// One thread per rotated pair (t, head, i) with i < headDim / 2.
-// With a.x2 the threads past the first tensor's pairs rotate the second (x2 -> out2, nHeads2
-// heads, the same positions and parameters: the q and k of one layer in one launch).
+// One thread per rotated pair (t, head, i) with i < headDim / 2. With a.x2 the threads past
+// the first tensor's pairs rotate the second (x2 -> out2, nHeads2 heads, the same positions and
+// parameters: the q and k of one layer in one launch); with a.kCache too, the second tensor's
+// rows are also stored as half into the K cache from the first position, and the threads past
+// its pairs store the T rows of a.v (vRow values each) into the V cache, as launch_kv_store
+// would (the attention that follows then stores nothing).
 __global__ void rope_kernel(const float* x, float* out, RopeArgs a) {
   const int half = a.headDim / 2;
   int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
   const int64_t total = (int64_t)a.T * a.nHeads * half;
+  const int64_t total2 = a.x2 ? (int64_t)a.T * a.nHeads2 * half : 0;
+  const int64_t p0 = a.pos0d ? *a.pos0d : a.pos0;
   int nHeads = a.nHeads;
+  __half* kc = nullptr;
   if (idx >= total) {
-    if (!a.x2 || idx - total >= (int64_t)a.T * a.nHeads2 * half) return;
     idx -= total;
+    if (idx >= total2) {
+      idx -= total2;
+      if (a.vCache && idx < (int64_t)a.T * a.vRow) {
+        reinterpret_cast<__half*>(a.vCache)[p0 * a.vRow + idx] = __float2half_rn(a.v[idx]);
+      }
+      return;
+    }
     x = a.x2;
     out = a.out2;
     nHeads = a.nHeads2;
+    if (a.kCache) kc = reinterpret_cast<__half*>(a.kCache) + p0 * a.nHeads2 * a.headDim;
   }
   const int i = (int)(idx % half);
   const int64_t th = idx / half;  // t * nHeads + head
   const int t = (int)(th / nHeads);
   const float* src = x + th * a.headDim;
   float* dst = out + th * a.headDim;
+  if (kc) kc += th * a.headDim;
+  auto put = [&](int j, float v) {
+    dst[j] = v;
+    if (kc) kc[j] = __float2half_rn(v);
+  };
   const int i0 = 2 * i;
   if (i0 >= a.nRot) {
     // Pairs past nRot pass through (both orderings cover the same index pairs here).
-    dst[i0] = src[i0];
-    dst[i0 + 1] = src[i0 + 1];
+    put(i0, src[i0]);
+    put(i0 + 1, src[i0 + 1]);
     return;
   }
-  const float pos = (float)((a.pos0d ? *a.pos0d : a.pos0) + t);
+  const float pos = (float)(p0 + t);
   const float thetaExtrap = pos * powf(a.freqBase, -(float)i0 / (float)a.nRot);
   const float thetaInterp = a.freqScale * thetaExtrap;
   float theta = thetaInterp, mscale = a.attnFactor;
@@ -178,12 +196,13 @@ __global__ void rope_kernel(const float* x, float* out, RopeArgs a) {
     j1 = i0 + 1;
   }
   const float x0 = src[j0], x1 = src[j1];
-  dst[j0] = x0 * c - x1 * s;
-  dst[j1] = x0 * s + x1 * c;
+  put(j0, x0 * c - x1 * s);
+  put(j1, x0 * s + x1 * c);
 }
 
 hipError_t launch_rope(hipStream_t stream, const float* x, float* out, const RopeArgs& a) {
-  const int64_t total = (int64_t)a.T * (a.nHeads + (a.x2 ? a.nHeads2 : 0)) * (a.headDim / 2);
+  const int64_t total = (int64_t)a.T * (a.nHeads + (a.x2 ? a.nHeads2 : 0)) * (a.headDim / 2) +
+                        (a.vCache ? (int64_t)a.T * a.vRow : 0);
   rope_kernel<<<(unsigned)((total + 255) / 256), 256, 0, stream>>>(x, out, a);
   return hipGetLastError();
 }

@@ -88,6 +88,13 @@ struct RopeArgs {
   const float* x2 = nullptr;
   float* out2 = nullptr;
   int nHeads2 = 0;
+  // With x2: when not null, out2's rows are also stored as half into kCache (rows of
+  // nHeads2 * headDim) and v's T rows (vRow values) into vCache, from position pos0: the KV
+  // store of the attention that follows.
+  uint16_t* kCache = nullptr;
+  const float* v = nullptr;
+  uint16_t* vCache = nullptr;
+  int vRow = 0;
 };
 hipError_t launch_rope(hipStream_t stream, const float* x, float* out, const RopeArgs& a);
 

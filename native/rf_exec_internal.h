@@ -17,9 +17,11 @@ struct Op {
   const int32_t* a;  // operand words
   int index;
   const OpInfo* info;  // the op table entry (rf_schema.gen.h)
-  // Fusion with neighbours (plan_fusion in rf_graph.cpp; none with ROCMFORGE_GPU_FUSE=0):
+  // Fusion with neighbours (plan_fusion, rf_fusion.cpp; none with ROCMFORGE_GPU_FUSE=0):
   const int32_t* addWords = nullptr;  // rms_norm: the preceding add's words, done by this launch
   const int32_t* pairWords = nullptr;  // rope: the next rope's words, rotated by this launch
+  const int32_t* kvWords = nullptr;    // rope pair: the attention whose K/V store it does
+  bool kvStored = false;               // attention: the rope pair before it stored K and V
   bool fusedAway = false;  // add / rope: done by the next rms_norm / the previous rope
   int quantType = -1;  // rms_norm / swiglu: the next product's weight type, whose int8 input
                        // (quantT rows of quantK) this launch writes too
@@ -46,6 +48,9 @@ struct QuantState {
   int32_t slot = -1, T = 0, K = 0, format = 0;
 };
 
+// Marks the ops whose work a neighbour's launch does (the Op fusion fields); nothing with
+// ROCMFORGE_GPU_FUSE=0 (rf_fusion.cpp).
+void plan_fusion(std::vector<Op>& ops);
 // The name of an opcode, for messages.
 const char* op_name(int op);
 // Runs one op; downloads go to `hostOut`, or to the device buffer `staging` when not null.

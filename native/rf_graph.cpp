@@ -19,8 +19,6 @@ using namespace rf;
 
 namespace {
 
-constexpr int64_t SLOT = 256;
-
 float fword(int32_t w) {
   float f;
   memcpy(&f, &w, 4);
@@ -52,7 +50,7 @@ struct Validator {
         const int T = a[RF_EMBED_T], vocab = a[RF_EMBED_VOCAB];
         rows(T);
         const int32_t* tok =
-            reinterpret_cast<const int32_t*>(e.hostIn + (int64_t)a[RF_EMBED_TOKENS] * SLOT);
+            reinterpret_cast<const int32_t*>(e.hostIn + (int64_t)a[RF_EMBED_TOKENS] * SLOT_BYTES);
         for (int t = 0; t < T; ++t) {
           if (tok[t] < 0 || tok[t] >= vocab) {
             return fails("embed: token id " + std::to_string(tok[t]) + " at row " +
@@ -115,96 +113,12 @@ struct Validator {
   }
 };
 
-// ROCMFORGE_GPU_FUSE=0 launches every op on its own (to measure or rule out the fusion).
-bool fusion_enabled() {
-  static const bool on = [] {
-    const char* v = getenv("ROCMFORGE_GPU_FUSE");
-    return !(v && strcmp(v, "0") == 0);
-  }();
-  return on;
-}
-
-// True when scratch ranges [s0, s0+n0) and [s1, s1+n1) (slots, float counts) are the same
-// range or do not overlap.
-bool same_or_apart(int32_t s0, int64_t n0, int32_t s1, int64_t n1) {
-  const int64_t b0 = (int64_t)s0 * SLOT, e0 = b0 + n0 * 4, b1 = (int64_t)s1 * SLOT, e1 = b1 + n1 * 4;
-  return (b0 == b1 && e0 == e1) || e0 <= b1 || e1 <= b0;
-}
-
-// The weight type of `next` when it is a product whose input is `slot` (rows T of K) and whose
-// activations are 32-blocks that a producing kernel can round itself; else -1.
-int quant_target(const Op& next, int32_t slot, int64_t T, int64_t K) {
-  if (next.code != RF_OP_MATMUL || next.a[RF_MATMUL_X] != slot || next.a[RF_MATMUL_T] != T ||
-      next.a[RF_MATMUL_K] != K) {
-    return -1;
-  }
-  const int type = next.a[RF_MATMUL_W_TYPE];
-  const int format = act_quant_format(type);
-  return format == RF_ACT_Q8_0 || format == RF_ACT_Q8_1 ? type : -1;
-}
-
-// True when rope `b` can run in rope `a`'s launch: the same words but its tensors and head
-// count, and neither reading what the other writes.
-bool rope_pair(const Op& a, const Op& b) {
-  for (int w = 0; w < a.info->words; ++w) {
-    if (w != RF_ROPE_OUT && w != RF_ROPE_X && w != RF_ROPE_N_HEADS && a.a[w] != b.a[w]) {
-      return false;
-    }
-  }
-  const int64_t row = (int64_t)a.a[RF_ROPE_T] * a.a[RF_ROPE_HEAD_DIM];
-  const int64_t na = row * a.a[RF_ROPE_N_HEADS], nb = row * b.a[RF_ROPE_N_HEADS];
-  auto apart = [](int32_t s0, int64_t n0, int32_t s1, int64_t n1) {
-    return (int64_t)s0 * SLOT + n0 * 4 <= (int64_t)s1 * SLOT ||
-           (int64_t)s1 * SLOT + n1 * 4 <= (int64_t)s0 * SLOT;
-  };
-  return apart(a.a[RF_ROPE_OUT], na, b.a[RF_ROPE_X], nb) &&
-         apart(b.a[RF_ROPE_OUT], nb, a.a[RF_ROPE_X], na) &&
-         apart(a.a[RF_ROPE_OUT], na, b.a[RF_ROPE_OUT], nb);
-}
-
-// Plans the fused launches: a residual add into the RMSNorm that reads its sum (when the norm's
-// output is the sum's input buffer itself or apart from both inputs, since rows run in
-// parallel), an RMSNorm or SwiGLU into the int8 rounding of the product that reads it, and the
-// second of two ropes (a layer's q and k) into the first. The kernels compute the same bits as
-// the separate launches.
-void plan_fusion(std::vector<Op>& ops) {
-  for (size_t i = 0; i + 1 < ops.size(); ++i) {
-    Op& op = ops[i];
-    const Op& next = ops[i + 1];
-    if (op.code == RF_OP_ROPE && next.code == RF_OP_ROPE && !op.fusedAway &&
-        rope_pair(op, next)) {
-      op.pairWords = next.a;
-      ops[i + 1].fusedAway = true;
-    } else if (op.code == RF_OP_ADD && next.code == RF_OP_RMS_NORM) {
-      const int32_t* n = next.a;
-      const int64_t elems = (int64_t)n[RF_RMS_NORM_T] * n[RF_RMS_NORM_COLS];
-      if (n[RF_RMS_NORM_X] == op.a[RF_ADD_OUT] && elems == op.a[RF_ADD_N] &&
-          same_or_apart(n[RF_RMS_NORM_OUT], elems, op.a[RF_ADD_A], elems) &&
-          same_or_apart(n[RF_RMS_NORM_OUT], elems, op.a[RF_ADD_B], elems)) {
-        op.fusedAway = true;
-        ops[i + 1].addWords = op.a;
-      }
-    } else if (op.code == RF_OP_RMS_NORM || op.code == RF_OP_SWIGLU) {
-      const bool norm = op.code == RF_OP_RMS_NORM;
-      const int32_t out = norm ? op.a[RF_RMS_NORM_OUT] : op.a[RF_SWIGLU_OUT];
-      const int64_t elems =
-          norm ? (int64_t)op.a[RF_RMS_NORM_T] * op.a[RF_RMS_NORM_COLS] : op.a[RF_SWIGLU_N];
-      const int K = next.code == RF_OP_MATMUL ? next.a[RF_MATMUL_K] : 0;
-      if (K > 0 && elems % K == 0 && (!norm || op.a[RF_RMS_NORM_COLS] == K)) {
-        op.quantType = quant_target(next, out, elems / K, K);
-        op.quantT = (int)(elems / K);
-        op.quantK = K;
-      }
-    }
-  }
-}
-
 template <class T>
 T* at(const Context& c, int32_t slot) {
-  return reinterpret_cast<T*>(static_cast<char*>(c.scratch.ptr) + (int64_t)slot * SLOT);
+  return reinterpret_cast<T*>(static_cast<char*>(c.scratch.ptr) + (int64_t)slot * SLOT_BYTES);
 }
 const void* wat(const Arena& a, int32_t slot) {
-  return static_cast<const char*>(a.base) + (int64_t)slot * SLOT;
+  return static_cast<const char*>(a.base) + (int64_t)slot * SLOT_BYTES;
 }
 
 }  // namespace
@@ -278,6 +192,13 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, 
         r.out2 = at<float>(c, op.pairWords[RF_ROPE_OUT]);
         r.nHeads2 = op.pairWords[RF_ROPE_N_HEADS];
       }
+      if (op.kvWords) {
+        const int layer = op.kvWords[RF_ATTENTION_KV_LAYER];
+        r.kCache = e.kv->keys(layer);
+        r.vCache = e.kv->values(layer);
+        r.v = at<float>(c, op.kvWords[RF_ATTENTION_V]);
+        r.vRow = e.kv->nHeadKV * e.kv->valueDim;
+      }
       return launch_rope(c.stream, at<float>(c, a[RF_ROPE_X]), at<float>(c, a[RF_ROPE_OUT]), r);
     }
     case RF_OP_ATTENTION: {
@@ -286,10 +207,12 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, 
       const int64_t kRow = (int64_t)kv.nHeadKV * kv.headDim, vRow = (int64_t)kv.nHeadKV * kv.valueDim;
       uint16_t* kc = kv.keys(layer);
       uint16_t* vc = kv.values(layer);
-      const hipError_t err =
-          launch_kv_store(c.stream, at<float>(c, a[RF_ATTENTION_K]), kc, kRow,
-                          at<float>(c, a[RF_ATTENTION_V]), vc, vRow, T, e.pos0, e.pos0d);
-      if (err != hipSuccess) return err;
+      if (!op.kvStored) {  // else the rope pair before it stored K and V
+        const hipError_t err =
+            launch_kv_store(c.stream, at<float>(c, a[RF_ATTENTION_K]), kc, kRow,
+                            at<float>(c, a[RF_ATTENTION_V]), vc, vRow, T, e.pos0, e.pos0d);
+        if (err != hipSuccess) return err;
+      }
       const int span = e.pos0d ? attention_span((int64_t)e.pos0 + T, kv.capacity) : e.pos0 + T;
       const AttnArgs args{T,
                           e.pos0,
@@ -391,7 +314,7 @@ extern "C" rf_status rf_exec(int32_t ctx, int32_t arena, int32_t kv, const int32
     ops.push_back(op);
     i += 1 + info->words;
   }
-  if (fusion_enabled()) plan_fusion(ops);
+  plan_fusion(ops);
   Context& c = *e.ctx;
   RF_CHECK(hipSetDevice(c.device), 0);
   rf_status st = ensure_buffer(c.scratch, scratchBytes, c.stream, "scratch");

@@ -4,7 +4,6 @@
 namespace rf {
 
 namespace {
-constexpr int64_t SLOT = 256;
 }  // namespace
 
 int64_t weight_bytes(int type, int64_t k, int64_t n) {
@@ -50,7 +49,7 @@ bool check_words(const OpInfo& op, const int32_t* a, const ProgramBounds& b, std
     switch (w.kind) {
       case W_SLOT: {
         const int64_t bytes = elems * w.elemBytes;
-        if ((int64_t)a[i] * SLOT + bytes > b.scratchBytes) {
+        if ((int64_t)a[i] * SLOT_BYTES + bytes > b.scratchBytes) {
           return fails(w, "range (slot " + std::to_string(a[i]) + ", " + std::to_string(bytes) +
                               " bytes) exceeds scratch of " + std::to_string(b.scratchBytes) +
                               " bytes");
@@ -58,7 +57,7 @@ bool check_words(const OpInfo& op, const int32_t* a, const ProgramBounds& b, std
         break;
       }
       case W_HOST_IN:
-        if ((int64_t)a[i] * SLOT + elems * 4 > b.inBytes) {
+        if ((int64_t)a[i] * SLOT_BYTES + elems * 4 > b.inBytes) {
           return fails(w, "must lie in the host input");
         }
         break;
@@ -78,7 +77,7 @@ bool check_words(const OpInfo& op, const int32_t* a, const ProgramBounds& b, std
         const int64_t k = a[w.refs[0]], n = w.nRefs > 1 ? a[w.refs[1]] : 1;
         const int64_t bytes = weight_bytes(a[w.typeWord], k, n);
         if (bytes < 0) return fails(w, "has an unsupported type or shape");
-        if (a[i] < 0 || (int64_t)a[i] * SLOT + bytes > b.arenaBytes) {
+        if (a[i] < 0 || (int64_t)a[i] * SLOT_BYTES + bytes > b.arenaBytes) {
           return fails(w, "range exceeds the weight arena");
         }
         break;

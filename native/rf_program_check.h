@@ -13,6 +13,9 @@
 
 namespace rf {
 
+// Program addresses (scratch, host input and arena words) count 256-byte slots (rf_api.h).
+constexpr int64_t SLOT_BYTES = 256;
+
 // Bytes of a [n, k] weight of `type` (rows of k elements); -1 for an unknown type, a
 // non-positive dim or a row that is not whole blocks.
 int64_t weight_bytes(int type, int64_t k, int64_t n);

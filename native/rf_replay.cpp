@@ -167,6 +167,8 @@ std::string profile_key(const Op& op) {
   if (op.addWords) k = "add+" + k;
   if (op.quantType >= 0) k += "+q8";
   if (op.pairWords) k += "+rope";
+  if (op.kvWords) k += "+kv_store";
+  if (op.kvStored) k += " (K/V stored by the ropes)";
   if (op.fusedAway) k += " (fused into a neighbour)";
   if (op.code == RF_OP_MATMUL) {
     k += " K=" + std::to_string(op.a[RF_MATMUL_K]) + " N=" + std::to_string(op.a[RF_MATMUL_N]) +

@@ -81,6 +81,13 @@ export function compileSegment(
       lastUse.set(v, i);
       if (!produced.has(v) && !external.includes(v)) external.push(v);
     }
+    // The native library rotates two consecutive ropes (a layer's q and k) in one launch when
+    // neither writes what the other reads (native/rf_graph.cpp plan_fusion): the first one's
+    // input stays live through the second, so the second's output never takes its place.
+    const prev = list[i - 1];
+    if (n.op === "rope" && prev?.op === "rope") {
+      lastUse.set(prev.x, Math.max(lastUse.get(prev.x)!, i));
+    }
   });
   const wanted = new Set(outputs);
 
@@ -252,8 +259,10 @@ export function compileSegment(
       }
     }
     if (wanted.has(node.out)) download(node.out);
-    // Free what this node read for the last time, and its output if nothing reads it.
-    for (const v of new Set(nodeInputs(node))) {
+    // Free what is read for the last time here, and this node's output if nothing reads it.
+    for (
+      const v of new Set([...nodeInputs(node), ...(list[i - 1] ? nodeInputs(list[i - 1]) : [])])
+    ) {
       if (lastUse.get(v) === i && produced.has(v)) alloc.release(where.get(v)!);
     }
     if (!lastUse.has(node.out) || lastUse.get(node.out)! < i) alloc.release(outSlot);
