@@ -19,7 +19,7 @@ import {
 import { mapKernel, type MapOp, mapUsesTable } from "./wgsl/elementwise.ts";
 import { actRoundKernel, embedKernel, rmsNormKernel } from "./wgsl/matmul.ts";
 import { grid1d, type KernelSource } from "./wgsl/params.ts";
-import { productKernel, productShape } from "./wgsl/product.ts";
+import { productKernel, productShape, swigluProductKernel } from "./wgsl/product.ts";
 import { blockOf, wgslType } from "./wgsl/quant_types.ts";
 
 /** One kernel launch. */
@@ -177,6 +177,56 @@ export function fusesAddNorm(add: GraphNode, norm: GraphNode | undefined): boole
     norm.groupSize === undefined;
 }
 
+/**
+ * True when `gate`, `up` and the `swiglu` of their outputs run as one launch: one token, the
+ * same input, weights of one type and shape, no biases.
+ */
+export function fusesSwiglu(
+  nodes: readonly (GraphNode | undefined)[],
+  g: Graph,
+  weight: (name: string) => WeightRef,
+): boolean {
+  const [a, b, s] = nodes;
+  if (a?.op !== "matmul" || b?.op !== "matmul" || s?.op !== "swiglu") return false;
+  if (a.bias || b.bias || a.x !== b.x || s.gate !== a.out || s.up !== b.out) return false;
+  if (g.values[a.x].rows !== 1) return false;
+  const wa = weight(a.weight);
+  const wb = weight(b.weight);
+  return wa.type === wb.type && wa.dims.join() === wb.dims.join() &&
+    actFormat(wa.type) !== "bf16";
+}
+
+/** A llama FFN's gate and up products and their SwiGLU as one launch (see fusesSwiglu). */
+export function encodeSwiglu(
+  gate: GraphNode,
+  up: GraphNode,
+  swiglu: GraphNode,
+  g: Graph,
+  b: NodeBuffers,
+): DispatchSpec[] {
+  if (gate.op !== "matmul" || up.op !== "matmul") {
+    throw new BackendError("BACKEND_CALL_FAILED", "swiglu fusion of other ops");
+  }
+  const w = b.weight(gate.weight);
+  const u = b.weight(up.weight);
+  const K = w.dims[0];
+  const N = rowsOf(w);
+  const { specs, x, xs, shape } = productInput(gate, g, b, K, 1);
+  const t = wgslType(w.type);
+  const groups = Math.ceil(N / 4);
+  const nx = Math.min(groups, 65535);
+  const bindings = [bind(w), x, b.value(swiglu.out)];
+  if (t.min && !shape.inline) bindings.push(xs!);
+  bindings.push(bind(u));
+  specs.push({
+    src: swigluProductKernel(w.type, shape.inline),
+    params: { K, N, T: 1, nch: K / t.chunk, rowBytes: rowBytes(w), nx },
+    bindings,
+    grid: [nx, Math.ceil(groups / nx), 1],
+  });
+  return specs;
+}
+
 /** The residual add and the RMSNorm of its sum as one launch (see fusesAddNorm). */
 export function encodeAddNorm(add: GraphNode, norm: GraphNode, g: Graph, b: NodeBuffers) {
   if (add.op !== "add" || norm.op !== "rms_norm") {
@@ -216,6 +266,35 @@ function matmul(
       actual: xv.cols,
     });
   }
+  const { specs, x, xs, shape } = productInput(node, g, b, K, T);
+  const t = wgslType(w.type);
+  const src = productKernel(w.type, shape, node.bias !== undefined);
+  const groups = Math.ceil(N / shape.rr);
+  const nx = Math.min(groups, 65535);
+  const bindings = [bind(w), x, out];
+  if (t.min && !shape.inline) bindings.push(xs!);
+  if (node.bias) bindings.push(bind(b.weight(node.bias)));
+  specs.push({
+    src,
+    params: { K, N, T, nch: K / t.chunk, rowBytes: rowBytes(w), nx },
+    bindings,
+    grid: [nx, Math.ceil(groups / nx), Math.ceil(T / shape.tt)],
+  });
+  return specs;
+}
+
+/**
+ * The input of a product of `node`'s weight: its shape class and, unless the product rounds
+ * the activations itself, the rounding launch (shared by products of the same input).
+ */
+function productInput(
+  node: GraphNode & { op: "matmul" },
+  g: Graph,
+  b: NodeBuffers,
+  K: number,
+  T: number,
+) {
+  const w = b.weight(node.weight);
   const fmt = actFormat(w.type);
   const shape = productShape(T, fmt);
   const specs: DispatchSpec[] = [];
@@ -236,20 +315,7 @@ function matmul(
     x = r.xr;
     xs = r.xs;
   }
-  const t = wgslType(w.type);
-  const src = productKernel(w.type, shape, node.bias !== undefined);
-  const groups = Math.ceil(N / shape.rr);
-  const nx = Math.min(groups, 65535);
-  const bindings = [bind(w), x, out];
-  if (t.min && !shape.inline) bindings.push(xs!);
-  if (node.bias) bindings.push(bind(b.weight(node.bias)));
-  specs.push({
-    src,
-    params: { K, N, T, nch: K / t.chunk, rowBytes: rowBytes(w), nx },
-    bindings,
-    grid: [nx, Math.ceil(groups / nx), Math.ceil(T / shape.tt)],
-  });
-  return specs;
+  return { specs, x, xs, shape };
 }
 
 function attention(

@@ -16,7 +16,9 @@ import {
   type DispatchSpec,
   encodeAddNorm,
   encodeNode,
+  encodeSwiglu,
   fusesAddNorm,
+  fusesSwiglu,
   type NodeBuffers,
 } from "./encode_node.ts";
 import type { WebGpuKVStore } from "./kv.ts";
@@ -136,8 +138,15 @@ export class Program {
     for (let k = 0; k < nodes.length; k++) {
       const node = g.nodes[nodes[k]];
       const next = k + 1 < nodes.length ? g.nodes[nodes[k + 1]] : undefined;
-      // A residual add and the norm of its sum: one launch for both nodes.
-      const group = next && fusesAddNorm(node, next) ? [node, next] : [node];
+      const ffn = nodes.slice(k, k + 3).map((i) => g.nodes[i]);
+      // Fused groups: a residual add and the norm of its sum; a one-token FFN's gate, up and
+      // swiglu (whose products nothing else reads).
+      const group = next && fusesAddNorm(node, next)
+        ? [node, next]
+        : fusesSwiglu(ffn, g, env.weight) &&
+            ffn.slice(0, 2).every((n) => !keep.has(n.out) && lastUse.get(n.out) === k + 2)
+        ? ffn
+        : [node];
       const temps: GPUBuffer[] = [];
       for (const n of group) vals.set(n.out, pool.take(bytesOf(n.out)));
       const pending: {
@@ -180,7 +189,9 @@ export class Program {
         f16: dev.f16,
         kvCapacity: env.kvCapacity,
       };
-      const nodeSpecs = group.length === 2
+      const nodeSpecs = group.length === 3
+        ? encodeSwiglu(node, group[1], group[2], g, buffers)
+        : group.length === 2
         ? encodeAddNorm(node, group[1], g, buffers)
         : encodeNode(node, g, buffers);
       for (const p of pending) {

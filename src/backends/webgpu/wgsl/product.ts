@@ -18,7 +18,7 @@ import type { ActFormat } from "../../../gguf/type_schema.ts";
 import { WGSL_HALF, WGSL_LOADS } from "./common.ts";
 import { WGSL_Q8_BLOCK } from "./matmul.ts";
 import { type KernelSource, type ParamFields, paramStruct } from "./params.ts";
-import { wgslDecoder, wgslType } from "./quant_types.ts";
+import { wgslDecoder, wgslDecoderOn, wgslType } from "./quant_types.ts";
 
 const FIELDS: ParamFields = [
   ["K", "u32"],
@@ -145,6 +145,65 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
 }
 `;
   return { code, fields: FIELDS, wg };
+}
+
+/**
+ * SwiGLU of two products for one token, silu(x Wg^T) * (x Wu^T) (a llama FFN's gate, up and
+ * swiglu as one launch): bindings w (gate), x, y, p, [xs when the type has offsets and x is
+ * pre-rounded], u (up, same type and shape). Four rows per workgroup, as matvecKernel.
+ */
+export function swigluProductKernel(type: number, inline: boolean): KernelSource {
+  const min = wgslType(type).min !== undefined;
+  const uBind = min && !inline ? 5 : 4;
+  const dot = (fn: string, fnMin: string, acc: string) =>
+    `{
+        var v: array<f32, CH>;
+        ${fn}(n * p.rowBytes, c, &v);
+        var s = 0.0;
+        for (var i = 0u; i < CH; i++) { s += v[i] * xv[i]; }
+        ${min ? `s += ${fnMin}(n * p.rowBytes, c) * xsum;` : ""}
+        acc[${acc}] += s;
+      }`;
+  const code = `${head(type, false, inline)}
+@group(0) @binding(${uBind}) var<storage, read> u: array<u32>;
+${wgslDecoderOn(type, "u")}
+const WG = 64u;
+const RR = 4u;
+var<workgroup> red: array<f32, ${64 * 8}>;
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
+  let n0 = (wid.y * p.nx + wid.x) * RR;
+  if (n0 >= p.N) { return; }
+  let lid = lid3.x;
+  var acc: array<f32, 8>;
+  for (var c = lid; c < p.nch; c += WG) {
+    var xv: array<f32, CH>;
+    let xo = c * CH;
+    ${
+    inline ? "let xsum = q8Block(xo, &xv);" : `for (var i = 0u; i < CH; i++) { xv[i] = x[xo + i]; }
+    ${min ? "let xsum = xs[c];" : ""}`
+  }
+    for (var r = 0u; r < RR; r++) {
+      let n = n0 + r;
+      if (n < p.N) {
+      ${dot("dq", "dqmin", "r")}
+      ${dot("dq_u", "dqmin_u", "RR + r")}
+      }
+    }
+  }
+  for (var a = 0u; a < 8u; a++) { red[a * WG + lid] = acc[a]; }
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { for (var a = 0u; a < 8u; a++) { red[a * WG + lid] += red[a * WG + lid + s]; } }
+    workgroupBarrier();
+  }
+  if (lid < RR && n0 + lid < p.N) {
+    let g = red[lid * WG];
+    y[n0 + lid] = (g / (1.0 + exp(-g))) * red[(RR + lid) * WG];
+  }
+}
+`;
+  return { code, fields: FIELDS, wg: 64 };
 }
 
 /** The 4 x 4 outputs of one GEMM invocation, written out as scalars (no indexed arrays, which

@@ -12,6 +12,7 @@
  * @module
  */
 import { GGMLType, typeTraits } from "../../../gguf/ggml_types.ts";
+import { WGSL_LOADS } from "./common.ts";
 
 /** How one weight type decodes. */
 export interface WgslType {
@@ -188,4 +189,15 @@ fn dq(rb: u32, c: u32, v: ptr<function, array<f32, ${t.chunk}>>) {
 }
 ${min}
 `;
+}
+
+/**
+ * WGSL_LOADS and wgslDecoder(type) reading the binding `name` instead of `w`, every function
+ * suffixed `_name` (`dq_name`, `dqmin_name`), for kernels that decode two weights.
+ */
+export function wgslDecoderOn(type: number, name: string): string {
+  return (WGSL_LOADS + wgslDecoder(type))
+    .replace("const CH: u32", `const CH_${name}: u32`)
+    .replace(/\bw\[/g, `${name}[`)
+    .replace(/\b(ld8|ld16|ld32|ldh|lds8|kscale|dqmin|dq)\(/g, `$1_${name}(`);
 }
