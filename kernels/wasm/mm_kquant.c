@@ -89,12 +89,13 @@ RF_INLINE void q45k_finish(const int type, const int nt, const float d, const rf
 // Q6_K: lane L of eight starts at -32 times the scaled activation sums of 32-element group
 // L (llama.cpp's q8sclsub), so that unsigned codes give its lane values.
 RF_INLINE void q6k_offsets(const int8_t* scales, const rf_act256* xb, v128_t* lo, v128_t* hi) {
-  int off[8];
-  for (int l = 0; l < 8; l++) {
-    off[l] = -32 * (scales[2 * l] * xb->bsum16[2 * l] + scales[2 * l + 1] * xb->bsum16[2 * l + 1]);
-  }
-  *lo = wasm_i32x4_make(off[0], off[1], off[2], off[3]);
-  *hi = wasm_i32x4_make(off[4], off[5], off[6], off[7]);
+  // lane l of i32x4.dot_i16x8 = sc[2l] * bsum16[2l] + sc[2l + 1] * bsum16[2l + 1]
+  const v128_t sc = wasm_v128_load(scales);
+  const v128_t d0 = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(sc), wasm_v128_load(xb->bsum16));
+  const v128_t d1 = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(sc),
+                                         wasm_v128_load(xb->bsum16 + 8));
+  *lo = wasm_i32x4_sub(wasm_i32x4_splat(0), wasm_i32x4_shl(d0, 5));
+  *hi = wasm_i32x4_sub(wasm_i32x4_splat(0), wasm_i32x4_shl(d1, 5));
 }
 
 #if RF_RELAXED
