@@ -61,7 +61,7 @@ for (const name of MODELS) {
     const path = sharedPath("models", name);
     const ref = await logits(path, { wasm: false });
     for (const threads of [1, 2]) {
-      const got = await logits(path, { threads });
+      const got = await logits(path, { threads, kernels: "wasm" });
       for (let step = 0; step < ref.length; step++) {
         let maxDiff = 0, maxRef = 0;
         for (let i = 0; i < ref[step].length; i++) {
