@@ -131,6 +131,18 @@ test("ollama client: format constrains, tools come back as tool_calls", async ()
       }
     }
     assert(calls > 0, "some seeded answer calls the tool");
+    // tools with format: a call, or an answer in the format.
+    for (let seed = 1; seed <= 4; seed++) {
+      const messages = [{ role: "user", content: "Wake me." }];
+      const options = { num_predict: 96, temperature: 1, seed };
+      const r = await client.chat({ model: "x", messages, tools, format: schema, options });
+      const why = JSON.stringify(r.message);
+      if (r.message.tool_calls?.length) {
+        assertStrictEquals(typeof r.message.tool_calls[0].function.arguments.ok, "boolean", why);
+      } else if (r.done_reason === "stop") {
+        assertStrictEquals(typeof JSON.parse(r.message.content).ok, "boolean", why);
+      }
+    }
     const round = await client.chat({
       model: "x",
       messages: [

@@ -198,7 +198,7 @@ test("server tools: bad tools, choices and arguments are 400s naming the field",
       ],
       [{ tool_choice: "required" }, "tool_choice"],
       [{ tools: [TOOLS[0], TOOLS[0]] }, "tools[1].function.name"],
-      [{ tools: TOOLS, response_format: { type: "json_object" } }, "response_format"],
+      [{ tools: TOOLS, response_format: { type: "json_schema" } }, "response_format.json_schema"],
       [{ tools: [{ type: "function", function: { name: "bad name" } }] }, "tools[0].function.name"],
       [{
         messages: [...ASK, {

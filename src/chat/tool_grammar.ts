@@ -3,13 +3,15 @@
  * constrained by the function's parameter schema (JSON Schema → GBNF), wrapped in the
  * template family's call syntax (see tool_calls.ts). With `tool_choice: "auto"` the grammar is
  * lazy (it starts at the family's trigger, so plain answers stay free); "required" and a named
- * function constrain from the first token; "none" needs no grammar.
+ * function constrain from the first token; "none" needs no grammar. "auto" with a response
+ * format for the non-call answer is one grammar of two alternatives (see compose.ts).
  *
  * @module
  */
 import { JsonSchemaError } from "../grammar/errors.ts";
 import { createGrammar, type Grammar } from "../grammar/grammar.ts";
 import { jsonSchemaToGbnf } from "../grammar/json_schema.ts";
+import { unionGbnf } from "../grammar/compose.ts";
 import type { ToolCallFamily } from "./tool_calls.ts";
 
 /** A function the model may call (OpenAI's `tools[].function`). */
@@ -28,6 +30,12 @@ export interface ToolGrammarOptions {
   choice?: ToolChoice;
   /** Allow several calls in one answer (default false). */
   parallel?: boolean;
+  /**
+   * GBNF of the answer when it is not a call (a response format). With choice "auto" the
+   * grammar is then a union constrained from the first token: a call or an answer in this
+   * format, nothing else. Ignored for "required" and a named function (the answer is a call).
+   */
+  format?: string;
 }
 
 /** A tool-call grammar and how to run it. */
@@ -98,6 +106,11 @@ export function toolCallGrammar(
       keyword: "tools",
       actual: 0,
     });
+  }
+  if (choice === "auto" && options.format !== undefined) {
+    const calls = toolCallGrammar(tools, family, { ...options, choice: "required" });
+    const gbnf = unionGbnf([calls!.gbnf, options.format]);
+    return { grammar: createGrammar(gbnf), gbnf, triggerWords: [] };
   }
   const lazy = choice === "auto";
   const many = options.parallel ?? false;

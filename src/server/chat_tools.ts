@@ -4,7 +4,9 @@
  * template's call family, the grammar constraining calls: lazy for "auto", from the first
  * token for "required" or a named function, none for "none"), the request's messages as a
  * conversation (assistant `tool_calls` with parsed arguments, `tool` results), and answers
- * split into content and calls in OpenAI's shape. Several calls in one answer are allowed
+ * split into content and calls in OpenAI's shape. With "auto", a response format (`response_format`,
+ * `json_schema` or `grammar`) shapes the answer when it is not a call: the grammar is then a call
+ * or an answer in that format, from the first token. Several calls in one answer are allowed
  * when the request allows them (default true) and the template can render them back.
  *
  * @module
@@ -21,6 +23,7 @@ import { toolCallGrammar, type ToolGrammar, type ToolSpec } from "../chat/tool_g
 import { JsonSchemaError } from "../grammar/errors.ts";
 import { jsonSchemaToGbnf } from "../grammar/json_schema.ts";
 import { ApiError } from "./errors.ts";
+import { constraintGrammar } from "./generation.ts";
 import type { ChatCompletionRequest, ChatMessage, ToolCallDelta } from "./schemas.ts";
 
 /** How a request's tools run. */
@@ -76,11 +79,8 @@ export function toolPlan(body: ToolFields, template: string | undefined): ToolPl
   });
   const family = detectToolCallFamily(template);
   if (choice === "none") return { tools, family };
-  for (const k of ["response_format", "json_schema", "grammar"] as const) {
-    if (body[k] != null && !(k === "response_format" && body.response_format?.type === "text")) {
-      throw bad(`${k} cannot be combined with tools (unless tool_choice is "none")`, k);
-    }
-  }
+  // A response format shapes the answer when it is not a call (checked even when unused).
+  const format = constraintGrammar(body)?.source;
   const named = typeof choice === "object" ? { name: choice.function.name } : undefined;
   if (named && !seen.has(named.name)) {
     throw bad(`tool_choice names '${named.name}', which is not in tools`, "tool_choice");
@@ -91,6 +91,7 @@ export function toolPlan(body: ToolFields, template: string | undefined): ToolPl
   const grammar = toolCallGrammar(tools, family, {
     choice: named ?? (choice as "auto" | "required"),
     parallel,
+    format,
   });
   return { tools, family, grammar };
 }

@@ -263,18 +263,17 @@ export function registerOllama(app: Hono, engine: Engine): void {
         done_reason: "load",
       });
     }
-    if (body.format !== undefined && body.tools?.length) {
-      throw new ApiError(400, "invalid_value", "format cannot be combined with tools", "format");
-    }
+    // With tools, `format` shapes the answer when it is not a call (see chat_tools.ts).
+    const format = formatGrammar(body.format);
     const plan = toolPlan(
-      { tools: body.tools?.length ? body.tools : undefined },
+      { tools: body.tools?.length ? body.tools : undefined, grammar: format.grammar?.source },
       engine.chatTemplate,
     );
     const messages = conversation(body.messages);
     const tokens = chatPromptTokens(ready, messages, engine.chatTemplate, plan?.tools);
     const constraint = plan?.grammar
       ? { grammar: plan.grammar.grammar, grammarTriggers: plan.grammar.triggerWords }
-      : formatGrammar(body.format);
+      : format;
     const j = job(ready, tokens, body.options, constraint);
     const shape = (text: string, calls: readonly ToolCall[] = []) => ({
       message: {
