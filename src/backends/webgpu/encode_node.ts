@@ -19,7 +19,12 @@ import {
 import { mapKernel, type MapOp, mapUsesTable } from "./wgsl/elementwise.ts";
 import { actRoundKernel, embedKernel, rmsNormKernel } from "./wgsl/matmul.ts";
 import { grid1d, type KernelSource } from "./wgsl/params.ts";
-import { productKernel, productShape, swigluProductKernel } from "./wgsl/product.ts";
+import {
+  productKernel,
+  productShape,
+  splitProductKernel,
+  swigluProductKernel,
+} from "./wgsl/product.ts";
 import { blockOf, wgslType } from "./wgsl/quant_types.ts";
 
 /** One kernel launch. */
@@ -221,6 +226,59 @@ export function encodeSwiglu(
   specs.push({
     src: swigluProductKernel(w.type, shape.inline),
     params: { K, N, T: 1, nch: K / t.chunk, rowBytes: rowBytes(w), nx },
+    bindings,
+    grid: [nx, Math.ceil(groups / nx), 1],
+  });
+  return specs;
+}
+
+/**
+ * True when three products (a layer's q, k, v) run as one launch: one token, the same input,
+ * weights of one type and row length, no biases, the first two weights' rows multiples of 4.
+ */
+export function fusesSplit(
+  nodes: readonly (GraphNode | undefined)[],
+  g: Graph,
+  weight: (name: string) => WeightRef,
+): boolean {
+  const [a, b, c] = nodes;
+  if (a?.op !== "matmul" || b?.op !== "matmul" || c?.op !== "matmul") return false;
+  if (a.bias || b.bias || c.bias || a.x !== b.x || a.x !== c.x) return false;
+  if (g.values[a.x].rows !== 1) return false;
+  const w = [a, b, c].map((n) => weight(n.weight));
+  return w.every((x) => x.type === w[0].type && x.dims[0] === w[0].dims[0]) &&
+    rowsOf(w[0]) % 4 === 0 && rowsOf(w[1]) % 4 === 0 && actFormat(w[0].type) !== "bf16";
+}
+
+/** Three products of one input as one launch (see fusesSplit). */
+export function encodeSplit(nodes: readonly GraphNode[], g: Graph, b: NodeBuffers) {
+  const mm = nodes.map((n) => {
+    if (n.op !== "matmul") throw new BackendError("BACKEND_CALL_FAILED", "split of other ops");
+    return n;
+  });
+  const w = mm.map((n) => b.weight(n.weight));
+  const K = w[0].dims[0];
+  const rows = w.map(rowsOf);
+  const N = rows[0] + rows[1] + rows[2];
+  const { specs, x, xs, shape } = productInput(mm[0], g, b, K, 1);
+  const t = wgslType(w[0].type);
+  const groups = Math.ceil(N / 4);
+  const nx = Math.min(groups, 65535);
+  const bindings = [bind(w[0]), x, b.value(mm[0].out)];
+  if (t.min && !shape.inline) bindings.push(xs!);
+  bindings.push(bind(w[1]), b.value(mm[1].out), bind(w[2]), b.value(mm[2].out));
+  specs.push({
+    src: splitProductKernel(w[0].type, shape.inline),
+    params: {
+      K,
+      N,
+      T: 1,
+      nch: K / t.chunk,
+      rowBytes: rowBytes(w[0]),
+      nx,
+      N0: rows[0],
+      N1: rows[1],
+    },
     bindings,
     grid: [nx, Math.ceil(groups / nx), 1],
   });

@@ -16,8 +16,10 @@ import {
   type DispatchSpec,
   encodeAddNorm,
   encodeNode,
+  encodeSplit,
   encodeSwiglu,
   fusesAddNorm,
+  fusesSplit,
   fusesSwiglu,
   type NodeBuffers,
 } from "./encode_node.ts";
@@ -139,10 +141,13 @@ export class Program {
       const node = g.nodes[nodes[k]];
       const next = k + 1 < nodes.length ? g.nodes[nodes[k + 1]] : undefined;
       const ffn = nodes.slice(k, k + 3).map((i) => g.nodes[i]);
-      // Fused groups: a residual add and the norm of its sum; a one-token FFN's gate, up and
-      // swiglu (whose products nothing else reads).
+      // Fused groups: a residual add and the norm of its sum; a one-token q/k/v (three
+      // products of one input); a one-token FFN's gate, up and swiglu (whose products
+      // nothing else reads).
       const group = next && fusesAddNorm(node, next)
         ? [node, next]
+        : fusesSplit(ffn, g, env.weight)
+        ? ffn
         : fusesSwiglu(ffn, g, env.weight) &&
             ffn.slice(0, 2).every((n) => !keep.has(n.out) && lastUse.get(n.out) === k + 2)
         ? ffn
@@ -189,7 +194,9 @@ export class Program {
         f16: dev.f16,
         kvCapacity: env.kvCapacity,
       };
-      const nodeSpecs = group.length === 3
+      const nodeSpecs = group.length === 3 && group[2].op === "matmul"
+        ? encodeSplit(group, g, buffers)
+        : group.length === 3
         ? encodeSwiglu(node, group[1], group[2], g, buffers)
         : group.length === 2
         ? encodeAddNorm(node, group[1], g, buffers)

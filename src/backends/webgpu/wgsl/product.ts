@@ -51,14 +51,14 @@ export function productShape(t: number, fmt: ActFormat): ProductShape {
   return { kind: "gemm", inline: false, tt: 64, rr: 64 };
 }
 
-function head(type: number, bias: boolean, inline = false): string {
+function head(type: number, bias: boolean, inline = false, fields = FIELDS): string {
   const t = wgslType(type);
   let b = 4;
   return `${WGSL_LOADS}${inline ? WGSL_HALF + WGSL_Q8_BLOCK : ""}
 @group(0) @binding(0) var<storage, read> w: array<u32>;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-${paramStruct(FIELDS, 3)}
+${paramStruct(fields, 3)}
 ${t.min && !inline ? `@group(0) @binding(${b++}) var<storage, read> xs: array<f32>;` : ""}
 ${bias ? `@group(0) @binding(${b++}) var<storage, read> bias: array<f32>;` : ""}
 ${wgslDecoder(type)}`;
@@ -204,6 +204,78 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
 }
 `;
   return { code, fields: FIELDS, wg: 64 };
+}
+
+/** Fields of splitProductKernel: FIELDS plus the rows of the first two weights. */
+const SPLIT_FIELDS: ParamFields = [...FIELDS, ["N0", "u32"], ["N1", "u32"]];
+
+/**
+ * Three products of one token's x with weights of one type and row length, as one launch
+ * (a layer's q, k and v): rows 0 .. N0 - 1 of the launch are W's, then N1 of U's, then the
+ * rest of V's (N0 and N1 multiples of 4, so a workgroup's rows share a weight). Bindings w,
+ * x, y, p, [xs], u, y2, w3, y3.
+ */
+export function splitProductKernel(type: number, inline: boolean): KernelSource {
+  const min = wgslType(type).min !== undefined;
+  let b = min && !inline ? 5 : 4;
+  const part = (fn: string, fnMin: string, base: string) =>
+    `{
+        let n = n0 + r - ${base};
+        var v: array<f32, CH>;
+        ${fn}(n * p.rowBytes, c, &v);
+        var s = 0.0;
+        for (var i = 0u; i < CH; i++) { s += v[i] * xv[i]; }
+        ${min ? `s += ${fnMin}(n * p.rowBytes, c) * xsum;` : ""}
+        acc[r] += s;
+      }`;
+  const code = `${head(type, false, inline, SPLIT_FIELDS)}
+@group(0) @binding(${b++}) var<storage, read> u: array<u32>;
+@group(0) @binding(${b++}) var<storage, read_write> y2: array<f32>;
+@group(0) @binding(${b++}) var<storage, read> w3: array<u32>;
+@group(0) @binding(${b++}) var<storage, read_write> y3: array<f32>;
+${wgslDecoderOn(type, "u")}
+${wgslDecoderOn(type, "w3")}
+const WG = 64u;
+const RR = 4u;
+var<workgroup> red: array<f32, ${64 * 4}>;
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
+  let n0 = (wid.y * p.nx + wid.x) * RR;
+  if (n0 >= p.N) { return; }
+  let lid = lid3.x;
+  let which = select(select(2u, 1u, n0 < p.N0 + p.N1), 0u, n0 < p.N0);
+  var acc: array<f32, 4>;
+  for (var c = lid; c < p.nch; c += WG) {
+    var xv: array<f32, CH>;
+    let xo = c * CH;
+    ${
+    inline ? "let xsum = q8Block(xo, &xv);" : `for (var i = 0u; i < CH; i++) { xv[i] = x[xo + i]; }
+    ${min ? "let xsum = xs[c];" : ""}`
+  }
+    for (var r = 0u; r < RR; r++) {
+      if (n0 + r < p.N) {
+        if (which == 0u) ${part("dq", "dqmin", "0u")}
+        else if (which == 1u) ${part("dq_u", "dqmin_u", "p.N0")}
+        else ${part("dq_w3", "dqmin_w3", "(p.N0 + p.N1)")}
+      }
+    }
+  }
+  for (var a = 0u; a < 4u; a++) { red[a * WG + lid] = acc[a]; }
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) { for (var a = 0u; a < 4u; a++) { red[a * WG + lid] += red[a * WG + lid + s]; } }
+    workgroupBarrier();
+  }
+  if (lid < RR && n0 + lid < p.N) {
+    let n = n0 + lid;
+    let r = red[lid * WG];
+    if (which == 0u) { y[n] = r; } else if (which == 1u) { y2[n - p.N0] = r; } else {
+      y3[n - p.N0 - p.N1] = r;
+    }
+  }
+}
+`;
+  return { code, fields: SPLIT_FIELDS, wg: 64 };
 }
 
 /** The 4 x 4 outputs of one GEMM invocation, written out as scalars (no indexed arrays, which
