@@ -1,16 +1,17 @@
 /**
  * Fused HIP launches (native/rf_graph.cpp plan_fusion: the residual add into the RMSNorm that
  * reads its sum, RMSNorm and SwiGLU into the int8 rounding of the product that reads them, a
- * layer's two ropes into one launch) give the same bits as the ops run one program each, where
- * nothing can be fused (skipped without a device). The chain add -> rms_norm -> matmul ->
- * swiglu -> matmul -> rope, rope runs as one compute call and as one call per node, for decode
- * rows (graph replay) and a prefill batch, with weight types whose products read q8_0, q8_1 and
- * q8_K activations (the last keeps its own rounding).
+ * layer's two ropes into one launch that also stores K and V for the attention after them) give
+ * the same bits as the ops run one program each, where nothing can be fused (skipped without a
+ * device). The chain add -> rms_norm -> matmul -> swiglu -> matmul -> rope, rope, and rope,
+ * rope -> attention over a cached history, run as one compute call and as one call per node,
+ * for decode rows (graph replay) and a prefill batch, with weight types whose products read
+ * q8_0, q8_1 and q8_K activations (the last keeps its own rounding).
  *
  * @module
  */
 import { createHipBackend } from "../src/backends/hip/backend.ts";
-import type { BackendContext, WeightTensor } from "../src/core/backend.ts";
+import type { BackendContext, KVStore, WeightTensor } from "../src/core/backend.ts";
 import { type Graph, GraphBuilder, nodeInputs, type RopeParams } from "../src/core/graph.ts";
 import { GGMLType, typeTraits } from "../src/gguf/ggml_types.ts";
 import { assert } from "./assert.ts";
@@ -78,15 +79,36 @@ async function run(
   nodes: number[],
   inputs: Map<number, Float32Array>,
   outputs: number[],
+  kv?: KVStore,
+  pos0 = POS0,
 ): Promise<Map<number, Float32Array>> {
   return await ctx.compute({
     graph,
     nodes,
+    kv,
     tokens: new Int32Array(graph.nTokens),
-    pos0: POS0,
+    pos0,
     inputs,
     outputs,
   });
+}
+
+/** Runs every node of `graph` as its own compute call; returns every value it made. */
+async function perNode(
+  ctx: BackendContext,
+  graph: Graph,
+  given: Map<number, Float32Array>,
+  kv?: KVStore,
+  pos0 = POS0,
+): Promise<Map<number, Float32Array>> {
+  const step = new Map(given);
+  for (let i = 0; i < graph.nodes.length; i++) {
+    const node = graph.nodes[i];
+    const ins = new Map(nodeInputs(node).map((id) => [id, step.get(id)!] as const));
+    const got = await run(ctx, graph, [i], ins, [node.out], kv, pos0);
+    step.set(node.out, got.get(node.out)!);
+  }
+  return step;
 }
 
 /** Index of the first element whose bits differ, or -1. */
@@ -96,6 +118,25 @@ function firstDiff(a: Float32Array, b: Float32Array): number {
   if (ua.length !== ub.length) return 0;
   for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
   return -1;
+}
+
+/** Asserts that every output has the same bits in `whole` and `step`. */
+function assertSameBits(
+  graph: Graph,
+  outputs: number[],
+  whole: Map<number, Float32Array>,
+  step: Map<number, Float32Array>,
+): void {
+  for (const id of outputs) {
+    const d = firstDiff(whole.get(id)!, step.get(id)!);
+    const name = graph.values[id].name;
+    assert(d < 0, `${name}[${d}]: ${whole.get(id)![d]} in one call, ${step.get(id)![d]} per node`);
+  }
+}
+
+/** Seeded values for the graph's inputs `ids`. */
+function inputsOf(r: Rng, graph: Graph, ids: number[]): Map<number, Float32Array> {
+  return new Map(ids.map((id) => [id, r.floats(graph.values[id].rows * graph.values[id].cols, 2)]));
 }
 
 for (const type of [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q8_0, GGMLType.Q4_K]) {
@@ -112,28 +153,9 @@ for (const type of [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q8_0, GGMLType.Q4_K])
         const ctx = await hip.createContext(weights);
         try {
           const { graph, inputs, outputs } = chain(T);
-          const given = new Map<number, Float32Array>();
-          for (const id of inputs) {
-            const v = graph.values[id];
-            given.set(id, r.floats(v.rows * v.cols, 2));
-          }
+          const given = inputsOf(r, graph, inputs);
           const whole = await run(ctx, graph, graph.nodes.map((_, i) => i), given, outputs);
-          const step = new Map(given);
-          for (let i = 0; i < graph.nodes.length; i++) {
-            const node = graph.nodes[i];
-            const ins = new Map(nodeInputs(node).map((id) => [id, step.get(id)!] as const));
-            const got = await run(ctx, graph, [i], ins, [node.out]);
-            step.set(node.out, got.get(node.out)!);
-          }
-          for (const id of outputs) {
-            const d = firstDiff(whole.get(id)!, step.get(id)!);
-            assert(
-              d < 0,
-              `${graph.values[id].name}[${d}]: ${whole.get(id)![d]} in one call, ${
-                step.get(id)![d]
-              } per node`,
-            );
-          }
+          assertSameBits(graph, outputs, whole, await perNode(ctx, graph, given));
         } finally {
           ctx.dispose();
         }
@@ -141,4 +163,69 @@ for (const type of [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q8_0, GGMLType.Q4_K])
       opts,
     );
   }
+}
+
+/** rope(q), rope(k) and the attention over them for T rows (GQA 8:2, head dim 64). */
+function ropeAttention(T: number): { graph: Graph; inputs: number[]; outputs: number[] } {
+  const g = new GraphBuilder(T, 1);
+  const q = g.value(T, 8 * HEAD, "q"), k = g.value(T, 2 * HEAD, "k");
+  const v = g.value(T, 2 * HEAD, "v");
+  const rope = (src: number, heads: number, name: string) =>
+    g.push({
+      op: "rope",
+      layer: 0,
+      out: g.value(T, heads * HEAD, name),
+      x: src,
+      nHeads: heads,
+      headDim: HEAD,
+      rope: ROPE,
+    });
+  const qr = rope(q, 8, "qr"), kr = rope(k, 2, "kr");
+  const o = g.push({
+    op: "attention",
+    layer: 0,
+    out: g.value(T, 8 * HEAD, "o"),
+    q: qr,
+    k: kr,
+    v,
+    nHead: 8,
+    nHeadKV: 2,
+    headDim: HEAD,
+    valueDim: HEAD,
+    scale: 1 / Math.sqrt(HEAD),
+  });
+  return { graph: g.build(o), inputs: [q, k, v], outputs: [qr, kr, o] };
+}
+
+// After a history written node by node, one step in one call and the same step node by node
+// (which rewrites the same cache rows with its own K/V store) give the same bits.
+for (const T of [1, 3, 16]) {
+  test(
+    `hip fusion: rope, rope, attention T=${T} in one call equals one call per node`,
+    async () => {
+      const r = new Rng(9100 + T);
+      const history = 40;
+      const ctx = await hip.createContext([]);
+      const kv = ctx.createKV({
+        layers: [0],
+        capacity: history + T,
+        nHeadKV: 2,
+        headDim: HEAD,
+        valueDim: HEAD,
+      });
+      try {
+        const past = ropeAttention(history);
+        await perNode(ctx, past.graph, inputsOf(r, past.graph, past.inputs), kv, 0);
+        const { graph, inputs, outputs } = ropeAttention(T);
+        const given = inputsOf(r, graph, inputs);
+        const all = graph.nodes.map((_, i) => i);
+        const whole = await run(ctx, graph, all, given, outputs, kv, history);
+        assertSameBits(graph, outputs, whole, await perNode(ctx, graph, given, kv, history));
+      } finally {
+        kv.dispose();
+        ctx.dispose();
+      }
+    },
+    opts,
+  );
 }
