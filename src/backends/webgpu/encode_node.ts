@@ -216,7 +216,7 @@ export function encodeSwiglu(
   const u = b.weight(up.weight);
   const K = w.dims[0];
   const N = rowsOf(w);
-  const { specs, x, xs, shape } = productInput(gate, g, b, K, 1);
+  const { specs, x, xs, shape } = productInput(gate, b, K, 1);
   const t = wgslType(w.type);
   const groups = Math.ceil(N / 4);
   const nx = Math.min(groups, 65535);
@@ -260,7 +260,7 @@ export function encodeSplit(nodes: readonly GraphNode[], g: Graph, b: NodeBuffer
   const K = w[0].dims[0];
   const rows = w.map(rowsOf);
   const N = rows[0] + rows[1] + rows[2];
-  const { specs, x, xs, shape } = productInput(mm[0], g, b, K, 1);
+  const { specs, x, xs, shape } = productInput(mm[0], b, K, 1);
   const t = wgslType(w[0].type);
   const groups = Math.ceil(N / 4);
   const nx = Math.min(groups, 65535);
@@ -324,7 +324,7 @@ function matmul(
       actual: xv.cols,
     });
   }
-  const { specs, x, xs, shape } = productInput(node, g, b, K, T);
+  const { specs, x, xs, shape } = productInput(node, b, K, T);
   const t = wgslType(w.type);
   const src = productKernel(w.type, shape, node.bias !== undefined);
   const groups = Math.ceil(N / shape.rr);
@@ -347,7 +347,6 @@ function matmul(
  */
 function productInput(
   node: GraphNode & { op: "matmul" },
-  g: Graph,
   b: NodeBuffers,
   K: number,
   T: number,
