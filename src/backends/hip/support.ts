@@ -22,23 +22,29 @@ export const HIP_WEIGHT_TYPES: ReadonlySet<number> = HIP_TYPES.matrix;
 /** Types the RMSNorm kernel reads its weight in. */
 export const HIP_NORM_TYPES: ReadonlySet<number> = HIP_TYPES.norm;
 
-/** Shape rules of the kernels beyond the schema's word checks, by op. */
+/**
+ * Shape rules of the kernels beyond the schema's word checks, by op. Nodes of a multi-sequence
+ * batch (`batched`: positions and KV caches per row range) have no HIP kernels: the scheduler
+ * keeps them off backends that do not claim `multiSequence`, and these rules decline them too.
+ */
 const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
   // Position and fixed-row lookups (BERT) have no HIP kernel yet.
-  embed: (n) => n.op === "embed" && (n.index === undefined || n.index === "token"),
+  embed: (n) =>
+    n.op === "embed" && (n.index === undefined || n.index === "token") && n.batched !== true,
   // Per-group norms (Qwen3's q/k norm) have no HIP kernel yet: they run on the CPU.
   rms_norm: (n) => n.op === "rms_norm" && n.groupSize === undefined,
   // Frequency factors (Llama 3's rope_freqs) have no HIP kernel yet: the CPU runs them.
   rope: (n) =>
     n.op === "rope" && n.freqFactors === undefined && n.headDim % 2 === 0 &&
-    n.rope.nRot % 2 === 0 && n.rope.nRot <= n.headDim,
+    n.rope.nRot % 2 === 0 && n.rope.nRot <= n.headDim && n.batched !== true,
   // No sliding-window, soft-capping or sink kernel yet: such attention runs on the CPU.
   attention: (n) =>
     n.op === "attention" && n.window === undefined && n.softcap === undefined &&
     n.sinks === undefined &&
     n.causal !== false &&
     n.headDim <= HIP_MAX_HEAD_DIM && n.valueDim <= HIP_MAX_HEAD_DIM &&
-    n.nHead % n.nHeadKV === 0,
+    n.nHead % n.nHeadKV === 0 && n.batched !== true,
+  last_row: (n) => n.op === "last_row" && n.batched !== true,
 };
 
 /**

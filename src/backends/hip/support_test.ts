@@ -1,7 +1,7 @@
 /**
  * HIP capability edges the architectures rely on: ops whose attributes the HIP kernels do not
- * implement (per-group RMSNorm, RoPE frequency factors) are declined, so the scheduler runs
- * them on the CPU instead of running them wrongly.
+ * implement (per-group RMSNorm, RoPE frequency factors, multi-sequence rows) are declined, so
+ * the scheduler runs them on the CPU instead of running them wrongly.
  */
 import { assert } from "../../../tests/assert.ts";
 import { test } from "../../../tests/harness.ts";
@@ -29,4 +29,29 @@ test("hip support: per-group rms_norm and rope frequency factors fall back to th
   const r: GraphNode = { op: "rope", layer: 0, out: 1, x: 0, nHeads: 4, headDim: 64, rope };
   assert(hipSupportsOp(r, f32));
   assert(!hipSupportsOp({ ...r, freqFactors: "rope_freqs.weight" }, f32));
+});
+
+test("hip support: nodes of a multi-sequence batch fall back to the CPU", () => {
+  const nodes: GraphNode[] = [
+    { op: "embed", layer: -1, out: 1, weight: "tok" },
+    { op: "rope", layer: 0, out: 1, x: 0, nHeads: 4, headDim: 64, rope },
+    {
+      op: "attention",
+      layer: 0,
+      out: 3,
+      q: 0,
+      k: 1,
+      v: 2,
+      nHead: 4,
+      nHeadKV: 2,
+      headDim: 64,
+      valueDim: 64,
+      scale: 0.125,
+    },
+    { op: "last_row", layer: 1, out: 1, x: 0 },
+  ];
+  for (const n of nodes) {
+    assert(hipSupportsOp(n, f32), `${n.op} runs on HIP`);
+    assert(!hipSupportsOp({ ...n, batched: true } as GraphNode, f32), `batched ${n.op} declined`);
+  }
 });
