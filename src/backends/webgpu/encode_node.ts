@@ -206,7 +206,6 @@ export function encodeSwiglu(
   gate: GraphNode,
   up: GraphNode,
   swiglu: GraphNode,
-  g: Graph,
   b: NodeBuffers,
 ): DispatchSpec[] {
   if (gate.op !== "matmul" || up.op !== "matmul") {
@@ -251,7 +250,7 @@ export function fusesSplit(
 }
 
 /** Three products of one input as one launch (see fusesSplit). */
-export function encodeSplit(nodes: readonly GraphNode[], g: Graph, b: NodeBuffers) {
+export function encodeSplit(nodes: readonly GraphNode[], b: NodeBuffers) {
   const mm = nodes.map((n) => {
     if (n.op !== "matmul") throw new BackendError("BACKEND_CALL_FAILED", "split of other ops");
     return n;

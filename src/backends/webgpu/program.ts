@@ -195,9 +195,9 @@ export class Program {
         kvCapacity: env.kvCapacity,
       };
       const nodeSpecs = group.length === 3 && group[2].op === "matmul"
-        ? encodeSplit(group, g, buffers)
+        ? encodeSplit(group, buffers)
         : group.length === 3
-        ? encodeSwiglu(node, group[1], group[2], g, buffers)
+        ? encodeSwiglu(node, group[1], group[2], buffers)
         : group.length === 2
         ? encodeAddNorm(node, group[1], g, buffers)
         : encodeNode(node, g, buffers);
