@@ -13,7 +13,7 @@
 #define RF_API __attribute__((visibility("default")))
 #define MAX_CONTEXTS 64
 
-enum { T_Q4_0 = 2, T_Q8_0 = 8, T_Q4_K = 12, T_Q6_K = 14 };
+enum { T_Q4_0 = 2, T_Q8_0 = 8, T_Q4_K = 12, T_Q5_K = 13, T_Q6_K = 14 };
 
 typedef struct {
   int live;
@@ -55,13 +55,14 @@ int rf_cpu_act_bytes(int type, int k) {
     case T_Q4_0:
     case T_Q8_0: return k % 32 ? 0 : (k / 32) * (int)sizeof(rf_cpu_act32);
     case T_Q4_K:
+    case T_Q5_K:
     case T_Q6_K: return k % 256 ? 0 : (k / 256) * (int)sizeof(rf_cpu_act256);
     default: return 0;
   }
 }
 
 static int block_bytes(int type) {
-  return type == T_Q4_0 ? 18 : type == T_Q8_0 ? 34 : type == T_Q4_K ? 144 : 210;
+  return type == T_Q4_0 ? 18 : type == T_Q8_0 ? 34 : type == T_Q4_K ? 144 : type == T_Q5_K ? 176 : 210;
 }
 
 // out[0] = RF_CPU_ABI_VERSION, out[1] = feature bits, out[2] = online processors.
@@ -119,7 +120,7 @@ RF_API int rf_cpu_layout(int type, int rows, int cols, int32_t* out) {
   out[1] = out[0] && (type == T_Q4_0 || type == T_Q4_K) && rows % 8 == 0;
   const int64_t bytes = type == T_Q4_K && out[1]
                             ? (int64_t)(rows / 8) * (cols / 256) * Q4K_GROUP_BYTES
-                            : (int64_t)rows * (cols / (type == T_Q4_K || type == T_Q6_K ? 256 : 32)) *
+                            : (int64_t)rows * (cols / (type >= T_Q4_K ? 256 : 32)) *
                                   block_bytes(type);
   if (bytes > INT32_MAX) out[0] = out[1] = 0;  // a buffer past 2 GiB stays on the other kernels
   out[2] = out[0] ? (int32_t)bytes : 0;
@@ -277,7 +278,7 @@ RF_API int rf_cpu_matmul(int h, int type, int repacked, const uint8_t* w, int ro
   // activation rows over the threads, as llama.cpp quantizes them
   rf_cpu_pool_run(c->pool, quant_rows, &qc, T, (T + threads0 - 1) / threads0);
   const int64_t row_bytes =
-      (int64_t)(cols / (type == T_Q4_K || type == T_Q6_K ? 256 : 32)) * block_bytes(type);
+      (int64_t)(cols / (type >= T_Q4_K ? 256 : 32)) * block_bytes(type);
   job_ctx j = {c->kernels,
                {type, cols, rows, T, repacked != 0, w, row_bytes, c->scratch, stride, y, rows, bias}};
   const int threads = rf_cpu_pool_threads(c->pool);

@@ -8,7 +8,7 @@
 // - "rows" (Q4_0 with a multiple of 8 rows, llama.cpp's repacked q4_0_8x8): one accumulator
 //   per output, acc = fma(block dot, dw * dx, acc); the weights are interleaved 8 rows at a
 //   time by rf_cpu_prepare so that one vector holds 4 elements of each of 8 rows.
-// - Q6_K, and Q4_K with a row count not a multiple of 8: ggml_vec_dot_q*_K_q8_K's AVX2 lanes
+// - Q5_K, Q6_K, and Q4_K with a row count not a multiple of 8: ggml_vec_dot_q*_K_q8_K's AVX2 lanes
 //   (int32 sums scaled by the sub-block scales, one fma per super-block); Q4_K with a
 //   multiple of 8 rows: llama.cpp's repacked q4_K_8x8 sums (see q4k_rep_tile).
 // Integer dots are exact in both builds (VNNI's dpbusd or AVX2's maddubs + madd), so both
@@ -26,7 +26,7 @@
 #define ROWS_C 4
 #endif
 
-enum { T_Q4_0 = 2, T_Q8_0 = 8, T_Q4_K = 12, T_Q6_K = 14 };
+enum { T_Q4_0 = 2, T_Q8_0 = 8, T_Q4_K = 12, T_Q5_K = 13, T_Q6_K = 14 };
 
 // ---- activation quantization ------------------------------------------------------------
 
@@ -122,7 +122,7 @@ static void quant_act256(const float* x, rf_cpu_act256* y, int k, int t) {
 }
 
 static void quant(int type, const float* x, uint8_t* y, int k, int t) {
-  if (type == T_Q4_K || type == T_Q6_K) quant_act256(x, (rf_cpu_act256*)y, k, t);
+  if (type == T_Q4_K || type == T_Q5_K || type == T_Q6_K) quant_act256(x, (rf_cpu_act256*)y, k, t);
   else quant_act32(x, (rf_cpu_act32*)y, k, t);
 }
 
@@ -405,6 +405,65 @@ RF_INLINE void q4k_vec_tile(const int C, const rf_cpu_mm* a, int n, int t0) {
 }
 
 
+// ---- Q5_K ---------------------------------------------------------------------------------
+
+// Row n against activation rows [t0, t0 + C), ggml_vec_dot_q5_K_q8_K's AVX2 steps (llama.cpp
+// does not repack Q5_K): lanes as Q4_K's, the fifth bits from qh, the minimums in one float
+// summed with a fused multiply-add (summs += dmin * int, as the compiled C does).
+RF_INLINE void q5k_tile(const int C, const rf_cpu_mm* a, int n, int t0) {
+  const int nb = a->k / 256;
+  const uint8_t* w = a->w + (int64_t)n * a->row_bytes;
+  const rf_cpu_act256* x0 = (const rf_cpu_act256*)act_row(a, t0);
+  const int64_t xs = a->x_stride / (int64_t)sizeof(rf_cpu_act256);
+  const __m256i m4 = _mm256_set1_epi8(0xF);
+  __m256 acc[4];
+  float summs[4];
+  for (int c = 0; c < C; c++) {
+    acc[c] = _mm256_setzero_ps();
+    summs[c] = 0.f;
+  }
+  for (int i = 0; i < nb; i++) {
+    const uint8_t* blk = w + (int64_t)i * 176;
+    const float xd = h2f(blk), xdmin = h2f(blk + 2);
+    int sc[8], mn[8];
+    q4k_scales(blk + 4, sc, mn);
+    const __m256i hbits = _mm256_loadu_si256((const __m256i*)(blk + 16));
+    __m256i sumi[4];
+    for (int c = 0; c < C; c++) {
+      const rf_cpu_act256* y = x0 + c * xs + i;
+      int ms = 0;
+      for (int j = 0; j < 8; j++) ms += mn[j] * (y->bsums[2 * j] + y->bsums[2 * j + 1]);
+      const float dmin = -y->d * xdmin;
+      summs[c] = __builtin_fmaf(dmin, (float)ms, summs[c]);
+      sumi[c] = _mm256_setzero_si256();
+    }
+    for (int j = 0; j < 4; j++) {
+      const __m256i scale_0 = _mm256_set1_epi16((int16_t)sc[2 * j]);
+      const __m256i scale_1 = _mm256_set1_epi16((int16_t)sc[2 * j + 1]);
+      const __m256i q5bits = _mm256_loadu_si256((const __m256i*)(blk + 48 + 32 * j));
+      const __m256i h0 = _mm256_and_si256(hbits, _mm256_set1_epi8((char)(1 << (2 * j))));
+      const __m256i h1 = _mm256_and_si256(hbits, _mm256_set1_epi8((char)(1 << (2 * j + 1))));
+      const __m256i q5_0 = _mm256_add_epi8(_mm256_and_si256(q5bits, m4),
+                                           _mm256_slli_epi16(_mm256_srli_epi16(h0, 2 * j), 4));
+      const __m256i q5_1 = _mm256_add_epi8(_mm256_and_si256(_mm256_srli_epi16(q5bits, 4), m4),
+                                           _mm256_slli_epi16(_mm256_srli_epi16(h1, 2 * j + 1), 4));
+      for (int c = 0; c < C; c++) {
+        const int8_t* q8 = (x0 + c * xs + i)->q + 64 * j;
+        const __m256i p0 = _mm256_madd_epi16(
+            scale_0, _mm256_maddubs_epi16(q5_0, _mm256_loadu_si256((const __m256i*)q8)));
+        const __m256i p1 = _mm256_madd_epi16(
+            scale_1, _mm256_maddubs_epi16(q5_1, _mm256_loadu_si256((const __m256i*)(q8 + 32))));
+        sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(p0, p1));
+      }
+    }
+    for (int c = 0; c < C; c++) {
+      const float d = (x0 + c * xs + i)->d * xd;
+      acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
+    }
+  }
+  for (int c = 0; c < C; c++) store(a, t0 + c, n, hsum_float_8(acc[c]) + summs[c]);
+}
+
 // ---- Q6_K ---------------------------------------------------------------------------------
 
 // Row n against activation rows [t0, t0 + C), ggml_vec_dot_q6_K_q8_K's AVX2 steps.
@@ -472,6 +531,7 @@ RF_INLINE void k_pass(const int type, const int C, const rf_cpu_mm* a, int r0, i
   }
   for (int n = r0; n < r1; n++) {
     if (type == T_Q6_K) q6k_tile(C, a, n, t0);
+    else if (type == T_Q5_K) q5k_tile(C, a, n, t0);
     else q4k_vec_tile(C, a, n, t0);
   }
 }
@@ -495,10 +555,12 @@ typedef void (*pass_fn)(const rf_cpu_mm* a, int r0, int r1, int t0);
 #define LANES_Q4_0(C, ...) lanes_pass(T_Q4_0, C, __VA_ARGS__)
 #define LANES_Q8_0(C, ...) lanes_pass(T_Q8_0, C, __VA_ARGS__)
 #define K_Q4_K(C, ...) k_pass(T_Q4_K, C, __VA_ARGS__)
+#define K_Q5_K(C, ...) k_pass(T_Q5_K, C, __VA_ARGS__)
 #define K_Q6_K(C, ...) k_pass(T_Q6_K, C, __VA_ARGS__)
 PASSES4(lanes_q4_0, LANES_Q4_0)
 PASSES4(lanes_q8_0, LANES_Q8_0)
 PASSES4(kq4, K_Q4_K)
+PASSES4(kq5, K_Q5_K)
 PASSES4(kq6, K_Q6_K)
 PASSES4(rows, rows_pass)
 PASS_FN(rows_big, rows_pass(ROWS_C, a, r0, r1, t0))
@@ -506,6 +568,7 @@ PASS_FN(rows_big, rows_pass(ROWS_C, a, r0, r1, t0))
 static const pass_fn LANES_Q4_0_FNS[5] = {0, lanes_q4_0_1, lanes_q4_0_2, lanes_q4_0_3, lanes_q4_0_4};
 static const pass_fn LANES_Q8_0_FNS[5] = {0, lanes_q8_0_1, lanes_q8_0_2, lanes_q8_0_3, lanes_q8_0_4};
 static const pass_fn KQ4_FNS[5] = {0, kq4_1, kq4_2, kq4_3, kq4_4};
+static const pass_fn KQ5_FNS[5] = {0, kq5_1, kq5_2, kq5_3, kq5_4};
 static const pass_fn KQ6_FNS[5] = {0, kq6_1, kq6_2, kq6_3, kq6_4};
 static const pass_fn ROWS_FNS[5] = {0, rows_1, rows_2, rows_3, rows_4};
 
@@ -523,6 +586,7 @@ static void mm(const rf_cpu_mm* a, int r0, int r1) {
       break;
     case T_Q8_0: fns = LANES_Q8_0_FNS; break;
     case T_Q4_K: fns = KQ4_FNS; break;
+    case T_Q5_K: fns = KQ5_FNS; break;
     case T_Q6_K: fns = KQ6_FNS; break;
     default: return;
   }

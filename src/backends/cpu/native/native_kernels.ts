@@ -1,7 +1,7 @@
 /**
  * The native x86-64 kernel provider of the CPU backend: librocmforge_cpu (native/cpu/, built
  * by `deno task build:native --target cpu`) opened through the runtime's FFI layer (Deno.dlopen
- * or koffi). It multiplies quantized weights (Q4_0, Q8_0, Q4_K, Q6_K) with AVX2 or
+ * or koffi). It multiplies quantized weights (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K) with AVX2 or
  * AVX512-VNNI code on a pthread pool inside the library, in llama.cpp's x86 float32
  * arithmetic; the other ops stay on the WebAssembly kernels. The weights stay in JavaScript
  * memory (Q4_0 and Q4_K with a multiple of 8 rows rewritten once into interleaved groups of 8

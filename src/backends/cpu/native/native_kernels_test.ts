@@ -2,7 +2,7 @@
  * The native kernels against the TypeScript path: bit for bit for Q4_0 ("rows" with a
  * multiple of 8 rows, "lanes" otherwise), Q8_0 and Q4_K with a multiple of 8 rows, where
  * ops/matmul_exact.ts and ops/matmul_q4k.ts compute llama.cpp's x86 arithmetic; within float
- * rounding for Q6_K and other Q4_K (the TypeScript reference sums dequantized rows; the
+ * rounding for Q5_K, Q6_K and other Q4_K (the TypeScript reference sums dequantized rows; the
  * kernels take ggml_vec_dot_q*_K_q8_K's int8 lanes).
  * The AVX2 and AVX512-VNNI builds give the same bits for every type. Skips when the library
  * is not built (`deno task build:native --target cpu`).
@@ -36,7 +36,7 @@ interface Case {
 function cases(): Case[] {
   const out: Case[] = [];
   let seed = 7;
-  for (const type of [GGMLType.Q4_0, GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q6_K]) {
+  for (const type of [GGMLType.Q4_0, GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K]) {
     const cols = typeTraits(type).blockSize === 256 ? 512 : 96;
     for (const rows of [64, 36]) {
       for (const T of [1, 3, 5, 9, 17]) {
@@ -134,6 +134,7 @@ test("native kernels refuse what they cannot run", async () => {
   const k = await NativeKernels.open({});
   try {
     assert(!k.supports(GGMLType.Q5_1, 8, 64), "Q5_1 has no native kernel");
+    assert(k.supports(GGMLType.Q5_K, 8, 256), "Q5_K has one");
     assert(!k.supports(GGMLType.Q4_K, 8, 96), "Q4_K rows must be whole super-blocks");
     let err: unknown;
     try {
