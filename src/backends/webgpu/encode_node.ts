@@ -142,6 +142,8 @@ export function encodeNode(node: GraphNode, g: Graph, b: NodeBuffers): DispatchS
           headDim: node.headDim,
           nRot: node.rope.nRot,
           neox: node.rope.mode === "neox" ? 1 : 0,
+          n2: 0,
+          cols2: 0,
         },
         bindings: [b.value(node.x), out, b.rope(node), b.state],
         grid: grid1d(n, src.wg),
@@ -282,6 +284,47 @@ export function encodeSplit(nodes: readonly GraphNode[], b: NodeBuffers) {
     grid: [nx, Math.ceil(groups / nx), 1],
   });
   return specs;
+}
+
+/** True when two RoPE nodes (a layer's q and k) with the same parameters run as one launch. */
+export function fusesRope(a: GraphNode, b: GraphNode | undefined): boolean {
+  return a.op === "rope" && b?.op === "rope" && a.headDim === b.headDim &&
+    a.freqFactors === b.freqFactors && JSON.stringify(a.rope) === JSON.stringify(b.rope) &&
+    b.x !== a.out;
+}
+
+/** Two RoPE nodes as one launch (see fusesRope). */
+export function encodeRopePair(a: GraphNode, b2: GraphNode, g: Graph, b: NodeBuffers) {
+  if (a.op !== "rope" || b2.op !== "rope") {
+    throw new BackendError("BACKEND_CALL_FAILED", "rope pair of other ops");
+  }
+  const va = g.values[a.out];
+  const vb = g.values[b2.out];
+  const n = va.rows * va.cols;
+  const n2 = vb.rows * vb.cols;
+  const src = ropeKernel(true);
+  const spec: DispatchSpec = {
+    src,
+    params: {
+      n,
+      cols: va.cols,
+      headDim: a.headDim,
+      nRot: a.rope.nRot,
+      neox: a.rope.mode === "neox" ? 1 : 0,
+      n2,
+      cols2: vb.cols,
+    },
+    bindings: [
+      b.value(a.x),
+      b.value(a.out),
+      b.rope(a),
+      b.state,
+      b.value(b2.x),
+      b.value(b2.out),
+    ],
+    grid: grid1d(n + n2, src.wg),
+  };
+  return [spec];
 }
 
 /** The residual add and the RMSNorm of its sum as one launch (see fusesAddNorm). */

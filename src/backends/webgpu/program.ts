@@ -16,9 +16,11 @@ import {
   type DispatchSpec,
   encodeAddNorm,
   encodeNode,
+  encodeRopePair,
   encodeSplit,
   encodeSwiglu,
   fusesAddNorm,
+  fusesRope,
   fusesSplit,
   fusesSwiglu,
   type NodeBuffers,
@@ -141,10 +143,11 @@ export class Program {
       const node = g.nodes[nodes[k]];
       const next = k + 1 < nodes.length ? g.nodes[nodes[k + 1]] : undefined;
       const ffn = nodes.slice(k, k + 3).map((i) => g.nodes[i]);
-      // Fused groups: a residual add and the norm of its sum; a one-token q/k/v (three
+      // Fused groups: a residual add and the norm of its sum; two RoPEs of one kind (q and
+      // k); a one-token q/k/v (three
       // products of one input); a one-token FFN's gate, up and swiglu (whose products
       // nothing else reads).
-      const group = next && fusesAddNorm(node, next)
+      const group = next && (fusesAddNorm(node, next) || fusesRope(node, next))
         ? [node, next]
         : fusesSplit(ffn, g, env.weight)
         ? ffn
@@ -198,6 +201,8 @@ export class Program {
         ? encodeSplit(group, buffers)
         : group.length === 3
         ? encodeSwiglu(node, group[1], group[2], buffers)
+        : group.length === 2 && node.op === "rope"
+        ? encodeRopePair(node, group[1], g, buffers)
         : group.length === 2
         ? encodeAddNorm(node, group[1], g, buffers)
         : encodeNode(node, g, buffers);

@@ -22,37 +22,57 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
         @builtin(num_workgroups) nwg: vec3u) {
   let e = ${FLAT_INDEX};`;
 
-/**
- * RoPE from a table of (cos, sin) per position and pair (host-computed with the CPU's exact
- * angles): bindings x, y, tab, state, p; one invocation per element.
- */
-export function ropeKernel(): KernelSource {
-  const fields: ParamFields = [["n", "u32"], ["cols", "u32"], ["headDim", "u32"], [
-    "nRot",
-    "u32",
-  ], ["neox", "u32"]];
-  const code = `
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;
-@group(0) @binding(2) var<storage, read> tab: array<f32>;
-@group(0) @binding(3) var<storage, read> state: array<u32>;
-${paramStruct(fields, 4)}
-const WG = 64u;
-${FLAT_MAIN}
-  if (e >= p.n) { return; }
+/** WGSL: element `e` of `y` = RoPE of `x` (rows of `cols`), from the table at state[0]. */
+function ropeBody(x: string, y: string, cols: string): string {
+  return `{
   let d = e % p.headDim;
-  if (d >= p.nRot) { y[e] = x[e]; return; }
+  if (d >= p.nRot) { ${y}[e] = ${x}[e]; return; }
   let half = p.nRot / 2u;
-  let pos = state[0] + e / p.cols;
+  let pos = state[0] + e / ${cols};
   var i = d / 2u;
   var a = e - (d & 1u);
   var b = a + 1u;
   if (p.neox != 0u) { i = d % half; a = e - d + i; b = a + half; }
   let c = tab[(pos * half + i) * 2u];
   let s = tab[(pos * half + i) * 2u + 1u];
-  let x0 = x[a];
-  let x1 = x[b];
-  if (e == a) { y[e] = fma(x0, c, -(x1 * s)); } else { y[e] = fma(x0, s, x1 * c); }
+  let x0 = ${x}[a];
+  let x1 = ${x}[b];
+  if (e == a) { ${y}[e] = fma(x0, c, -(x1 * s)); } else { ${y}[e] = fma(x0, s, x1 * c); }
+  }`;
+}
+
+/**
+ * RoPE from a table of (cos, sin) per position and pair (host-computed with the CPU's exact
+ * angles): bindings x, y, tab, state, p; one invocation per element. `pair`: a second input
+ * with the same parameters (a layer's q and k in one launch), bindings x, y, tab, state, p,
+ * x2, y2; invocations past n run the second.
+ */
+export function ropeKernel(pair = false): KernelSource {
+  const fields: ParamFields = [
+    ["n", "u32"],
+    ["cols", "u32"],
+    ["headDim", "u32"],
+    ["nRot", "u32"],
+    ["neox", "u32"],
+    ["n2", "u32"],
+    ["cols2", "u32"],
+  ];
+  const second = pair
+    ? `@group(0) @binding(5) var<storage, read> x2: array<f32>;
+@group(0) @binding(6) var<storage, read_write> y2: array<f32>;`
+    : "";
+  const code = `
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<storage, read> tab: array<f32>;
+@group(0) @binding(3) var<storage, read> state: array<u32>;
+${paramStruct(fields, 4)}
+${second}
+const WG = 64u;
+fn first(e: u32) ${ropeBody("x", "y", "p.cols")}
+${pair ? `fn other(e: u32) ${ropeBody("x2", "y2", "p.cols2")}` : ""}
+${FLAT_MAIN}
+  if (e < p.n) { first(e); }${pair ? " else if (e < p.n + p.n2) { other(e - p.n); }" : ""}
 }
 `;
   return { code, fields, wg: 64 };
