@@ -1,12 +1,14 @@
 /**
  * zod schemas of OpenAI's Responses API subset this server implements: text in (a string, or
- * messages whose content is text), text out, streaming. Tools, reasoning, stored responses
- * (`previous_response_id`, `store: true`) and other fields are a 400 `unsupported`.
+ * messages whose content is text, plus `function_call` and `function_call_output` items),
+ * text and function calls out (function tools, `tool_choice`, `parallel_tool_calls`),
+ * streaming. Other tool types, reasoning, stored responses (`previous_response_id`,
+ * `store: true`) and other fields are a 400 `unsupported`.
  *
  * @module
  */
 import { z } from "../deps/zod.ts";
-import { nullish, samplerFields } from "./schemas_common.ts";
+import { FunctionName, nullish, samplerFields } from "./schemas_common.ts";
 
 const InputText = z.strictObject({
   type: z.enum(["input_text", "output_text"]),
@@ -20,10 +22,60 @@ export const ResponseInputMessage = z.strictObject({
   content: z.union([z.string(), z.array(InputText)]),
 });
 
+const ItemStatus = z.enum(["in_progress", "completed", "incomplete"]);
+
+/** A call the model made, sent back as input (`arguments`: JSON text). */
+export const ResponseFunctionCallItem = z.strictObject({
+  type: z.literal("function_call"),
+  id: z.string().optional(),
+  call_id: z.string().min(1),
+  name: z.string().min(1),
+  arguments: z.string(),
+  status: nullish(ItemStatus),
+});
+
+/** A call's result. */
+export const ResponseFunctionCallOutputItem = z.strictObject({
+  type: z.literal("function_call_output"),
+  id: nullish(z.string()),
+  call_id: z.string().min(1),
+  output: z.union([z.string(), z.array(InputText)]),
+  status: nullish(ItemStatus),
+});
+
+/** One input item. */
+export const ResponseInputItem = z.union([
+  ResponseInputMessage,
+  ResponseFunctionCallItem,
+  ResponseFunctionCallOutputItem,
+]);
+/** One input item. */
+export type ResponseInputItem = z.infer<typeof ResponseInputItem>;
+
+/** A function tool (the Responses API's flat shape). */
+export const ResponseFunctionTool = z.strictObject({
+  type: z.literal("function"),
+  name: FunctionName,
+  description: nullish(z.string()),
+  /** JSON Schema of the arguments object; the call's arguments are constrained to it. */
+  parameters: nullish(z.record(z.string(), z.unknown())),
+  /** Accepted: arguments always follow `parameters` here. */
+  strict: nullish(z.boolean()),
+});
+
 /** POST /v1/responses request. */
 export const ResponseRequest = z.strictObject({
   model: z.string().optional(),
-  input: z.union([z.string(), z.array(ResponseInputMessage).min(1)]),
+  input: z.union([z.string(), z.array(ResponseInputItem).min(1)]),
+  tools: nullish(z.array(ResponseFunctionTool).min(1).max(128)).describe(
+    "function tools: rendered through the chat template, calls constrained to each function's " +
+      "parameters and returned as function_call output items",
+  ),
+  tool_choice: nullish(z.union([
+    z.enum(["none", "auto", "required"]),
+    z.strictObject({ type: z.literal("function"), name: z.string() }),
+  ])),
+  parallel_tool_calls: nullish(z.boolean()),
   instructions: nullish(z.string()),
   max_output_tokens: nullish(z.number().int().min(1)),
   temperature: samplerFields.temperature,
@@ -41,19 +93,29 @@ export const ResponseObject = z.object({
   id: z.string(),
   object: z.literal("response"),
   created_at: z.number().int(),
-  status: z.enum(["in_progress", "completed", "incomplete"]),
+  status: ItemStatus,
   model: z.string(),
-  output: z.array(z.object({
-    type: z.literal("message"),
-    id: z.string(),
-    status: z.enum(["in_progress", "completed", "incomplete"]),
-    role: z.literal("assistant"),
-    content: z.array(z.object({
-      type: z.literal("output_text"),
-      text: z.string(),
-      annotations: z.array(z.unknown()),
-    })),
-  })),
+  output: z.array(z.union([
+    z.object({
+      type: z.literal("message"),
+      id: z.string(),
+      status: ItemStatus,
+      role: z.literal("assistant"),
+      content: z.array(z.object({
+        type: z.literal("output_text"),
+        text: z.string(),
+        annotations: z.array(z.unknown()),
+      })),
+    }),
+    z.object({
+      type: z.literal("function_call"),
+      id: z.string(),
+      call_id: z.string(),
+      name: z.string(),
+      arguments: z.string(),
+      status: ItemStatus,
+    }),
+  ])),
   incomplete_details: z.object({ reason: z.literal("max_output_tokens") }).nullable(),
   usage: z.object({
     input_tokens: z.number().int(),
