@@ -1,8 +1,8 @@
 /**
  * The `cpu` target of scripts/build_native.ts: librocmforge_cpu (native/cpu/) with the
- * system's C compiler ($CC, else cc, gcc or clang), every warning an error. The kernels file
- * is compiled twice, for AVX2 (+FMA, F16C) and for AVX512-VNNI; the library picks one at run
- * time. x86-64 only. -> build/native/cpu/librocmforge_cpu.so
+ * system's C compiler ($CC, else cc, gcc or clang), every warning an error. The kernel files
+ * (kern_*.c) are compiled twice, for AVX2 (+FMA, F16C) and for AVX512-VNNI; the library picks
+ * one at run time. x86-64 only. -> build/native/cpu/librocmforge_cpu.so
  *
  * @module
  */
@@ -38,7 +38,9 @@ export const CPU_CFLAGS = ["-std=gnu11", "-O3", "-fPIC", "-ffp-contract=off", ..
 /** The steps that build the library in `outDir` from the sources in `srcDir` with `cc`. */
 export function cpuSteps(cc: string, srcDir: string, outDir: string): Step[] {
   const headers = listDir(srcDir).filter((f) => f.endsWith(".h")).map((f) => `${srcDir}/${f}`);
-  const sources = listDir(srcDir).filter((f) => f.endsWith(".c") && f !== "rf_cpu_kernels.c");
+  const c = listDir(srcDir).filter((f) => f.endsWith(".c"));
+  const kernels = c.filter((f) => f.startsWith("kern_"));
+  const sources = c.filter((f) => !f.startsWith("kern_"));
   const compile = (src: string, obj: string, flags: readonly string[]): Step => ({
     cmd: cc,
     args: [...CPU_CFLAGS, ...flags, "-c", src, "-o", obj],
@@ -46,8 +48,8 @@ export function cpuSteps(cc: string, srcDir: string, outDir: string): Step[] {
     inputs: [src, ...headers],
   });
   const objs = [
-    ...CPU_BUILDS.map((b) =>
-      compile(`${srcDir}/rf_cpu_kernels.c`, `${outDir}/obj/kernels_${b.name}.o`, b.flags)
+    ...CPU_BUILDS.flatMap((b) =>
+      kernels.map((f) => compile(`${srcDir}/${f}`, `${outDir}/obj/${f}.${b.name}.o`, b.flags))
     ),
     ...sources.map((f) => compile(`${srcDir}/${f}`, `${outDir}/obj/${f}.o`, [])),
   ];

@@ -2,7 +2,7 @@
 //
 // A second kernel provider beside the WebAssembly one (kernels/wasm/): quantized matrix
 // products in llama.cpp's x86 float32 arithmetic, on a pthread pool inside the library.
-// Two builds of the kernels (rf_cpu_kernels.c) are linked in: AVX2 (+FMA, F16C) and
+// Two builds of the kernels (kern_*.c) are linked in: AVX2 (+FMA, F16C) and
 // AVX512-VNNI (AVX512F/BW/VL + VNNI, 256-bit vectors); rf_cpu_create picks the best one the
 // CPU runs. Integer block dots are exact in both; the float steps are the same, so both give
 // the same bits.

@@ -110,7 +110,7 @@ RF_API int rf_cpu_destroy(int h) {
   return RF_CPU_OK;
 }
 
-// Bytes of a Q4_K super-block of 8 interleaved rows (rf_cpu_kernels.c, q4k_rows_tile).
+// Bytes of a Q4_K super-block of 8 interleaved rows (kern_kquant.c, q4k_rows_tile).
 #define Q4K_GROUP_BYTES 1184
 
 // How weights of `type` with `rows` x `cols` are held: out[0] = 1 when a kernel takes them,

@@ -1,4 +1,4 @@
-// rf_cpu_simd.h: vector helpers of rf_cpu_kernels.c, in the instruction order of llama.cpp's
+// rf_cpu_simd.h: vector helpers of kern_*.c, in the instruction order of llama.cpp's
 // ggml-cpu/arch/x86/quants.c where the float results depend on it.
 #pragma once
 #include <immintrin.h>
