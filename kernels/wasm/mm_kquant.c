@@ -21,16 +21,6 @@
 // True for both repacked orders (one float sum per output, minimums apart).
 #define RF_REPACKED(type) ((type) >> 8 != 0)
 
-RF_INLINE void scale_min_k4(int j, const uint8_t* q, int* sc, int* mn) {
-  if (j < 4) {
-    *sc = q[j] & 63;
-    *mn = q[j + 4] & 63;
-  } else {
-    *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    *mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-  }
-}
-
 RF_INLINE int block_bytes(const int type) {
   return (type & 0xff) == RF_Q4_K ? RF_BLOCK_BYTES_Q4_K
        : type == RF_Q5_K ? RF_BLOCK_BYTES_Q5_K
@@ -44,21 +34,37 @@ RF_INLINE int block_bytes(const int type) {
 RF_INLINE float q45k_start(const int type, const int nt, const uint8_t* b,
                            const rf_act256** xb, float* macc, int* sc) {
   const float dmin = rf_h2f(rf_ld16(b + 2));
+  // the 6-bit scales and mins unpacked four at a time in 32-bit words (llama.cpp's utmp):
+  // bytes 0..7 of u are the scales, 8..15 the mins
+  uint32_t u[4];
+  __builtin_memcpy(u, b + 4, 12);
+  u[3] = ((u[2] >> 4) & 0x0f0f0f0f) | (((u[1] >> 6) & 0x03030303) << 4);
+  const uint32_t aux = u[1] & 0x3f3f3f3f;
+  u[1] = (u[2] & 0x0f0f0f0f) | (((u[0] >> 6) & 0x03030303) << 4);
+  u[2] = aux;
+  u[0] &= 0x3f3f3f3f;
+  const uint8_t* ub = (const uint8_t*)u;
   int mn[8];
-  for (int j = 0; j < 8; j++) scale_min_k4(j, b + 4, &sc[j], &mn[j]);
+  for (int j = 0; j < 8; j++) {
+    sc[j] = ub[j];
+    mn[j] = ub[8 + j];
+  }
+  // sum_j mn[j] * bsum[j] of each activation row in one i32x4.dot_i16x8
+  const v128_t mins16 = wasm_u16x8_extend_low_u8x16(wasm_v128_load64_zero(ub + 8));
   for (int i = 0; i < nt; i++) {
-    if (type == RF_Q4_K_GEMM) {
+    if (type != RF_Q4_K_GEMM) {
+      const int ms = rf_hsum_i32(wasm_i32x4_dot_i16x8(mins16, wasm_v128_load(xb[i]->bsum)));
+      if (type == RF_Q4_K_ROWS) macc[i] = rf_fmaf((float)ms, dmin * xb[i]->d, macc[i]);
+      else if (type == RF_Q5_K) macc[i] = rf_fmaf(-(xb[i]->d * dmin), (float)ms, macc[i]);
+      else macc[i] -= dmin * xb[i]->d * (float)ms;
+      continue;
+    }
+    {
       for (int g = 0; g < 4; g++) {
         const int ms = mn[2 * g] * xb[i]->bsum[2 * g] + mn[2 * g + 1] * xb[i]->bsum[2 * g + 1];
         macc[i] = rf_fmaf((float)ms, dmin * xb[i]->d, macc[i]);
       }
-      continue;
     }
-    int ms = 0;
-    for (int j = 0; j < 8; j++) ms += mn[j] * xb[i]->bsum[j];
-    if (type == RF_Q4_K_ROWS) macc[i] = rf_fmaf((float)ms, dmin * xb[i]->d, macc[i]);
-    else if (type == RF_Q5_K) macc[i] = rf_fmaf(-(xb[i]->d * dmin), (float)ms, macc[i]);
-    else macc[i] -= dmin * xb[i]->d * (float)ms;
   }
   return rf_h2f(rf_ld16(b));
 }
