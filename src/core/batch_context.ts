@@ -17,7 +17,7 @@
 import { contextOptionsSchema, sequenceOptionsSchema } from "./api_options.ts";
 import type { Backend, KVStore } from "./backend.ts";
 import { planStep } from "./batch.ts";
-import { AbortError, DisposedError, InvalidArgumentError } from "./errors.ts";
+import { AbortError, BackendError, DisposedError, InvalidArgumentError } from "./errors.ts";
 import type { OutputMode } from "./graph.ts";
 import type { Model } from "./model.ts";
 import { parseOptions } from "./options.ts";
@@ -25,6 +25,38 @@ import type { ForwardGate } from "./request_scheduler.ts";
 import { type BatchSequence, runPlan } from "./scheduler.ts";
 import { Session, type SessionOptions } from "./session.ts";
 import { macrotask } from "../runtime/macrotask.ts";
+
+/**
+ * Attention layers that multi-sequence batches run elsewhere than one-sequence passes do, by
+ * the backend they leave (one without `multiSequence`); empty when batching moves nothing.
+ */
+export function movedAttention(model: Model): Map<Backend, number> {
+  const batched = model.kvLayers(true);
+  const moved = new Map<Backend, number>();
+  for (const [b, layers] of model.kvLayers()) {
+    const n = layers.length - (batched.get(b)?.length ?? 0);
+    if (n > 0) moved.set(b, n);
+  }
+  return moved;
+}
+
+/**
+ * Why `model` cannot run multi-sequence batches (undefined when it can): an encoder, or a
+ * batched node that must leave its backend (one without `multiSequence`) for one that holds
+ * no part of the model (it ran every op on the device).
+ */
+export function batchRefusal(model: Model): string | undefined {
+  if (!model.causal) {
+    return `${model.architecture.name} is an encoder: it evaluates each input whole, use a Session`;
+  }
+  const mode = model.outputs.includes("last") ? "last" : model.outputs[0];
+  const missing = model.plan(1, mode, 1).segments.map((s) => s.backend)
+    .filter((b) => !model.contexts.has(b));
+  if (missing.length === 0) return undefined;
+  return `multi-sequence batches run rope and attention on ${
+    missing[0].name
+  }, which holds no part of this model (its other backends run no batched nodes); use Sessions`;
+}
 
 /** Options of createContext. */
 export interface ContextOptions {
@@ -94,21 +126,17 @@ export class BatchContext {
         });
       }
     }
-    if (!model.causal) {
-      throw new InvalidArgumentError(
-        `${model.architecture.name} is an encoder: it evaluates each input whole, use a Session`,
-        { field: "model", actual: model.architecture.name },
-      );
+    const refusal = batchRefusal(model);
+    if (refusal) {
+      throw new BackendError("BACKEND_UNSUPPORTED_OP", refusal, {
+        actual: model.architecture.name,
+      });
     }
     this.kvLayers = model.kvLayers(true);
-    const count = (m: ReadonlyMap<Backend, readonly number[]>, b: Backend) => m.get(b)?.length ?? 0;
-    for (const [b, layers] of model.kvLayers()) {
-      const moved = layers.length - count(this.kvLayers, b);
-      if (moved > 0) {
-        opts.log?.(
-          `rocmforge: multi-sequence batches run attention of ${moved} layers off ${b.name} (it takes no batched nodes)`,
-        );
-      }
+    for (const [b, moved] of movedAttention(model)) {
+      opts.log?.(
+        `rocmforge: multi-sequence batches run attention of ${moved} layers off ${b.name} (it takes no batched nodes)`,
+      );
     }
   }
 

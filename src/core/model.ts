@@ -14,7 +14,7 @@ import type { Architecture, ArchitectureSource, ModelGraph } from "./architectur
 import type { Backend, BackendContext } from "./backend.ts";
 import { AbortError, InvalidArgumentError } from "./errors.ts";
 import { batchGraph } from "./batch_graph.ts";
-import { type GraphNode, OUTPUT_MODES, type OutputMode } from "./graph.ts";
+import { OUTPUT_MODES, type OutputMode } from "./graph.ts";
 import {
   assignWeights,
   backendChoice,
@@ -154,11 +154,7 @@ export class Model {
       const one = this.graphs.graph(nTokens, logits);
       const g = sequences === undefined ? one : batchGraph(one, sequences);
       const info = new Map(this.file.tensors.map((t) => [t.name, t.type] as const));
-      const choose = (n: GraphNode) => {
-        const list = this.choose(n);
-        return "batched" in n && n.batched ? list.filter((b) => b.multiSequence === true) : list;
-      };
-      const nb = assignNodes(g, choose, (n) => info.get(n) as GGMLType | undefined);
+      const nb = assignNodes(g, this.choose, (n) => info.get(n) as GGMLType | undefined);
       p = planSegments(g, nb);
       if (this.plans.size > 64) this.plans.clear();
       this.plans.set(key, p);

@@ -164,8 +164,9 @@ export function layerCosts(
 }
 
 /**
- * The backends that may run a node, in order: its layer's backend, then the fallback. Load
- * and plan both choose through this one function.
+ * The backends that may run a node, in order: its layer's backend, then the fallback; a node
+ * marked `batched` (a multi-sequence batch) only on those with `multiSequence`. Load and plan
+ * both choose through this one function.
  */
 export function backendChoice(
   layerBackend: ReadonlyMap<number, Backend>,
@@ -173,7 +174,8 @@ export function backendChoice(
 ): (node: GraphNode) => readonly Backend[] {
   return (n) => {
     const b = layerBackend.get(n.layer) ?? fallback;
-    return b === fallback ? [fallback] : [b, fallback];
+    const list = b === fallback ? [fallback] : [b, fallback];
+    return "batched" in n && n.batched ? list.filter((x) => x.multiSequence === true) : list;
   };
 }
 

@@ -13,7 +13,12 @@
  */
 import { InvalidArgumentError } from "../core/errors.ts";
 import type { Model } from "../core/model.ts";
-import { type BatchContext, createContext } from "../core/batch_context.ts";
+import {
+  type BatchContext,
+  batchRefusal,
+  createContext,
+  movedAttention,
+} from "../core/batch_context.ts";
 import { RequestScheduler } from "../core/request_scheduler.ts";
 import { Session } from "../core/session.ts";
 import { meta } from "../gguf/gguf_file.ts";
@@ -173,8 +178,16 @@ export class Engine {
     }
     // Continuous batching: the slots of a causal model are sequences of one context, so the
     // next token of every decoding slot and chunks of pending prompts share forward passes.
-    // An encoder evaluates each input whole: its slots are plain sessions taking turns.
-    const context = model.causal
+    // An encoder evaluates each input whole, and a backend that runs no multi-sequence batches
+    // would leave its attention to the CPU: there the slots are plain sessions taking turns.
+    const moved = movedAttention(model);
+    const refusal = moved.size > 0
+      ? `${[...moved.keys()].map((b) => b.name).join(", ")} runs no multi-sequence batches`
+      : batchRefusal(model);
+    if (model.causal && refusal) {
+      this.log(`rocmforge: slots take turns (no continuous batching): ${refusal}`);
+    }
+    const context = !refusal
       ? createContext(model, {
         sequences: size + forks,
         contextLength: ctx,
