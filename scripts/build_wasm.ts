@@ -42,6 +42,7 @@ export const SOURCES = [
   "mm_legacy.c",
   "mm_kquant.c",
   "mm_q3k.c",
+  "mm_mxfp4.c",
   "mm_float.c",
   "attention.c",
   "elementwise.c",

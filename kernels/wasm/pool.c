@@ -77,6 +77,7 @@ void rf_matmul_range(const rf_mm_args* a, int r0, int r1) {
     case RF_Q5_K:
     case RF_Q6_K: rf_mm_kquant(a, r0, r1); break;
     case RF_Q3_K: rf_mm_q3k(a, r0, r1); break;
+    case RF_MXFP4: rf_mm_mxfp4(a, r0, r1); break;
     default: rf_mm_legacy(a, r0, r1); break;
   }
 }

@@ -18,6 +18,7 @@ enum {
   RF_Q5_K = 13,
   RF_Q6_K = 14,
   RF_BF16 = 30,
+  RF_MXFP4 = 39,
 };
 
 // Bytes per block.
@@ -33,3 +34,4 @@ enum {
 #define RF_BLOCK_BYTES_Q5_K 176
 #define RF_BLOCK_BYTES_Q6_K 210
 #define RF_BLOCK_BYTES_BF16 2
+#define RF_BLOCK_BYTES_MXFP4 17

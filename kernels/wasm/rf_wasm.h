@@ -307,6 +307,7 @@ RF_INLINE void rf_tile_passes(const rf_tile_fn* tiles, const rf_mm_args* a, int 
 void rf_mm_legacy(const rf_mm_args* a, int r0, int r1);
 void rf_mm_kquant(const rf_mm_args* a, int r0, int r1);
 void rf_mm_q3k(const rf_mm_args* a, int r0, int r1);
+void rf_mm_mxfp4(const rf_mm_args* a, int r0, int r1);
 void rf_mm_float(const rf_mm_args* a, int r0, int r1);
 // Rows [r0, r1) of a row-wise element op.
 void rf_rows_range(const rf_rows_args* a, int r0, int r1);

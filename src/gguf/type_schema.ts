@@ -56,7 +56,7 @@ export const TYPE_KERNELS: Readonly<Partial<Record<GGMLTypeName, TypeKernels>>> 
   Q5_1: k("q8_1", ["matrix"], true, true),
   Q8_0: k("q8_0", ["matrix"], true, true),
   IQ4_NL: k("q8_0", [], false, true),
-  MXFP4: k("q8_0", [], false, true),
+  MXFP4: k("q8_0", [], true, true),
   Q2_K: k("q8_k", [], false, false),
   Q3_K: k("q8_k", [], true, false),
   Q4_K: k("q8_k", ["matrix"], true, false),

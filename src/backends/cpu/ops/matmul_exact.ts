@@ -1,7 +1,8 @@
 /**
  * Matrix products of the 32-element block types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, MXFP4) in
  * the float32 arithmetic of llama.cpp's x86 kernels (AVX2/AVX512 builds), bit for bit; the
- * same arithmetic as kernels/wasm/mm_legacy.c. The activation rows are quantized as ggml
+ * same arithmetic as kernels/wasm/mm_legacy.c (mm_mxfp4.c for MXFP4; IQ4_NL has no WebAssembly
+ * kernel). The activation rows are quantized as ggml
  * does (quantizeQ8: Q8_1 for Q4_1/Q5_1, else Q8_0). Integer block dots are exact; what
  * must match is how they are scaled and summed:
  *
