@@ -9,9 +9,12 @@
  * differs from masking everything first only in tokens below the N-th logit; `exact: true`
  * always masks the whole candidate set.
  *
- * Lazy mode: the sampler does nothing until a trigger word appears in the generated text or
- * a trigger token is chosen; then the grammar is fed the text from the trigger on (as in
- * llama.cpp, the grammar must therefore start with the trigger) and constrains from there.
+ * Lazy mode: the sampler does nothing until a trigger word appears in the generated text, a
+ * trigger pattern matches it or a trigger token is chosen; then the grammar is fed the text
+ * from the trigger on (as in llama.cpp, the grammar must therefore start with the trigger; for
+ * a pattern, from its first non-empty capture group, else from the match) and constrains from
+ * there. Patterns are regular expressions over the output bytes (as latin1 text, as
+ * llama.cpp's std::regex sees them); `^...$` must match the whole output so far.
  *
  * @module
  */
@@ -38,9 +41,19 @@ export interface GrammarSamplerOptions {
   triggerWords?: readonly string[];
   /** Stay inactive until one of these tokens is chosen (lazy mode). */
   triggerTokens?: readonly number[];
+  /** Stay inactive until one of these regular expressions matches the output (lazy mode). */
+  triggerPatterns?: readonly string[];
 }
 
 const enc = new TextEncoder();
+
+/** Where a pattern's match starts the constrained text (-1: no match). */
+function patternStart(re: RegExp, s: string): number {
+  const m = re.exec(s);
+  if (!m) return -1;
+  for (let g = 1; g < m.length; g++) if (m[g]) return m.indices![g]![0];
+  return m.index;
+}
 
 function latin1(b: Uint8Array): string {
   let s = "";
@@ -61,6 +74,7 @@ export class GrammarSampler implements Sampler {
   readonly #top: number;
   readonly #triggers: string[];
   readonly #triggerTokens: Set<number>;
+  readonly #patterns: RegExp[];
   readonly #lazy: boolean;
   #matcher: GrammarMatcher;
   #active: boolean;
@@ -91,7 +105,15 @@ export class GrammarSampler implements Sampler {
       });
     }
     this.#triggerTokens = new Set(options.triggerTokens ?? []);
-    this.#lazy = this.#triggers.length > 0 || this.#triggerTokens.size > 0;
+    this.#patterns = (options.triggerPatterns ?? []).map((p) => {
+      try {
+        return new RegExp(p, "d");
+      } catch (e) {
+        throw new GrammarError("GRAMMAR_UNSUPPORTED", `trigger pattern ${p}: ${e}`, { actual: p });
+      }
+    });
+    this.#lazy = this.#triggers.length > 0 || this.#triggerTokens.size > 0 ||
+      this.#patterns.length > 0;
     this.#active = !this.#lazy;
     this.#matcher = grammar.matcher();
   }
@@ -163,9 +185,14 @@ export class GrammarSampler implements Sampler {
         const k = this.#pending.indexOf(w);
         if (k >= 0 && (at < 0 || k < at)) at = k;
       }
+      for (const re of this.#patterns) {
+        const k = patternStart(re, this.#pending);
+        if (k >= 0 && (at < 0 || k < at)) at = k;
+      }
       if (at >= 0) {
         this.#activate(Uint8Array.from(this.#pending.slice(at), (ch) => ch.charCodeAt(0)));
-      } else {
+      } else if (this.#patterns.length === 0) {
+        // Words only: keep the tail a word may still complete (patterns see all the output).
         const keep = Math.max(0, ...this.#triggers.map((w) => w.length - 1));
         this.#pending = this.#pending.slice(this.#pending.length - keep);
       }

@@ -170,3 +170,25 @@ test("token references: <[id]> allows that token whole, !<[id]> every other one"
   const s = new GrammarSampler(createGrammar(`root ::= !<[8]>`), vocab);
   assertThrows(() => s.accept(8), (e: unknown) => e instanceof GrammarError);
 });
+
+test("lazy grammar: a trigger pattern starts the grammar at its capture group (llama.cpp)", () => {
+  const g = createGrammar(`root ::= "<tool>" "ab"`);
+  const s = new GrammarSampler(g, vocab, { triggerPatterns: ["x+(<tool>)"] });
+  s.accept(8); // "<tool>" without the "x" before it: no match
+  assert(!s.active);
+  s.accept(12);
+  assert(!s.active);
+  s.accept(8); // "x<tool>": fed from the group, so the grammar sees "<tool>"
+  assert(s.active);
+  s.accept(6);
+  assert(s.accepting);
+  // ^...$ must match the whole output so far.
+  const full = new GrammarSampler(g, vocab, { triggerPatterns: ["^(<tool>)$"] });
+  full.accept(12);
+  full.accept(8);
+  assert(!full.active, "x<tool> is not the whole output");
+  assertThrows(
+    () => new GrammarSampler(g, vocab, { triggerPatterns: ["("] }),
+    (e: unknown) => e instanceof GrammarError && e.code === "GRAMMAR_UNSUPPORTED",
+  );
+});

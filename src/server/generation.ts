@@ -12,7 +12,7 @@ import type { SamplingParams } from "../samplers/params.ts";
 import type { Tokenizer } from "../tokenizers/types.ts";
 import type { Engine, ReadyEngine } from "./engine.ts";
 import { ApiError } from "./errors.ts";
-import type { CompletionRequest, ResponseFormat } from "./schemas.ts";
+import type { CompletionRequest, GrammarTrigger, ResponseFormat } from "./schemas.ts";
 
 /** Request fields both completion endpoints accept. */
 export type CommonFields = Omit<CompletionRequest, "prompt" | "echo" | "logprobs">;
@@ -32,6 +32,10 @@ export interface GenerationJob {
   readonly grammar?: Grammar;
   /** With `grammar`: it stays inactive until one of these strings appears (lazy, for tools). */
   readonly grammarTriggers?: readonly string[];
+  /** Lazy: ... or one of these regular expressions matches the output (llama.cpp's patterns). */
+  readonly grammarTriggerPatterns?: readonly string[];
+  /** Lazy: ... or one of these tokens is generated. */
+  readonly grammarTriggerTokens?: readonly number[];
 }
 
 /** The fields that constrain an answer: OpenAI's `response_format`, llama.cpp's two. */
@@ -39,6 +43,85 @@ export interface ConstraintFields {
   response_format?: ResponseFormat | null;
   grammar?: string | null;
   json_schema?: Record<string, unknown> | null;
+}
+
+/** ConstraintFields plus llama.cpp's lazy grammar. */
+export interface LazyConstraintFields extends ConstraintFields {
+  grammar_lazy?: boolean;
+  grammar_triggers?: readonly GrammarTrigger[] | null;
+}
+
+/** The job fields of a request's constraint (constraintGrammar), lazy as llama.cpp's server. */
+export function constraintOf(
+  body: LazyConstraintFields,
+  vocab: number,
+): Pick<
+  GenerationJob,
+  "grammar" | "grammarTriggers" | "grammarTriggerPatterns" | "grammarTriggerTokens"
+> {
+  const grammar = constraintGrammar(body);
+  const triggers = body.grammar_triggers ?? [];
+  if (!body.grammar_lazy) {
+    if (triggers.length > 0) {
+      throw new ApiError(
+        400,
+        "invalid_value",
+        "grammar_triggers need grammar_lazy: true",
+        "grammar_triggers",
+      );
+    }
+    return grammar ? { grammar } : {};
+  }
+  if (!grammar) {
+    throw new ApiError(
+      400,
+      "invalid_value",
+      "grammar_lazy needs grammar or json_schema",
+      "grammar_lazy",
+    );
+  }
+  if (triggers.length === 0) {
+    throw new ApiError(
+      400,
+      "invalid_value",
+      "no triggers set for lazy grammar",
+      "grammar_triggers",
+    );
+  }
+  const words: string[] = [], patterns: string[] = [], tokens: number[] = [];
+  triggers.forEach((t, i) => {
+    const param = `grammar_triggers[${i}]`;
+    if (t.type === 0) {
+      checkTokenIds([t.token!], vocab, `${param}.token`);
+      tokens.push(t.token!);
+      return;
+    }
+    if (t.value === "") {
+      throw new ApiError(400, "invalid_value", `${param}.value is empty`, `${param}.value`);
+    }
+    if (t.type === 1) return void words.push(t.value);
+    // A whole-output pattern is anchored at both ends, as llama.cpp anchors it.
+    const p = t.type === 2
+      ? t.value
+      : `${t.value.startsWith("^") ? "" : "^"}${t.value}${t.value.endsWith("$") ? "" : "$"}`;
+    try {
+      new RegExp(p);
+    } catch (e) {
+      throw new ApiError(
+        400,
+        "invalid_value",
+        `${param}.value: ${(e as Error).message}`,
+        `${param}.value`,
+      );
+    }
+    patterns.push(p);
+  });
+  return {
+    grammar,
+    grammarTriggers: words,
+    grammarTriggerPatterns: patterns,
+    grammarTriggerTokens: tokens,
+  };
 }
 
 /** 400 naming `param` for a schema or grammar the engine cannot enforce. */

@@ -32,7 +32,7 @@ import {
   capMaxTokens,
   checkModel,
   checkPromptFits,
-  constraintGrammar,
+  constraintOf,
   expandChoices,
   type GenerationJob,
   samplingFrom,
@@ -86,12 +86,17 @@ export function chatPromptTokens(
 }
 
 /** The job's grammar fields: a tool plan's, or the request's constraint. */
-function grammarOf(body: ChatCompletionRequest, plan: ToolPlan | undefined) {
-  if (plan?.grammar) {
-    return { grammar: plan.grammar.grammar, grammarTriggers: plan.grammar.triggerWords };
+function grammarOf(body: ChatCompletionRequest, plan: ToolPlan | undefined, vocab: number) {
+  if (!plan?.grammar) return constraintOf(body, vocab);
+  if (body.grammar_lazy) {
+    throw new ApiError(
+      400,
+      "invalid_value",
+      'grammar_lazy applies to grammar or json_schema without tools (or with tool_choice "none")',
+      "grammar_lazy",
+    );
   }
-  const grammar = constraintGrammar(body);
-  return grammar ? { grammar } : {};
+  return { grammar: plan.grammar.grammar, grammarTriggers: plan.grammar.triggerWords };
 }
 
 function prepare(
@@ -123,7 +128,7 @@ function prepare(
     logprobs: body.logprobs === true ? body.top_logprobs ?? 0 : undefined,
     ignoreEos: body.ignore_eos ?? false,
     cachePrompt: body.cache_prompt,
-    ...grammarOf(body, plan),
+    ...grammarOf(body, plan, ready.model.config.vocabSize),
   };
   return { job, plan };
 }
@@ -165,8 +170,9 @@ export function registerChat(app: Hono, engine: Engine): void {
     const used = rag ? { context: rag.used } : {};
     const { job, plan } = prepare(engine, ready, body, rag?.messages);
     const jobs = expandChoices(job, body.n ?? 1);
-    // Calls are split out only when the answer was constrained to the call format.
-    const family = plan?.grammar ? plan.family : undefined;
+    // Calls are split out when the answer was constrained to the call format (unless the
+    // request asks for the raw text with llama.cpp's parse_tool_calls: false).
+    const family = plan?.grammar && body.parse_tool_calls !== false ? plan.family : undefined;
     const head = {
       id: `chatcmpl-${crypto.randomUUID().replaceAll("-", "")}`,
       created: Math.floor(Date.now() / 1000),

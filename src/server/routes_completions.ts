@@ -17,7 +17,7 @@ import {
   checkModel,
   checkPromptFits,
   checkTokenIds,
-  constraintGrammar,
+  constraintOf,
   expandChoices,
   type GenerationJob,
   samplingFrom,
@@ -51,7 +51,7 @@ function prepare(engine: Engine, ready: ReadyEngine, body: CompletionRequest): P
     : (raw as string[]);
   const sampling = samplingFrom(body, vocab);
   const stop = stopList(body.stop);
-  const grammar = constraintGrammar(body);
+  const constraint = constraintOf(body, vocab);
   const texts: string[] = [];
   const n = body.n ?? 1;
   const perPrompt = prompts.map((p, i) => {
@@ -74,7 +74,7 @@ function prepare(engine: Engine, ready: ReadyEngine, body: CompletionRequest): P
       logprobs: body.logprobs ?? undefined,
       ignoreEos: body.ignore_eos ?? false,
       cachePrompt: body.cache_prompt,
-      ...(grammar ? { grammar } : {}),
+      ...constraint,
     };
   });
   return {

@@ -20,7 +20,7 @@ import {
   checkModel,
   checkPromptFits,
   checkTokenIds,
-  constraintGrammar,
+  constraintOf,
   expandChoices,
   type GenerationJob,
   samplingFrom,
@@ -60,7 +60,7 @@ function prepare(engine: Engine, ready: ReadyEngine, body: LlamaCompletionReques
     : body.logit_bias;
   const sampling = samplingFrom({ ...body, logit_bias: bias }, vocab);
   const n = body.n_cmpl ?? 1;
-  const grammar = constraintGrammar(body);
+  const constraint = constraintOf(body, vocab);
   const texts: string[] = [];
   const jobs = prompts.flatMap((p, i) => {
     const param = prompts.length > 1 ? `prompt[${i}]` : "prompt";
@@ -80,7 +80,7 @@ function prepare(engine: Engine, ready: ReadyEngine, body: LlamaCompletionReques
       logprobs: body.n_probs ? body.n_probs : undefined,
       ignoreEos: body.ignore_eos ?? false,
       cachePrompt: body.cache_prompt,
-      ...(grammar ? { grammar } : {}),
+      ...constraint,
     };
     for (let k = 0; k < n; k++) texts.push(tok.decode(tokens));
     return expandChoices(job, n);

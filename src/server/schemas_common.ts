@@ -38,6 +38,17 @@ export const LogitBias = z.record(
 /** Most choices per prompt (`n`). */
 export const MAX_CHOICES = 16;
 
+/** A lazy grammar trigger as llama.cpp's server reads it (`token` only for type 0). */
+export const GrammarTrigger = z.strictObject({
+  type: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]),
+  value: z.string(),
+  token: TokenId.optional(),
+}).refine((t) => (t.type === 0) === (t.token !== undefined), {
+  message: "type 0 (token) triggers need token; the others take value only",
+});
+/** A lazy grammar trigger. */
+export type GrammarTrigger = z.infer<typeof GrammarTrigger>;
+
 /** Sampling fields shared by every generating route (OpenAI and llama.cpp names). */
 export const samplerFields = {
   temperature: nullish(z.number().min(0).max(2)),
@@ -56,6 +67,16 @@ export const samplerFields = {
   /** llama.cpp's GBNF grammar constraining the answer. */
   grammar: nullish(z.string()).describe(
     "llama.cpp's GBNF grammar: the answer follows it (400 with param grammar if it does not parse)",
+  ),
+  /** llama.cpp's lazy grammar: `grammar` / `json_schema` applies from a trigger on. */
+  grammar_lazy: z.boolean().optional().describe(
+    "llama.cpp's lazy grammar: grammar or json_schema constrains from the first trigger on",
+  ),
+  /** llama.cpp's triggers: type 0 token (`token`), 1 word, 2 pattern, 3 whole-output pattern. */
+  grammar_triggers: nullish(z.array(GrammarTrigger).max(64)).describe(
+    "llama.cpp's lazy grammar triggers: {type: 0, token} a token id, {type: 1, value} a word, " +
+      "{type: 2, value} a regular expression (constrained from its first capture group), " +
+      "{type: 3, value} a regular expression matching the whole output",
   ),
   /** llama.cpp's JSON Schema constraining the answer (`{}`: any JSON value). */
   json_schema: nullish(z.record(z.string(), z.unknown())).describe(
@@ -210,6 +231,10 @@ export const ChatCompletionRequest = z.strictObject({
   /** Several calls in one answer (default true, as OpenAI) where the template allows it. */
   parallel_tool_calls: nullish(z.boolean()).describe(
     "several calls in one answer (default true) where the chat template can render them",
+  ),
+  /** llama.cpp's: false leaves calls in the content as the model wrote them (default true). */
+  parse_tool_calls: nullish(z.boolean()).describe(
+    "false: the answer's calls stay in content as the model wrote them (default true)",
   ),
   context: nullish(ChatContextRequest),
 });

@@ -65,7 +65,11 @@ export async function* runChoice(
         createSamplerChain(job.sampling),
         job.grammar,
         session.model.tokenizer,
-        { triggerWords: job.grammarTriggers },
+        {
+          triggerWords: job.grammarTriggers,
+          triggerPatterns: job.grammarTriggerPatterns,
+          triggerTokens: job.grammarTriggerTokens,
+        },
       ),
     }
     : { sampling: job.sampling };
