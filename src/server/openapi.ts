@@ -173,7 +173,7 @@ export function openApiDocument(): Json {
       }),
       ...withoutV1(),
       "/v1/responses": post(
-        "Responses API: text in, text out (SSE lifecycle events when streaming)",
+        "Responses API: text and function calls (SSE lifecycle and argument events when streaming)",
         "ResponseRequest",
         "ResponseObject",
         "response events",
