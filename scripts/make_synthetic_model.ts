@@ -11,8 +11,10 @@
  * Q8_0 elsewhere; scripts/_synthetic_gpt_oss.ts).
  *
  * For the 32000-token shapes the tokenizer is copied from llama.cpp's Llama SPM vocab file
- * (--vocab, default ../shared/models/llama.cpp-vocab/ggml-vocab-llama-spm.gguf) when present,
- * else synthesized. An explicit --vocab of another size sets the shape's vocabulary to it.
+ * (--vocab, default ../shared/models/llama.cpp-vocab/ggml-vocab-llama-spm.gguf; for --arch phi3
+ * ggml-vocab-phi-3.gguf, since llama.cpp refuses a model named phi3 whose vocabulary lacks
+ * Phi-3's special tokens) when present, else synthesized. An explicit --vocab (or the phi3
+ * default) of another size sets the shape's vocabulary to it.
  *
  * @module
  */
@@ -35,6 +37,10 @@ const DEFAULT_VOCAB = new URL(
   "../../shared/models/llama.cpp-vocab/ggml-vocab-llama-spm.gguf",
   import.meta.url,
 ).pathname;
+/** Phi-3's vocabulary (32064 tokens), the default of --arch phi3. */
+const PHI3_VOCAB =
+  new URL("../../shared/models/llama.cpp-vocab/ggml-vocab-phi-3.gguf", import.meta.url)
+    .pathname;
 
 /** tokenizer.* entries of a GGUF file. */
 export async function tokenizerOf(path: string): Promise<Map<string, GGUFMetaEntry>> {
@@ -68,7 +74,9 @@ export async function makeSyntheticModel(opts: {
   }
   const type = opts.type.toUpperCase() as GGMLTypeName;
   let tokenizer: Map<string, GGUFMetaEntry> | undefined;
-  const vocabPath = opts.vocab ?? DEFAULT_VOCAB;
+  const vocabPath = opts.vocab ?? (arch === "phi3" ? PHI3_VOCAB : DEFAULT_VOCAB);
+  // an explicit vocabulary, or Phi-3's default, sets the shape's vocabulary size
+  const resize = opts.vocab !== undefined || arch === "phi3";
   if (opts.vocab !== undefined && !pathExists(vocabPath)) {
     throw new InvalidArgumentError(`--vocab ${vocabPath} does not exist`, { actual: vocabPath });
   }
@@ -76,8 +84,7 @@ export async function makeSyntheticModel(opts: {
     const t = await tokenizerOf(vocabPath);
     const n = (t.get("tokenizer.ggml.tokens")?.value as unknown[] | undefined)?.length;
     if (n === shape.vocab) tokenizer = t;
-    else if (opts.vocab !== undefined && n !== undefined) {
-      // An explicit vocabulary sets the shape's vocabulary size.
+    else if (resize && n !== undefined) {
       shape = { ...shape, vocab: n };
       tokenizer = t;
     }
