@@ -1,6 +1,6 @@
 /**
  * `serve -m MODEL [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--parallel N]
- * [--queue N] [--ctx N] [--backend auto|cpu|hip]`: the OpenAI-compatible HTTP server (the API
+ * [--queue N] [--ctx N] [--backend auto|cpu|hip] [--prompt-cache-tokens N] [--choice-forks N]`: the OpenAI-compatible HTTP server (the API
  * key may instead come from the environment variable ROCMFORGE_API_KEY). It
  * listens at once (GET /health answers 503 until the model is loaded), serves until
  * SIGINT/SIGTERM, then stops accepting, lets running generations finish for
@@ -36,6 +36,18 @@ const FLAGS = {
     description: "requests generating at once (slots)",
   },
   queue: { type: "integer", default: 64, valueName: "N", description: "requests that may wait" },
+  "prompt-cache-tokens": {
+    type: "integer",
+    valueName: "N",
+    description:
+      "tokens of prompt prefixes evicted from slots kept in host RAM for reuse (default: the context length; 0: none)",
+  },
+  "choice-forks": {
+    type: "integer",
+    valueName: "N",
+    description:
+      "extra sequences decoding the n>1 choices of a request at once, each a KV cache of the context length (default: one per slot; 0: choices one after another)",
+  },
   alias: { type: "string", valueName: "NAME", description: "model id (default: file name)" },
   "chat-template-file": {
     type: "string",
@@ -98,6 +110,20 @@ function positive(name: string, v: number, min: number): void {
   if (v < min) throw new UsageError(`--${name} must be >= ${min}, not ${v}`, { actual: v });
 }
 
+/**
+ * `--prompt-cache-tokens` and `--choice-forks` as engine options (absent: the engine's
+ * defaults); a negative value is a UsageError.
+ */
+export function cacheOptions(
+  flags: { "prompt-cache-tokens"?: number; "choice-forks"?: number },
+): { promptCacheTokens?: number; choiceForks?: number } {
+  const promptCacheTokens = flags["prompt-cache-tokens"];
+  const choiceForks = flags["choice-forks"];
+  if (promptCacheTokens !== undefined) positive("prompt-cache-tokens", promptCacheTokens, 0);
+  if (choiceForks !== undefined) positive("choice-forks", choiceForks, 0);
+  return { promptCacheTokens, choiceForks };
+}
+
 /** The serve command. */
 export const serveCommand: Command = {
   name: "serve",
@@ -112,6 +138,7 @@ export const serveCommand: Command = {
     positive("body-limit", flags["body-limit"], 1024);
     positive("shutdown-grace", flags["shutdown-grace"], 0);
     positive("body-timeout", flags["body-timeout"], 1);
+    const { promptCacheTokens, choiceForks } = cacheOptions(flags);
     if (flags.port < 0 || flags.port > 65535) {
       throw new UsageError(`--port must be in 0..65535, not ${flags.port}`, { actual: flags.port });
     }
@@ -128,6 +155,8 @@ export const serveCommand: Command = {
       bodyTimeoutMs: flags["body-timeout"],
       strictModel: flags["strict-model"] === true,
       corsOrigins: corsOrigins(flags["cors-origin"], flags.host),
+      promptCacheTokens,
+      choiceForks,
       chatTemplate: flags["chat-template-file"]
         ? readTextFile(flags["chat-template-file"])
         : undefined,
