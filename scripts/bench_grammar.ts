@@ -11,8 +11,9 @@
  *   is needed often, served from the per-position cache after the first visits).
  *
  * With `--model FILE` it also times whole decode steps (forward pass + sampling) through
- * generate() on that model, constrained vs unconstrained, interleaved run by run, e.g. a
- * TinyLlama-shaped model with the qwen2 vocabulary:
+ * generate() on that model, constrained vs unconstrained, interleaved run by run (each run's
+ * ms/token is printed too: on a loaded machine compare the pairs), e.g. a TinyLlama-shaped
+ * (1.1B) model with the qwen2 vocabulary:
  * `deno task make-model --shape tinyllama --type Q4_0 --vocab .../ggml-vocab-qwen2.gguf -o F`.
  *
  * Usage: deno run -A scripts/bench_grammar.ts [--tokens N] [--tree LLAMA_CPP_TREE] [--model F]
@@ -28,11 +29,18 @@ import { openGGUF } from "../src/gguf/reader.ts";
 import { createGrammarForJsonSchema } from "../src/grammar/json_schema.ts";
 import { tokenTrie } from "../src/grammar/token_trie.ts";
 import { SamplerChain } from "../src/samplers/chain.ts";
+import {
+  type Candidates,
+  type Sampler,
+  SAMPLER_API_VERSION,
+  type SamplerContext,
+} from "../src/samplers/types.ts";
 import { GrammarSampler } from "../src/samplers/grammar.ts";
 import { TemperatureSampler } from "../src/samplers/temperature.ts";
 import { TopKSampler } from "../src/samplers/top_k.ts";
 import { TopPSampler } from "../src/samplers/top_p.ts";
 import { tokenizerFromMetadata } from "../src/tokenizers/from_gguf.ts";
+import type { Tokenizer } from "../src/tokenizers/types.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -83,6 +91,38 @@ function noiseRows(n: number, rows: number): Float32Array[] {
   });
 }
 
+/**
+ * The document as tokens that spell it exactly: the tokenizer's own, unless it writes other
+ * bytes (SentencePiece vocabularies prefix a space: ` {"` would leave the grammar at the first
+ * step and the "model" would no longer follow the document); then the longest vocabulary
+ * piece at each position.
+ */
+function docTokens(tok: Tokenizer): number[] {
+  const want = new TextEncoder().encode(DOC);
+  const own = tok.encode(DOC, { addSpecial: false });
+  const spelled = own.flatMap((t) => [...tok.tokenBytes(t)]);
+  if (spelled.length === want.length && spelled.every((b, i) => b === want[i])) return own;
+  const byBytes = new Map<string, number>();
+  let longest = 0;
+  for (let id = 0; id < tok.vocabSize; id++) {
+    if (tok.isEog(id)) continue;
+    const b = tok.tokenBytes(id);
+    const key = String.fromCharCode(...b);
+    if (b.length > 0 && !byBytes.has(key)) byBytes.set(key, id);
+    longest = Math.max(longest, b.length);
+  }
+  const text = String.fromCharCode(...want);
+  const out: number[] = [];
+  for (let i = 0; i < text.length;) {
+    let n = Math.min(longest, text.length - i);
+    while (n > 0 && !byBytes.has(text.slice(i, i + n))) n--;
+    if (n === 0) throw new Error(`no token spells byte ${want[i]} of the document`);
+    out.push(byBytes.get(text.slice(i, i + n))!);
+    i += n;
+  }
+  return out;
+}
+
 function chain(first: GrammarSampler | undefined, seed: number): SamplerChain {
   const rest = [new TopKSampler(40), new TopPSampler(0.95), new TemperatureSampler(0.8)];
   return new SamplerChain(first ? [first, ...rest] : rest, { seed });
@@ -96,7 +136,7 @@ function bench(file: string): void {
   tokenTrie(tok);
   const trieMs = performance.now() - t0;
   const grammar = createGrammarForJsonSchema(SCHEMA);
-  const doc = tok.encode(DOC, { addSpecial: false });
+  const doc = docTokens(tok);
   const rows = noiseRows(n, 16);
   const logits = new Float32Array(n);
   console.log(`${file}: ${n} tokens, trie ${trieMs.toFixed(0)} ms`);
@@ -132,6 +172,24 @@ function bench(file: string): void {
   }
 }
 
+/** A sampler that times its wrapped sampler (apply + accept). */
+class Timed implements Sampler {
+  readonly apiVersion = SAMPLER_API_VERSION;
+  readonly name = "timed";
+  ms = 0;
+  constructor(readonly inner: SamplerChain) {}
+  apply(c: Candidates, ctx: SamplerContext): void {
+    const t0 = performance.now();
+    this.inner.apply(c, ctx);
+    this.ms += performance.now() - t0;
+  }
+  accept(token: number): void {
+    const t0 = performance.now();
+    this.inner.accept(token);
+    this.ms += performance.now() - t0;
+  }
+}
+
 /** Decode steps on a real model: ms/token with and without the grammar, interleaved. */
 async function benchModel(path: string): Promise<void> {
   const model = await loadModel(path, { backend: "cpu", log: () => {} });
@@ -140,23 +198,30 @@ async function benchModel(path: string): Promise<void> {
   const grammar = createGrammarForJsonSchema(SCHEMA);
   tokenTrie(tok);
   const per = { free: [0, 0], constrained: [0, 0] };
+  const sampling = { free: 0, constrained: 0 };
+  const runs: Record<"free" | "constrained", number[]> = { free: [], constrained: [] };
   for (let run = 0; run < 6; run++) {
     for (const kind of ["free", "constrained"] as const) {
       const gs = kind === "constrained" ? new GrammarSampler(grammar, tok) : undefined;
+      const sampler = new Timed(chain(gs, run));
       const it = generate(session, "Once upon a time", {
         maxTokens: 24,
-        sampler: chain(gs, run),
+        sampler,
         ignoreEos: kind === "free",
       });
       let r = await it.next(); // the prompt evaluation is not timed
       const t0 = performance.now();
+      const s0 = sampler.ms;
       let n = 0;
       while (!r.done) {
         n++;
         r = await it.next();
       }
-      per[kind][0] += performance.now() - t0;
+      const ms = performance.now() - t0;
+      sampling[kind] += sampler.ms - s0;
+      per[kind][0] += ms;
       per[kind][1] += n - 1;
+      runs[kind].push(ms / Math.max(1, n - 1));
     }
   }
   const f = per.free[0] / per.free[1], c = per.constrained[0] / per.constrained[1];
@@ -164,6 +229,22 @@ async function benchModel(path: string): Promise<void> {
     `${path} (${tok.vocabSize} tokens): decode ${f.toFixed(1)} ms/token unconstrained, ` +
       `${c.toFixed(1)} ms/token constrained, ratio ${(c / f).toFixed(3)}x ` +
       `(${per.free[1]} / ${per.constrained[1]} timed tokens)`,
+  );
+  // The sampler's own time per token, measured inside the same steps: on a loaded machine the
+  // forward pass varies run to run, the sampler's share much less.
+  const sf = sampling.free / per.free[1], sc = sampling.constrained / per.constrained[1];
+  console.log(
+    `  sampler ms/token: free ${sf.toFixed(2)}, constrained ${sc.toFixed(2)}; ` +
+      `step ratio from the unconstrained step plus the sampler difference ${
+        ((f + sc - sf) / f).toFixed(3)
+      }x`,
+  );
+  // Run by run (free and constrained alternate), so a load spike shows as one outlier pair.
+  const ratios = runs.free.map((f, i) => runs.constrained[i] / f).sort((a, b) => a - b);
+  console.log(
+    `  per run ms/token: free ${runs.free.map((x) => x.toFixed(0)).join(" ")}, constrained ${
+      runs.constrained.map((x) => x.toFixed(0)).join(" ")
+    }; median run ratio ${ratios[ratios.length >> 1].toFixed(3)}x`,
   );
   session.dispose();
   model.dispose();
