@@ -5,6 +5,10 @@
  *
  * @module
  */
+import { mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
 import { RUNTIME } from "./host.ts";
 
 /** A WebGPU API object, or why this runtime has none. */
@@ -23,7 +27,25 @@ export function webgpuAccess(): Promise<WebGpuAccess> {
   return cached;
 }
 
+/**
+ * The Vulkan loader's window-system probes (Wayland) print "error: XDG_RUNTIME_DIR is invalid or
+ * not set" to stderr, twice, on machines without a login session (servers, containers, CI) —
+ * noise that reads like a failure. Where the variable is unset, point it at a private empty folder
+ * (one per user, mode 0700, as the XDG spec asks) before the first adapter request; nothing connects there.
+ */
+function quietWindowSystemProbe(): void {
+  try {
+    if (process.env.XDG_RUNTIME_DIR) return;
+    const dir = join(tmpdir(), `rocmforge-runtime-${process.getuid?.() ?? "user"}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    process.env.XDG_RUNTIME_DIR = dir;
+  } catch {
+    // No permission to read or set the environment: the probe only prints a line.
+  }
+}
+
 async function find(): Promise<WebGpuAccess> {
+  if (RUNTIME === "deno") quietWindowSystemProbe();
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return { gpu: nav.gpu, source: `${RUNTIME} navigator.gpu` };
   if (RUNTIME === "deno") return { reason: "this Deno has no navigator.gpu" };
