@@ -9,6 +9,10 @@
  * - `priority`: 0. Higher runs first when several backends are registered.
  * - `multiSequence`: false. Nodes marked `batched` (multi-sequence batches) go to the backend
  *   only when true; otherwise they run on the next backend that takes them (the CPU).
+ * - `BackendContext.copyKV`: absent. Without it a session re-evaluates a prefix it would copy.
+ * - `BackendContext.decodeGreedy`: absent. With it, `generate()` takes greedy tokens from the
+ *   device in chunks when the model's one-token plan runs wholly on this context; without it
+ *   every token is one `compute` call and one readback.
  *
  * The scheduler checks shapes and KV capacity once, before it calls `compute`; a context
  * checks only that the KV cache it is given is one of its own.
@@ -98,6 +102,22 @@ export interface ComputeRequest {
   readonly outputs: readonly number[];
 }
 
+/** One on-device greedy run (`BackendContext.decodeGreedy`). */
+export interface GreedyDecodeRequest {
+  /** A one-token graph whose every node runs on this context, with one row of logits. */
+  readonly graph: Graph;
+  /** The session's cache; positions pos0 .. pos0 + steps - 1 are written. */
+  readonly kv: KVStore;
+  /** The input token of the first step (the last token already chosen). */
+  readonly token: number;
+  /** Position of `token`. */
+  readonly pos0: number;
+  /** Tokens to pick. */
+  readonly steps: number;
+  /** Steps recorded into one command buffer (default: the backend's). */
+  readonly stepsPerSubmit?: number;
+}
+
 /** One model on one backend: its weights, kernels and KV caches. */
 export interface BackendContext {
   /** Name of the backend that opened it. */
@@ -114,6 +134,14 @@ export interface BackendContext {
    * re-evaluates a prefix it would have copied (and the server's prompt cache stays empty).
    */
   copyKV?(from: KVStore, to: KVStore, positions: number): void;
+  /**
+   * Optional greedy loop on the device: evaluates `req.token` at `req.pos0`, takes the argmax
+   * of its logits as the next step's input, and so on for `req.steps` steps, without a host
+   * round trip per token; returns the `steps` picked tokens (the cache then holds `token` and
+   * the first `steps - 1` picks). Picks must equal the argmax (first on ties) of the logits
+   * `compute` gives for the same inputs.
+   */
+  decodeGreedy?(req: GreedyDecodeRequest): Promise<Int32Array>;
   /** Runs a segment; returns the requested outputs. */
   compute(req: ComputeRequest): Promise<Map<number, Float32Array>>;
   /** Frees the weights and every KV cache made from this context. */

@@ -335,6 +335,11 @@ export class Sequence extends Session {
     return this.kv;
   }
 
+  /** A sequence's passes are the context's shared ones, never the device's greedy loop. */
+  override get canDecodeGreedy(): boolean {
+    return false;
+  }
+
   /** Records tokens a pass has cached (called by the context). */
   advance(tokens: readonly number[]): void {
     this.history.push(...tokens);

@@ -6,8 +6,17 @@
  * yields to the macrotask queue about every {@link YIELD_INTERVAL_MS} ms so timers, signals
  * and other requests run during a long generation.
  *
+ * Plain greedy requests (a lone greedy sampler, no logprobs) on a session whose model runs
+ * wholly on a backend with an on-device greedy loop (`Session.canDecodeGreedy`) take their
+ * tokens from that loop, {@link DEVICE_CHUNK} per call, with one readback each; stop strings,
+ * EOS/EOG, the token limit and the signal are still checked per token, and the session's
+ * position is set back to where the per-token path would leave it, so the tokens picked past
+ * the end do not stay in the cache.
+ *
  * @module
  */
+import { SamplerChain } from "../samplers/chain.ts";
+import { GreedySampler } from "../samplers/greedy.ts";
 import { createSamplerChain, type SamplingParams } from "../samplers/params.ts";
 import { type Candidates, candidatesFromLogits, type Sampler } from "../samplers/types.ts";
 import { YieldClock } from "../runtime/macrotask.ts";
@@ -70,6 +79,24 @@ export function commonPrefix(a: readonly number[], b: readonly number[]): number
 
 /** Longest time (ms) generation computes before it lets the macrotask queue run. */
 export const YIELD_INTERVAL_MS = 10;
+
+/** Tokens one on-device greedy call picks (one submit, one readback). */
+export const DEVICE_CHUNK = 16;
+
+/**
+ * True when generation may take its tokens from the session's on-device greedy loop: the
+ * sampler is a chain of one greedy sampler (no penalties, bias, grammar or sampling, which
+ * need the logits on the host) and no log-probabilities are asked for.
+ */
+export function usesDeviceGreedy(
+  session: Session,
+  sampler: Sampler,
+  opts: GenerateOptions,
+): boolean {
+  return opts.logprobs === undefined && sampler instanceof SamplerChain &&
+    sampler.samplers.length === 1 && sampler.samplers[0] instanceof GreedySampler &&
+    session.canDecodeGreedy;
+}
 
 /**
  * Evaluates a prompt, reusing the longest cached prefix; returns the last token's logits.
@@ -157,47 +184,66 @@ async function* run(
   }
   const history: number[] = [...promptTokens];
   let cands: Candidates | undefined;
+  const device = usesDeviceGreedy(session, sampler, opts);
+  // Tokens the device loop picked that are not taken yet (all but the last are cached).
+  let ahead: number[] = [];
+  // Taken tokens the per-token path would have evaluated (the position it would be at).
+  let evaluated = 0;
   const limit = Math.min(
     maxTokens,
     session.opts.contextShift ? Infinity : session.contextLength - session.nPast,
   );
-  while (out.length < limit) {
-    if (opts.signal?.aborted) {
-      finish = "abort";
-      break;
+  try {
+    while (out.length < limit) {
+      if (opts.signal?.aborted) {
+        finish = "abort";
+        break;
+      }
+      let token: number;
+      if (ahead.length) token = ahead.shift()!;
+      else {
+        cands = candidatesFromLogits(logits, cands);
+        token = sampleWith(sampler, cands, history, vocab);
+      }
+      sampler.accept?.(token);
+      if (!opts.ignoreEos && tok.isEog(token)) {
+        finish = "stop";
+        break;
+      }
+      out.push(token);
+      history.push(token);
+      let lp: number | undefined;
+      let top: [number, number][] | undefined;
+      if (opts.logprobs !== undefined) {
+        const lse = logSumExp(logits);
+        lp = logits[token] - lse;
+        top = opts.logprobs > 0 ? topLogprobs(logits, opts.logprobs, lse) : [];
+      }
+      const piece = decoder.push(token);
+      const { emit, stopped } = stop.push(piece);
+      text += emit;
+      if (emit || lp !== undefined) yield { text: emit, token, logprob: lp, topLogprobs: top };
+      if (stopped) {
+        finish = "stop";
+        stopString = true;
+        break;
+      }
+      if (out.length >= limit) break;
+      await clock.tick();
+      if (opts.signal?.aborted) {
+        finish = "abort";
+        break;
+      }
+      evaluated++;
+      if (!device) logits = await session.eval([token], "last");
+      else if (!ahead.length) {
+        ahead = await session.decodeGreedy(token, Math.min(DEVICE_CHUNK, limit - out.length));
+      }
     }
-    cands = candidatesFromLogits(logits, cands);
-    const token = sampleWith(sampler, cands, history, vocab);
-    sampler.accept?.(token);
-    if (!opts.ignoreEos && tok.isEog(token)) {
-      finish = "stop";
-      break;
-    }
-    out.push(token);
-    history.push(token);
-    let lp: number | undefined;
-    let top: [number, number][] | undefined;
-    if (opts.logprobs !== undefined) {
-      const lse = logSumExp(logits);
-      lp = logits[token] - lse;
-      top = opts.logprobs > 0 ? topLogprobs(logits, opts.logprobs, lse) : [];
-    }
-    const piece = decoder.push(token);
-    const { emit, stopped } = stop.push(piece);
-    text += emit;
-    if (emit || lp !== undefined) yield { text: emit, token, logprob: lp, topLogprobs: top };
-    if (stopped) {
-      finish = "stop";
-      stopString = true;
-      break;
-    }
-    if (out.length >= limit) break;
-    await clock.tick();
-    if (opts.signal?.aborted) {
-      finish = "abort";
-      break;
-    }
-    logits = await session.eval([token], "last");
+  } finally {
+    // The device loop evaluates ahead: drop what the per-token path would not have cached
+    // (also when the consumer stops reading early).
+    if (device) session.truncate(promptTokens.length + evaluated);
   }
   if (!stopString) {
     const rest = stop.push(decoder.flush());

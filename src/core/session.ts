@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Backend, KVStore } from "./backend.ts";
+import type { Backend, BackendContext, KVStore } from "./backend.ts";
 import {
   AbortError,
   BackendError,
@@ -127,6 +127,59 @@ export class Session {
     this.history = from.history.slice(0, n);
     this.replay = [];
     return true;
+  }
+
+  /**
+   * True when greedy steps can run on the device in one go (`decodeGreedy`): the model is
+   * causal, one backend context runs every node of its one-token plan, holds this session's
+   * whole cache and offers `decodeGreedy`, and no context shift is set. Subclasses whose
+   * forward passes go elsewhere (a context's sequences) answer false.
+   */
+  get canDecodeGreedy(): boolean {
+    return this.greedyContext() !== undefined;
+  }
+
+  private greedyContext(): Required<Pick<BackendContext, "decodeGreedy">> | undefined {
+    if (this.opts.contextShift || !this.model.causal || this.kv.size !== 1) return undefined;
+    const plan = this.model.plan(1, "last");
+    const seg = plan.segments.length === 1 ? plan.segments[0] : undefined;
+    if (!seg || seg.nodes.length !== plan.graph.nodes.length || !this.kv.has(seg.backend)) {
+      return undefined;
+    }
+    const ctx = this.model.contexts.get(seg.backend);
+    return ctx?.decodeGreedy ? ctx as Required<Pick<BackendContext, "decodeGreedy">> : undefined;
+  }
+
+  /**
+   * `steps` greedy steps on the device (see canDecodeGreedy): evaluates `token` after the
+   * cached tokens, then each picked token but the last; returns the `steps` picks. The cache
+   * then holds `token` and the first `steps - 1` picks, as `steps` calls of `eval([t])`
+   * each followed by an argmax would leave it.
+   */
+  async decodeGreedy(token: number, steps: number): Promise<number[]> {
+    this.assertLive();
+    const ctx = this.canDecodeGreedy ? this.greedyContext() : undefined;
+    if (!ctx) {
+      throw new InvalidArgumentError("this session cannot decode greedily on the device", {
+        field: "decodeGreedy",
+      });
+    }
+    if (!Number.isInteger(steps) || steps < 1) {
+      throw new InvalidArgumentError("steps must be a positive integer", {
+        field: "steps",
+        actual: steps,
+      });
+    }
+    if (this.history.length + steps > this.contextLength) throw this.overflow(steps);
+    const plan = this.model.plan(1, "last");
+    const kv = this.kv.get(plan.segments[0].backend)!;
+    const pos0 = this.history.length;
+    const step = () =>
+      ctx.decodeGreedy({ graph: plan.graph, kv, token, pos0, steps, stepsPerSubmit: steps });
+    const gate = this.opts.gate;
+    const picked = Array.from(gate ? await gate.run(step, undefined, "forward") : await step());
+    this.history.push(token, ...picked.slice(0, steps - 1));
+    return picked;
   }
 
   /** Forgets everything (positions restart at 0). */

@@ -12,27 +12,13 @@
  *
  * @module
  */
-import type { KVStore } from "../../core/backend.ts";
+import type { GreedyDecodeRequest } from "../../core/backend.ts";
 import { BackendError, InvalidArgumentError } from "../../core/errors.ts";
-import type { Graph } from "../../core/graph.ts";
 import type { WebGpuContext } from "./context.ts";
 import { MAX_DECODE_STEPS } from "./program.ts";
 
-/** One on-device greedy run. */
-export interface GreedyDecodeRequest {
-  /** A one-token graph whose every node runs on this context, with one row of logits. */
-  readonly graph: Graph;
-  /** The session's cache; positions pos0 .. pos0 + steps - 1 are written. */
-  readonly kv: KVStore;
-  /** The input token of the first step (the last token already chosen). */
-  readonly token: number;
-  /** Position of `token`. */
-  readonly pos0: number;
-  /** Tokens to pick. */
-  readonly steps: number;
-  /** Steps recorded into one command buffer (default 32). */
-  readonly stepsPerSubmit?: number;
-}
+/** The request type lives in the backend contract (BackendContext.decodeGreedy). */
+export type { GreedyDecodeRequest };
 
 /** Runs `req.steps` greedy steps on the device; returns the picked tokens. */
 export function decodeGreedy(ctx: WebGpuContext, req: GreedyDecodeRequest): Promise<Int32Array> {
