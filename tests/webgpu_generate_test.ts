@@ -23,7 +23,7 @@ import { builtinArchitectures } from "../src/model/mod.ts";
 import { GreedySampler } from "../src/samplers/greedy.ts";
 import { createSamplerChain } from "../src/samplers/params.ts";
 import { type Sampler, SAMPLER_API_VERSION } from "../src/samplers/types.ts";
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { goldenModelPath } from "./golden_util.ts";
 import { test } from "./harness.ts";
 import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
@@ -168,6 +168,26 @@ test(
     });
   },
   opts,
+);
+
+test(
+  "session: without a backend loop, canDecodeGreedy is false and decodeGreedy a typed error",
+  async () => {
+    const model = await Model.load(goldenModelPath("stories260K.gguf"), {
+      architectures: builtinArchitectures,
+      backends: [cpu],
+    });
+    const s = new Session(model);
+    try {
+      assert(!s.canDecodeGreedy);
+      assert(!usesDeviceGreedy(s, createSamplerChain({ temperature: 0 }), {}));
+      await assertRejects(() => s.decodeGreedy(1, 4), { code: "INVALID_ARGUMENT" });
+    } finally {
+      s.dispose();
+      model.dispose();
+    }
+  },
+  { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON },
 );
 
 test("webgpu generate: logprobs, penalties and sampling keep the per-token path", async () => {
