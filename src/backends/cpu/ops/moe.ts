@@ -176,6 +176,7 @@ export function moe(
     matmul(expertView(w.up, e, s.nExpert), xe, n, u, biasOf(w.upBias, e, ff), kernels);
     matmul(expertView(w.gate, e, s.nExpert), xe, n, g, biasOf(w.gateBias, e, ff), kernels);
     if (s.act === "swiglu_oai") swigluOai(g, u, a, n * ff);
+    else if (kernels) kernels.swiglu(g, u, a, ff); // the same bits (wasm/exact_test.ts)
     else swiglu(g, u, a, ff);
     matmul(expertView(w.down, e, s.nExpert), a, n, y, biasOf(w.downBias, e, dim), kernels);
     rows.forEach(([t, r], i) => {
