@@ -97,7 +97,7 @@ export class RopeTableCache {
     rows: number,
     factors?: { name: string; values: Float32Array },
   ): { cos: Float32Array; sin: Float32Array } {
-    const key = `${JSON.stringify(p)}|${pos0}|${rows}|${factors?.name ?? ""}`;
+    const key = `${JSON.stringify(p)}|${pos0}|${rows}|${factors ? factorsId(factors.values) : ""}`;
     let t = this.tables.get(key);
     if (!t) {
       const half = p.nRot / 2;
@@ -116,6 +116,18 @@ export class RopeTableCache {
     }
     return t;
   }
+}
+
+/**
+ * Frequency factors are keyed by the array that holds them, not by their tensor name: two models
+ * in one process both name theirs `rope_freqs.weight`, with different values.
+ */
+const factorIds = new WeakMap<Float32Array, number>();
+let nextFactorId = 1;
+function factorsId(values: Float32Array): number {
+  let id = factorIds.get(values);
+  if (id === undefined) factorIds.set(values, id = nextFactorId++);
+  return id;
 }
 
 /** Rope tables a cache keeps: more than the sequences of a multi-sequence pass. */
