@@ -108,6 +108,7 @@ test("HNSW recall@10 >= 0.95 against exact; the index file is reused while fresh
       await addVectors(again, "v", extra, 1, 9999);
       const hits = await searchCollection(again, "v", extra[0], { k: 1, index: "hnsw" });
       assertEquals(hits[0].source, "doc-9999");
+      await hnswCache(again).settled(again.collection("v").id, "cosine");
       assertEquals([hnswCache(again).rebuilds, hnswCache(again).updates], [0, 1]);
     } finally {
       await again.close();

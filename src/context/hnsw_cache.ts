@@ -3,12 +3,15 @@
  * (`<store>.hnsw/<collection id>.<metric>.usearch`, with `.json` metadata and an `.aux`
  * record of the chunks it holds). SQLite stays the truth; the index follows it in two ways:
  *
- * - **Incremental**: before a search, an index whose collection has moved on (any committed
- *   write bumps the generation) is brought up to date by removing the chunks that are gone and
- *   adding the new ones — work proportional to the writes, not to the collection, added in
- *   slices with the event loop running between them (one update at a time per index: a
- *   concurrent search waits for it). A chunk is known by its id and a fingerprint of its text
- *   hash, so a reused rowid holding other text is seen as changed.
+ * - **Incremental, never waited for**: a search finding the collection moved on (any committed
+ *   write bumps the generation) starts an update in the background — removing the chunks that
+ *   are gone and adding the new ones, work proportional to the writes, added in slices with the
+ *   event loop running between them, one update at a time per index — and does not wait for
+ *   it: it searches the index as it is, ignoring the entries that are gone or changed, and
+ *   merges an exact search of the chunks the index lacks ({@linkcode IndexView}: the answer of
+ *   the caught-up index, up to HNSW's approximation). The difference is read once per
+ *   committed state. A chunk is known by its id and a fingerprint of its text hash, so a
+ *   reused rowid holding other text is seen as changed.
  * - **Background rebuild**: with no usable index (first use, missing or foreign file) or a
  *   difference larger than {@linkcode incrementalLimit}, a full build starts in slices of
  *   {@linkcode BUILD_SLICE} chunks that yield to the event loop between them; until it is done,
@@ -18,6 +21,15 @@
  */
 import { createHnsw, type HnswIndex, type HnswParams, loadHnsw } from "../runtime/hnsw.ts";
 import { blobVector } from "../runtime/sqlite.ts";
+import {
+  auxOf,
+  chunksOf,
+  type Diff,
+  diffOf,
+  fingerprint,
+  type IndexView,
+  NO_DIFF,
+} from "./hnsw_view.ts";
 import type { VectorMetric } from "./metric.ts";
 import type { ContextStore } from "./store.ts";
 import type { Collection } from "./types.ts";
@@ -41,14 +53,24 @@ export function hnswPath(indexDir: string, id: number, metric: VectorMetric): st
 }
 
 /**
- * Graph parameters of every collection's index, measured on uniform random vectors (HNSW's
- * worst case: all distances nearly equal; see scripts/bench_context.ts): at 100k x 384 with
- * M 16 / add beam 128, recall@10 against exact was 0.39 / 0.79 / 0.93 / 0.99 for search beams
- * of 512 / 2048 / 4096 / 8192 (7 / 20 / 32 / 41 ms per query, 2 idle cores; build 87 s), and
- * 0.974 at 6144 through the store; 10k needed 512 for 0.95. M 32 / add beam 200 reached 0.96
- * at beam 2048 but built in 1,314 s against 773 s for M 16 on the same loaded cores.
+ * Graph parameters of every collection's index: M 16 / add beam 128, measured on uniform
+ * random vectors (HNSW's worst case: all distances nearly equal; see scripts/bench_context.ts).
+ * M 32 / add beam 200 reached recall 0.96 at search beam 2048 on 100k x 384 but built in
+ * 1,314 s against 773 s for M 16 on the same loaded cores. `expansionSearch` is only the
+ * smallest beam: each search picks its own, {@linkcode searchBeam}.
  */
-export const HNSW_PARAMS = { connectivity: 16, expansionAdd: 128, expansionSearch: 6144 } as const;
+export const HNSW_PARAMS = { connectivity: 16, expansionAdd: 128, expansionSearch: 64 } as const;
+
+/**
+ * The search beam for an index of `size` entries: 1024 per started 16,384 entries (about
+ * size / 16). Recall@10 against exact on uniform random 384-d vectors (scripts/bench_context.ts
+ * --queries 30, loaded cores): 20k: 0.94 / 0.99 / 1.0 at beams 1024 / 2048 / 3072 (6 / 10 /
+ * 10 ms); 50k: 0.94 / 0.98 / 0.98 / 1.0 at 2048 / 3072 / 4096 / 6144 (13 / 18 / 25 / 28 ms);
+ * 100k (an earlier run, idle cores): 0.93 / 0.97 / 0.99 at 4096 / 6144 / 8192 (32 / - / 41 ms).
+ */
+export function searchBeam(size: number): number {
+  return 1024 * Math.max(1, Math.ceil(size / 16384));
+}
 
 const BUILD = `M${HNSW_PARAMS.connectivity}-ef${HNSW_PARAMS.expansionAdd}`;
 
@@ -60,49 +82,24 @@ export function incrementalLimit(size: number): number {
   return Math.max(2000, Math.floor(size / 4));
 }
 
-/** A chunk's fingerprint: 52 bits of its text hash. */
-function fingerprint(textHash: string): number {
-  return parseInt(textHash.slice(0, 13), 16);
-}
-
 interface Entry {
   readonly index: HnswIndex;
   meta: IndexMeta;
   /** chunk id -> fingerprint of every chunk in the index. */
   readonly chunks: Map<number, number>;
-}
-
-/** An index matching the committed state it was synced to. */
-export interface CurrentIndex {
-  readonly index: HnswIndex;
-  readonly generation: number;
+  /** The last difference computed (valid for searches while its generation is committed). */
+  diff?: Diff;
 }
 
 const yieldToEvents = () => new Promise<void>((r) => setTimeout(r, 0));
 
-function auxOf(chunks: Map<number, number>): Uint8Array {
-  const a = new Float64Array(chunks.size * 2);
-  let i = 0;
-  for (const [id, fp] of chunks) {
-    a[i++] = id;
-    a[i++] = fp;
-  }
-  return new Uint8Array(a.buffer);
-}
-
-function chunksOf(aux: Uint8Array): Map<number, number> {
-  const a = new Float64Array(aux.slice().buffer, 0, aux.byteLength >>> 3);
-  const out = new Map<number, number>();
-  for (let i = 0; i + 1 < a.length; i += 2) out.set(a[i], a[i + 1]);
-  return out;
-}
-
 /** Indexes of one store. */
 export class HnswCache {
   private readonly mem = new Map<string, Entry>();
+  private readonly loading = new Map<string, Promise<Entry | undefined>>();
   private readonly building = new Map<string, Promise<void>>();
+  private readonly updating = new Map<string, Promise<void>>();
   private readonly failed = new Map<string, unknown>();
-  private readonly locks = new Map<string, Promise<void>>();
   /** Full builds done (for tests and benchmarks). */
   rebuilds = 0;
   /** Incremental updates applied. */
@@ -133,32 +130,13 @@ export class HnswCache {
   }
 
   /**
-   * The index brought up to the committed state now, or undefined while a full build runs
+   * A view of the committed state now, never waiting for an incremental update (one is
+   * started in the background when the index is behind); undefined while a full build runs
    * (one is started when needed): search exactly meanwhile.
    */
-  async current(name: string, metric: VectorMetric): Promise<CurrentIndex | undefined> {
-    const c = this.store.collection(name);
-    const key = `${c.id}.${metric}`;
-    // One caller at a time per index: a second search waits for the first one's update.
-    const prev = this.locks.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => release = r);
-    const chained = prev.then(() => mine);
-    this.locks.set(key, chained);
-    await prev;
-    try {
-      return await this.currentLocked(key, c, metric);
-    } finally {
-      release();
-      if (this.locks.get(key) === chained) this.locks.delete(key);
-    }
-  }
-
-  private async currentLocked(
-    key: string,
-    c: Collection,
-    metric: VectorMetric,
-  ): Promise<CurrentIndex | undefined> {
+  async current(name: string, metric: VectorMetric): Promise<IndexView | undefined> {
+    const c0 = this.store.collection(name);
+    const key = `${c0.id}.${metric}`;
     const err = this.failed.get(key);
     if (err !== undefined) {
       this.failed.delete(key);
@@ -167,19 +145,48 @@ export class HnswCache {
     if (this.building.has(key)) return undefined;
     let entry = this.mem.get(key);
     if (!entry) {
-      entry = await this.load(c, metric);
+      let load = this.loading.get(key);
+      if (!load) {
+        load = this.load(c0, metric).finally(() => this.loading.delete(key));
+        this.loading.set(key, load);
+      }
+      const loaded = await load;
+      if (this.building.has(key)) return undefined;
+      entry = this.mem.get(key) ?? loaded;
       if (entry) this.mem.set(key, entry);
     }
-    if (entry && await this.sync(entry, c, false)) {
-      return { index: entry.index, generation: entry.meta.generation };
+    // Read again after the awaits: the view answers for the state committed now.
+    const c = this.store.collection(name);
+    if (entry && entry.meta.generation === c.generation && entry.meta.createdAt === c.createdAt) {
+      return { index: entry.index, generation: c.generation, ...NO_DIFF };
     }
-    this.mem.delete(key);
-    this.startBuild(key, c, metric);
-    return undefined;
+    const diff = entry &&
+      (entry.diff?.generation === c.generation
+        ? entry.diff
+        : diffOf(this.store.reader, entry.meta.collectionId, entry.chunks));
+    if (
+      !entry || !diff ||
+      diff.added.length + diff.removed.length > incrementalLimit(entry.index.size)
+    ) {
+      this.mem.delete(key);
+      this.startBuild(key, c, metric);
+      return undefined;
+    }
+    entry.diff = diff;
+    this.startUpdate(key, entry, name);
+    let hiddenInIndex = 0;
+    for (const id of diff.hidden) if (entry.chunks.has(id)) hiddenInIndex++;
+    return {
+      index: entry.index,
+      generation: diff.generation,
+      added: diff.added,
+      hidden: diff.hidden,
+      hiddenInIndex,
+    };
   }
 
-  /** The index brought up to the committed state, waiting for a full build when one is needed. */
-  async get(name: string, metric: VectorMetric): Promise<CurrentIndex> {
+  /** A view of the committed state, waiting for a full build when one is needed. */
+  async get(name: string, metric: VectorMetric): Promise<IndexView> {
     for (;;) {
       const now = await this.current(name, metric);
       if (now) return now;
@@ -191,6 +198,16 @@ export class HnswCache {
   /** The full build of collection `id` in progress (resolved when none is). */
   pending(collectionId: number, metric: VectorMetric): Promise<void> {
     return this.building.get(`${collectionId}.${metric}`) ?? Promise.resolve();
+  }
+
+  /** Resolves when no full build or incremental update of collection `id` runs. */
+  async settled(collectionId: number, metric: VectorMetric): Promise<void> {
+    const key = `${collectionId}.${metric}`;
+    for (;;) {
+      const job = this.building.get(key) ?? this.updating.get(key);
+      if (!job) return;
+      await job;
+    }
   }
 
   private async load(c: Collection, metric: VectorMetric): Promise<Entry | undefined> {
@@ -208,61 +225,56 @@ export class HnswCache {
   }
 
   /**
-   * Brings `entry` to the committed state by removing and adding the chunks that differ
-   * (added in slices of {@linkcode BUILD_SLICE}, the event loop running between them); false
-   * (nothing changed) when the difference exceeds the incremental limit and `force` is not set.
+   * Applies `d` to `entry`: removes what is gone at once, then adds in slices of
+   * {@linkcode BUILD_SLICE} with the event loop running between them. Each row is read when
+   * it is added and brings its own text hash (a chunk deleted meanwhile is skipped, a rowid
+   * reused meanwhile is recorded as what was added; the next difference sees both), and one
+   * the index already holds in that version is skipped.
    */
-  private async sync(entry: Entry, c: Collection, force: boolean): Promise<boolean> {
-    if (entry.meta.generation === c.generation && entry.meta.createdAt === c.createdAt) {
-      return true;
-    }
+  private async apply(entry: Entry, d: Diff): Promise<void> {
     const db = this.store.reader;
-    let gen: number;
-    let added: number[];
-    let removed: number[];
-    db.exec("BEGIN");
-    try {
-      gen = db.get<{ generation: number }>(
-        "SELECT generation FROM collections WHERE id = ?",
-        [c.id],
-      )?.generation ?? c.generation;
-      const live = new Map<number, number>();
-      for (
-        const r of db.iterate<{ id: number; text_hash: string }>(
-          "SELECT id, text_hash FROM chunks WHERE collection_id = ?",
-          [c.id],
-        )
-      ) live.set(r.id, fingerprint(r.text_hash));
-      removed = [];
-      for (const [id, fp] of entry.chunks) if (live.get(id) !== fp) removed.push(id);
-      added = [];
-      for (const [id, fp] of live) if (entry.chunks.get(id) !== fp) added.push(id);
-      if (!force && added.length + removed.length > incrementalLimit(entry.index.size)) {
-        return false;
-      }
-      if (removed.length) {
-        entry.index.remove(BigUint64Array.from(removed, BigInt));
-        for (const id of removed) entry.chunks.delete(id);
-      }
-    } finally {
-      db.exec("COMMIT");
+    const gone = d.removed.filter((id) => entry.chunks.has(id));
+    if (gone.length) {
+      entry.index.remove(BigUint64Array.from(gone, BigInt));
+      for (const id of gone) entry.chunks.delete(id);
     }
-    // A chunk deleted meanwhile is skipped (the next update sees it gone); each row brings its
-    // own text hash, so a rowid reused meanwhile is recorded as what was added.
-    for (let i = 0; i < added.length; i += BUILD_SLICE) {
+    for (let i = 0; i < d.added.length; i += BUILD_SLICE) {
       if (i) await yieldToEvents();
-      const ids = added.slice(i, i + BUILD_SLICE);
+      const ids = d.added.slice(i, i + BUILD_SLICE);
       const rows = db.all<{ id: number; text_hash: string; embedding: Uint8Array }>(
         `SELECT id, text_hash, embedding FROM chunks
-         WHERE collection_id = ? AND id IN (${ids.map(() => "?").join(",")})`,
-        [c.id, ...ids],
-      );
-      this.addRows(entry.index, rows, c.dimension);
+         WHERE collection_id = ? AND id IN (SELECT value FROM json_each(?))`,
+        [entry.meta.collectionId, JSON.stringify(ids)],
+      ).filter((r) => entry.chunks.get(r.id) !== fingerprint(r.text_hash));
+      const stale = rows.filter((r) => entry.chunks.has(r.id)).map((r) => BigInt(r.id));
+      if (stale.length) entry.index.remove(BigUint64Array.from(stale));
+      this.addRows(entry.index, rows, entry.meta.dimension);
       for (const r of rows) entry.chunks.set(r.id, fingerprint(r.text_hash));
     }
-    entry.meta = { ...entry.meta, generation: gen, count: entry.chunks.size };
-    if (added.length || removed.length) this.updates++;
-    return true;
+    entry.meta = { ...entry.meta, generation: d.generation, count: entry.chunks.size };
+    if (d.added.length || d.removed.length) this.updates++;
+  }
+
+  /** Brings `entry` up to the committed state in the background (one job per index). */
+  private startUpdate(key: string, entry: Entry, name: string): void {
+    if (this.updating.has(key)) return;
+    const job = (async () => {
+      // The search that started it goes first.
+      await yieldToEvents();
+      // Until the index holds the state committed now, or it was dropped for a rebuild.
+      while (this.mem.get(key) === entry) {
+        const c = this.store.collection(name);
+        if (entry.meta.generation === c.generation) break;
+        const d = entry.diff?.generation === c.generation
+          ? entry.diff
+          : diffOf(this.store.reader, entry.meta.collectionId, entry.chunks);
+        entry.diff = d;
+        await this.apply(entry, d);
+      }
+    })().catch((e) => {
+      this.failed.set(key, e);
+    }).finally(() => this.updating.delete(key));
+    this.updating.set(key, job);
   }
 
   private addRows(
@@ -292,7 +304,7 @@ export class HnswCache {
 
   /**
    * A full build in slices (the event loop runs between them). Writes during the build are
-   * caught up by a final incremental sync, so the result matches one committed state.
+   * caught up by final differences, so the result matches one committed state.
    */
   private async build(c: Collection, metric: VectorMetric): Promise<Entry> {
     const db = this.store.reader;
@@ -317,7 +329,11 @@ export class HnswCache {
       last = rows[rows.length - 1].id;
     }
     entry.meta = { ...entry.meta, generation: -1 };
-    await this.sync(entry, this.store.collection(c.name), true);
+    for (;;) {
+      await this.apply(entry, diffOf(this.store.reader, entry.meta.collectionId, entry.chunks));
+      if (entry.meta.generation === this.store.collection(c.name).generation) break;
+    }
+    entry.diff = undefined;
     index.save(this.path(c, metric), entry.meta, auxOf(entry.chunks));
     this.rebuilds++;
     return entry;

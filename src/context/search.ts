@@ -8,7 +8,7 @@
 import { ContextError } from "./errors.ts";
 import { checkEmbedder, checkVector, type Embedder } from "./embedder.ts";
 import { exactSearch } from "./search_exact.ts";
-import { HnswCache } from "./hnsw_cache.ts";
+import { HnswCache, searchBeam } from "./hnsw_cache.ts";
 import { loadHits, type Ranked } from "./hits.ts";
 import { keywordSearch, reciprocalRankFusion } from "./keyword.ts";
 import { METRICS, scoreOf, type VectorMetric } from "./metric.ts";
@@ -74,22 +74,35 @@ async function vectorRanked(
     : await cache.current(c.name, metric);
   if (!now) return exactSearch(store.reader, c.id, q, k, metric, filter);
   const ix = now.index;
-  const want = filter && Object.keys(filter).length ? Math.min(ix.size, k * 10) : k;
-  const r = ix.search(q, want);
-  const ranked: Ranked[] = [];
+  const filtered = filter !== undefined && Object.keys(filter).length > 0;
+  // Entries to ignore are among the candidates: ask for that many more.
+  const want = Math.min(ix.size, (filtered ? k * 10 : k) + now.hiddenInIndex);
+  const r = ix.search(q, want, searchBeam(ix.size));
+  let ranked: Ranked[] = [];
   for (let i = 0; i < r.keys.length; i++) {
+    const id = Number(r.keys[i]);
+    if (now.hidden.has(id)) continue;
     const raw = r.distances[i];
     const d = metric === "l2" ? Math.sqrt(Math.max(0, raw)) : metric === "dot" ? raw - 1 : raw;
-    ranked.push({ id: Number(r.keys[i]), distance: d, score: scoreOf(metric, d) });
+    ranked.push({ id, distance: d, score: scoreOf(metric, d) });
   }
-  if (!filter || !Object.keys(filter).length) return ranked;
-  const kept = loadHits(store.reader, ranked, filter);
-  // A selective filter can leave fewer than k of the candidates: answer exactly instead.
-  if (kept.length < k && ix.size > want) {
-    return exactSearch(store.reader, c.id, q, k, metric, filter);
+  if (filtered) {
+    const kept = loadHits(store.reader, ranked, filter);
+    // A selective filter can leave fewer than k of the candidates: answer exactly instead.
+    if (kept.length < k && ix.size > want) {
+      return exactSearch(store.reader, c.id, q, k, metric, filter);
+    }
+    const ids = new Set(kept.map((h) => h.chunkId));
+    ranked = ranked.filter((x) => ids.has(x.id));
   }
-  const ids = new Set(kept.map((h) => h.chunkId));
-  return ranked.filter((x) => ids.has(x.id)).slice(0, k);
+  // Chunks written since the index's state: searched exactly, merged by distance.
+  if (now.added.length) {
+    const fresh = exactSearch(store.reader, c.id, q, k, metric, filter, undefined, now.added);
+    ranked = [...ranked, ...fresh].sort((a, b) =>
+      (a.distance ?? 0) - (b.distance ?? 0) || a.id - b.id
+    );
+  }
+  return ranked.slice(0, k);
 }
 
 /** Searches collection `name` for a text query or a query vector. */

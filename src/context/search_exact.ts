@@ -12,7 +12,10 @@ import type { Ranked } from "./hits.ts";
 import { distance, norm, scoreOf, type VectorMetric } from "./metric.ts";
 import type { MetadataFilter } from "./types.ts";
 
-/** The `k` nearest chunks of collection `collectionId` to `q`. */
+/**
+ * The `k` nearest chunks of collection `collectionId` to `q`; among the chunks `ids` only when
+ * given (one JSON parameter, any count).
+ */
 export function exactSearch(
   db: SqliteDb,
   collectionId: number,
@@ -21,9 +24,13 @@ export function exactSearch(
   metric: VectorMetric,
   filter?: MetadataFilter,
   useVec = db.hasVec,
+  ids?: readonly number[],
 ): Ranked[] {
+  if (ids && !ids.length) return [];
   const f = filterSql(filter);
-  const where = `c.collection_id = ? AND ${f.sql}`;
+  const only = ids ? " AND c.id IN (SELECT value FROM json_each(?))" : "";
+  const where = `c.collection_id = ? AND ${f.sql}${only}`;
+  const whereParams = [collectionId, ...f.params, ...(ids ? [JSON.stringify(ids)] : [])];
   const from = "FROM chunks c JOIN documents d ON d.id = c.document_id";
   if (useVec) {
     const qb = vectorBlob(q);
@@ -35,7 +42,7 @@ export function exactSearch(
     const dist = metric === "dot" ? "-(norm * norm + ? - l * l) / 2" : "l";
     const rows = db.all<{ id: number; distance: number }>(
       `WITH s AS (${inner}) SELECT id, ${dist} AS distance FROM s ORDER BY distance, id LIMIT ?`,
-      [qb, collectionId, ...f.params, ...(metric === "dot" ? [qn * qn] : []), k],
+      [qb, ...whereParams, ...(metric === "dot" ? [qn * qn] : []), k],
     );
     return rows.map((r) => ({
       id: r.id,
@@ -48,7 +55,7 @@ export function exactSearch(
   for (
     const r of db.iterate<{ id: number; embedding: Uint8Array }>(
       `SELECT c.id, c.embedding ${from} WHERE ${where}`,
-      [collectionId, ...f.params],
+      whereParams,
     )
   ) {
     const d = distance(metric, blobVector(r.embedding), q);

@@ -24,7 +24,12 @@ export interface HnswParams {
   readonly connectivity?: number;
   /** Beam width while adding (default 128). */
   readonly expansionAdd?: number;
-  /** Beam width while searching (default 64). */
+  /**
+   * Smallest beam width while searching (default 64). usearch searches with a beam of
+   * max(expansion_search, wanted) and its JS API cannot change expansion_search after
+   * construction, so {@linkcode HnswIndex.search} widens the beam per search by asking for
+   * more results (see there).
+   */
   readonly expansionSearch?: number;
 }
 
@@ -34,7 +39,16 @@ export interface HnswIndex {
   add(keys: BigUint64Array, vectors: Float32Array): void;
   /** Removes keys (absent ones are no error). */
   remove(keys: BigUint64Array): void;
-  search(query: Float32Array, k: number): { keys: BigUint64Array; distances: Float32Array };
+  /**
+   * The `k` nearest keys, nearest first, searched with a beam of at least `beam` (usearch's
+   * beam is max(expansion_search, wanted): asking for `beam` results and keeping the first `k`
+   * is the search an index built with expansion_search = `beam` does).
+   */
+  search(
+    query: Float32Array,
+    k: number,
+    beam?: number,
+  ): { keys: BigUint64Array; distances: Float32Array };
   /**
    * Writes the index, its `meta` (JSON) and `aux` (the caller's binary record of what it
    * holds, `<path>.aux`) beside it, atomically.
@@ -98,9 +112,12 @@ function wrapIndex(ix: UsearchIndex, dimension: number): HnswIndex {
     remove(keys) {
       if (keys.length) ix.remove(keys);
     },
-    search(query, k) {
-      const r = ix.search(query, Math.max(1, Math.min(k, ix.size())), 0);
-      return { keys: r.keys, distances: r.distances };
+    search(query, k, beam = 0) {
+      const size = ix.size();
+      const n = Math.max(1, Math.min(k, size));
+      const r = ix.search(query, Math.max(n, Math.min(beam, size)), 0);
+      if (r.keys.length <= n) return { keys: r.keys, distances: r.distances };
+      return { keys: r.keys.subarray(0, n), distances: r.distances.subarray(0, n) };
     },
     save(path, meta, aux = new Uint8Array()) {
       mkdirSync(dirname(path), { recursive: true });
