@@ -66,7 +66,7 @@ wait $newb || { t "native build failed"; exit 1; }
 t "native build done"
 
 if has tests; then
-  dtest tests/hip_*_test.ts tests/conformance_test.ts src/backends/hip/*_test.ts 2>&1 | tee "$OUT/tests.log" |
+  dtest tests/hip_*_test.ts tests/conformance*_test.ts src/backends/hip/*_test.ts 2>&1 | tee "$OUT/tests.log" |
     grep -E "errors per step|FAILED|failed|passed|error:" | head -n 60
   if has variants; then
     t "attention tests on the wmma prefill kernel"
