@@ -14,13 +14,12 @@ import { join } from "node:path";
 import { makeSyntheticModel } from "../scripts/make_synthetic_model.ts";
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
 import { Model } from "../src/core/model.ts";
-import { Session } from "../src/core/session.ts";
 import { builtinArchitectures } from "../src/model/mod.ts";
 import { readTextFile } from "../src/runtime/host.ts";
 import { sha256Hex } from "./_hash.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { HAVE_NATIVE_CPU } from "./cpu_providers.ts";
-import { type GoldenRow, teacherForcedMaxDiff } from "./golden_util.ts";
+import { type GoldenRow, greedyTokens as greedy, teacherForcedMaxDiff } from "./golden_util.ts";
 import { test } from "./harness.ts";
 import { HAVE_SHARED, NO_SHARED_REASON, REPO_ROOT, sharedPath } from "./shared_data.ts";
 
@@ -55,24 +54,6 @@ function modelFile(name: string): Promise<string> {
     made.set(name, p);
   }
   return p;
-}
-
-/** Greedy continuation of `prompt` for `n` tokens (prompt as one batch, then one at a time). */
-async function greedy(model: Model, prompt: number[], n: number): Promise<number[]> {
-  const s = new Session(model);
-  try {
-    const out: number[] = [];
-    let logits = await s.eval(prompt, "last");
-    while (out.length < n) {
-      let best = 0;
-      for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
-      out.push(best);
-      if (out.length < n) logits = await s.eval([best], "last");
-    }
-    return out;
-  } finally {
-    s.dispose();
-  }
 }
 
 const opts = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };

@@ -71,3 +71,21 @@ export async function teacherForcedMaxDiff(
     session.dispose();
   }
 }
+
+/** Greedy continuation of `prompt` for `n` tokens (prompt as one batch, then one at a time). */
+export async function greedyTokens(model: Model, prompt: number[], n: number): Promise<number[]> {
+  const s = new Session(model);
+  try {
+    const out: number[] = [];
+    let logits = await s.eval(prompt, "last");
+    while (out.length < n) {
+      let best = 0;
+      for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+      out.push(best);
+      if (out.length < n) logits = await s.eval([best], "last");
+    }
+    return out;
+  } finally {
+    s.dispose();
+  }
+}
