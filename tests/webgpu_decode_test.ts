@@ -5,8 +5,6 @@
  *
  * @module
  */
-import { createCpuBackend } from "../src/backends/cpu/backend.ts";
-import { createWebGpuBackend } from "../src/backends/webgpu/backend.ts";
 import { WebGpuContext } from "../src/backends/webgpu/context.ts";
 import type { Backend, KVStore } from "../src/core/backend.ts";
 import { Model } from "../src/core/model.ts";
@@ -15,14 +13,7 @@ import { builtinArchitectures } from "../src/model/mod.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { goldenModelPath, goldenRows } from "./golden_util.ts";
 import { test } from "./harness.ts";
-import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
-
-const webgpu = createWebGpuBackend({ software: true });
-const probe = await webgpu.probe();
-const cpu = createCpuBackend();
-const opts = !HAVE_SHARED
-  ? { ignore: true, reason: NO_SHARED_REASON }
-  : { ignore: !probe.available, reason: `WebGPU backend unavailable: ${probe.reason}` };
+import { cpu, opts, webgpu } from "./webgpu_setup.ts";
 
 /** A session whose cache on one backend the test reaches. */
 class CacheSession extends Session {

@@ -7,8 +7,6 @@
  *
  * @module
  */
-import { createCpuBackend } from "../src/backends/cpu/backend.ts";
-import { createWebGpuBackend } from "../src/backends/webgpu/backend.ts";
 import { WebGpuContext } from "../src/backends/webgpu/context.ts";
 import {
   DEVICE_CHUNK,
@@ -26,14 +24,8 @@ import { type Sampler, SAMPLER_API_VERSION } from "../src/samplers/types.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { goldenModelPath } from "./golden_util.ts";
 import { test } from "./harness.ts";
+import { cpu, opts, webgpu } from "./webgpu_setup.ts";
 import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
-
-const webgpu = createWebGpuBackend({ software: true });
-const probe = await webgpu.probe();
-const cpu = createCpuBackend();
-const opts = !HAVE_SHARED
-  ? { ignore: true, reason: NO_SHARED_REASON }
-  : { ignore: !probe.available, reason: `WebGPU backend unavailable: ${probe.reason}` };
 
 /** Greedy selection that is not a lone GreedySampler chain: generate keeps the per-token path. */
 function hostGreedy(): Sampler {

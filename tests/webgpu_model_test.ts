@@ -7,8 +7,6 @@
  *
  * @module
  */
-import { createCpuBackend } from "../src/backends/cpu/backend.ts";
-import { createWebGpuBackend } from "../src/backends/webgpu/backend.ts";
 import { generate } from "../src/core/generate.ts";
 import { Model } from "../src/core/model.ts";
 import { Session } from "../src/core/session.ts";
@@ -21,14 +19,8 @@ import {
   teacherForcedMaxDiff,
 } from "./golden_util.ts";
 import { test } from "./harness.ts";
-import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
+import { cpu, opts, webgpu } from "./webgpu_setup.ts";
 
-const webgpu = createWebGpuBackend({ software: true });
-const probe = await webgpu.probe();
-const cpu = createCpuBackend();
-const opts = !HAVE_SHARED
-  ? { ignore: true, reason: NO_SHARED_REASON }
-  : { ignore: !probe.available, reason: `WebGPU backend unavailable: ${probe.reason}` };
 const load = (name: string, backends = [webgpu, cpu]) =>
   Model.load(modelPath(name), { architectures: builtinArchitectures, backends });
 

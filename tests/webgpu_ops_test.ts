@@ -6,18 +6,12 @@
  *
  * @module
  */
-import { createCpuBackend } from "../src/backends/cpu/backend.ts";
-import { createWebGpuBackend } from "../src/backends/webgpu/backend.ts";
 import type { GraphNode, RopeParams } from "../src/core/graph.ts";
 import { GGMLType } from "../src/gguf/ggml_types.ts";
 import { assert } from "./assert.ts";
 import { normalizedError, type OpCase, Rng, runCase, weightTensor } from "./conformance_util.ts";
 import { test } from "./harness.ts";
-
-const webgpu = createWebGpuBackend({ software: true });
-const probe = await webgpu.probe();
-const cpu = createCpuBackend();
-const opts = { ignore: !probe.available, reason: `WebGPU backend unavailable: ${probe.reason}` };
+import { adapterOpts as opts, cpu, webgpu } from "./webgpu_setup.ts";
 
 /** Runs `c` on both backends; every output within `tol` of the CPU's. */
 async function agree(name: string, c: OpCase, tol: number): Promise<void> {
