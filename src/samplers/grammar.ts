@@ -14,7 +14,10 @@
  * from the trigger on (as in llama.cpp, the grammar must therefore start with the trigger; for
  * a pattern, from its first non-empty capture group, else from the match) and constrains from
  * there. Patterns are regular expressions over the output bytes (as latin1 text, as
- * llama.cpp's std::regex sees them); `^...$` must match the whole output so far.
+ * llama.cpp's std::regex sees them); `^...$` must match the whole output so far. While
+ * waiting, a candidate token that would fire a trigger is removed when the grammar rejects the
+ * text it would be fed (e.g. Llama 3's `{"name"` trigger and a token `"s` that continues it):
+ * llama.cpp fails the request there; here sampling picks another token.
  *
  * @module
  */
@@ -23,6 +26,7 @@ import type { Grammar } from "../grammar/grammar.ts";
 import type { GrammarMatcher } from "../grammar/matcher.ts";
 import { TokenFilter } from "../grammar/token_filter.ts";
 import { type GrammarVocab, tokenTrie } from "../grammar/token_trie.ts";
+import { GrammarTriggers, latin1, latin1Bytes } from "./grammar_triggers.ts";
 import {
   type Candidates,
   type Sampler,
@@ -45,22 +49,6 @@ export interface GrammarSamplerOptions {
   triggerPatterns?: readonly string[];
 }
 
-const enc = new TextEncoder();
-
-/** Where a pattern's match starts the constrained text (-1: no match). */
-function patternStart(re: RegExp, s: string): number {
-  const m = re.exec(s);
-  if (!m) return -1;
-  for (let g = 1; g < m.length; g++) if (m[g]) return m.indices![g]![0];
-  return m.index;
-}
-
-function latin1(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-  return s;
-}
-
 /** Constrains sampling to a grammar over a vocabulary. */
 export class GrammarSampler implements Sampler {
   /** Interface version. */
@@ -72,10 +60,9 @@ export class GrammarSampler implements Sampler {
   readonly #options: GrammarSamplerOptions;
   readonly #filter: TokenFilter;
   readonly #top: number;
-  readonly #triggers: string[];
-  readonly #triggerTokens: Set<number>;
-  readonly #patterns: RegExp[];
-  readonly #lazy: boolean;
+  readonly #triggers: GrammarTriggers;
+  /** The grammar's start, for checking what a trigger would feed it. */
+  readonly #start: GrammarMatcher;
   #matcher: GrammarMatcher;
   #active: boolean;
   /** Output bytes (as latin1) while waiting for a trigger. */
@@ -98,23 +85,9 @@ export class GrammarSampler implements Sampler {
       });
     }
     this.#top = options.exact ? 0 : top;
-    this.#triggers = (options.triggerWords ?? []).map((w) => latin1(enc.encode(w)));
-    if (this.#triggers.some((w) => w.length === 0)) {
-      throw new GrammarError("GRAMMAR_UNSUPPORTED", "trigger words must not be empty", {
-        actual: options.triggerWords,
-      });
-    }
-    this.#triggerTokens = new Set(options.triggerTokens ?? []);
-    this.#patterns = (options.triggerPatterns ?? []).map((p) => {
-      try {
-        return new RegExp(p, "d");
-      } catch (e) {
-        throw new GrammarError("GRAMMAR_UNSUPPORTED", `trigger pattern ${p}: ${e}`, { actual: p });
-      }
-    });
-    this.#lazy = this.#triggers.length > 0 || this.#triggerTokens.size > 0 ||
-      this.#patterns.length > 0;
-    this.#active = !this.#lazy;
+    this.#triggers = new GrammarTriggers(options, this.#filter.trie);
+    this.#start = grammar.matcher();
+    this.#active = !this.#triggers.lazy;
     this.#matcher = grammar.matcher();
   }
 
@@ -130,7 +103,7 @@ export class GrammarSampler implements Sampler {
 
   /** Keeps only the candidates the grammar allows (GrammarError if none is allowed). */
   apply(c: Candidates): void {
-    if (!this.#active) return;
+    if (!this.#active) return this.#applyWaiting(c);
     const at = this.#matcher.point;
     const f = this.#filter, ids = c.ids, L = c.logits, P = c.probs;
     const top = this.#top;
@@ -175,27 +148,14 @@ export class GrammarSampler implements Sampler {
   accept(token: number): void {
     const bytes = this.vocab.isEog(token) ? undefined : this.vocab.tokenBytes(token);
     if (!this.#active) {
-      if (this.#triggerTokens.has(token)) {
+      if (this.#triggers.tokens.has(token)) {
         this.#activate(bytes ?? new Uint8Array(0), token);
         return;
       }
       if (bytes) this.#pending += latin1(bytes);
-      let at = -1;
-      for (const w of this.#triggers) {
-        const k = this.#pending.indexOf(w);
-        if (k >= 0 && (at < 0 || k < at)) at = k;
-      }
-      for (const re of this.#patterns) {
-        const k = patternStart(re, this.#pending);
-        if (k >= 0 && (at < 0 || k < at)) at = k;
-      }
-      if (at >= 0) {
-        this.#activate(Uint8Array.from(this.#pending.slice(at), (ch) => ch.charCodeAt(0)));
-      } else if (this.#patterns.length === 0) {
-        // Words only: keep the tail a word may still complete (patterns see all the output).
-        const keep = Math.max(0, ...this.#triggers.map((w) => w.length - 1));
-        this.#pending = this.#pending.slice(this.#pending.length - keep);
-      }
+      const at = this.#triggers.start(this.#pending);
+      if (at >= 0) this.#activate(latin1Bytes(this.#pending.slice(at)));
+      else this.#pending = this.#triggers.keep(this.#pending);
       return;
     }
     if (bytes === undefined) {
@@ -207,6 +167,52 @@ export class GrammarSampler implements Sampler {
     if (!this.#matcher.acceptToken(token, bytes)) {
       this.#reject(token, "token does not fit the grammar");
     }
+  }
+
+  /**
+   * While waiting for a trigger: removes the candidates that would fire one with text the
+   * grammar rejects (llama.cpp fails the request there), so that sampling picks another.
+   * Every candidate is checked against the trigger words and tokens (through the few tokens
+   * that can fire them next); trigger patterns are checked on the best `topCandidates` (all
+   * candidates with `exact`), as the active path checks those first.
+   */
+  #applyWaiting(c: Candidates): void {
+    const top = this.#top;
+    const patterns = this.#triggers.patterns.length > 0;
+    const n = !patterns ? 0 : top > 0 && c.size > top ? top : c.size;
+    const may = this.#triggers.mayFire(this.#pending);
+    if (n === 0 && may.size === 0) return;
+    if (n > 0 && n < c.size) sortByLogit(c, top);
+    const ids = c.ids, L = c.logits, P = c.probs;
+    let kept = 0;
+    for (let i = 0; i < c.size; i++) {
+      const id = ids[i];
+      if ((i < n || may.has(id)) && this.#firesRejected(id)) continue;
+      ids[kept] = id;
+      L[kept] = L[i];
+      P[kept] = P[i];
+      kept++;
+    }
+    if (kept === c.size) return;
+    if (kept === 0) {
+      throw new GrammarError(
+        "GRAMMAR_NO_VALID_TOKEN",
+        "every candidate token fires the grammar's trigger with text the grammar rejects",
+        { actual: c.size },
+      );
+    }
+    c.size = kept;
+    softmax(c);
+  }
+
+  /** Whether token `id` would fire a trigger with text the grammar rejects from its start. */
+  #firesRejected(id: number): boolean {
+    if (this.vocab.isEog(id)) return false;
+    const start = this.#start;
+    if (this.#triggers.tokens.has(id)) return !this.#filter.allows(start.point, id);
+    const text = this.#pending + latin1(this.vocab.tokenBytes(id));
+    const at = this.#triggers.start(text);
+    return at >= 0 && !start.canAccept(latin1Bytes(text.slice(at)));
   }
 
   #activate(bytes: Uint8Array, token?: number): void {
@@ -231,7 +237,7 @@ export class GrammarSampler implements Sampler {
   /** Back to the start (a lazy sampler waits for its trigger again). */
   reset(): void {
     this.#matcher.reset();
-    this.#active = !this.#lazy;
+    this.#active = !this.#triggers.lazy;
     this.#pending = "";
   }
 

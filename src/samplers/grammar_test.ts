@@ -192,3 +192,66 @@ test("lazy grammar: a trigger pattern starts the grammar at its capture group (l
     (e: unknown) => e instanceof GrammarError && e.code === "GRAMMAR_UNSUPPORTED",
   );
 });
+
+/** A vocabulary where tokens carry text after Llama 3's `{"name"` trigger. */
+const LAZY_PIECES = [
+  "",
+  '{"name"s',
+  '{"name":',
+  "x",
+  '{"',
+  'name"s',
+  'name":',
+  '"f"}',
+  "<t>s",
+  "<t>",
+];
+const lazyVocab: GrammarVocab = {
+  vocabSize: LAZY_PIECES.length,
+  tokenBytes: (id) => enc.encode(LAZY_PIECES[id]),
+  isEog: (id) => id === EOS,
+};
+const LAZY_G = `root ::= ("{\\"name\\":" | "<t>") "\\"f\\"}"`;
+
+function waitingLive(opts: ConstructorParameters<typeof GrammarSampler>[2], prefix: number[]) {
+  const s = new GrammarSampler(createGrammar(LAZY_G), lazyVocab, opts);
+  for (const t of prefix) s.accept(t);
+  const c = cands(LAZY_PIECES.map((_, i) => i === 1 ? 5 : 0));
+  s.apply(c);
+  return { s, live: liveIds(c).sort((a, b) => a - b) };
+}
+
+test("lazy grammar: a token firing the trigger with rejected text after it is removed", () => {
+  // '{"name"s' fires `{"name"` and feeds '{"name"s', which the grammar rejects; '{"name":' fits.
+  assertEquals(waitingLive({ triggerWords: ['{"name"'] }, []).live, [0, 2, 3, 4, 5, 6, 7, 8, 9]);
+  // The trigger split over two tokens: after '{"', 'name"s' is removed and 'name":' kept.
+  const { s, live } = waitingLive({ triggerWords: ['{"name"'] }, [4]);
+  assertEquals(live, [0, 2, 3, 4, 6, 7, 8, 9]);
+  s.accept(6);
+  assert(s.active);
+  s.accept(7);
+  assert(s.accepting);
+  // A trigger token whose own text the grammar rejects, and a pattern (checked on the top ones).
+  assertEquals(waitingLive({ triggerTokens: [8, 9] }, []).live, [0, 1, 2, 3, 4, 5, 6, 7, 9]);
+  const pat = waitingLive({ triggerPatterns: ['(\\{"name")'], topCandidates: 2 }, []).live;
+  assert(!pat.includes(1) && pat.includes(2), `${pat}`);
+});
+
+test("lazy grammar: seeded sampling never fails on a trigger's trailing text", () => {
+  const g = createGrammar(LAZY_G);
+  let completed = 0;
+  for (let seed = 1; seed <= 40; seed++) {
+    const s = new GrammarSampler(g, lazyVocab, { triggerWords: ['{"name"', "<t>"] });
+    const chain = new SamplerChain([s], { seed });
+    const out: number[] = [];
+    for (let step = 0; step < 12 && !s.accepting; step++) {
+      const logits = Float32Array.from(LAZY_PIECES, (_, i) => i === 0 ? -9 : Math.sin(seed + i));
+      out.push(chain.sample(logits));
+    }
+    if (!s.accepting) continue;
+    completed++;
+    const text = out.map((t) => LAZY_PIECES[t]).join("");
+    assert(/(\{"name":|<t>)"f"\}$/.test(text), `seed ${seed}: ${text}`);
+  }
+  assert(completed > 10, `${completed} of 40 seeds reached a complete call`);
+});
