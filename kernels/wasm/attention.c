@@ -4,7 +4,11 @@
 // src/backends/cpu/ops/attention.ts): the query is rounded to half; s = dot_f16(k, q) *
 // scale; an online softmax with glibc's expf and a half-precision value accumulator: on a
 // new maximum acc = half(acc * ms), ms = expf(Mold - M), vs = 1, else vs = expf(s - M);
-// then acc = half(fma(v, vs, acc)) and S = S * ms + vs; out = acc * (1 / S).
+// then acc = half(fma(v, vs, acc)) and S = S * ms + vs. With a sliding window a query at
+// position p sees keys max(0, p - window + 1)..p (llama.cpp skips masked keys). With
+// attention sinks, the head's sink logit joins after the loop over keys, as ggml does once
+// the accumulator is back in float32: on a new maximum acc = acc * expf(M - sink), else
+// S += expf(sink - M) (S = S * ms + vs). Finally out = acc * (1 / S).
 #include "rf_libm.h"
 #include "rf_wasm.h"
 
@@ -70,17 +74,19 @@ void rf_attention_range(const rf_attn_args* a, int i0, int i1) {
   const float* kc = (const float*)(uintptr_t)a->k;
   const float* vc = (const float*)(uintptr_t)a->v;
   float* out = (float*)(uintptr_t)a->out;
+  const float* sinks = (const float*)(uintptr_t)a->sinks;
   float qh[512] __attribute__((aligned(16)));
   float acc[512] __attribute__((aligned(16)));
   for (int it = i0; it < i1; it++) {
     const int t = it / a->n_head, h = it % a->n_head;
     const int kvh = h / group;
     const int last = a->pos0 + t;
+    const int first = a->window > 0 && last >= a->window ? last - a->window + 1 : 0;
     rf_store_f16_rounded(qh, q + (t * a->n_head + h) * hd, hd);
     for (int d = 0; d < vd; d++) acc[d] = 0.f;
     float max = -__builtin_inff();
     float sum = 0.f;
-    for (int p = 0; p <= last; p++) {
+    for (int p = first; p <= last; p++) {
       const float sc = dot_f16(kc + p * kcols + kvh * hd, qh, hd) * a->scale;
       float ms = 1.f, vs = 1.f;
       if (sc > max) {
@@ -105,6 +111,21 @@ void rf_attention_range(const rf_attn_args* a, int i0, int i1) {
         wasm_v128_store(acc + j, round_f16_x4(u));
       }
       for (; j < vd; j++) acc[j] = round_f16(rf_fmaf(vr[j], vs, acc[j]));
+      sum = sum * ms + vs;
+    }
+    if (sinks) {
+      const float sk = sinks[h];
+      float ms = 1.f, vs = 1.f;
+      if (sk > max) {
+        ms = rf_expf(max - sk);
+        max = sk;
+        const v128_t m4 = wasm_f32x4_splat(ms);
+        int j = 0;
+        for (; j + 4 <= vd; j += 4) wasm_v128_store(acc + j, wasm_f32x4_mul(wasm_v128_load(acc + j), m4));
+        for (; j < vd; j++) acc[j] *= ms;
+      } else {
+        vs = rf_expf(sk - max);
+      }
       sum = sum * ms + vs;
     }
     float* o = out + (t * a->n_head + h) * vd;

@@ -96,7 +96,7 @@ typedef struct {
   float eps;
 } rf_rows_args;
 
-// Causal attention of t query rows (see attention.c).
+// Causal attention of t query rows, optionally windowed and with sinks (see attention.c).
 typedef struct {
   uint32_t q;        // [t][n_head * head_dim] floats
   uint32_t k;        // cache [capacity][n_head_kv * head_dim] floats (half-rounded)
@@ -109,6 +109,8 @@ typedef struct {
   int32_t head_dim;  // <= 512
   int32_t value_dim; // <= 512
   float scale;
+  int32_t window;    // a query at position p sees keys p - window + 1..p; 0: all
+  uint32_t sinks;    // [n_head] sink logits (gpt-oss), or 0: none
 } rf_attn_args;
 
 // Vector constants read from memory (defined in pool.c, so the compiler cannot fold them):

@@ -231,12 +231,11 @@ function positional(
         throw new BackendError("BACKEND_CALL_FAILED", `no KV cache for layer ${node.layer}`);
       }
       const kern = kernels;
-      // The kernel attends over every earlier position without soft-capping or sinks: with a
-      // window that excludes some, a soft-cap or sinks, the TypeScript path runs.
-      const windowed = node.window !== undefined && pos0 + rows > node.window;
+      // The kernel is llama.cpp's flash path (windows and sinks included); soft-capped
+      // attention runs on the TypeScript path.
+      const sinks = node.sinks ? w.vector(node.sinks) : undefined;
       if (
-        !windowed && node.softcap === undefined && !node.sinks && kern?.owns(layer.k) &&
-        kern.owns(layer.v) &&
+        node.softcap === undefined && kern?.owns(layer.k) && kern.owns(layer.v) &&
         kern.supportsAttention(node)
       ) {
         kern.attention(
@@ -249,11 +248,11 @@ function positional(
           pos0,
           node,
           out,
+          sinks,
         );
       } else {
         // llama.cpp runs soft-capped models (Gemma 2) without flash attention.
         const run = node.softcap === undefined ? attention : attentionSoftmax;
-        const sinks = node.sinks ? w.vector(node.sinks) : undefined;
         run(get(node.q), get(node.k), get(node.v), rows, pos0, layer, node, out, sinks);
       }
       break;

@@ -18,13 +18,16 @@ export interface AttentionShape {
   readonly headDim: number;
   readonly valueDim: number;
   readonly scale: number;
+  /** Sliding window: a query at position p sees keys p - window + 1..p; default none. */
+  readonly window?: number;
 }
 
 /** True when the attention kernel takes this shape. */
 export function attentionFits(s: AttentionShape): boolean {
   return Number.isInteger(s.headDim) && s.headDim >= 1 && s.headDim <= MAX_HEAD_DIM &&
     Number.isInteger(s.valueDim) && s.valueDim >= 1 && s.valueDim <= MAX_HEAD_DIM &&
-    Number.isInteger(s.nHeadKV) && s.nHeadKV >= 1 && s.nHead % s.nHeadKV === 0;
+    Number.isInteger(s.nHeadKV) && s.nHeadKV >= 1 && s.nHead % s.nHeadKV === 0 &&
+    (s.window === undefined || (Number.isInteger(s.window) && s.window >= 1));
 }
 
 /** Operands of one attention call; the caches are views of the kernel memory. */
@@ -38,11 +41,14 @@ export interface AttentionCall {
   readonly pos0: number;
   readonly shape: AttentionShape;
   readonly out: Float32Array;
+  /** Per-head sink logits (gpt-oss), at least nHead of them; default none. */
+  readonly sinks?: Float32Array;
 }
 
 /**
  * Stores the new k/v rows (rounded to half) at pos0 and computes out[t] over positions
- * [0, pos0 + t]. Throws InvalidArgumentError when an operand does not fit.
+ * [0, pos0 + t] (the last `window` of them with a window), with the sinks joining each
+ * head's softmax. Throws InvalidArgumentError when an operand does not fit.
  */
 export function runAttention(ctx: KernelContext, c: AttentionCall): void {
   const s = c.shape, rows = c.rows, pos0 = c.pos0;
@@ -53,17 +59,26 @@ export function runAttention(ctx: KernelContext, c: AttentionCall): void {
     !(Number.isInteger(pos0) && pos0 >= 0) ||
     (pos0 + rows) * kCols > c.kCache.length || (pos0 + rows) * vCols > c.vCache.length ||
     c.q.length < rows * qCols || c.k.length < rows * kCols || c.v.length < rows * vCols ||
-    c.out.length < rows * oCols
+    c.out.length < rows * oCols || (c.sinks !== undefined && c.sinks.length < s.nHead)
   ) {
     throw new InvalidArgumentError("attention operands do not fit", {
-      actual: { rows, pos0, shape: s, kCache: c.kCache.length, vCache: c.vCache.length },
+      actual: {
+        rows,
+        pos0,
+        shape: s,
+        kCache: c.kCache.length,
+        vCache: c.vCache.length,
+        sinks: c.sinks?.length,
+      },
     });
   }
   const qp = ctx.scratch("x", rows * qCols * 4);
   const kp = ctx.scratch("k", rows * kCols * 4);
   const vp = ctx.scratch("v", rows * vCols * 4);
   const op = ctx.scratch("y", rows * oCols * 4);
+  const sp = c.sinks ? ctx.scratch("b", s.nHead * 4) : 0;
   const f32 = ctx.heap.f32;
+  if (c.sinks) f32.set(c.sinks.subarray(0, s.nHead), sp / 4);
   f32.set(c.q.subarray(0, rows * qCols), qp / 4);
   f32.set(c.k.subarray(0, rows * kCols), kp / 4);
   f32.set(c.v.subarray(0, rows * vCols), vp / 4);
@@ -84,6 +99,8 @@ export function runAttention(ctx: KernelContext, c: AttentionCall): void {
     headDim: s.headDim,
     valueDim: s.valueDim,
     scale: s.scale,
+    window: s.window ?? 0,
+    sinks: sp,
   });
   ctx.ex.rf_pool_run(ctx.pool, OP_ATTENTION);
   c.out.set(ctx.heap.f32.subarray(op / 4, op / 4 + rows * oCols));

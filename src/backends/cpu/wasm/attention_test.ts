@@ -72,6 +72,60 @@ for (const threads of [1, 2]) {
   }, { ignore: NO_WASM, reason: NO_WASM_REASON });
 }
 
+for (const threads of [1, 2]) {
+  test(
+    `wasm attention with windows and sinks gives the TypeScript path's bits (threads ${threads})`,
+    async () => {
+      const k = (await WasmKernels.create({ threads, spin: 1000 }))!;
+      try {
+        const shapes = [
+          { nHead: 4, nHeadKV: 2, headDim: 8, valueDim: 8, scale: 1 / Math.sqrt(8), window: 3 },
+          { nHead: 6, nHeadKV: 1, headDim: 13, valueDim: 13, scale: 0.3, window: 1 },
+          { nHead: 8, nHeadKV: 4, headDim: 64, valueDim: 64, scale: 0.125, window: 7 },
+          { nHead: 8, nHeadKV: 2, headDim: 72, valueDim: 72, scale: 0.125 },
+        ];
+        let seed = 11;
+        for (const s of shapes) {
+          for (const withSinks of [false, true]) {
+            const cap = 24;
+            const kc = s.nHeadKV * s.headDim, vc = s.nHeadKV * s.valueDim;
+            const ref = { k: new Float32Array(cap * kc), v: new Float32Array(cap * vc) };
+            const kCache = k.allocFloats(cap * kc)!, vCache = k.allocFloats(cap * vc)!;
+            // sinks both above and below the scores' maximum (the two branches of the step)
+            const sinks = withSinks ? randoms(s.nHead, seed++, 12) : undefined;
+            if (sinks) sinks[0] = 40;
+            if (!withSinks && s.window === undefined) continue;
+            let pos = 0;
+            // a prefill past the window, decode steps, and a batch further on
+            for (const rows of [9, 1, 1, 4, 1, 6]) {
+              const q = randoms(rows * s.nHead * s.headDim, seed++, 4);
+              const kk = randoms(rows * kc, seed++, 4);
+              const vv = randoms(rows * vc, seed++, 2);
+              const want = new Float32Array(rows * s.nHead * s.valueDim);
+              const got = new Float32Array(want.length);
+              attention(q, kk, vv, rows, pos, ref, s, want, sinks);
+              k.attention(kCache, vCache, q, kk, vv, rows, pos, s, got, sinks);
+              for (let i = 0; i < want.length; i++) {
+                assert(
+                  Object.is(got[i], want[i]),
+                  `shape ${JSON.stringify(s)} sinks ${withSinks} rows ${rows} pos ${pos} [${i}]: ` +
+                    `${got[i]} vs ${want[i]}`,
+                );
+              }
+              pos += rows;
+            }
+            k.freeFloats(kCache);
+            k.freeFloats(vCache);
+          }
+        }
+      } finally {
+        await k.dispose();
+      }
+    },
+    { ignore: NO_WASM, reason: NO_WASM_REASON },
+  );
+}
+
 test("wasm attention rejects caches it does not own and oversized heads", async () => {
   const k = (await WasmKernels.create({ threads: 1 }))!;
   try {
@@ -83,6 +137,10 @@ test("wasm attention rejects caches it does not own and oversized heads", async 
     assertThrows(() => k.attention(own, own, q, kv, kv, 1, 8, s, out), /do not fit/);
     const big = { ...s, headDim: 1024 };
     assertThrows(() => k.attention(own, own, q, kv, kv, 1, 0, big, out), /do not fit/);
+    const noWindow = { ...s, window: 0 };
+    assertThrows(() => k.attention(own, own, q, kv, kv, 1, 0, noWindow, out), /do not fit/);
+    const fewSinks = new Float32Array(1);
+    assertThrows(() => k.attention(own, own, q, kv, kv, 1, 0, s, out, fewSinks), /do not fit/);
   } finally {
     await k.dispose();
   }

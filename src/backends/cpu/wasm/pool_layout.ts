@@ -10,7 +10,7 @@ export const POOL = { chunk: 2, nworkers: 3, spin: 4, items: 11 } as const;
 /** Byte offsets of the argument blocks (checked against the module at load). */
 export const MM_OFFSET = 48;
 export const ATTN_OFFSET = 92;
-export const ROWS_OFFSET = 136;
+export const ROWS_OFFSET = 144;
 /** Job codes of rf_pool_run. */
 export const OP_MATMUL = 1;
 export const OP_ATTENTION = 3;
@@ -44,6 +44,10 @@ export interface AttentionJob {
   headDim: number;
   valueDim: number;
   scale: number;
+  /** Sliding window in positions; 0: none. */
+  window: number;
+  /** Address of the per-head sink logits; 0: none. */
+  sinks: number;
 }
 
 /** Sets how many work items a job has and how many each claim takes. */
@@ -68,6 +72,8 @@ export function writeAttention(
   const a = (pool + ATTN_OFFSET) / 4;
   i32.set([j.q, j.k, j.v, j.out, j.rows, j.pos0, j.nHead, j.nHeadKV, j.headDim, j.valueDim], a);
   f32[a + 10] = j.scale;
+  i32[a + 11] = j.window;
+  i32[a + 12] = j.sinks;
 }
 
 /** Arguments of a row-wise element op (rf_rows_args): kind 1 SwiGLU, 2 RMSNorm. */

@@ -332,8 +332,9 @@ export class WasmKernels {
   /**
    * Causal attention with llama.cpp's CPU numerics (see ops/attention.ts, which it mirrors):
    * writes the `rows` new k/v rows (rounded to half) into the caches at pos0, then out[t]
-   * attends over positions [0, pos0 + t]. kCache and vCache come from allocFloats and hold
-   * [capacity, nHeadKV * dim] rows.
+   * attends over positions [0, pos0 + t] (the last `s.window` of them with a window), with
+   * the per-head `sinks` logits (gpt-oss) joining the softmax. kCache and vCache come from
+   * allocFloats and hold [capacity, nHeadKV * dim] rows.
    */
   attention(
     kCache: Float32Array,
@@ -345,12 +346,13 @@ export class WasmKernels {
     pos0: number,
     s: AttentionShape,
     out: Float32Array,
+    sinks?: Float32Array,
   ): void {
     this.live();
     if (!this.owns(kCache) || !this.owns(vCache)) {
       throw new InvalidArgumentError("attention caches must come from allocFloats");
     }
-    runAttention(this.context, { kCache, vCache, q, k, v, rows, pos0, shape: s, out });
+    runAttention(this.context, { kCache, vCache, q, k, v, rows, pos0, shape: s, out, sinks });
   }
 
   private get context(): KernelContext {
