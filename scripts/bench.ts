@@ -25,9 +25,9 @@ import { createSession, loadModel, registry } from "../src/api.ts";
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
 import process from "node:process";
 import { args, cpuCount, exit, now, writeStderr, writeStdout } from "../src/runtime/host.ts";
-import { startLineProcess } from "../src/runtime/line_process.ts";
 import { BENCH_USAGE, type BenchOptions, parseBenchArgs } from "./_bench_options.ts";
 import { llamaBenchGpu, type LlamaBenchResult } from "./_llamacpp_gpu_bench.ts";
+import { startLlamacppNode } from "./_llamacpp_node.ts";
 import { streamBandwidth } from "./_stream_bench.ts";
 
 export type { BenchOptions } from "./_bench_options.ts";
@@ -121,8 +121,11 @@ async function ours(
 }
 
 async function llamacppCpu(o: BenchOptions, tokens: number[]): Promise<Engine> {
-  const script = new URL("./_llamacpp_bench.mjs", import.meta.url).pathname;
-  const p = startLineProcess("node", [script, o.model, String(o.threads), JSON.stringify(tokens)]);
+  const p = await startLlamacppNode("./_llamacpp_bench.mjs", [
+    o.model,
+    String(o.threads),
+    JSON.stringify(tokens),
+  ]);
   const ask = async (cmd: string) => {
     p.send(cmd);
     const line = await p.readLine();
@@ -130,15 +133,6 @@ async function llamacppCpu(o: BenchOptions, tokens: number[]): Promise<Engine> {
     if (!Number.isFinite(secs)) throw new Error(`llama.cpp answered ${line}`);
     return secs;
   };
-  try {
-    const ready = await p.readLine();
-    if (ready !== "ready") throw new Error(`llama.cpp said ${ready}`);
-  } catch (e) {
-    await p.close();
-    throw new Error(
-      `llama.cpp did not start; run ../shared/ref/setup.sh first? ${(e as Error).message}`,
-    );
-  }
   return {
     prefill: (d, n) => ask(`pp ${d} ${n}`),
     generate: (d, n) => ask(`tg ${d} ${n}`),

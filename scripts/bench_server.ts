@@ -18,10 +18,11 @@
  */
 import { createRegistry, loadModel } from "../src/api.ts";
 import { args, cpuCount, exit, now, writeStderr, writeStdout } from "../src/runtime/host.ts";
-import { type LineProcess, startLineProcess } from "../src/runtime/line_process.ts";
+import type { LineProcess } from "../src/runtime/line_process.ts";
 import { serveHttp } from "../src/runtime/http_server.ts";
 import { createApp } from "../src/server/app.ts";
 import { Engine } from "../src/server/engine.ts";
+import { startLlamacppNode } from "./_llamacpp_node.ts";
 
 interface Options {
   model: string;
@@ -93,19 +94,8 @@ async function streamTokens(url: string, prompt: string, tokens: number): Promis
 }
 
 /** llama.cpp's batched decoding in a Node child (see _llamacpp_batch_bench.mjs). */
-async function llamacpp(model: string, threads: number): Promise<LineProcess> {
-  const script = new URL("./_llamacpp_batch_bench.mjs", import.meta.url).pathname;
-  const p = startLineProcess("node", [script, model, String(threads)]);
-  try {
-    const ready = await p.readLine();
-    if (ready !== "ready") throw new Error(`llama.cpp said ${ready}`);
-  } catch (e) {
-    await p.close();
-    throw new Error(
-      `llama.cpp did not start; run ../shared/ref/setup.sh first? ${(e as Error).message}`,
-    );
-  }
-  return p;
+function llamacpp(model: string, threads: number): Promise<LineProcess> {
+  return startLlamacppNode("./_llamacpp_batch_bench.mjs", [model, String(threads)]);
 }
 
 /** Tokens/s of llama.cpp generating `tokens` in each of `streams` sequences at once. */
