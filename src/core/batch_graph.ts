@@ -5,7 +5,8 @@
  * depend on where a row sits — rope and embedding by position, attention over a KV cache, the
  * last-row pick of "last" logits — are marked `batched` and take each sequence's range of rows,
  * position and KV cache from the compute request's sequence table. Values computed from a
- * batched last_row get one row per sequence.
+ * batched last_row get one row per sequence. A non-causal (encoder) attention attends over
+ * each sequence's own rows only, and position embeddings restart at 0 per sequence.
  *
  * @module
  */
@@ -43,8 +44,7 @@ function positional(n: GraphNode): n is BatchedNode {
 
 /**
  * The graph of `g`'s rows split among `sequences` sequences (in row order, each at least one
- * row). Throws InvalidArgumentError for a non-causal graph (an encoder sees one input whole)
- * or a sequence count outside 1..nTokens.
+ * row). Throws InvalidArgumentError for a sequence count outside 1..nTokens.
  */
 export function batchGraph(g: Graph, sequences: number): Graph {
   if (!Number.isInteger(sequences) || sequences < 1 || sequences > g.nTokens) {
@@ -60,12 +60,6 @@ export function batchGraph(g: Graph, sequences: number): Graph {
   const values: Mutable<GraphValue>[] = g.values.map((v) => ({ ...v }));
   const perSequence = new Set<number>(); // values with one row per sequence
   const nodes = g.nodes.map((n): GraphNode => {
-    if (n.op === "attention" && n.causal === false) {
-      throw new InvalidArgumentError("a non-causal (encoder) graph cannot batch sequences", {
-        field: "sequences",
-        actual: sequences,
-      });
-    }
     const out = values[n.out];
     if (n.op === "last_row") {
       perSequence.add(n.out);

@@ -70,10 +70,15 @@ test("batchGraph: positional nodes batched, values after last_row get one row pe
   assert(g.sequences === undefined && !("batched" in g.nodes[1]));
 });
 
-test("batchGraph: refuses encoders and sequence counts outside 1..nTokens", () => {
+test("batchGraph: an encoder's attention is batched per sequence", () => {
+  const bg = batchGraph(tiny(4, false), 2);
+  const att = bg.nodes.find((n) => n.op === "attention");
+  assert(att && "batched" in att && att.batched && att.causal === false);
+});
+
+test("batchGraph: refuses sequence counts outside 1..nTokens", () => {
   const bad = (f: () => unknown) =>
     assertThrows(f, (e: unknown) => e instanceof InvalidArgumentError);
-  bad(() => batchGraph(tiny(4, false), 2));
   bad(() => batchGraph(tiny(4), 5));
   bad(() => batchGraph(tiny(4), 0));
 });

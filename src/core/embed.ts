@@ -7,7 +7,7 @@
  */
 import { AbortError, InvalidArgumentError } from "./errors.ts";
 import type { Model } from "./model.ts";
-import { Session } from "./session.ts";
+import { embedTokens } from "./embed_batch.ts";
 
 /** How token vectors become one vector. */
 export type Pooling = "mean" | "cls" | "last";
@@ -19,6 +19,10 @@ export interface EmbedOptions {
   /** L2-normalize each vector (default true). */
   readonly normalize?: boolean;
   readonly signal?: AbortSignal;
+  /** Most tokens one forward pass evaluates over the inputs it packs (default 512). */
+  readonly batchSize?: number;
+  /** Most inputs one forward pass packs (default 64). */
+  readonly sequences?: number;
 }
 
 /** Pools `rows` rows of width `dim` (then L2-normalizes unless `normalize` is false). */
@@ -65,32 +69,37 @@ export function modelPooling(model: Pick<Model, "pooling" | "architecture">): Po
   return own ?? "mean";
 }
 
-/** One embedding per text. */
-export async function embed(
+/**
+ * One embedding per text, several texts per forward pass (embed_batch.ts): consecutive texts
+ * share a pass up to `batchSize` tokens and `sequences` texts; `signal` cancels between passes.
+ */
+export function embed(
   model: Model,
   texts: readonly string[],
   opts: EmbedOptions = {},
 ): Promise<Float32Array[]> {
   if (!Array.isArray(texts) || texts.some((t) => typeof t !== "string")) {
-    throw new InvalidArgumentError("embed takes an array of strings", { field: "texts" });
+    return Promise.reject(
+      new InvalidArgumentError("embed takes an array of strings", { field: "texts" }),
+    );
   }
-  const pooling = opts.pooling ?? modelPooling(model);
-  const dim = model.config.embeddingLength;
-  const session = new Session(model);
   try {
-    const out: Float32Array[] = [];
-    for (const text of texts) {
-      if (opts.signal?.aborted) throw new AbortError("embedding aborted");
-      const tokens = model.tokenizer.encode(text, { addSpecial: true });
-      if (tokens.length === 0) {
-        throw new InvalidArgumentError("cannot embed an empty input", { field: "texts" });
-      }
-      session.reset();
-      const hidden = await session.eval(tokens, "hidden", { signal: opts.signal });
-      out.push(poolHidden(hidden, tokens.length, dim, pooling, opts.normalize ?? true));
-    }
-    return out;
-  } finally {
-    session.dispose();
+    const pooling = opts.pooling ?? modelPooling(model);
+    const dim = model.config.embeddingLength;
+    if (opts.signal?.aborted) throw new AbortError("embedding aborted");
+    const inputs = texts.map((t) => model.tokenizer.encode(t, { addSpecial: true }));
+    const normalize = opts.normalize ?? true;
+    return embedTokens(
+      model,
+      inputs,
+      (hidden, rows) => poolHidden(hidden, rows, dim, pooling, normalize),
+      {
+        ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}),
+        ...(opts.sequences !== undefined ? { sequences: opts.sequences } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      },
+    );
+  } catch (e) {
+    return Promise.reject(e);
   }
 }
