@@ -12,11 +12,9 @@
 import { test } from "../../../tests/harness.ts";
 import { assert } from "../../../tests/assert.ts";
 import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "../../../tests/shared_data.ts";
-import { Model } from "../../core/model.ts";
-import { builtinArchitectures } from "../../model/mod.ts";
-import { Session } from "../../core/session.ts";
+import { cpuStepLogits as logits } from "../../../tests/cpu_providers.ts";
 import { InvalidArgumentError } from "../../core/errors.ts";
-import { type CpuBackendOptions, createCpuBackend } from "./backend.ts";
+import { createCpuBackend } from "./backend.ts";
 import { kernelModule } from "./wasm/module.ts";
 
 const MODELS = [
@@ -33,25 +31,6 @@ const MODELS = [
   "synthetic/tiny256-Q6_K.gguf",
   "synthetic/tiny256-Q3_K.gguf",
 ];
-
-async function logits(path: string, opts: CpuBackendOptions): Promise<Float32Array[]> {
-  const cpu = createCpuBackend(opts);
-  const model = await Model.load(path, {
-    architectures: builtinArchitectures,
-    backends: [cpu],
-    contextLength: 64,
-    log: () => {},
-  });
-  try {
-    const s = new Session(model);
-    const out = [await s.eval([1, 5, 9, 13, 17, 21, 25], "last")];
-    for (const t of [30, 31, 32]) out.push(await s.eval([t], "last"));
-    return out;
-  } finally {
-    model.dispose();
-    cpu.dispose();
-  }
-}
 
 const skip = !HAVE_SHARED || kernelModule() === undefined;
 const reason = !HAVE_SHARED ? NO_SHARED_REASON : "no WebAssembly SIMD / shared memory here";

@@ -8,12 +8,9 @@
  */
 import { test } from "../../../../tests/harness.ts";
 import { assert, assertEquals } from "../../../../tests/assert.ts";
-import { NATIVE_SKIP } from "../../../../tests/cpu_providers.ts";
+import { cpuStepLogits as logits, NATIVE_SKIP } from "../../../../tests/cpu_providers.ts";
 import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "../../../../tests/shared_data.ts";
-import { Model } from "../../../core/model.ts";
-import { Session } from "../../../core/session.ts";
-import { builtinArchitectures } from "../../../model/mod.ts";
-import { type CpuBackendOptions, cpuKernelChoice, createCpuBackend } from "../backend.ts";
+import { cpuKernelChoice, createCpuBackend } from "../backend.ts";
 
 const code = async (p: Promise<unknown> | (() => unknown)) => {
   try {
@@ -43,30 +40,11 @@ test("native kernels that cannot load: an error when asked for, a notice on auto
   assert(lines[0].includes("using WebAssembly"), lines[0]);
 });
 
-async function logits(path: string, opts: CpuBackendOptions): Promise<Float32Array[]> {
-  const cpu = createCpuBackend({ threads: 2, ...opts });
-  const model = await Model.load(path, {
-    architectures: builtinArchitectures,
-    backends: [cpu],
-    contextLength: 64,
-    log: () => {},
-  });
-  try {
-    const s = new Session(model);
-    const out = [await s.eval([1, 5, 9, 13, 17, 21, 25], "last")];
-    for (const t of [30, 31, 32]) out.push(await s.eval([t], "last"));
-    return out;
-  } finally {
-    model.dispose();
-    cpu.dispose();
-  }
-}
-
 for (const type of ["Q4_0", "Q8_0", "Q4_K"]) {
   test(`native and WebAssembly providers give the same logits: tiny256-${type}`, async () => {
     const path = sharedPath("models", "synthetic", `tiny256-${type}.gguf`);
-    const a = await logits(path, { kernels: "wasm" });
-    const b = await logits(path, { kernels: "native" });
+    const a = await logits(path, { threads: 2, kernels: "wasm" });
+    const b = await logits(path, { threads: 2, kernels: "native" });
     for (let s = 0; s < a.length; s++) {
       for (let i = 0; i < a[s].length; i++) {
         assert(Object.is(a[s][i], b[s][i]), `step ${s} logit ${i}: ${a[s][i]} vs ${b[s][i]}`);
