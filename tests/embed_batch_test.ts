@@ -15,6 +15,7 @@ import { canBatchEmbeddings, embedTokens, packInputs } from "../src/core/embed_b
 import { AbortError } from "../src/core/errors.ts";
 import { Model } from "../src/core/model.ts";
 import type { ForwardGate } from "../src/core/request_scheduler.ts";
+import { modelEmbedder } from "../src/context/model_embedder.ts";
 import { builtinArchitectures } from "../src/model/mod.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { test } from "./harness.ts";
@@ -109,6 +110,17 @@ test(
         try {
           assert(canBatchEmbeddings(model), `${arch} batches on the CPU`);
           await checkBatched(model, arch);
+          // The context store's embedder packs texts the same way.
+          const e = modelEmbedder(model, { batchSize: 64 });
+          try {
+            const want = await embed(model, TEXTS, { sequences: 1 });
+            const got = await e.embed(TEXTS);
+            got.forEach((v, i) =>
+              assert(1 - cosine(v, want[i]) <= COS_TOL, `${arch} embedder ${i}`)
+            );
+          } finally {
+            e.dispose();
+          }
           // As on HIP: a backend that declines batched nodes holds the layers.
           const nobatch: Backend = {
             ...createCpuBackend(),
