@@ -63,10 +63,11 @@ export const HNSW_PARAMS = { connectivity: 16, expansionAdd: 128, expansionSearc
 
 /**
  * The search beam for an index of `size` entries: 1024 per started 16,384 entries (about
- * size / 16). Recall@10 against exact on uniform random 384-d vectors (scripts/bench_context.ts
- * --queries 30, loaded cores): 20k: 0.94 / 0.99 / 1.0 at beams 1024 / 2048 / 3072 (6 / 10 /
- * 10 ms); 50k: 0.94 / 0.98 / 0.98 / 1.0 at 2048 / 3072 / 4096 / 6144 (13 / 18 / 25 / 28 ms);
- * 100k (an earlier run, idle cores): 0.93 / 0.97 / 0.99 at 4096 / 6144 / 8192 (32 / - / 41 ms).
+ * size / 16; 2048 at 20k, 4096 at 50k, 7168 at 100k). Recall@10 against exact on uniform
+ * random 384-d vectors (scripts/bench_context.ts --queries 30 --beams, 2 loaded cores):
+ * 20k: 0.96 / 0.99 / 1.0 at beams 1024 / 2048 / 3072 (8 / 13 / 10 ms); 50k: 0.94 / 0.98 /
+ * 0.98 / 1.0 at 2048 / 3072 / 4096 / 6144 (13 / 18 / 25 / 28 ms); 100k: 0.93 / 0.96 / 0.98 /
+ * 0.99 at 4096 / 6144 / 7168 / 8192 (36 / 44 / 49 / 61 ms).
  */
 export function searchBeam(size: number): number {
   return 1024 * Math.max(1, Math.ceil(size / 16384));
