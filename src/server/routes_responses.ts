@@ -3,7 +3,9 @@
  * messages, `function_call` and `function_call_output` items) and `instructions` (a system
  * message) are rendered with the chat template; the answer is an assistant message of
  * `output_text` and, with function `tools`, `function_call` items (calls constrained to each
- * function's parameters as on /v1/chat/completions, see chat_tools.ts). With `stream: true` the
+ * function's parameters as on /v1/chat/completions, see chat_tools.ts). `text.format`
+ * (`json_schema`, `json_object`) constrains the answer as the chat route's `response_format`
+ * (one grammar: with tools that may be called it is a 400). With `stream: true` the
  * server-sent events are `response.created`, then each item's events (responses_output.ts:
  * `response.output_text.delta`, `response.function_call_arguments.delta` and their `.done`),
  * then `response.completed` (each `data:` carries its `type` and `sequence_number`). Fields of
@@ -18,10 +20,12 @@ import type { ToolCall } from "../chat/tool_calls.ts";
 import { splitAnswer, ToolCallDeltas, type ToolPlan, toolPlan } from "./chat_tools.ts";
 import type { Engine } from "./engine.ts";
 import { ApiError } from "./errors.ts";
+import type { Grammar } from "../grammar/grammar.ts";
 import {
   capMaxTokens,
   checkModel,
   checkPromptFits,
+  constraintGrammar,
   type GenerationJob,
   samplingFrom,
 } from "./generation.ts";
@@ -99,6 +103,34 @@ function planOf(body: ResponseRequest, template: string | undefined): ToolPlan |
   }
 }
 
+/** The grammar of `text.format` (through response_format's path; 400s name `text.format`). */
+function formatGrammar(body: ResponseRequest, plan: ToolPlan | undefined): Grammar | undefined {
+  const f = body.text?.format;
+  if (!f || f.type === "text") return undefined;
+  if (plan?.grammar) {
+    throw new ApiError(
+      400,
+      "invalid_value",
+      `text.format ${f.type} and tools both constrain the answer: give one (or tool_choice "none")`,
+      "text.format",
+    );
+  }
+  try {
+    return constraintGrammar({
+      response_format: f.type === "json_object" ? { type: "json_object" } : {
+        type: "json_schema",
+        json_schema: { name: f.name, schema: f.schema, strict: f.strict },
+      },
+    });
+  } catch (e) {
+    if (e instanceof ApiError && e.param !== null) {
+      const param = e.param.replace(/^response_format(\.json_schema)?/, "text.format");
+      throw new ApiError(e.status, "invalid_value", e.message.replaceAll(e.param, param), param);
+    }
+    throw e;
+  }
+}
+
 /** Registers POST /v1/responses and /responses. */
 export function registerResponses(app: Hono, engine: Engine): void {
   const handler = async (c: Context) => {
@@ -109,6 +141,7 @@ export function registerResponses(app: Hono, engine: Engine): void {
     const plan = planOf(body, engine.chatTemplate);
     const prompt = chatPromptTokens(ready, conversationOf(body), engine.chatTemplate, plan?.tools);
     checkPromptFits(prompt, ctx, "input");
+    const format = formatGrammar(body, plan);
     const job: GenerationJob = {
       prompt,
       maxTokens: capMaxTokens(body.max_output_tokens, ctx, prompt.length, ctx),
@@ -117,6 +150,8 @@ export function registerResponses(app: Hono, engine: Engine): void {
       ignoreEos: false,
       ...(plan?.grammar
         ? { grammar: plan.grammar.grammar, grammarTriggers: plan.grammar.triggerWords }
+        : format
+        ? { grammar: format }
         : {}),
     };
     // Calls are split out only when the answer was constrained to the call format.

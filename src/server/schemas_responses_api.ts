@@ -2,7 +2,7 @@
  * zod schemas of OpenAI's Responses API subset this server implements: text in (a string, or
  * messages whose content is text, plus `function_call` and `function_call_output` items),
  * text and function calls out (function tools, `tool_choice`, `parallel_tool_calls`),
- * streaming. Other tool types, reasoning, stored responses (`previous_response_id`,
+ * structured output (`text.format`: `json_schema`, `json_object`), streaming. Other tool types, reasoning, stored responses (`previous_response_id`,
  * `store: true`) and other fields are a 400 `unsupported`.
  *
  * @module
@@ -63,6 +63,25 @@ export const ResponseFunctionTool = z.strictObject({
   strict: nullish(z.boolean()),
 });
 
+/**
+ * `text.format`: free text, any JSON object, or JSON matching `schema` (enforced by a grammar,
+ * as /v1/chat/completions' `response_format`; `name` and `description` only label it).
+ */
+export const ResponseTextFormat = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("text") }),
+  z.strictObject({ type: z.literal("json_object") }),
+  z.strictObject({
+    type: z.literal("json_schema"),
+    name: z.string().min(1).max(64),
+    description: nullish(z.string()),
+    schema: z.record(z.string(), z.unknown()),
+    /** true (default here): a keyword the grammar cannot enforce is a 400. */
+    strict: nullish(z.boolean()),
+  }),
+]);
+/** `text.format` of a request. */
+export type ResponseTextFormat = z.infer<typeof ResponseTextFormat>;
+
 /** POST /v1/responses request. */
 export const ResponseRequest = z.strictObject({
   model: z.string().optional(),
@@ -77,6 +96,7 @@ export const ResponseRequest = z.strictObject({
   ])),
   parallel_tool_calls: nullish(z.boolean()),
   instructions: nullish(z.string()),
+  text: nullish(z.strictObject({ format: nullish(ResponseTextFormat) })),
   max_output_tokens: nullish(z.number().int().min(1)),
   temperature: samplerFields.temperature,
   top_p: samplerFields.top_p,
