@@ -5,21 +5,26 @@
  * than the model's is a 400. `encoding_format: "base64"` returns
  * little-endian float32 bytes in base64, as OpenAI does.
  *
- * A large request never holds the engine: each input takes a slot on its own (a generation
- * waiting for a slot gets it between two inputs), and every forward batch of an input is a
- * separate step of the request scheduler, so generations, health checks and other requests
- * interleave with it; a client that disconnects stops it at the next batch (a long request
+ * Short inputs share forward passes (up to the engine's batch size in tokens, see embedAll).
+ * A large request never holds the engine: each pass takes a slot on its own (a generation
+ * waiting for a slot gets it between two passes), and every forward batch is a separate step
+ * of the request scheduler, so generations, health checks and other requests interleave with
+ * it; a client that disconnects stops it at the next batch (a long request
  * streams keep-alive spaces before its JSON so that a gone client is noticed: heartbeat.ts).
  *
  * @module
  */
 import { modelPooling, poolHidden } from "../core/embed.ts";
+import { embedTokens, packInputs } from "../core/embed_batch.ts";
 import type { Context, Hono } from "../deps/hono.ts";
 import type { Engine, ReadyEngine } from "./engine.ts";
 import { checkModel, checkPromptFits, checkTokenIds } from "./generation.ts";
 import { ApiError } from "./errors.ts";
 import { jsonWithHeartbeat } from "./heartbeat.ts";
 import { EmbeddingRequest, type EmbeddingResponse } from "./schemas.ts";
+
+/** Most inputs one embeddings pass packs. */
+const MAX_SEQUENCES = 64;
 
 /** Little-endian float32 bytes in base64. */
 export function float32Base64(v: Float32Array): string {
@@ -72,7 +77,12 @@ export async function inputTokens(
   return out;
 }
 
-/** Embeds each token list in turn (cancelled by `signal` between forward batches). */
+/**
+ * Embeds the token lists, several per forward pass (core/embed_batch.ts: consecutive inputs
+ * up to the engine's batch size in tokens, one pass each, as one scheduler step), each pass
+ * holding a slot (a generation waiting for one gets it between passes); an input that runs
+ * alone uses the slot's session. Cancelled by `signal` between passes.
+ */
 export async function embedAll(
   engine: Engine,
   ready: ReadyEngine,
@@ -80,18 +90,30 @@ export async function embedAll(
   signal: AbortSignal,
 ): Promise<Float32Array[]> {
   const dim = ready.model.config.embeddingLength;
+  const pooling = modelPooling(ready.model);
+  const pool = (h: Float32Array, rows: number) => poolHidden(h, rows, dim, pooling);
+  const budget = engine.opts.batchSize ?? 256;
   const out: Float32Array[] = [];
-  for (const tokens of inputs) {
-    const lease = await ready.slots.acquire(tokens, signal);
-    let hidden: Float32Array;
+  for (const pack of packInputs(inputs.map((t) => t.length), budget, MAX_SEQUENCES)) {
+    const lists = pack.map((i) => inputs[i]);
+    const lease = await ready.slots.acquire(lists[0], signal);
+    let evaluated = 0;
     try {
       lease.session.reset();
-      hidden = await lease.session.eval(tokens, "hidden", { signal });
+      out.push(
+        ...await embedTokens(ready.model, lists, pool, {
+          batchSize: budget,
+          sequences: MAX_SEQUENCES,
+          session: lease.session,
+          gate: engine.scheduler,
+          signal,
+        }),
+      );
+      evaluated = lists.reduce((a, t) => a + t.length, 0);
     } finally {
-      engine.metrics.promptTokens += lease.session.nPast;
+      engine.metrics.promptTokens += evaluated || lease.session.nPast;
       lease.release();
     }
-    out.push(poolHidden(hidden, tokens.length, dim, modelPooling(ready.model)));
   }
   return out;
 }
