@@ -178,16 +178,21 @@ export class GrammarSampler implements Sampler {
    */
   #applyWaiting(c: Candidates): void {
     const top = this.#top;
-    const patterns = this.#triggers.patterns.length > 0;
-    const n = !patterns ? 0 : top > 0 && c.size > top ? top : c.size;
-    const may = this.#triggers.mayFire(this.#pending);
-    if (n === 0 && may.size === 0) return;
+    const n = this.#triggers.patterns.length === 0 ? 0 : top > 0 && c.size > top ? top : c.size;
     if (n > 0 && n < c.size) sortByLogit(c, top);
     const ids = c.ids, L = c.logits, P = c.probs;
+    const rejected = new Set<number>();
+    for (const id of this.#triggers.mayFire(this.#pending)) {
+      if (this.#firesRejected(id)) rejected.add(id);
+    }
+    for (let i = 0; i < n; i++) {
+      if (!rejected.has(ids[i]) && this.#firesRejected(ids[i])) rejected.add(ids[i]);
+    }
+    if (rejected.size === 0) return;
     let kept = 0;
     for (let i = 0; i < c.size; i++) {
       const id = ids[i];
-      if ((i < n || may.has(id)) && this.#firesRejected(id)) continue;
+      if (rejected.has(id)) continue;
       ids[kept] = id;
       L[kept] = L[i];
       P[kept] = P[i];
