@@ -82,8 +82,60 @@ async function checkBatched(model: Model, label: string): Promise<void> {
   await assertRejects(() => embed(model, TEXTS, { signal: ac.signal }), AbortError);
 }
 
-function load(path: string, backends: Backend[] = [createCpuBackend()]): Promise<Model> {
-  return Model.load(path, { architectures: builtinArchitectures, backends });
+function load(
+  path: string,
+  backends: Backend[] = [createCpuBackend()],
+  gpuLayers?: number,
+): Promise<Model> {
+  return Model.load(path, {
+    architectures: builtinArchitectures,
+    backends,
+    ...(gpuLayers === undefined ? {} : { gpuLayers }),
+  });
+}
+
+/** A CPU backend under another name that declines batched nodes, as HIP does. */
+function nobatch(): Backend {
+  return { ...createCpuBackend(), name: "nobatch", priority: 10, multiSequence: false };
+}
+
+/** An encoder file: batched on the CPU, through the embedder, and off a nobatch backend. */
+async function checkEncoder(arch: string, path: string): Promise<void> {
+  const model = await load(path);
+  try {
+    assert(canBatchEmbeddings(model), `${arch} batches on the CPU`);
+    await checkBatched(model, arch);
+    const want = await embed(model, TEXTS, { sequences: 1 });
+    // The context store's embedder packs texts the same way.
+    const e = modelEmbedder(model, { batchSize: 64 });
+    try {
+      const got = await e.embed(TEXTS);
+      got.forEach((v, i) => assert(1 - cosine(v, want[i]) <= COS_TOL, `${arch} embedder ${i}`));
+    } finally {
+      e.dispose();
+    }
+    // As on HIP: a backend that declines batched nodes holds every layer (bert's position
+    // table with them, so it goes one input per pass; nomic-bert's rope and attention read no
+    // weights, but the CPU holds nothing to run them on), or all layers but one (the input
+    // embeddings, bert's position table with them, stay on the CPU; nomic-bert's rope and
+    // attention move there).
+    for (const gpuLayers of [undefined, model.config.blockCount - 1]) {
+      const mixed = await load(path, [nobatch(), createCpuBackend()], gpuLayers);
+      try {
+        assert(mixed.placement.includes("nobatch"), mixed.placement);
+        // Input embeddings stay on the CPU unless every layer is on the device.
+        assertEquals(canBatchEmbeddings(mixed), gpuLayers !== undefined, `${arch} ${gpuLayers}`);
+        const got = await embed(mixed, TEXTS, { batchSize: 64 });
+        got.forEach((v, i) =>
+          assert(1 - cosine(v, want[i]) <= COS_TOL, `${arch} nobatch ${gpuLayers} ${i}`)
+        );
+      } finally {
+        mixed.dispose();
+      }
+    }
+  } finally {
+    model.dispose();
+  }
 }
 
 test("embed batch: packs inputs by tokens and count, a long one alone", () => {
@@ -92,7 +144,7 @@ test("embed batch: packs inputs by tokens and count, a long one alone", () => {
 });
 
 test(
-  "embed batch: bert and nomic-bert batched equal one by one, also without multiSequence",
+  "embed batch: bert and nomic-bert batched equal one by one, also off HIP-like backends",
   async () => {
     const dir = mkdtempSync(join(tmpdir(), "rf-embed-batch-"));
     try {
@@ -106,42 +158,7 @@ test(
           seed: 7,
           vocab: sharedPath("models", "llama.cpp-vocab", "ggml-vocab-bert-bge.gguf"),
         });
-        const model = await load(out);
-        try {
-          assert(canBatchEmbeddings(model), `${arch} batches on the CPU`);
-          await checkBatched(model, arch);
-          // The context store's embedder packs texts the same way.
-          const e = modelEmbedder(model, { batchSize: 64 });
-          try {
-            const want = await embed(model, TEXTS, { sequences: 1 });
-            const got = await e.embed(TEXTS);
-            got.forEach((v, i) =>
-              assert(1 - cosine(v, want[i]) <= COS_TOL, `${arch} embedder ${i}`)
-            );
-          } finally {
-            e.dispose();
-          }
-          // As on HIP: a backend that declines batched nodes holds the layers.
-          const nobatch: Backend = {
-            ...createCpuBackend(),
-            name: "nobatch",
-            priority: 10,
-            multiSequence: false,
-          };
-          const mixed = await load(out, [nobatch, createCpuBackend()]);
-          try {
-            assert(mixed.placement.includes("nobatch"), mixed.placement);
-            const want = await embed(model, TEXTS, { sequences: 1 });
-            const got = await embed(mixed, TEXTS, { batchSize: 64 });
-            got.forEach((v, i) =>
-              assert(1 - cosine(v, want[i]) <= COS_TOL, `${arch} nobatch ${i}`)
-            );
-          } finally {
-            mixed.dispose();
-          }
-        } finally {
-          model.dispose();
-        }
+        await checkEncoder(arch, out);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

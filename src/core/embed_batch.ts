@@ -4,8 +4,8 @@
  * budget runs alone). An encoder's pass is one multi-sequence graph (attention over each
  * input's own rows, positions from 0 per input); a decoder's inputs are the sequences of a
  * BatchContext made for the pass. Pooling runs over each input's rows. An input that runs
- * alone, and every input of a model whose batched nodes would leave their backend (HIP
- * declines them), goes through a Session as before. A signal cancels between passes; with a
+ * alone, and every input of a model whose batched nodes could not leave their backend (HIP
+ * declines them; see canBatchEmbeddings), goes through a Session as before. A signal cancels between passes; with a
  * gate, each pass is one of its "forward" steps.
  *
  * @module
@@ -14,7 +14,8 @@ import { batchRefusal, createContext } from "./batch_context.ts";
 import { AbortError, InvalidArgumentError } from "./errors.ts";
 import type { Model } from "./model.ts";
 import type { ForwardGate } from "./request_scheduler.ts";
-import { runPlan } from "./scheduler.ts";
+import type { Backend } from "./backend.ts";
+import { type Plan, runPlan } from "./scheduler.ts";
 import { Session } from "./session.ts";
 
 /** How token vectors become one vector (embed.ts pools). */
@@ -59,20 +60,28 @@ export function packInputs(
 }
 
 /**
- * Whether several inputs can share a pass: every node of the batched graph runs where the
- * one-sequence graph's does (nothing moves off a backend without multiSequence, whose
- * weights would be missing elsewhere), and a decoder's context can be made.
+ * Whether several inputs can share a pass: a decoder's context can be made (batchRefusal),
+ * and every node of the batched graph runs where the one-sequence graph's does, or moves off
+ * a backend without multiSequence (HIP) to one holding part of the model while reading no
+ * weights (rope without frequency factors, attention without sinks): a moved position
+ * embedding would miss its table there.
  */
 export function canBatchEmbeddings(model: Model): boolean {
   if (model.causal && batchRefusal(model)) return false;
-  const one = model.plan(2, "hidden").segments;
-  const two = model.plan(2, "hidden", 2).segments;
-  const at = (segs: typeof one) => {
-    const m: string[] = [];
-    for (const s of segs) for (const n of s.nodes) m[n] = s.backend.name;
-    return m.join(",");
+  const where = (p: Plan) => {
+    const m: Backend[] = [];
+    for (const s of p.segments) for (const n of s.nodes) m[n] = s.backend;
+    return m;
   };
-  return at(one) === at(two);
+  const one = where(model.plan(2, "hidden"));
+  const plan = model.plan(2, "hidden", 2);
+  return where(plan).every((b, i) => {
+    if (b === one[i]) return true;
+    const n = plan.graph.nodes[i];
+    const free = (n.op === "rope" && !n.freqFactors) || (n.op === "attention" && !n.sinks) ||
+      n.op === "last_row";
+    return free && model.contexts.has(b);
+  });
 }
 
 function check(name: string, v: number): number {
