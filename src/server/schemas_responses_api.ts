@@ -2,8 +2,9 @@
  * zod schemas of OpenAI's Responses API subset this server implements: text in (a string, or
  * messages whose content is text, plus `function_call` and `function_call_output` items),
  * text and function calls out (function tools, `tool_choice`, `parallel_tool_calls`),
- * structured output (`text.format`: `json_schema`, `json_object`), streaming. Other tool types, reasoning, stored responses (`previous_response_id`,
- * `store: true`) and other fields are a 400 `unsupported`.
+ * structured output (`text.format`: `json_schema`, `json_object`), streaming. Other tool
+ * types, reasoning, stored responses (`previous_response_id`, `store: true`), `text.verbosity`
+ * and other fields are a 400 `unsupported`.
  *
  * @module
  */
