@@ -14,9 +14,9 @@ import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
 
 const skip = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
 /**
- * From the first space on: the space, a word, a full stop, then the end. (The token that
- * brings the trigger must fit the grammar with the rest of its text, as in llama.cpp: these
- * SentencePiece tokens put the space before a word.)
+ * From the first space on: the space, a word, a full stop, then the end. (The grammar is fed
+ * the rest of the token that brings the trigger, as in llama.cpp: these SentencePiece tokens
+ * put the space before a word.)
  */
 const GRAMMAR = `root ::= " " [a-zA-Z]+ "."`;
 const AFTER = /^[^ ]* [a-zA-Z]+\.$/s;
