@@ -26,6 +26,7 @@ import { PACKAGE_NAME } from "./_npm_package.ts";
 export const DENO_ONLY_TESTS: Readonly<Record<string, string>> = {
   "tests/golden_arch_test.ts": "regenerates its models with scripts/ (not in the package)",
   "tests/golden_embed_test.ts": "regenerates its models with scripts/ (not in the package)",
+  "tests/embed_batch_test.ts": "makes its encoder models with scripts/ (not in the package)",
   "tests/golden_mix_test.ts": "regenerates its models with scripts/ (not in the package)",
   "tests/hip_model_test.ts": "regenerates models with scripts/ (and needs a GPU)",
   "tests/amd_arch_macros_test.ts": "checks the build scripts' compilers and output",
