@@ -63,6 +63,12 @@ async function checkBatched(model: Model, label: string): Promise<void> {
   batched.forEach((v, i) => worst = Math.max(worst, 1 - cosine(v, alone[i])));
   console.error(`embed batch ${label}: worst 1 - cosine ${worst.toExponential(2)}`);
   assert(worst <= COS_TOL, `${label}: 1 - cosine ${worst}`);
+  // Each pooling over each input's own rows.
+  for (const pooling of ["cls", "last"] as const) {
+    const one = await embed(model, TEXTS, { pooling, sequences: 1 });
+    const many = await embed(model, TEXTS, { pooling, batchSize: 64 });
+    many.forEach((v, i) => assert(1 - cosine(v, one[i]) <= COS_TOL, `${label} ${pooling} ${i}`));
+  }
   // The passes: inputs packed by 64 tokens, every pack of several runs as one gated pass.
   const inputs = TEXTS.map((t) => model.tokenizer.encode(t, { addSpecial: true }));
   const packs = packInputs(inputs.map((t) => t.length), 64, 64);
