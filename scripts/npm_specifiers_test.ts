@@ -47,7 +47,7 @@ test("npm specifiers: source modules import no bare package, and pin deno.json's
   let pinned = 0;
   for (const f of files) {
     const text = readFileSync(f, "utf8");
-    for (const m of text.matchAll(/(?:from|import\()\s*"([^".][^"]*)"/g)) {
+    for (const m of text.matchAll(/(?:\bfrom|\bimport\()\s*"([^".\s][^"\s]*)"/g)) {
       const spec = m[1];
       if (spec.startsWith("node:")) continue;
       assert(spec.startsWith("npm:"), `${f}: bare import "${spec}" needs deno.json's import map`);

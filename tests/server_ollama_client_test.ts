@@ -11,6 +11,13 @@ import { greedyText, startServer } from "./_server_util.ts";
 
 const skip = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
 
+/** Every item of an async iterable (Array.fromAsync, which Node 20 lacks). */
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
 test("ollama client: generate, chat, embed, list, show, ps, version", async () => {
   const s = await startServer({ parallel: 1 });
   try {
@@ -117,9 +124,7 @@ test("ollama client: format constrains, tools come back as tool_calls", async ()
         const messages = [{ role: "user", content: "Wake me." }];
         const options = { num_predict: 96, temperature: 1, seed };
         const parts = stream
-          ? await Array.fromAsync(
-            await client.chat({ model: "x", messages, tools, options, stream: true }),
-          )
+          ? await collect(await client.chat({ model: "x", messages, tools, options, stream: true }))
           : [await client.chat({ model: "x", messages, tools, options })];
         for (const p of parts) {
           for (const c of p.message.tool_calls ?? []) {

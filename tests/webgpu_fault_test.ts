@@ -9,7 +9,7 @@
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
 import { createWebGpuBackend } from "../src/backends/webgpu/backend.ts";
 import type { WeightTensor } from "../src/core/backend.ts";
-import { generate } from "../src/core/generate.ts";
+import { DEVICE_CHUNK, generate } from "../src/core/generate.ts";
 import { Model } from "../src/core/model.ts";
 import { Session } from "../src/core/session.ts";
 import { GGMLType } from "../src/gguf/ggml_types.ts";
@@ -43,14 +43,21 @@ async function load() {
   return { backend, model, device: (await backend.device()).device };
 }
 
-test("webgpu fault: device destroyed mid-generation is BACKEND_UNAVAILABLE", async () => {
+/**
+ * Destroys the device after the third generated token. `logprobs` keeps generate on the
+ * per-token path, so the very next pass fails; without it plain greedy decoding runs in the
+ * device loop, whose tokens of the current chunk were computed before the loss: the error comes
+ * at the next chunk, at most DEVICE_CHUNK tokens later.
+ */
+async function destroyAfterThree(logprobs: boolean): Promise<number> {
   const { backend, model, device } = await load();
   const session = new Session(model);
   try {
     const it = generate(session, [1, 403, 407, 261, 378], {
-      maxTokens: 20,
+      maxTokens: 40,
       sampling: { temperature: 0 },
       ignoreEos: true,
+      ...(logprobs ? { logprobs: 1 } : {}),
     });
     let n = 0;
     const run = async () => {
@@ -59,16 +66,22 @@ test("webgpu fault: device destroyed mid-generation is BACKEND_UNAVAILABLE", asy
       }
     };
     await assertRejects(() => settles(run()), { code: "BACKEND_UNAVAILABLE" });
-    assertEquals(n, 3);
     // Every later call says the same, at once.
     await assertRejects(() => settles(session.eval([5], "last")), {
       code: "BACKEND_UNAVAILABLE",
     });
+    return n;
   } finally {
     session.dispose();
     model.dispose();
     backend.dispose();
   }
+}
+
+test("webgpu fault: device destroyed mid-generation is BACKEND_UNAVAILABLE", async () => {
+  assertEquals(await destroyAfterThree(true), 3);
+  const n = await destroyAfterThree(false);
+  assert(n >= 3 && n <= 3 + DEVICE_CHUNK, `the device loop failed after ${n} tokens`);
 }, withModel);
 
 test("webgpu fault: device destroyed during a forward pass never hangs", async () => {
