@@ -12,10 +12,9 @@ import { type Graph, type GraphNode, nodeInputs } from "../../core/graph.ts";
 import { OutOfMemoryError } from "../../core/errors.ts";
 import type { GpuDevice } from "./device.ts";
 import { Usage } from "./device.ts";
+import { type DispatchSpec, encodeNode, type NodeBuffers } from "./encode_node.ts";
 import {
-  type DispatchSpec,
   encodeAddNorm,
-  encodeNode,
   encodeRopePair,
   encodeSplit,
   encodeSwiglu,
@@ -23,8 +22,7 @@ import {
   fusesRope,
   fusesSplit,
   fusesSwiglu,
-  type NodeBuffers,
-} from "./encode_node.ts";
+} from "./encode_fused.ts";
 import type { WebGpuKVStore } from "./kv.ts";
 import { BufferPool, type KVSlot, Launches } from "./launches.ts";
 import type { WeightRef } from "./weights.ts";
