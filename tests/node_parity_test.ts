@@ -26,8 +26,9 @@ import { test } from "./harness.ts";
 const linux = process.platform === "linux";
 
 /**
- * Waits for `p`, failing after `ms`. The timer also keeps the event loop alive: workers do
- * not hold the process open on either runtime.
+ * Waits for `p`, failing after `ms` (a hang detector: generous, since a worker starts slowly on
+ * a 2-core machine running the parallel suite). The timer also keeps the event loop alive:
+ * workers do not hold the process open on either runtime.
  */
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -107,7 +108,7 @@ hostOnMessage((m) => {
         w.onError(reject);
         w.post({ sab, add: 41, text: "héllo" });
       }),
-      10_000,
+      60_000,
       "the worker's reply",
     );
     assertEquals(reply, { seen: 42, echo: "héllo" });
@@ -124,7 +125,7 @@ test("parity: an error thrown in a worker reaches onError", async () => {
   try {
     const err = await within(
       new Promise<Error>((resolve) => w.onError(resolve)),
-      10_000,
+      60_000,
       "onError",
     );
     assert(/expected error thrown by the parity test worker/.test(err.message), err.message);
