@@ -2,8 +2,9 @@
  * Structured output on /v1/responses through the official openai client: `text.format`
  * `json_schema` (every seeded answer parses and matches the schema), `json_object`,
  * `client.responses.parse` and `client.responses.stream` with `zodTextFormat` (the parsed value
- * passes zod), and 400s naming `text.format` for a schema the grammar cannot enforce or a
- * format beside callable tools. stories260K.
+ * passes zod), a format beside callable tools (every seeded answer is a valid call or a
+ * schema-valid message), and 400s naming `text.format` for a schema the grammar cannot enforce.
+ * stories260K.
  */
 import OpenAI from "openai";
 import { zodTextFormat } from "openai/helpers/zod";
@@ -89,6 +90,47 @@ test("responses text.format: responses.parse and .stream with zodTextFormat", as
   });
 }, skip);
 
+test("responses text.format with tools: a valid call or a schema-valid answer", async () => {
+  await withClient(async (client) => {
+    const tools = [{
+      type: "function" as const,
+      name: "set_alarm",
+      parameters: {
+        type: "object",
+        properties: { hour: { type: "integer", minimum: 0, maximum: 23 } },
+        required: ["hour"],
+        additionalProperties: false,
+      },
+      strict: true,
+    }];
+    let calls = 0, answers = 0;
+    for (let seed = 1; seed <= 8; seed++) {
+      const r = await client.responses.create({
+        ...base,
+        max_output_tokens: 160,
+        seed,
+        tools,
+        parallel_tool_calls: false,
+        text: { format: { type: "json_schema", name: "rating", schema: RATING, strict: true } },
+      } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+      assertEquals(r.status, "completed", r.output_text);
+      const call = r.output.find((o) => o.type === "function_call");
+      if (call && call.type === "function_call") {
+        assertEquals(call.name, "set_alarm");
+        const hour = JSON.parse(call.arguments).hour;
+        assert(Number.isInteger(hour) && hour >= 0 && hour <= 23, call.arguments);
+        calls++;
+      } else {
+        assertEquals(checkJson(JSON.parse(r.output_text), RATING), [], r.output_text);
+        answers++;
+      }
+    }
+    // On stories260K these seeds all call; the answer branch of the same composed grammar is
+    // exercised on chat completions (tests/server_tools_format_test.ts).
+    assertEquals(calls + answers, 8);
+  });
+}, skip);
+
 test("responses text.format: bad formats are 400s naming text.format", async () => {
   await withClient(async (_client, s) => {
     const tool = { type: "function", name: "f", parameters: { type: "object" } };
@@ -98,10 +140,12 @@ test("responses text.format: bad formats are 400s naming text.format", async () 
           format: { type: "json_schema", name: "x", schema: { type: "string", format: "email" } },
         },
       }, "text.format"],
-      [
-        { text: { format: { type: "json_object" } }, tools: [tool], tool_choice: "required" },
-        "text.format",
-      ],
+      [{
+        text: {
+          format: { type: "json_schema", name: "x", schema: { type: "string", format: "email" } },
+        },
+        tools: [tool],
+      }, "text.format"],
       [{ text: { format: { type: "json_schema", schema: RATING } } }, "text.format.name"],
       [{ text: { verbosity: "low" } }, "text.verbosity"],
     ];

@@ -5,7 +5,7 @@
  * `output_text` and, with function `tools`, `function_call` items (calls constrained to each
  * function's parameters as on /v1/chat/completions, see chat_tools.ts). `text.format`
  * (`json_schema`, `json_object`) constrains the answer as the chat route's `response_format`
- * (one grammar: with tools that may be called it is a 400). With `stream: true` the
+ * (with tool_choice auto: a call, or an answer in the format). With `stream: true` the
  * server-sent events are `response.created`, then each item's events (responses_output.ts:
  * `response.output_text.delta`, `response.function_call_arguments.delta` and their `.done`),
  * then `response.completed` (each `data:` carries its `type` and `sequence_number`). Fields of
@@ -93,35 +93,39 @@ function planOf(body: ResponseRequest, template: string | undefined): ToolPlan |
         ? { type: "function", function: { name: choice.name } }
         : choice,
       parallel_tool_calls: body.parallel_tool_calls,
+      // With tool_choice auto the plan's grammar allows a call or an answer in this format.
+      response_format: responseFormatOf(body),
     }, template);
   } catch (e) {
     if (e instanceof ApiError && e.param !== null) {
-      const param = e.param.replace(/^(tools\[\d+\])\.function\./, "$1.");
+      const param = e.param.replace(/^(tools\[\d+\])\.function\./, "$1.")
+        .replace(/^response_format(\.json_schema)?/, "text.format");
       throw new ApiError(e.status, "invalid_value", e.message.replaceAll(e.param, param), param);
     }
     throw e;
   }
 }
 
-/** The grammar of `text.format` (through response_format's path; 400s name `text.format`). */
-function formatGrammar(body: ResponseRequest, plan: ToolPlan | undefined): Grammar | undefined {
+/** `text.format` in chat completions' `response_format` shape (undefined for plain text). */
+function responseFormatOf(body: ResponseRequest) {
   const f = body.text?.format;
   if (!f || f.type === "text") return undefined;
-  if (plan?.grammar) {
-    throw new ApiError(
-      400,
-      "invalid_value",
-      `text.format ${f.type} and tools both constrain the answer: give one (or tool_choice "none")`,
-      "text.format",
-    );
-  }
+  return f.type === "json_object" ? { type: "json_object" as const } : {
+    type: "json_schema" as const,
+    json_schema: { name: f.name, schema: f.schema, strict: f.strict },
+  };
+}
+
+/**
+ * The grammar of `text.format` when no tool plan constrains the answer (through
+ * response_format's path; 400s name `text.format`). With callable tools the plan's grammar
+ * already holds the format: a call, or (tool_choice auto) an answer in the format.
+ */
+function formatGrammar(body: ResponseRequest, plan: ToolPlan | undefined): Grammar | undefined {
+  const response_format = responseFormatOf(body);
+  if (!response_format || plan?.grammar) return undefined;
   try {
-    return constraintGrammar({
-      response_format: f.type === "json_object" ? { type: "json_object" } : {
-        type: "json_schema",
-        json_schema: { name: f.name, schema: f.schema, strict: f.strict },
-      },
-    });
+    return constraintGrammar({ response_format });
   } catch (e) {
     if (e instanceof ApiError && e.param !== null) {
       const param = e.param.replace(/^response_format(\.json_schema)?/, "text.format");
