@@ -1,5 +1,6 @@
 // norm_rope.hip: RMSNorm fused with the weight multiply, and rotary position embeddings
-// (llama.cpp semantics: normal and NeoX orderings, linear frequency scale, YaRN).
+// (llama.cpp semantics: normal and NeoX orderings, linear frequency scale, YaRN, frequency
+// factors).
 #include "act_quant.h"
 #include "quant_types.h"
 #include "rf_kernels.h"
@@ -171,7 +172,11 @@ __global__ void rope_kernel(const float* x, float* out, RopeArgs a) {
     return;
   }
   const float pos = (float)(p0 + t);
-  const float thetaExtrap = pos * powf(a.freqBase, -(float)i0 / (float)a.nRot);
+  float thetaExtrap = pos * powf(a.freqBase, -(float)i0 / (float)a.nRot);
+  if (a.ff) {  // rope_yarn(theta / ff[i], ...): the extrapolated angle divided by the factor
+    const uint8_t* ff = static_cast<const uint8_t*>(a.ff);
+    thetaExtrap /= a.ffType == T_F16 ? load_plain<T_F16>(ff, i) : load_plain<T_F32>(ff, i);
+  }
   const float thetaInterp = a.freqScale * thetaExtrap;
   float theta = thetaInterp, mscale = a.attnFactor;
   if (a.extFactor != 0.f) {

@@ -70,17 +70,29 @@ hipError_t launch_matmul(hipStream_t stream, int warp, int smCount, int type, co
                          const float* x, const float* bias, float* y, int T, int K, int N,
                          void* workspace, bool xReady);
 
-// out[T, cols] = dequantized rows tokens[t] of W.
+// out[T, cols] = dequantized rows of W: tokens[t] (index RF_EMBED_INDEX_TOKEN), the position
+// pos0 + t (RF_EMBED_INDEX_POSITION; pos0 read from pos0d, device memory, when not null) or row
+// 0 (RF_EMBED_INDEX_ZERO).
 hipError_t launch_embed(hipStream_t stream, int type, const void* W, const int32_t* tokens,
-                        float* out, int T, int cols);
+                        float* out, int T, int cols, int index = RF_EMBED_INDEX_TOKEN,
+                        int pos0 = 0, const int* pos0d = nullptr);
 
 // out = x / sqrt(mean(x^2) + eps) * w, per row; w is F32 or F16 (with `f`: see Fuse).
 hipError_t launch_rms_norm(hipStream_t stream, int warp, const float* x, const void* w, int wType,
                            float* out, int T, int cols, float eps, const Fuse& f = Fuse());
 
+// out = (x - mean) / sqrt(var + eps) * w (+ b), per row (ggml_norm, then the weight and bias);
+// w and b are F32 or F16 (of types wType, bType); b may be null.
+hipError_t launch_layer_norm(hipStream_t stream, const float* x, const void* w, int wType,
+                             const void* b, int bType, float* out, int T, int cols, float eps);
+
 struct RopeArgs {
   int T, nHeads, headDim, mode, nRot, nCtxOrig, pos0;
   float freqBase, freqScale, extFactor, attnFactor, betaFast, betaSlow;
+  // When not null, nRot / 2 frequency factors (F32 or F16, of type ffType) dividing each pair's
+  // angle (llama.cpp's rope_freqs).
+  const void* ff = nullptr;
+  int ffType = T_F32;
   // When not null the kernel reads the first position here (device memory) instead of pos0, so
   // a replayed graph serves every decode step.
   const int* pos0d;
@@ -131,5 +143,16 @@ hipError_t launch_attention(hipStream_t stream, int warp, int smCount, const flo
 hipError_t launch_swiglu(hipStream_t stream, const float* gate, const float* up, float* out,
                          int64_t n, const Fuse& f = Fuse());
 hipError_t launch_add(hipStream_t stream, const float* a, const float* b, float* out, int64_t n);
+// ggml's tanh GELU as its half-precision table gives it (GGML_GELU_FP16): the input rounded to
+// half, the float32 formula, the result rounded to half; 0 at or below -10, x at or above 10.
+hipError_t launch_gelu(hipStream_t stream, const float* x, float* out, int64_t n);
+// out = gelu(gate) * up (the same gelu).
+hipError_t launch_geglu(hipStream_t stream, const float* gate, const float* up, float* out,
+                        int64_t n);
+hipError_t launch_scale(hipStream_t stream, const float* x, float s, float* out, int64_t n);
+hipError_t launch_tanh(hipStream_t stream, const float* x, float* out, int64_t n);
+// out[T, cols] = columns offset .. offset + cols of x[T, xCols].
+hipError_t launch_slice(hipStream_t stream, const float* x, float* out, int T, int cols,
+                        int xCols, int offset);
 
 }  // namespace rf

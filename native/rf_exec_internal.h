@@ -4,6 +4,7 @@
 #pragma once
 #include <stdint.h>
 
+#include <string>
 #include <vector>
 
 #include "rf_internal.h"
@@ -55,6 +56,10 @@ void plan_fusion(std::vector<Op>& ops);
 const char* op_name(int op);
 // Runs one op; downloads go to `hostOut`, or to the device buffer `staging` when not null.
 hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, QuantState& qs);
+// The elementwise, slice and LayerNorm ops (rf_simple_ops.cpp): their checks beyond the op
+// table's (false with `err` set), and their launches (hipSuccess for any other opcode).
+bool check_simple_op(const Op& op, std::string& err);
+hipError_t run_simple_op(const Exec& e, const Op& op);
 // Records a failed launch of `op` (after draining the stream) and returns its status.
 rf_status launch_failed(const Context& c, hipError_t err, const Op& op);
 

@@ -47,8 +47,18 @@ struct Validator {
     if (!check_words(*op.info, a, bounds, err)) return false;
     switch (op.code) {
       case RF_OP_EMBED: {
-        const int T = a[RF_EMBED_T], vocab = a[RF_EMBED_VOCAB];
+        const int T = a[RF_EMBED_T], vocab = a[RF_EMBED_VOCAB], index = a[RF_EMBED_INDEX];
         rows(T);
+        if (index == RF_EMBED_INDEX_ZERO) return true;
+        if (index == RF_EMBED_INDEX_POSITION) {
+          if (e.pos0 < 0 || (int64_t)e.pos0 + T > vocab) {
+            return fails("embed: positions " + std::to_string(e.pos0) + ".." +
+                         std::to_string((int64_t)e.pos0 + T - 1) + " are outside the " +
+                         std::to_string(vocab) + " rows of the position embedding");
+          }
+          return true;
+        }
+        if (index != RF_EMBED_INDEX_TOKEN) return fails("embed: unknown index word");
         const int32_t* tok =
             reinterpret_cast<const int32_t*>(e.hostIn + (int64_t)a[RF_EMBED_TOKENS] * SLOT_BYTES);
         for (int t = 0; t < T; ++t) {
@@ -72,6 +82,7 @@ struct Validator {
         if (headDim % 2 || nRot % 2 || nRot > headDim) {
           return fails("rope: headDim and nRot must be even with nRot <= headDim");
         }
+        if (a[RF_ROPE_N_FREQ] * 2 != nRot) return fails("rope: nFreq must be nRot / 2");
         if (a[RF_ROPE_MODE] != RF_ROPE_MODE_NORMAL && a[RF_ROPE_MODE] != RF_ROPE_MODE_NEOX) {
           return fails("rope: mode must be " + std::to_string(RF_ROPE_MODE_NORMAL) +
                        " (normal) or " + std::to_string(RF_ROPE_MODE_NEOX) + " (neox)");
@@ -108,7 +119,7 @@ struct Validator {
         return true;
       }
       default:
-        return true;  // the table's checks are all there is
+        return check_simple_op(op, err);  // the table's checks, and the simple ops' own
     }
   }
 };
@@ -140,7 +151,7 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, 
     case RF_OP_EMBED:
       return launch_embed(c.stream, a[RF_EMBED_W_TYPE], wat(*e.arena, a[RF_EMBED_W_SLOT]),
                           at<int32_t>(c, a[RF_EMBED_TOKENS]), at<float>(c, a[RF_EMBED_OUT]),
-                          a[RF_EMBED_T], a[RF_EMBED_COLS]);
+                          a[RF_EMBED_T], a[RF_EMBED_COLS], a[RF_EMBED_INDEX], e.pos0, e.pos0d);
     case RF_OP_RMS_NORM: {
       const int T = a[RF_RMS_NORM_T], cols = a[RF_RMS_NORM_COLS];
       Fuse f;
@@ -187,6 +198,10 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, 
       r.betaFast = fword(a[RF_ROPE_BETA_FAST]);
       r.betaSlow = fword(a[RF_ROPE_BETA_SLOW]);
       r.pos0d = e.pos0d;
+      if (a[RF_ROPE_FF_SLOT] >= 0) {
+        r.ff = wat(*e.arena, a[RF_ROPE_FF_SLOT]);
+        r.ffType = a[RF_ROPE_FF_TYPE];
+      }
       if (op.pairWords) {
         r.x2 = at<float>(c, op.pairWords[RF_ROPE_X]);
         r.out2 = at<float>(c, op.pairWords[RF_ROPE_OUT]);
@@ -256,7 +271,7 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, 
                             hipMemcpyDeviceToHost, c.stream);
     }
     default:
-      return hipSuccess;
+      return run_simple_op(e, op);
   }
 }
 

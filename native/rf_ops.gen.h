@@ -4,35 +4,52 @@
 
 #pragma once
 
-#define RF_ABI_VERSION 2
+#define RF_ABI_VERSION 3
 
 // Opcodes; each is followed by its operand words (`*` marks a float stored as bits).
 enum {
-  RF_OP_EMBED = 1,  // out, tokens, T, wSlot, wType, cols, vocab
+  RF_OP_EMBED = 1,  // out, tokens, T, wSlot, wType, cols, vocab, index
   RF_OP_RMS_NORM = 2,  // out, x, T, cols, wSlot, wType, eps*
   RF_OP_MATMUL = 3,  // out, x, T, K, N, wSlot, wType, biasSlot, biasType
-  RF_OP_ROPE = 4,  // out, x, T, nHeads, headDim, mode, nRot, nCtxOrig, freqBase*, freqScale*, extFactor*, attnFactor*, betaFast*, betaSlow*
+  RF_OP_ROPE = 4,  // out, x, T, nHeads, headDim, mode, nRot, nCtxOrig, freqBase*, freqScale*, extFactor*, attnFactor*, betaFast*, betaSlow*, ffSlot, ffType, nFreq
   RF_OP_ATTENTION = 5,  // out, q, k, v, T, kvLayer, nHead, nHeadKV, headDim, valueDim, scale*
   RF_OP_SWIGLU = 6,  // out, gate, up, n
   RF_OP_ADD = 7,  // out, a, b, n
   RF_OP_LAST_ROW = 8,  // out, x, T, cols
   RF_OP_DOWNLOAD = 9,  // hostOffset, src, bytes
+  RF_OP_GELU = 10,  // out, x, n
+  RF_OP_GEGLU = 11,  // out, gate, up, n
+  RF_OP_SCALE = 12,  // out, x, n, s*
+  RF_OP_TANH = 13,  // out, x, n
+  RF_OP_SLICE = 14,  // out, x, T, cols, xCols, offset
+  RF_OP_LAYER_NORM = 15,  // out, x, T, cols, wSlot, wType, biasSlot, biasType, eps*
 };
 
 // Index of each operand word after the opcode word.
-enum { RF_EMBED_OUT = 0, RF_EMBED_TOKENS = 1, RF_EMBED_T = 2, RF_EMBED_W_SLOT = 3, RF_EMBED_W_TYPE = 4, RF_EMBED_COLS = 5, RF_EMBED_VOCAB = 6 };
+enum { RF_EMBED_OUT = 0, RF_EMBED_TOKENS = 1, RF_EMBED_T = 2, RF_EMBED_W_SLOT = 3, RF_EMBED_W_TYPE = 4, RF_EMBED_COLS = 5, RF_EMBED_VOCAB = 6, RF_EMBED_INDEX = 7 };
 enum { RF_RMS_NORM_OUT = 0, RF_RMS_NORM_X = 1, RF_RMS_NORM_T = 2, RF_RMS_NORM_COLS = 3, RF_RMS_NORM_W_SLOT = 4, RF_RMS_NORM_W_TYPE = 5, RF_RMS_NORM_EPS = 6 };
 enum { RF_MATMUL_OUT = 0, RF_MATMUL_X = 1, RF_MATMUL_T = 2, RF_MATMUL_K = 3, RF_MATMUL_N = 4, RF_MATMUL_W_SLOT = 5, RF_MATMUL_W_TYPE = 6, RF_MATMUL_BIAS_SLOT = 7, RF_MATMUL_BIAS_TYPE = 8 };
-enum { RF_ROPE_OUT = 0, RF_ROPE_X = 1, RF_ROPE_T = 2, RF_ROPE_N_HEADS = 3, RF_ROPE_HEAD_DIM = 4, RF_ROPE_MODE = 5, RF_ROPE_N_ROT = 6, RF_ROPE_N_CTX_ORIG = 7, RF_ROPE_FREQ_BASE = 8, RF_ROPE_FREQ_SCALE = 9, RF_ROPE_EXT_FACTOR = 10, RF_ROPE_ATTN_FACTOR = 11, RF_ROPE_BETA_FAST = 12, RF_ROPE_BETA_SLOW = 13 };
+enum { RF_ROPE_OUT = 0, RF_ROPE_X = 1, RF_ROPE_T = 2, RF_ROPE_N_HEADS = 3, RF_ROPE_HEAD_DIM = 4, RF_ROPE_MODE = 5, RF_ROPE_N_ROT = 6, RF_ROPE_N_CTX_ORIG = 7, RF_ROPE_FREQ_BASE = 8, RF_ROPE_FREQ_SCALE = 9, RF_ROPE_EXT_FACTOR = 10, RF_ROPE_ATTN_FACTOR = 11, RF_ROPE_BETA_FAST = 12, RF_ROPE_BETA_SLOW = 13, RF_ROPE_FF_SLOT = 14, RF_ROPE_FF_TYPE = 15, RF_ROPE_N_FREQ = 16 };
 enum { RF_ATTENTION_OUT = 0, RF_ATTENTION_Q = 1, RF_ATTENTION_K = 2, RF_ATTENTION_V = 3, RF_ATTENTION_T = 4, RF_ATTENTION_KV_LAYER = 5, RF_ATTENTION_N_HEAD = 6, RF_ATTENTION_N_HEAD_KV = 7, RF_ATTENTION_HEAD_DIM = 8, RF_ATTENTION_VALUE_DIM = 9, RF_ATTENTION_SCALE = 10 };
 enum { RF_SWIGLU_OUT = 0, RF_SWIGLU_GATE = 1, RF_SWIGLU_UP = 2, RF_SWIGLU_N = 3 };
 enum { RF_ADD_OUT = 0, RF_ADD_A = 1, RF_ADD_B = 2, RF_ADD_N = 3 };
 enum { RF_LAST_ROW_OUT = 0, RF_LAST_ROW_X = 1, RF_LAST_ROW_T = 2, RF_LAST_ROW_COLS = 3 };
 enum { RF_DOWNLOAD_HOST_OFFSET = 0, RF_DOWNLOAD_SRC = 1, RF_DOWNLOAD_BYTES = 2 };
+enum { RF_GELU_OUT = 0, RF_GELU_X = 1, RF_GELU_N = 2 };
+enum { RF_GEGLU_OUT = 0, RF_GEGLU_GATE = 1, RF_GEGLU_UP = 2, RF_GEGLU_N = 3 };
+enum { RF_SCALE_OUT = 0, RF_SCALE_X = 1, RF_SCALE_N = 2, RF_SCALE_S = 3 };
+enum { RF_TANH_OUT = 0, RF_TANH_X = 1, RF_TANH_N = 2 };
+enum { RF_SLICE_OUT = 0, RF_SLICE_X = 1, RF_SLICE_T = 2, RF_SLICE_COLS = 3, RF_SLICE_X_COLS = 4, RF_SLICE_OFFSET = 5 };
+enum { RF_LAYER_NORM_OUT = 0, RF_LAYER_NORM_X = 1, RF_LAYER_NORM_T = 2, RF_LAYER_NORM_COLS = 3, RF_LAYER_NORM_W_SLOT = 4, RF_LAYER_NORM_W_TYPE = 5, RF_LAYER_NORM_BIAS_SLOT = 6, RF_LAYER_NORM_BIAS_TYPE = 7, RF_LAYER_NORM_EPS = 8 };
 
 // RoPE mode word values.
 #define RF_ROPE_MODE_NORMAL 0
 #define RF_ROPE_MODE_NEOX 2
+
+// Embed index word values (which row each output row takes).
+#define RF_EMBED_INDEX_TOKEN 0
+#define RF_EMBED_INDEX_POSITION 1
+#define RF_EMBED_INDEX_ZERO 2
 
 // Largest attention head dimension (keys and values) the kernels handle.
 #define RF_MAX_HEAD_DIM 256

@@ -186,7 +186,7 @@ struct WordInfo {
   int8_t use;        // type: a TypeUse
   bool optional;     // weight: -1 means none
 };
-constexpr int MAX_OP_WORDS = 14;
+constexpr int MAX_OP_WORDS = 17;
 struct OpInfo {
   int32_t code;
   const char* name;
@@ -195,7 +195,7 @@ struct OpInfo {
 };
 
 inline constexpr OpInfo OP_TABLE[] = {
-    {RF_OP_EMBED, "embed", 7, {
+    {RF_OP_EMBED, "embed", 8, {
         {"out", W_SLOT, 4, 2, {2, 5, -1}, -1, 0, false},
         {"tokens", W_HOST_IN, 4, 1, {2, -1, -1}, -1, 0, false},
         {"T", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
@@ -203,6 +203,7 @@ inline constexpr OpInfo OP_TABLE[] = {
         {"wType", W_TYPE, 4, 0, {-1, -1, -1}, -1, USE_MATRIX, false},
         {"cols", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
         {"vocab", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"index", W_INT, 4, 0, {-1, -1, -1}, -1, 0, false},
     }},
     {RF_OP_RMS_NORM, "rms_norm", 7, {
         {"out", W_SLOT, 4, 2, {2, 3, -1}, -1, 0, false},
@@ -224,7 +225,7 @@ inline constexpr OpInfo OP_TABLE[] = {
         {"biasSlot", W_WEIGHT, 4, 1, {4, -1, -1}, 8, 0, true},
         {"biasType", W_TYPE, 4, 0, {-1, -1, -1}, -1, USE_BIAS, false},
     }},
-    {RF_OP_ROPE, "rope", 14, {
+    {RF_OP_ROPE, "rope", 17, {
         {"out", W_SLOT, 4, 3, {2, 3, 4}, -1, 0, false},
         {"x", W_SLOT, 4, 3, {2, 3, 4}, -1, 0, false},
         {"T", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
@@ -239,6 +240,9 @@ inline constexpr OpInfo OP_TABLE[] = {
         {"attnFactor", W_F32, 4, 0, {-1, -1, -1}, -1, 0, false},
         {"betaFast", W_F32, 4, 0, {-1, -1, -1}, -1, 0, false},
         {"betaSlow", W_F32, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"ffSlot", W_WEIGHT, 4, 1, {16, -1, -1}, 15, 0, true},
+        {"ffType", W_TYPE, 4, 0, {-1, -1, -1}, -1, USE_NORM, false},
+        {"nFreq", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
     }},
     {RF_OP_ATTENTION, "attention", 11, {
         {"out", W_SLOT, 4, 3, {4, 6, 9}, -1, 0, false},
@@ -276,7 +280,48 @@ inline constexpr OpInfo OP_TABLE[] = {
         {"src", W_SLOT, 1, 1, {2, -1, -1}, -1, 0, false},
         {"bytes", W_COUNT, 4, 0, {-1, -1, -1}, -1, 0, false},
     }},
+    {RF_OP_GELU, "gelu", 3, {
+        {"out", W_SLOT, 4, 1, {2, -1, -1}, -1, 0, false},
+        {"x", W_SLOT, 4, 1, {2, -1, -1}, -1, 0, false},
+        {"n", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+    }},
+    {RF_OP_GEGLU, "geglu", 4, {
+        {"out", W_SLOT, 4, 1, {3, -1, -1}, -1, 0, false},
+        {"gate", W_SLOT, 4, 1, {3, -1, -1}, -1, 0, false},
+        {"up", W_SLOT, 4, 1, {3, -1, -1}, -1, 0, false},
+        {"n", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+    }},
+    {RF_OP_SCALE, "scale", 4, {
+        {"out", W_SLOT, 4, 1, {2, -1, -1}, -1, 0, false},
+        {"x", W_SLOT, 4, 1, {2, -1, -1}, -1, 0, false},
+        {"n", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"s", W_F32, 4, 0, {-1, -1, -1}, -1, 0, false},
+    }},
+    {RF_OP_TANH, "tanh", 3, {
+        {"out", W_SLOT, 4, 1, {2, -1, -1}, -1, 0, false},
+        {"x", W_SLOT, 4, 1, {2, -1, -1}, -1, 0, false},
+        {"n", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+    }},
+    {RF_OP_SLICE, "slice", 6, {
+        {"out", W_SLOT, 4, 2, {2, 3, -1}, -1, 0, false},
+        {"x", W_SLOT, 4, 2, {2, 4, -1}, -1, 0, false},
+        {"T", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"cols", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"xCols", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"offset", W_COUNT, 4, 0, {-1, -1, -1}, -1, 0, false},
+    }},
+    {RF_OP_LAYER_NORM, "layer_norm", 9, {
+        {"out", W_SLOT, 4, 2, {2, 3, -1}, -1, 0, false},
+        {"x", W_SLOT, 4, 2, {2, 3, -1}, -1, 0, false},
+        {"T", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"cols", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"wSlot", W_WEIGHT, 4, 1, {3, -1, -1}, 5, 0, false},
+        {"wType", W_TYPE, 4, 0, {-1, -1, -1}, -1, USE_NORM, false},
+        {"biasSlot", W_WEIGHT, 4, 1, {3, -1, -1}, 7, 0, true},
+        {"biasType", W_TYPE, 4, 0, {-1, -1, -1}, -1, USE_NORM, false},
+        {"eps", W_F32, 4, 0, {-1, -1, -1}, -1, 0, false},
+    }},
 };
-constexpr int OP_COUNT = 9;
+constexpr int OP_COUNT = 15;
 
 }  // namespace rf

@@ -29,6 +29,7 @@ export const DENO_ONLY_TESTS: Readonly<Record<string, string>> = {
   "tests/embed_batch_test.ts": "makes its encoder models with scripts/ (not in the package)",
   "tests/golden_mix_test.ts": "regenerates its models with scripts/ (not in the package)",
   "tests/hip_model_test.ts": "regenerates models with scripts/ (and needs a GPU)",
+  "tests/hip_arch_support_test.ts": "regenerates models with scripts/ (not in the package)",
   "tests/amd_arch_macros_test.ts": "checks the build scripts' compilers and output",
   "tests/amd_code_objects_test.ts": "checks the build scripts' output",
   "tests/vocab_llamacpp_test.ts": "reads the repository's tests/vocab_vectors",

@@ -1,85 +1,20 @@
 /**
  * Backend conformance: every op, for every weight type a backend supports, run on fresh
  * seeded random inputs (never zeros) and compared with the CPU reference backend by the
- * normalized error ||out - ref|| / ||ref||. Runs for the CPU itself (trivially) and for HIP
- * when a device and the native library are present; otherwise the HIP cases are registered
- * as skipped with the probe's reason.
- *
- * Set ROCMFORGE_CONFORMANCE_REPORT=<file> to write every measured error as JSON.
+ * normalized error ||out - ref|| / ||ref||, through tests/conformance_suite.ts. Runs for the
+ * CPU itself (trivially) and for HIP when a device and the native library are present;
+ * otherwise the HIP cases are registered as skipped with the probe's reason. The ops of the
+ * newer architectures are in tests/conformance_arch_test.ts.
  *
  * @module
  */
 import type { Backend } from "../src/core/backend.ts";
 import type { RopeParams } from "../src/core/graph.ts";
-import { createCpuBackend } from "../src/backends/cpu/backend.ts";
-import { createHipBackend } from "../src/backends/hip/backend.ts";
-import { createWebGpuBackend } from "../src/backends/webgpu/backend.ts";
 import { GGMLType, type GGMLType as GType, typeTraits } from "../src/gguf/ggml_types.ts";
-import { env, writeFile } from "../src/runtime/host.ts";
-import { assert } from "./assert.ts";
-import {
-  normalizedError,
-  type OpCase,
-  type OpStep,
-  Rng,
-  runCase,
-  weightTensor,
-} from "./conformance_util.ts";
-import { test } from "./harness.ts";
-
-const reference = createCpuBackend();
-const hip = createHipBackend();
-const hipProbe = await hip.probe();
-const webgpu = createWebGpuBackend({ software: true });
-const webgpuProbe = await webgpu.probe();
-const BACKENDS: { backend: Backend; available: boolean; reason?: string }[] = [
-  { backend: createCpuBackend(), available: true },
-  {
-    backend: hip,
-    available: hipProbe.available,
-    reason: `HIP backend unavailable: ${hipProbe.reason ?? "unknown"}`,
-  },
-  {
-    backend: webgpu,
-    available: webgpuProbe.available,
-    reason: `WebGPU backend unavailable: ${webgpuProbe.reason ?? "unknown"}`,
-  },
-];
-
-const measured: Record<string, number> = {};
-const reportPath = env("ROCMFORGE_CONFORMANCE_REPORT");
-
-/** Runs `make(seed)` on backend and reference; every output must be within `tol`. */
-function conformance(
-  name: string,
-  tol: number,
-  variants: { label: string; make: () => OpCase }[],
-  supported: (b: Backend) => boolean = () => true,
-): void {
-  for (const { backend, available, reason } of BACKENDS) {
-    test(`conformance[${backend.name}] ${name}`, async () => {
-      if (!supported(backend)) return;
-      const failures: string[] = [];
-      for (const v of variants) {
-        const c = v.make();
-        const got = await runCase(backend, c);
-        const want = await runCase(reference, c);
-        got.forEach((g, i) => {
-          const err = normalizedError(g, want[i]);
-          const key = `${backend.name} ${name} ${v.label}${got.length > 1 ? ` step${i}` : ""}`;
-          measured[key] = err;
-          if (!(err <= tol)) failures.push(`${v.label} step ${i}: error ${err} > ${tol}`);
-        });
-      }
-      if (reportPath) writeFile(reportPath, JSON.stringify(measured, null, 1));
-      assert(failures.length === 0, `${name}:\n${failures.join("\n")}`);
-    }, { ignore: !available, reason });
-  }
-}
+import { type OpCase, type OpStep, weightTensor } from "./conformance_util.ts";
+import { conformance, rng } from "./conformance_suite.ts";
 
 const T_VALUES = [1, 3, 8, 9, 17, 64];
-let seed = 1;
-const rng = () => new Rng(seed++ * 7919);
 
 // ---- matmul: every weight type, odd shapes, decode and prefill sizes ----
 interface TypeCase {

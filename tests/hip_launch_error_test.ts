@@ -10,7 +10,8 @@
  */
 import { RfFault, SLOT_BYTES } from "../src/backends/hip/ffi/symbols.ts";
 import { type HipNative, openHipNative } from "../src/backends/hip/native.ts";
-import { compileSegment, packInputs, unpackOutputs } from "../src/backends/hip/program.ts";
+import { compileSegment } from "../src/backends/hip/program.ts";
+import { packInputs, unpackOutputs } from "../src/backends/hip/program_io.ts";
 import { BackendError } from "../src/core/errors.ts";
 import { GraphBuilder } from "../src/core/graph.ts";
 import { GGMLType } from "../src/gguf/ggml_types.ts";

@@ -16,13 +16,16 @@ import type { HipUse } from "../gguf/type_schema.ts";
 import { typesWhere } from "../gguf/type_schema.ts";
 
 /** Version of the native ABI the generated tables describe (RF_ABI_VERSION). */
-export const NATIVE_ABI_VERSION = 2;
+export const NATIVE_ABI_VERSION = 3;
 
 /** Largest attention head dimension (key and value) the HIP kernels handle. */
 export const HIP_MAX_HEAD_DIM = 256;
 
 /** RoPE mode codes (ggml's: 0 normal, GGML_ROPE_TYPE_NEOX = 2), for HIP and WASM alike. */
 export const ROPE_MODE_CODES = { normal: 0, neox: 2 } as const;
+
+/** Embedding row codes of the embed op's `index` word: token id, position, row 0. */
+export const EMBED_INDEX_CODES = { token: 0, position: 1, zero: 2 } as const;
 
 /** What an operand word is. */
 export type WordKind =
@@ -89,6 +92,7 @@ export const PROGRAM_OPS: readonly ProgramOpSpec[] = [
       type("wType", "matrix"),
       dim("cols"),
       dim("vocab"),
+      int("index"),
     ],
     weights: { weight: "wType" },
   },
@@ -140,7 +144,12 @@ export const PROGRAM_OPS: readonly ProgramOpSpec[] = [
       f32("attnFactor"),
       f32("betaFast"),
       f32("betaSlow"),
+      // Frequency factors (rope_freqs): nFreq = nRot / 2 divisors of the angles, or none (-1).
+      weight("ffSlot", "ffType", ["nFreq"], true),
+      type("ffType", "norm"),
+      dim("nFreq"),
     ],
+    weights: { freqFactors: "ffType" },
   },
   {
     name: "attention",
@@ -178,6 +187,44 @@ export const PROGRAM_OPS: readonly ProgramOpSpec[] = [
       { name: "src", kind: "slot", elems: ["bytes"], elemBytes: 1 },
       { name: "bytes", kind: "count" },
     ],
+  },
+  // ggml's tanh GELU (its half-precision table's values), elementwise.
+  { name: "gelu", code: 10, words: [slot("out", "n"), slot("x", "n"), dim("n")] },
+  {
+    name: "geglu",
+    code: 11,
+    words: [slot("out", "n"), slot("gate", "n"), slot("up", "n"), dim("n")],
+  },
+  { name: "scale", code: 12, words: [slot("out", "n"), slot("x", "n"), dim("n"), f32("s")] },
+  { name: "tanh", code: 13, words: [slot("out", "n"), slot("x", "n"), dim("n")] },
+  {
+    // Columns offset .. offset + cols of each row of x (xCols wide).
+    name: "slice",
+    code: 14,
+    words: [
+      slot("out", "T", "cols"),
+      slot("x", "T", "xCols"),
+      dim("T"),
+      dim("cols"),
+      dim("xCols"),
+      { name: "offset", kind: "count" },
+    ],
+  },
+  {
+    name: "layer_norm",
+    code: 15,
+    words: [
+      slot("out", "T", "cols"),
+      slot("x", "T", "cols"),
+      dim("T"),
+      dim("cols"),
+      weight("wSlot", "wType", ["cols"]),
+      type("wType", "norm"),
+      weight("biasSlot", "biasType", ["cols"], true),
+      type("biasType", "norm"),
+      f32("eps"),
+    ],
+    weights: { weight: "wType", bias: "biasType" },
   },
 ];
 

@@ -7,6 +7,7 @@
  * @module
  */
 import {
+  EMBED_INDEX_CODES,
   HIP_MAX_HEAD_DIM,
   NATIVE_ABI_VERSION,
   PROGRAM_SCHEMA,
@@ -53,6 +54,10 @@ export function opsHeader(schema: ProgramSchema): string {
   lines.push("", "// RoPE mode word values.");
   for (const [m, c] of Object.entries(ROPE_MODE_CODES)) {
     lines.push(`#define RF_ROPE_MODE_${m.toUpperCase()} ${c}`);
+  }
+  lines.push("", "// Embed index word values (which row each output row takes).");
+  for (const [m, c] of Object.entries(EMBED_INDEX_CODES)) {
+    lines.push(`#define RF_EMBED_INDEX_${m.toUpperCase()} ${c}`);
   }
   lines.push("", "// Largest attention head dimension (keys and values) the kernels handle.");
   lines.push(`#define RF_MAX_HEAD_DIM ${HIP_MAX_HEAD_DIM}`, "");

@@ -10,7 +10,8 @@ import { KVRegistry } from "../../core/kv_registry.ts";
 import type { Graph } from "../../core/graph.ts";
 import { HipKVStore } from "./kv.ts";
 import type { HipNative } from "./native.ts";
-import { type CompiledProgram, compileSegment, packInputs, unpackOutputs } from "./program.ts";
+import { type CompiledProgram, compileSegment } from "./program.ts";
+import { packInputs, unpackOutputs } from "./program_io.ts";
 import type { HipWeightStore } from "./weights.ts";
 
 /** A model's weights, KV caches and programs on one device context. */

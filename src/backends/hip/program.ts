@@ -6,14 +6,19 @@
  * value's last reader ran. Requested outputs are downloaded right after they are produced.
  *
  * The result depends only on the graph, the node list, the outputs and where weights live,
- * so a backend can cache it and reuse it for every decode step.
+ * so a backend can cache it and reuse it for every decode step. program_io.ts packs its host
+ * input and unpacks its output.
  *
  * @module
  */
 import { BackendError, InvalidArgumentError } from "../../core/errors.ts";
 import { type Graph, type GraphNode, nodeInputs } from "../../core/graph.ts";
-import { encodeOp, PROGRAM_SCHEMA, ROPE_MODE_CODES } from "../../core/op_schema.ts";
-import { typeTraits } from "../../gguf/ggml_types.ts";
+import {
+  EMBED_INDEX_CODES,
+  encodeOp,
+  PROGRAM_SCHEMA,
+  ROPE_MODE_CODES,
+} from "../../core/op_schema.ts";
 import { SLOT_BYTES } from "./ffi/symbols.ts";
 import { SlotAllocator } from "./slot_allocator.ts";
 
@@ -137,6 +142,19 @@ export function compileSegment(
     }
     return { ...r, n };
   };
+  // An optional vector weight of `length` values as its slot and type words (`prefix`Slot,
+  // `prefix`Type): -1 and 0 when absent.
+  const vectorWeight = (name: string | undefined, length: number, what: string, prefix: string) => {
+    if (name === undefined) return { [`${prefix}Slot`]: -1, [`${prefix}Type`]: 0 };
+    const r = weight(name);
+    if (r.dims[0] !== length || r.dims.slice(1).some((d) => d !== 1)) {
+      bad(`${what} ${name} has dims [${r.dims}], expected ${length} values`, {
+        expected: length,
+        actual: r.dims[0],
+      });
+    }
+    return { [`${prefix}Slot`]: r.slot, [`${prefix}Type`]: r.type };
+  };
   let usesKV = false;
 
   list.forEach((node, i) => {
@@ -154,16 +172,25 @@ export function compileSegment(
           wType: m.type,
           cols: out.cols,
           vocab: m.n,
+          index: EMBED_INDEX_CODES[node.index ?? "token"],
         });
         break;
       }
       case "rms_norm": {
-        const m = matrix(node.weight, out.cols, "rms_norm");
+        // A per-group norm (groupSize) is the same op over rows of groupSize values.
+        const cols = node.groupSize ?? out.cols;
+        if (out.cols % cols !== 0) {
+          bad(`rms_norm: group size ${cols} does not divide ${out.cols} columns`, {
+            expected: `a divisor of ${out.cols}`,
+            actual: cols,
+          });
+        }
+        const m = matrix(node.weight, cols, "rms_norm");
         emit("rms_norm", {
           out: outSlot,
           x: at(node.x),
-          T: out.rows,
-          cols: out.cols,
+          T: (out.rows * out.cols) / cols,
+          cols,
           wSlot: m.slot,
           wType: m.type,
           eps: node.eps,
@@ -220,6 +247,8 @@ export function compileSegment(
           attnFactor: r.attnFactor,
           betaFast: r.betaFast,
           betaSlow: r.betaSlow,
+          ...vectorWeight(node.freqFactors, r.nRot / 2, "rope frequency factors", "ff"),
+          nFreq: r.nRot / 2,
         });
         break;
       }
@@ -252,6 +281,58 @@ export function compileSegment(
       case "add":
         emit("add", { out: outSlot, a: at(node.a), b: at(node.b), n: out.rows * out.cols });
         break;
+      case "geglu":
+        emit("geglu", {
+          out: outSlot,
+          gate: at(node.gate),
+          up: at(node.up),
+          n: out.rows * out.cols,
+        });
+        break;
+      case "gelu":
+      case "tanh":
+        emit(node.op, { out: outSlot, x: at(node.x), n: out.rows * out.cols });
+        break;
+      case "scale":
+        emit("scale", { out: outSlot, x: at(node.x), n: out.rows * out.cols, s: node.s });
+        break;
+      case "slice": {
+        const x = val(node.x);
+        if (x.rows !== out.rows || node.offset < 0 || node.offset + out.cols > x.cols) {
+          bad(
+            `slice: columns ${node.offset}..${
+              node.offset + out.cols - 1
+            } of [${x.rows}, ${x.cols}]`,
+            {
+              expected: `within ${x.cols} columns`,
+              actual: node.offset,
+            },
+          );
+        }
+        emit("slice", {
+          out: outSlot,
+          x: at(node.x),
+          T: out.rows,
+          cols: out.cols,
+          xCols: x.cols,
+          offset: node.offset,
+        });
+        break;
+      }
+      case "layer_norm": {
+        const m = matrix(node.weight, out.cols, "layer_norm");
+        emit("layer_norm", {
+          out: outSlot,
+          x: at(node.x),
+          T: out.rows,
+          cols: out.cols,
+          wSlot: m.slot,
+          wType: m.type,
+          ...vectorWeight(node.bias, out.cols, "layer_norm bias", "bias"),
+          eps: node.eps,
+        });
+        break;
+      }
       case "last_row": {
         const x = val(node.x);
         emit("last_row", { out: outSlot, x: at(node.x), T: x.rows, cols: x.cols });
@@ -288,59 +369,4 @@ export function compileSegment(
     scratchBytes: Math.max(alloc.end, 1) * SLOT_BYTES,
     usesKV,
   };
-}
-
-/** Builds the host input buffer of `p` from token ids and external values. */
-export function packInputs(
-  p: CompiledProgram,
-  graph: Graph,
-  tokens: Int32Array,
-  inputs: ReadonlyMap<number, Float32Array>,
-): Uint8Array {
-  const buf = new Uint8Array(p.inBytes);
-  if (p.tokenOffset >= 0) {
-    if (tokens.length < p.nTokens) {
-      bad(`${tokens.length} token ids given, the graph embeds ${p.nTokens}`, {
-        expected: p.nTokens,
-        actual: tokens.length,
-      });
-    }
-    new Int32Array(buf.buffer, p.tokenOffset, p.nTokens).set(tokens.subarray(0, p.nTokens));
-  }
-  for (const [id, off] of p.inputOffsets) {
-    const v = inputs.get(id);
-    const n = graph.values[id].rows * graph.values[id].cols;
-    if (!v) {
-      throw new BackendError("BACKEND_CALL_FAILED", `input value ${id} was not provided`, {
-        actual: id,
-      });
-    }
-    if (v.length !== n) {
-      bad(`input value ${id} has ${v.length} floats, expected ${n}`, {
-        expected: n,
-        actual: v.length,
-      });
-    }
-    new Float32Array(buf.buffer, off, n).set(v);
-  }
-  return buf;
-}
-
-/** Splits the host output buffer into the requested outputs (copies, so the buffer can go). */
-export function unpackOutputs(
-  p: CompiledProgram,
-  hostOut: Uint8Array,
-): Map<number, Float32Array> {
-  const out = new Map<number, Float32Array>();
-  for (const [id, { offset, length }] of p.outputOffsets) {
-    out.set(id, new Float32Array(hostOut.buffer.slice(offset, offset + length * 4)));
-  }
-  return out;
-}
-
-/** Bytes of a weight tensor (validates the type id). */
-export function weightBytes(type: number, dims: readonly number[]): number {
-  const t = typeTraits(type);
-  const n = dims.reduce((a, b) => a * b, 1);
-  return (n / t.blockSize) * t.typeSize;
 }

@@ -5,7 +5,8 @@ import { assert, assertEquals, assertStrictEquals, assertThrows } from "../../..
 import { test } from "../../../tests/harness.ts";
 import { RfOp, SLOT_BYTES } from "./ffi/symbols.ts";
 import { floatBits } from "../../core/op_schema.ts";
-import { compileSegment, packInputs, unpackOutputs, type WeightRef } from "./program.ts";
+import { compileSegment, type WeightRef } from "./program.ts";
+import { packInputs, unpackOutputs } from "./program_io.ts";
 
 const WEIGHTS: Record<string, WeightRef> = {
   emb: { slot: 0, type: GGMLType.Q8_0, dims: [64, 100] },
@@ -127,4 +128,97 @@ test("compileSegment maps attention layers through the KV lookup", () => {
   assertStrictEquals(w[0], RfOp.ATTENTION);
   assertEquals(w.slice(5, 12), [2, 50, 2, 1, 64, 64, floatBits(0.125)]);
   assert(p.usesKV);
+});
+
+test("compileSegment encodes per-group norms, rope factors, slices and LayerNorm bias", () => {
+  const t = 2;
+  const ws: Record<string, WeightRef> = {
+    qn: { slot: 0, type: GGMLType.F32, dims: [16] },
+    ff: { slot: 1, type: GGMLType.F32, dims: [8] },
+    ln: { slot: 2, type: GGMLType.F16, dims: [48] },
+    lb: { slot: 3, type: GGMLType.F32, dims: [48] },
+  };
+  const b = new GraphBuilder(t, 1);
+  const x = b.value(t, 64, "x");
+  const n = b.push({
+    op: "rms_norm",
+    layer: 0,
+    out: b.value(t, 64, "n"),
+    x,
+    weight: "qn",
+    eps: 1e-6,
+    groupSize: 16,
+  });
+  const rope = {
+    mode: "neox" as const,
+    nRot: 16,
+    freqBase: 1e4,
+    freqScale: 1,
+    extFactor: 0,
+    attnFactor: 1,
+    betaFast: 32,
+    betaSlow: 1,
+    nCtxOrig: 512,
+  };
+  const r = b.push({
+    op: "rope",
+    layer: 0,
+    out: b.value(t, 64, "r"),
+    x: n,
+    nHeads: 4,
+    headDim: 16,
+    rope,
+    freqFactors: "ff",
+  });
+  const s = b.push({ op: "slice", layer: 0, out: b.value(t, 48, "s"), x: r, offset: 16 });
+  const l = b.push({
+    op: "layer_norm",
+    layer: 0,
+    out: b.value(t, 48, "l"),
+    x: s,
+    weight: "ln",
+    bias: "lb",
+    eps: 1e-5,
+  });
+  const g = b.build(l);
+  const p = compileSegment(g, [0, 1, 2, 3], [l], (name) => ws[name], () => 0);
+  const w = [...p.words];
+  assertStrictEquals(w[0], RfOp.RMS_NORM);
+  assertEquals(w.slice(3, 7), [8, 16, 0, GGMLType.F32]); // 2 rows of 4 groups of 16
+  const ro = w.indexOf(RfOp.ROPE, 8);
+  assertEquals(w.slice(ro + 15, ro + 18), [1, GGMLType.F32, 8]); // factors slot, type, nFreq
+  const sl = w.indexOf(RfOp.SLICE, ro + 18);
+  assertEquals(w.slice(sl + 3, sl + 7), [t, 48, 64, 16]);
+  const ln = w.indexOf(RfOp.LAYER_NORM, sl + 7);
+  assertEquals(w.slice(ln + 3, ln + 10), [
+    t,
+    48,
+    2,
+    GGMLType.F16,
+    3,
+    GGMLType.F32,
+    floatBits(1e-5),
+  ]);
+  // A rope without factors encodes none; a factor vector of the wrong length is refused.
+  const b2 = new GraphBuilder(t, 1);
+  const x2 = b2.value(t, 64, "x");
+  const r2 = b2.push({
+    op: "rope",
+    layer: 0,
+    out: b2.value(t, 64, "r"),
+    x: x2,
+    nHeads: 4,
+    headDim: 16,
+    rope,
+  });
+  const p2 = compileSegment(b2.build(r2), [0], [r2], (name) => ws[name], () => 0);
+  assertEquals([...p2.words].slice(15, 18), [-1, 0, 8]);
+  const wrong: Record<string, WeightRef> = {
+    ...ws,
+    ff: { slot: 1, type: GGMLType.F32, dims: [16] },
+  };
+  assertThrows(
+    () => compileSegment(g, [0, 1, 2, 3], [l], (name) => wrong[name], () => 0),
+    InvalidArgumentError,
+  );
 });

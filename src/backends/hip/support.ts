@@ -28,15 +28,15 @@ export const HIP_NORM_TYPES: ReadonlySet<number> = HIP_TYPES.norm;
  * keeps them off backends that do not claim `multiSequence`, and these rules decline them too.
  */
 const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
-  // Position and fixed-row lookups (BERT) have no HIP kernel yet.
-  embed: (n) =>
-    n.op === "embed" && (n.index === undefined || n.index === "token") && n.batched !== true,
-  // Per-group norms (Qwen3's q/k norm) have no HIP kernel yet: they run on the CPU.
-  rms_norm: (n) => n.op === "rms_norm" && n.groupSize === undefined,
-  // Frequency factors (Llama 3's rope_freqs) have no HIP kernel yet: the CPU runs them.
+  embed: (n) => n.op === "embed" && n.batched !== true,
+  // A per-group norm (Qwen3's q/k norm) runs as rows of groupSize values (program.ts checks
+  // that it divides the row).
+  rms_norm: (n) =>
+    n.op === "rms_norm" &&
+    (n.groupSize === undefined || Number.isInteger(n.groupSize) && n.groupSize > 0),
   rope: (n) =>
-    n.op === "rope" && n.freqFactors === undefined && n.headDim % 2 === 0 &&
-    n.rope.nRot % 2 === 0 && n.rope.nRot <= n.headDim && n.batched !== true,
+    n.op === "rope" && n.headDim % 2 === 0 && n.rope.nRot % 2 === 0 &&
+    n.rope.nRot > 0 && n.rope.nRot <= n.headDim && n.batched !== true,
   // No sliding-window, soft-capping or sink kernel yet: such attention runs on the CPU.
   attention: (n) =>
     n.op === "attention" && n.window === undefined && n.softcap === undefined &&
@@ -45,6 +45,7 @@ const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
     n.headDim <= HIP_MAX_HEAD_DIM && n.valueDim <= HIP_MAX_HEAD_DIM &&
     n.nHead % n.nHeadKV === 0 && n.batched !== true,
   last_row: (n) => n.op === "last_row" && n.batched !== true,
+  slice: (n) => n.op === "slice" && Number.isInteger(n.offset) && n.offset >= 0,
 };
 
 /**

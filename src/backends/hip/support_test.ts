@@ -1,7 +1,10 @@
 /**
- * HIP capability edges the architectures rely on: ops whose attributes the HIP kernels do not
- * implement (per-group RMSNorm, RoPE frequency factors, multi-sequence rows) are declined, so
- * the scheduler runs them on the CPU instead of running them wrongly.
+ * HIP capability edges the architectures rely on: the ops and attributes the HIP kernels
+ * implement (per-group RMSNorm, RoPE frequency factors, GELU, GeGLU, scale, tanh, slice,
+ * LayerNorm, position embeddings) are claimed; those they do not (windowed, soft-capped,
+ * sink and non-causal attention, MoE, multi-sequence rows, weights of types the kernels do not
+ * read in that role) are declined, so the scheduler runs them on the CPU instead of running
+ * them wrongly.
  */
 import { assert } from "../../../tests/assert.ts";
 import { test } from "../../../tests/harness.ts";
@@ -22,13 +25,70 @@ const rope: RopeParams = {
   nCtxOrig: 512,
 };
 
-test("hip support: per-group rms_norm and rope frequency factors fall back to the CPU", () => {
+test("hip support: per-group rms_norm and rope frequency factors run on HIP", () => {
   const norm: GraphNode = { op: "rms_norm", layer: 0, out: 1, x: 0, weight: "w", eps: 1e-6 };
   assert(hipSupportsOp(norm, f32));
-  assert(!hipSupportsOp({ ...norm, groupSize: 64 }, f32));
+  assert(hipSupportsOp({ ...norm, groupSize: 64 }, f32));
+  assert(!hipSupportsOp({ ...norm, groupSize: 0 }, f32));
   const r: GraphNode = { op: "rope", layer: 0, out: 1, x: 0, nHeads: 4, headDim: 64, rope };
   assert(hipSupportsOp(r, f32));
-  assert(!hipSupportsOp({ ...r, freqFactors: "rope_freqs.weight" }, f32));
+  const withFactors: GraphNode = { ...r, freqFactors: "rope_freqs.weight" };
+  assert(hipSupportsOp(withFactors, f32));
+  assert(hipSupportsOp(withFactors, () => GGMLType.F16));
+  // Factors of a type the rope kernel does not read stay on the CPU.
+  assert(!hipSupportsOp(withFactors, () => GGMLType.BF16));
+});
+
+test("hip support: the simple ops of the newer architectures run on HIP", () => {
+  const nodes: GraphNode[] = [
+    { op: "gelu", layer: 0, out: 1, x: 0 },
+    { op: "geglu", layer: 0, out: 2, gate: 0, up: 1 },
+    { op: "scale", layer: 0, out: 1, x: 0, s: 0.5 },
+    { op: "tanh", layer: 0, out: 1, x: 0 },
+    { op: "slice", layer: 0, out: 1, x: 0, offset: 64 },
+    { op: "layer_norm", layer: 0, out: 1, x: 0, weight: "w", eps: 1e-5 },
+    { op: "layer_norm", layer: 0, out: 1, x: 0, weight: "w", bias: "b", eps: 1e-5 },
+    { op: "embed", layer: -1, out: 1, weight: "pos", index: "position" },
+    { op: "embed", layer: -1, out: 1, weight: "type", index: "zero" },
+  ];
+  for (const n of nodes) assert(hipSupportsOp(n, f32), `${n.op} runs on HIP`);
+  const norm = nodes[6];
+  assert(!hipSupportsOp(norm, (name) => name === "b" ? GGMLType.Q8_0 : GGMLType.F32));
+});
+
+test("hip support: windowed, soft-capped, sink and non-causal attention and MoE stay declined", () => {
+  const att: GraphNode = {
+    op: "attention",
+    layer: 0,
+    out: 3,
+    q: 0,
+    k: 1,
+    v: 2,
+    nHead: 4,
+    nHeadKV: 2,
+    headDim: 64,
+    valueDim: 64,
+    scale: 0.125,
+  };
+  assert(hipSupportsOp(att, f32));
+  for (const extra of [{ window: 16 }, { softcap: 50 }, { sinks: "s" }, { causal: false }]) {
+    assert(!hipSupportsOp({ ...att, ...extra }, f32), JSON.stringify(extra));
+  }
+  const moe: GraphNode = {
+    op: "moe",
+    layer: 0,
+    out: 1,
+    x: 0,
+    router: "r",
+    gate: "g",
+    up: "u",
+    down: "d",
+    nExpert: 4,
+    nUsed: 2,
+    normWeights: true,
+    weightsScale: 0,
+  };
+  assert(!hipSupportsOp(moe, f32));
 });
 
 test("hip support: nodes of a multi-sequence batch fall back to the CPU", () => {

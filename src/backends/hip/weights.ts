@@ -9,7 +9,8 @@ import type { WeightTensor } from "../../core/backend.ts";
 import { AbortError, BackendError } from "../../core/errors.ts";
 import { SLOT_BYTES } from "./ffi/symbols.ts";
 import type { HipNative } from "./native.ts";
-import { weightBytes, type WeightRef } from "./program.ts";
+import type { WeightRef } from "./program.ts";
+import { weightBytes } from "./program_io.ts";
 import { HIP_WEIGHT_TYPES } from "./support.ts";
 
 const align = (n: number) => Math.ceil(n / SLOT_BYTES) * SLOT_BYTES;
