@@ -16,7 +16,7 @@ import {
   type BackendProbe,
   type WeightTensor,
 } from "../../core/backend.ts";
-import { BackendError } from "../../core/errors.ts";
+import { BackendError, InvalidArgumentError } from "../../core/errors.ts";
 import type { GraphNode } from "../../core/graph.ts";
 import type { GGMLType } from "../../gguf/ggml_types.ts";
 import { WebGpuContext } from "./context.ts";
@@ -27,6 +27,22 @@ export const MEMORY_ENV = "ROCMFORGE_WEBGPU_MEMORY";
 import { type GpuDevice, openDevice, SOFTWARE_ENV } from "./device.ts";
 import { webgpuSupportsOp } from "./support.ts";
 import { WebGpuWeights } from "./weights.ts";
+
+/**
+ * The device memory ROCMFORGE_WEBGPU_MEMORY sets: undefined when unset or empty; anything but a
+ * positive whole number of bytes is an INVALID_ARGUMENT error (never a silent fallback).
+ */
+export function memoryOverride(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const n = Number(value.trim());
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new InvalidArgumentError(
+      `${MEMORY_ENV} must be a positive whole number of bytes, got ${JSON.stringify(value)}`,
+      { expected: "positive integer (bytes)", actual: value },
+    );
+  }
+  return n;
+}
 
 /** Options of createWebGpuBackend. */
 export interface WebGpuBackendOptions {
@@ -66,13 +82,11 @@ export function createWebGpuBackend(opts: WebGpuBackendOptions = {}): WebGpuBack
     device,
 
     async probe(): Promise<BackendProbe> {
+      const set = memoryOverride(env(MEMORY_ENV));
       try {
         const d = await device();
         d.assertLive();
-        const set = Number(env(MEMORY_ENV));
-        const memory = Number.isFinite(set) && set > 0
-          ? { total: set, free: set }
-          : await systemMemory();
+        const memory = set !== undefined ? { total: set, free: set } : await systemMemory();
         return { available: true, devices: [d.info(0, memory)] };
       } catch (e) {
         return {
