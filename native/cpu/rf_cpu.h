@@ -3,7 +3,7 @@
 // A second kernel provider beside the WebAssembly one (kernels/wasm/): quantized matrix
 // products in llama.cpp's x86 float32 arithmetic, on a pthread pool inside the library.
 // Two builds of the kernels (kern_*.c) are linked in: AVX2 (+FMA, F16C) and
-// AVX512-VNNI (AVX512F/BW/VL + VNNI, 256-bit vectors); rf_cpu_create picks the best one the
+// AVX512-VNNI (AVX512F/BW/VL + VNNI); rf_cpu_create picks the best one the
 // CPU runs. Integer block dots are exact in both; the float steps are the same, so both give
 // the same bits.
 //
@@ -53,7 +53,7 @@ typedef struct {
   int32_t k;           // row length
   int32_t n;           // rows of W
   int32_t t;           // activation rows
-  int32_t repacked;    // Q4_0 in groups of 8 interleaved rows (rf_cpu_prepare)
+  int32_t repacked;    // Q4_0 / Q8_0 / Q4_K in groups of 8 rows (rf_cpu_repack)
   const uint8_t* w;    // weights
   int64_t row_bytes;   // bytes per row of W (GGUF layout)
   const uint8_t* x;    // quantized activation rows

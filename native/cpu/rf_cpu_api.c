@@ -117,7 +117,7 @@ RF_API int rf_cpu_destroy(int h) {
 // out[1] = 1 when rf_cpu_repack must rewrite them first, out[2] = their bytes in that layout.
 RF_API int rf_cpu_layout(int type, int rows, int cols, int32_t* out) {
   out[0] = rows > 0 && rf_cpu_act_bytes(type, cols) > 0;
-  out[1] = out[0] && (type == T_Q4_0 || type == T_Q4_K) && rows % 8 == 0;
+  out[1] = out[0] && (type == T_Q4_0 || type == T_Q8_0 || type == T_Q4_K) && rows % 8 == 0;
   const int64_t bytes = type == T_Q4_K && out[1]
                             ? (int64_t)(rows / 8) * (cols / 256) * Q4K_GROUP_BYTES
                             : (int64_t)rows * (cols / (type >= T_Q4_K ? 256 : 32)) *
@@ -145,6 +145,20 @@ static void q4_0_group(uint8_t* o, const uint8_t* const* blk, int unpack) {
     }
     if (unpack) memcpy(b, o + 2 * r, 2);
     else memcpy(o + 2 * r, b, 2);
+  }
+}
+
+// Q8_0 group block (272 bytes): the 8 rows' d, then row r's 32 codes at 16 + 32 r.
+static void q8_0_group(uint8_t* o, const uint8_t* const* blk, int unpack) {
+  for (int r = 0; r < 8; r++) {
+    uint8_t* b = (uint8_t*)blk[r];
+    if (unpack) {
+      memcpy(b, o + 2 * r, 2);
+      memcpy(b + 2, o + 16 + 32 * r, 32);
+    } else {
+      memcpy(o + 2 * r, b, 2);
+      memcpy(o + 16 + 32 * r, b + 2, 32);
+    }
   }
 }
 
@@ -213,6 +227,7 @@ static int repack(int type, int rows, int cols, const uint8_t* src, uint8_t* dst
       for (int r = 0; r < 8; r++) blk[r] = gguf + (int64_t)(8 * g + r) * rb + (int64_t)b * bb;
       uint8_t* o = packed + ((int64_t)g * nb + b) * gb;
       if (type == T_Q4_K) q4_k_group(o, blk, unpack);
+      else if (type == T_Q8_0) q8_0_group(o, blk, unpack);
       else q4_0_group(o, blk, unpack);
     }
   }
@@ -285,8 +300,9 @@ RF_API int rf_cpu_matmul(int h, int type, int repacked, const uint8_t* w, int ro
   // chunks of a multiple of 8 rows (repacked groups stay whole), about 8 per thread, which
   // balances the load when another process takes a core
   int chunk = (rows + threads * 8 - 1) / (threads * 8);
-  chunk = (chunk + 7) / 8 * 8;
-  if (chunk < 8) chunk = 8;
+  // (16 where the rows allow: the VNNI build takes two groups of 8 at once)
+  const int unit = rows % 16 == 0 ? 16 : 8;
+  chunk = (chunk + unit - 1) / unit * unit;
   rf_cpu_pool_run(c->pool, run_rows, &j, rows, chunk);
   return RF_CPU_OK;
 }

@@ -1,6 +1,7 @@
 // rf_cpu_kern.h: what the kernel sources (kern_*.c) share. Each of them is compiled twice,
-// with RF_VNNI 0 (AVX2 + FMA + F16C) and RF_VNNI 1 (also AVX512BW/VL + AVX512-VNNI, 256-bit
-// vectors and 32 of them); RF_K(name) gives each build's functions their own names.
+// with RF_VNNI 0 (AVX2 + FMA + F16C) and RF_VNNI 1 (also AVX512F/BW/VL + AVX512-VNNI, 32
+// vector registers; 512-bit vectors in the repacked Q4_0 / Q8_0 tiles of kern_legacy.c);
+// RF_K(name) gives each build's functions their own names.
 #pragma once
 #include "rf_cpu.h"
 #include "rf_cpu_simd.h"

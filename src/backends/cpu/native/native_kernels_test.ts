@@ -1,6 +1,7 @@
 /**
  * The native kernels against the TypeScript path: bit for bit for Q4_0 ("rows" with a
- * multiple of 8 rows, "lanes" otherwise), Q8_0 and Q4_K with a multiple of 8 rows, where
+ * multiple of 8 rows, "lanes" otherwise), Q8_0 (repacked in groups of 8 rows or not) and Q4_K
+ * with a multiple of 8 rows, where
  * ops/matmul_exact.ts and ops/matmul_q4k.ts compute llama.cpp's x86 arithmetic; within float
  * rounding for Q5_K, Q6_K and other Q4_K (the TypeScript reference sums dequantized rows; the
  * kernels take ggml_vec_dot_q*_K_q8_K's int8 lanes).
@@ -38,7 +39,8 @@ function cases(): Case[] {
   let seed = 7;
   for (const type of [GGMLType.Q4_0, GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K]) {
     const cols = typeTraits(type).blockSize === 256 ? 512 : 96;
-    for (const rows of [64, 36]) {
+    // 200 rows: chunks of 16 rows (two groups of 8 at once in the VNNI build) and one of 8
+    for (const rows of [64, 36, 200]) {
       for (const T of [1, 3, 5, 9, 17]) {
         for (const bias of [false, true]) out.push({ type, rows, cols, T, bias, seed: seed++ });
       }
@@ -115,10 +117,10 @@ test("native AVX2 and AVX512-VNNI builds give the same bits", async () => {
   }
 }, opts);
 
-test("repacked Q4_0 and Q4_K matrices unpack to their GGUF bytes", async () => {
+test("repacked Q4_0, Q8_0 and Q4_K matrices unpack to their GGUF bytes", async () => {
   const k = await NativeKernels.open({});
   try {
-    for (const type of [GGMLType.Q4_0, GGMLType.Q4_K]) {
+    for (const type of [GGMLType.Q4_0, GGMLType.Q8_0, GGMLType.Q4_K]) {
       const rows = 16, cols = 512;
       const raw = quantize(type, randomFloats(rows * cols, 3, 1));
       const m = k.prepare(type, rows, cols, raw);
