@@ -53,6 +53,12 @@ export type PassedLoadOptions = Omit<
 const loadShape = {
   contextLength: opt.int(1, 1 << 20),
   gpuLayers: opt.int(0),
+  // Checked by parseKVTypes when the model loads (it names the valid types).
+  kvType: z.union([
+    z.string(),
+    z.strictObject({ k: z.string().optional(), v: z.string().optional() }),
+  ])
+    .optional(),
   onProgress: opt.fn("onProgress"),
   signal: opt.signal(),
   tokenizer: opt.fn("tokenizer"),

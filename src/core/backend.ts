@@ -19,6 +19,7 @@
  *
  * @module
  */
+import type { KVTypes } from "../gguf/kv_type.ts";
 import type { GGMLType } from "../gguf/ggml_types.ts";
 import type { GGUFTensorInfo } from "../gguf/gguf_file.ts";
 import type { Graph, GraphNode } from "./graph.ts";
@@ -59,6 +60,11 @@ export interface KVSpec {
   readonly nHeadKV: number;
   readonly headDim: number;
   readonly valueDim: number;
+  /**
+   * Element types of K and V (llama.cpp's -ctk/-ctv); default f16 both. A backend that
+   * cannot hold them throws (it declines the attention of such a model in supportsOp first).
+   */
+  readonly types?: KVTypes;
 }
 
 /** A KV cache a backend allocated for some layers of one session. */

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { KVTypes } from "../gguf/kv_type.ts";
 
 /** Graph format version; bump when node shapes change incompatibly. */
 export const GRAPH_VERSION = 1;
@@ -118,6 +119,11 @@ export type GraphNode =
      * encoders; the batch must start at position 0). Default true.
      */
     causal?: boolean;
+    /**
+     * Element types of the KV cache this attention reads (llama.cpp's -ctk/-ctv; set by model
+     * loading from its `kvType` option); default f16 both. A backend declines types it lacks.
+     */
+    kvType?: KVTypes;
     /**
      * Rows of several sequences (a multi-sequence batch, see batch_graph.ts): positions and KV caches come from the
      * compute request's sequence table, one range of rows per sequence.

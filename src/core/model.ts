@@ -7,6 +7,7 @@
 import type { GGMLType } from "../gguf/ggml_types.ts";
 import type { GGUFFile, MetaValue } from "../gguf/gguf_file.ts";
 import type { ModelConfig } from "../gguf/model_config.ts";
+import { type KVType, type KVTypes, parseKVTypes } from "../gguf/kv_type.ts";
 import { openGGUF } from "../gguf/reader.ts";
 import { tokenizerFromMetadata } from "../tokenizers/from_gguf.ts";
 import type { Tokenizer } from "../tokenizers/types.ts";
@@ -41,6 +42,12 @@ export interface ModelLoadOptions {
   readonly contextLength?: number;
   /** Most transformer layers to place on accelerators (default: all that fit). */
   readonly gpuLayers?: number;
+  /**
+   * KV cache element types (llama.cpp's -ctk/-ctv): one type for K and V, or `{ k, v }`;
+   * f32, f16, q8_0 or q4_0, default f16. Backends that cannot hold a type leave that
+   * attention to the CPU; an unknown type is an INVALID_ARGUMENT error.
+   */
+  readonly kvType?: KVType | { readonly k?: KVType; readonly v?: KVType };
   readonly onProgress?: (p: LoadProgress) => void;
   readonly signal?: AbortSignal;
   /** Receives the one-line notices (what moved where). */
@@ -69,6 +76,8 @@ export class Model {
     readonly contexts: ReadonlyMap<Backend, BackendContext>,
     /** Where layers run, one line. */
     readonly placement: string,
+    /** The KV cache types every session's cache is made with. */
+    readonly kvTypes: KVTypes,
   ) {
     this.choose = backendChoice(layerBackend, fallback);
   }
@@ -90,7 +99,8 @@ export class Model {
         loaded: file.dataOffset,
         total: file.dataOffset,
       });
-      const spec = describeModel(file, opts.architectures, opts.contextLength);
+      const kvTypes = parseKVTypes(opts.kvType);
+      const spec = describeModel(file, opts.architectures, opts.contextLength, kvTypes);
       const { config, tensors, contextLength: ctx } = spec;
       const tokenizer = opts.tokenizer?.(spec.metadata) ?? tokenizerFromMetadata(spec.metadata);
       const weightType = (n: string) => tensors.get(n)?.type as GGMLType | undefined;
@@ -100,7 +110,7 @@ export class Model {
       const targets = await probeTargets(opts.backends.slice(0, -1), fallback, strict, opts.log);
       const modes = spec.graphs.outputs ?? OUTPUT_MODES;
       const probe = spec.graphs.graph(2, modes.includes("all") ? "all" : modes[0]);
-      const costs = layerCosts(probe, tensors, config, ctx, opts.gpuLayers);
+      const costs = layerCosts(probe, tensors, config, ctx, opts.gpuLayers, kvTypes);
       const placed = placeLayers(costs.onDevice, targets, fallback, strict, config.blockCount);
       const layerBackend = new Map(placed.byLayer);
       for (const l of costs.forced) layerBackend.set(l, fallback);
@@ -126,6 +136,7 @@ export class Model {
         fallback,
         contexts,
         summary,
+        kvTypes,
       );
     } catch (e) {
       file.source.close();

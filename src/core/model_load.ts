@@ -7,6 +7,7 @@
  * @module
  */
 import type { GGMLType } from "../gguf/ggml_types.ts";
+import { DEFAULT_KV_TYPES, kvBytesPerElement, type KVTypes } from "../gguf/kv_type.ts";
 import {
   type GGUFFile,
   type GGUFTensorInfo,
@@ -21,9 +22,10 @@ import {
   SUPPORTED_ARCHITECTURES,
 } from "../gguf/model_config.ts";
 import type { Architecture, ArchitectureSource, ModelGraph, TensorShape } from "./architecture.ts";
-import { type Backend, type BackendContext, kvBytes, type WeightTensor } from "./backend.ts";
+import type { Backend, BackendContext, WeightTensor } from "./backend.ts";
 import { AbortError, BackendError, InvalidArgumentError } from "./errors.ts";
 import { type Graph, type GraphNode, nodeWeights } from "./graph.ts";
+import { withKVTypes } from "./kv_graph.ts";
 import type { LayerCost, PlacementTarget } from "./placement.ts";
 import { assignNodes } from "./scheduler.ts";
 
@@ -53,12 +55,14 @@ export interface ModelSpec {
 
 /**
  * Steps 1 and 2: architecture, configuration, context length (`requestedContext`, else
- * min(model, 4096)) and graph factory of an opened file.
+ * min(model, 4096)) and graph factory of an opened file, its attention nodes carrying the KV
+ * cache types `kvTypes` (default f16).
  */
 export function describeModel(
   file: GGUFFile,
   architectures: ArchitectureSource,
   requestedContext?: number,
+  kvTypes: KVTypes = DEFAULT_KV_TYPES,
 ): ModelSpec {
   const metadata = plainMetadata(file);
   const arch = architectureOf(metadata);
@@ -77,7 +81,11 @@ export function describeModel(
     architecture,
     config,
     contextLength,
-    graphs: architecture.build(config, shapes, metadata, { contextLength }),
+    graphs: withKVTypes(
+      architecture.build(config, shapes, metadata, { contextLength }),
+      kvTypes,
+      config,
+    ),
     tensors,
   };
 }
@@ -126,8 +134,9 @@ export async function probeTargets(
 }
 
 /**
- * Step 4: bytes each layer needs on a device (weights + KV cache at `ctx`, float32 upper
- * bound), and the layers `gpuLayers` keeps on the fallback (the first ones).
+ * Step 4: bytes each layer needs on a device (weights + KV cache at `ctx`: float32 for f16,
+ * an upper bound, else the types' own sizes), and the layers `gpuLayers` keeps on the fallback
+ * (the first ones).
  */
 export function layerCosts(
   g: Graph,
@@ -135,6 +144,7 @@ export function layerCosts(
   c: ModelConfig,
   ctx: number,
   gpuLayers: number | undefined,
+  kvTypes: KVTypes = DEFAULT_KV_TYPES,
 ): { onDevice: LayerCost[]; forced: number[] } {
   const bytes = new Map<number, number>();
   const seen = new Set<string>();
@@ -146,13 +156,9 @@ export function layerCosts(
       bytes.set(n.layer, (bytes.get(n.layer) ?? 0) + info.get(w)!.nBytes);
     }
   }
-  const kvPerLayer = kvBytes({
-    layers: [0],
-    capacity: ctx,
-    nHeadKV: c.headCountKV,
-    headDim: c.keyLength,
-    valueDim: c.valueLength,
-  }, 4);
+  const el = (t: KVTypes["k"]) => t === "f16" ? 4 : kvBytesPerElement(t);
+  const kvPerLayer = ctx * c.headCountKV *
+    (c.keyLength * el(kvTypes.k) + c.valueLength * el(kvTypes.v));
   const costs: LayerCost[] = [...bytes].map(([layer, b]) => ({
     layer,
     bytes: b + (layer >= 0 && layer < c.blockCount ? kvPerLayer : 0),

@@ -76,6 +76,7 @@ export class Session {
           nHeadKV: c.headCountKV,
           headDim: c.keyLength,
           valueDim: c.valueLength,
+          types: model.kvTypes,
         }),
       );
     }

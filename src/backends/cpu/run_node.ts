@@ -12,6 +12,7 @@ import { attention } from "./ops/attention.ts";
 import { add, lastRow, rmsNorm, swiglu } from "./ops/elementwise.ts";
 import { attentionFull } from "./ops/attention_full.ts";
 import { attentionSoftmax } from "./ops/attention_softmax.ts";
+import { isFloatRows } from "./ops/kv_rows.ts";
 import { geglu, gelu } from "./ops/gelu.ts";
 import { layerNorm } from "./ops/layer_norm.ts";
 import { decodeRow, matmul } from "./ops/matmul.ts";
@@ -230,17 +231,18 @@ function positional(
       if (!layer) {
         throw new BackendError("BACKEND_CALL_FAILED", `no KV cache for layer ${node.layer}`);
       }
-      const kern = kernels;
-      // The kernel is llama.cpp's flash path (windows and sinks included); soft-capped
-      // attention runs on the TypeScript path.
+      // The kernel is llama.cpp's flash path over an F16 cache, and so an F32 one, which
+      // llama.cpp casts to F16 (windows and sinks included); soft-capped attention and the
+      // quantized cache types run on the TypeScript path.
       const sinks = node.sinks ? w.vector(node.sinks) : undefined;
+      const { k: lk, v: lv } = layer;
       if (
-        node.softcap === undefined && kern?.owns(layer.k) && kern.owns(layer.v) &&
-        kern.supportsAttention(node)
+        node.softcap === undefined && isFloatRows(lk) && isFloatRows(lv) &&
+        kernels?.owns(lk.data) && kernels.owns(lv.data) && kernels.supportsAttention(node)
       ) {
-        kern.attention(
-          layer.k,
-          layer.v,
+        kernels.attention(
+          lk.data,
+          lv.data,
           get(node.q),
           get(node.k),
           get(node.v),

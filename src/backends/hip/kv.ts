@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { requireDefaultKV } from "../../gguf/kv_type.ts";
 import { kvBytes, type KVSpec, type KVStore } from "../../core/backend.ts";
 import { BackendError, InvalidArgumentError } from "../../core/errors.ts";
 import type { HipNative } from "./native.ts";
@@ -26,6 +27,7 @@ export class HipKVStore implements KVStore {
         actual: JSON.stringify(spec),
       });
     }
+    requireDefaultKV(spec.types, "hip");
     spec.layers.forEach((l, i) => this.slots.set(l, i));
     this.bytes = kvBytes(spec, 2);
     this.handle = native.kvCreate(

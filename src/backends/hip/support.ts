@@ -7,6 +7,7 @@
  * @module
  */
 import type { GraphNode } from "../../core/graph.ts";
+import { isDefaultKV } from "../../gguf/kv_type.ts";
 import {
   HIP_MAX_HEAD_DIM,
   HIP_TYPES,
@@ -37,10 +38,11 @@ const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
   rope: (n) =>
     n.op === "rope" && n.headDim % 2 === 0 && n.rope.nRot % 2 === 0 &&
     n.rope.nRot > 0 && n.rope.nRot <= n.headDim && n.batched !== true,
-  // No sliding-window, soft-capping or sink kernel yet: such attention runs on the CPU.
+  // No sliding-window, soft-capping or sink kernel yet: such attention runs on the CPU. The
+  // KV cache is f16 (kv.ts): attention over any other cache type (kvType) runs on the CPU too.
   attention: (n) =>
     n.op === "attention" && n.window === undefined && n.softcap === undefined &&
-    n.sinks === undefined &&
+    n.sinks === undefined && isDefaultKV(n.kvType) &&
     n.causal !== false &&
     n.headDim <= HIP_MAX_HEAD_DIM && n.valueDim <= HIP_MAX_HEAD_DIM &&
     n.nHead % n.nHeadKV === 0 && n.batched !== true,

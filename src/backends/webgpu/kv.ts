@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { requireDefaultKV } from "../../gguf/kv_type.ts";
 import { kvBytes, type KVSpec, type KVStore } from "../../core/backend.ts";
 import { BackendError, InvalidArgumentError, OutOfMemoryError } from "../../core/errors.ts";
 import { type GpuDevice, Usage } from "./device.ts";
@@ -35,6 +36,7 @@ export class WebGpuKVStore implements KVStore {
         actual: JSON.stringify(spec),
       });
     }
+    requireDefaultKV(spec.types, "webgpu");
     dev.assertLive();
     const el = dev.f16 ? 2 : 4;
     this.bytes = kvBytes(spec, el);

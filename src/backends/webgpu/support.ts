@@ -6,6 +6,7 @@
  * @module
  */
 import type { GraphNode } from "../../core/graph.ts";
+import { isDefaultKV } from "../../gguf/kv_type.ts";
 import { actFormat } from "../../gguf/type_schema.ts";
 import { WEBGPU_MAX_HEAD_DIM } from "./wgsl/attention.ts";
 import { WEBGPU_MATRIX_TYPES, WEBGPU_VECTOR_TYPES } from "./wgsl/quant_types.ts";
@@ -35,9 +36,10 @@ export function webgpuSupportsOp(
       return node.headDim % 2 === 0 && node.rope.nRot % 2 === 0 &&
         node.rope.nRot <= node.headDim &&
         (node.freqFactors === undefined || weightType(node.freqFactors) === 0);
-    // No sliding-window, soft-capping, sink or non-causal kernel: such attention runs on the CPU.
+    // No sliding-window, soft-capping, sink or non-causal kernel: such attention runs on the CPU;
+    // so does attention over a KV cache type (kvType) other than the default f16.
     case "attention":
-      return node.window === undefined && node.softcap === undefined &&
+      return node.window === undefined && node.softcap === undefined && isDefaultKV(node.kvType) &&
         node.sinks === undefined && node.causal !== false && node.headDim <= WEBGPU_MAX_HEAD_DIM &&
         node.valueDim <= WEBGPU_MAX_HEAD_DIM && node.nHead % node.nHeadKV === 0;
     case "swiglu":

@@ -13,8 +13,9 @@
  *
  * @module
  */
+import { BackendError } from "../../../core/errors.ts";
 import type { AttentionShape, LayerKV } from "./attention.ts";
-import { roundF16 } from "./attention.ts";
+import { isFloatRows, type KVRows, roundF16 } from "./kv_rows.ts";
 import { fmaf, fr, hsum16, vecDotF16, vecDotReduce } from "./f32.ts";
 import { vExpf } from "./elementwise.ts";
 import { expf } from "./libm.ts";
@@ -71,6 +72,21 @@ function dotVec(
 }
 
 /**
+ * The values of an F16 matrix: these steps are llama.cpp's for its F16 cache only (it needs
+ * flash attention for a quantized V; model loading refuses other types for such models).
+ */
+function f16Data(r: KVRows): Float32Array {
+  if (!isFloatRows(r) || r.type !== "f16") {
+    throw new BackendError(
+      "BACKEND_UNSUPPORTED_OP",
+      `attention without flash steps takes an f16 KV cache, not ${r.type}`,
+      { expected: "f16", actual: r.type },
+    );
+  }
+  return r.data;
+}
+
+/**
  * Writes k/v rows for positions pos0..pos0+rows-1 into the cache, then out[t] for each query row
  * over positions [first, pos0 + t] (first = 0, or the start of the sliding window), in the
  * non-flash steps above. s.scale multiplies inside soft_max_ext; s.softcap, when set, is applied
@@ -89,10 +105,11 @@ export function attentionSoftmax(
   sinks?: Float32Array,
 ): void {
   const kCols = s.nHeadKV * s.headDim, vCols = s.nHeadKV * s.valueDim;
-  for (let i = 0; i < rows * kCols; i++) kv.k[pos0 * kCols + i] = roundF16(k[i]);
-  for (let i = 0; i < rows * vCols; i++) kv.v[pos0 * vCols + i] = roundF16(v[i]);
+  const K = f16Data(kv.k), V = f16Data(kv.v);
+  for (let i = 0; i < rows * kCols; i++) K[pos0 * kCols + i] = roundF16(k[i]);
+  for (let i = 0; i < rows * vCols; i++) V[pos0 * vCols + i] = roundF16(v[i]);
   const group = s.nHead / s.nHeadKV;
-  const nKv = nKvCells(pos0 + rows, kv.k.length / kCols);
+  const nKv = nKvCells(pos0 + rows, K.length / kCols);
   // llamafile_sgemm takes batches of two or more rows whose reduction is a multiple of 16.
   const tinyKQ = rows >= 2 && s.headDim % 16 === 0;
   const tinyKQV = rows >= 2 && nKv % 16 === 0;
@@ -112,8 +129,8 @@ export function attentionSoftmax(
       for (let p = first; p <= last; p++) {
         const ko = p * kCols + kvh * s.headDim;
         let sc = tinyKQ
-          ? dotTiny(kv.k, ko, 1, qh, 0, 0, s.headDim)
-          : vecDotF16(kv.k, ko, qh, 0, s.headDim);
+          ? dotTiny(K, ko, 1, qh, 0, 0, s.headDim)
+          : vecDotF16(K, ko, qh, 0, s.headDim);
         if (cap) sc = fr(fr(Math.tanh(fr(sc * invCap))) * cap);
         sc = fr(sc * scale);
         e[p] = sc;
@@ -144,8 +161,8 @@ export function attentionSoftmax(
       for (let d = 0; d < s.valueDim; d++) {
         const vo = kvh * s.valueDim + d;
         out[o + d] = tinyKQV
-          ? dotTiny(kv.v, vo, vCols, e, 0, first, last + 1)
-          : dotVec(kv.v, vo, vCols, e, 0, first, last + 1, nKv);
+          ? dotTiny(V, vo, vCols, e, 0, first, last + 1)
+          : dotVec(V, vo, vCols, e, 0, first, last + 1, nKv);
       }
     }
   }

@@ -3,6 +3,7 @@ import { test } from "../../../../tests/harness.ts";
 import { randomFloats } from "../../../../tests/random_data.ts";
 import { attention, type AttentionShape } from "./attention.ts";
 import { attentionSoftmax, nKvCells } from "./attention_softmax.ts";
+import { f16Layer } from "./kv_rows.ts";
 
 const shape: AttentionShape = { nHead: 4, nHeadKV: 2, headDim: 64, valueDim: 64, scale: 0.125 };
 const cap = 300;
@@ -41,8 +42,8 @@ function reference(
 
 test("non-flash attention: a prompt batch then single steps track a float64 softmax", () => {
   const cols = shape.nHeadKV * shape.headDim, cap0 = 300;
-  const kv = { k: new Float32Array(cap0 * cols), v: new Float32Array(cap0 * cols) };
-  const flash = { k: new Float32Array(cap0 * cols), v: new Float32Array(cap0 * cols) };
+  const kv = f16Layer(cap0 * cols, cap0 * cols);
+  const flash = f16Layer(cap0 * cols, cap0 * cols);
   const s = { ...shape, softcap: cap };
   let pos = 0;
   for (const rows of [7, 1, 1, 270 - 9, 1]) {
@@ -51,7 +52,7 @@ test("non-flash attention: a prompt batch then single steps track a float64 soft
     const k = randomFloats(rows * cols, seed + 1, 1), v = randomFloats(rows * cols, seed + 2, 1);
     const out = new Float32Array(rows * shape.nHead * shape.valueDim);
     attentionSoftmax(q, k, v, rows, pos, kv, s, out);
-    const ref = reference(q, kv.k, kv.v, rows, pos, s);
+    const ref = reference(q, kv.k.data, kv.v.data, rows, pos, s);
     let worst = 0;
     for (let i = 0; i < out.length; i++) worst = Math.max(worst, Math.abs(out[i] - ref[i]));
     assert(worst < 2e-3, `rows ${rows} at ${pos}: ${worst}`);
@@ -70,11 +71,11 @@ test("attention sinks: flash and non-flash steps agree with a float64 softmax th
   const q = randomFloats(n * shape.nHead * shape.headDim, 5, 1);
   const k = randomFloats(n * cols, 6, 1), v = randomFloats(n * cols, 7, 1);
   const a = new Float32Array(n * shape.nHead * shape.valueDim), b = new Float32Array(a.length);
-  const kvA = { k: new Float32Array(64 * cols), v: new Float32Array(64 * cols) };
-  const kvB = { k: new Float32Array(64 * cols), v: new Float32Array(64 * cols) };
+  const kvA = f16Layer(64 * cols, 64 * cols);
+  const kvB = f16Layer(64 * cols, 64 * cols);
   attentionSoftmax(q, k, v, n, 0, kvA, shape, a, sinks);
   attention(q, k, v, n, 0, kvB, shape, b, sinks);
-  const plain = reference(q, kvA.k, kvA.v, n, 0, shape);
+  const plain = reference(q, kvA.k.data, kvA.v.data, n, 0, shape);
   for (let t = 0; t < n; t++) {
     for (let h = 0; h < shape.nHead; h++) {
       // The sink only rescales: out = plain * Z / (Z + exp(sink)), Z the row's softmax sum.
@@ -84,7 +85,7 @@ test("attention sinks: flash and non-flash steps agree with a float64 softmax th
         let d = 0;
         for (let i = 0; i < shape.headDim; i++) {
           d += q[(t * shape.nHead + h) * shape.headDim + i] *
-            kvA.k[p * cols + Math.floor(h / 2) * shape.headDim + i];
+            kvA.k.data[p * cols + Math.floor(h / 2) * shape.headDim + i];
         }
         sc.push(d * shape.scale);
       }

@@ -9,6 +9,7 @@
 import { test } from "../../../../tests/harness.ts";
 import { assert, assertThrows } from "../../../../tests/assert.ts";
 import { attention } from "../ops/attention.ts";
+import { f16Layer } from "../ops/kv_rows.ts";
 import { kernelModule } from "./module.ts";
 import { WasmKernels } from "./runtime.ts";
 
@@ -42,7 +43,7 @@ for (const threads of [1, 2]) {
       for (const s of shapes) {
         const cap = 16;
         const kc = s.nHeadKV * s.headDim, vc = s.nHeadKV * s.valueDim;
-        const ref = { k: new Float32Array(cap * kc), v: new Float32Array(cap * vc) };
+        const ref = f16Layer(cap * kc, cap * vc);
         const kCache = k.allocFloats(cap * kc)!, vCache = k.allocFloats(cap * vc)!;
         let pos = 0;
         for (const rows of [5, 1, 1, 3]) {
@@ -61,7 +62,7 @@ for (const threads of [1, 2]) {
             );
           }
           for (let i = 0; i < (pos + rows) * kc; i++) {
-            assert(kCache[i] === ref.k[i], `k cache [${i}]: ${kCache[i]} vs ${ref.k[i]}`);
+            assert(kCache[i] === ref.k.data[i], `k cache [${i}]: ${kCache[i]} vs ${ref.k.data[i]}`);
           }
           pos += rows;
         }
@@ -89,7 +90,7 @@ for (const threads of [1, 2]) {
           for (const withSinks of [false, true]) {
             const cap = 24;
             const kc = s.nHeadKV * s.headDim, vc = s.nHeadKV * s.valueDim;
-            const ref = { k: new Float32Array(cap * kc), v: new Float32Array(cap * vc) };
+            const ref = f16Layer(cap * kc, cap * vc);
             const kCache = k.allocFloats(cap * kc)!, vCache = k.allocFloats(cap * vc)!;
             // sinks both above and below the scores' maximum (the two branches of the step)
             const sinks = withSinks ? randoms(s.nHead, seed++, 12) : undefined;
