@@ -11,8 +11,13 @@
  * of one context generating at once, as llama-server's slots do (its library, not its HTTP
  * server, so ours carries the HTTP and SSE cost on top). Both use `-t` threads (default: all).
  *
+ * With --llama-server BIN (e.g. the CUDA build of scripts/llamacpp_gpu.sh), llama.cpp's own
+ * HTTP server runs beside ours on the same model (`-np` = the largest stream count, `-ngl 99`,
+ * flash attention) and gets the same requests after ours at each stream count: HTTP against
+ * HTTP, the side-by-side issue 14 asks for on the GPU.
+ *
  * usage: deno task bench:server [-m MODEL] [--backend cpu|hip] [--streams 1,4,8,32] [-n 64]
- *          [-t THREADS] [--vs-llamacpp] [--json]
+ *          [-t THREADS] [--vs-llamacpp] [--llama-server BIN] [--json]
  *
  * @module
  */
@@ -23,6 +28,7 @@ import { serveHttp } from "../src/runtime/http_server.ts";
 import { createApp } from "../src/server/app.ts";
 import { Engine } from "../src/server/engine.ts";
 import { startLlamacppNode } from "./_llamacpp_node.ts";
+import { type LlamaServer, startLlamaServer } from "./_llama_server.ts";
 
 interface Options {
   model: string;
@@ -31,6 +37,7 @@ interface Options {
   tokens: number;
   threads: number | undefined;
   vsLlamacpp: boolean;
+  llamaServer: string | undefined;
   json: boolean;
 }
 
@@ -42,6 +49,7 @@ function parse(argv: readonly string[]): Options {
     tokens: 64,
     threads: undefined,
     vsLlamacpp: false,
+    llamaServer: undefined,
     json: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -57,6 +65,7 @@ function parse(argv: readonly string[]): Options {
     else if (a === "-n") o.tokens = Number(v());
     else if (a === "-t") o.threads = Number(v());
     else if (a === "--vs-llamacpp") o.vsLlamacpp = true;
+    else if (a === "--llama-server") o.llamaServer = v();
     else if (a === "--json") o.json = true;
     else throw new Error(`unknown argument ${a}`);
   }
@@ -86,11 +95,26 @@ async function streamTokens(url: string, prompt: string, tokens: number): Promis
     }),
   });
   const text = await res.text();
-  const m = /"completion_tokens":(\d+)/.exec(text);
-  if (res.status !== 200 || !m) {
+  const m = /"completion_tokens":\s*(\d+)/.exec(text);
+  // A server whose stream carries no usage: one token per chunk with text.
+  const chunks = text.match(/"text":\s*"(?:[^"\\]|\\.)+"/g)?.length ?? 0;
+  if (res.status !== 200 || (!m && chunks === 0)) {
     throw new Error(`stream failed (${res.status}): ${text.slice(0, 200)}`);
   }
-  return Number(m[1]);
+  return m ? Number(m[1]) : chunks;
+}
+
+/** Tokens generated and seconds taken by `streams` concurrent streams against `url`. */
+async function streamsRun(
+  url: string,
+  streams: number,
+  tokens: number,
+): Promise<{ tokens: number; seconds: number }> {
+  const t0 = now();
+  const counts = await Promise.all(
+    Array.from({ length: streams }, (_, i) => streamTokens(url, `Story ${i}: once`, tokens)),
+  );
+  return { tokens: counts.reduce((a, b) => a + b, 0), seconds: (now() - t0) / 1000 };
 }
 
 /** llama.cpp's batched decoding in a Node child (see _llamacpp_batch_bench.mjs). */
@@ -137,6 +161,16 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const ref = o.vsLlamacpp ? await llamacpp(o.model, threads) : undefined;
   const parallel = Math.max(...o.streams);
+  const side: LlamaServer | undefined = o.llamaServer
+    ? await startLlamaServer({
+      bin: o.llamaServer,
+      model: o.model,
+      parallel,
+      slotTokens: o.tokens + 64,
+      port: 18000 + Math.floor(Math.random() * 2000),
+      threads: o.threads,
+    })
+    : undefined;
   const engine = new Engine({ parallel, queueSize: parallel });
   engine.attach(model);
   const server = await serveHttp(createApp({ engine }).fetch, { port: 0 });
@@ -147,24 +181,32 @@ async function main(argv: readonly string[]): Promise<number> {
     tps: number;
     perPass: number;
     llamacpp?: number;
+    llamaServer?: number;
   }[] = [];
   try {
     await streamTokens(server.url, "Warm up", 8);
+    if (side) await streamTokens(side.url, "Warm up", 8);
     for (const n of o.streams) {
       const before = await batchCounters(server.url);
-      const t0 = now();
-      const counts = await Promise.all(
-        Array.from({ length: n }, (_, i) => streamTokens(server.url, `Story ${i}: once`, o.tokens)),
-      );
-      const seconds = (now() - t0) / 1000;
-      const tokens = counts.reduce((a, b) => a + b, 0);
+      const { tokens, seconds } = await streamsRun(server.url, n, o.tokens);
       const after = await batchCounters(server.url);
       const perPass = (after.sequences - before.sequences) / (after.passes - before.passes);
       const llama = ref ? { llamacpp: await llamacppRate(ref, n, o.tokens) } : {};
-      rows.push({ streams: n, tokens, seconds, tps: tokens / seconds, perPass, ...llama });
+      const theirs = side ? await streamsRun(side.url, n, o.tokens) : undefined;
+      const sideRate = theirs ? { llamaServer: theirs.tokens / theirs.seconds } : {};
+      rows.push({
+        streams: n,
+        tokens,
+        seconds,
+        tps: tokens / seconds,
+        perPass,
+        ...llama,
+        ...sideRate,
+      });
     }
   } finally {
     await ref?.close();
+    await side?.stop();
     await server.close();
     await engine.shutdown({ graceMs: 0 });
   }
@@ -177,7 +219,8 @@ async function main(argv: readonly string[]): Promise<number> {
   );
   writeStdout(
     "streams  tokens  seconds  tokens/s  vs 1 stream  sequences/pass" +
-      (ref ? "  llama.cpp t/s  vs llama.cpp\n" : "\n"),
+      (ref ? "  llama.cpp t/s  vs llama.cpp" : "") +
+      (side ? "  llama-server t/s  vs llama-server\n" : "\n"),
   );
   const one = rows.find((r) => r.streams === 1)?.tps;
   for (const r of rows) {
@@ -192,6 +235,12 @@ async function main(argv: readonly string[]): Promise<number> {
           ? ""
           : `  ${r.llamacpp.toFixed(1).padStart(13)}  ${
             (r.tps / r.llamacpp).toFixed(2).padStart(11)
+          }x`
+      }${
+        r.llamaServer === undefined
+          ? ""
+          : `  ${r.llamaServer.toFixed(1).padStart(16)}  ${
+            (r.tps / r.llamaServer).toFixed(2).padStart(14)
           }x`
       }\n`,
     );

@@ -6,6 +6,7 @@
 #   sh scripts/llamacpp_gpu.sh build           builds (or waits for a build already running,
 #                                              or reuses a finished one); prints llama-bench's path
 #   sh scripts/llamacpp_gpu.sh bench ARGS...   the same, then runs llama-bench ARGS
+#   sh scripts/llamacpp_gpu.sh server          the same build; prints llama-server's path
 #
 # Environment: RF_LLAMACPP_GPU_SRC  the tarball (default .device/llama-gpu-src.tar.xz)
 #              RF_LLAMACPP_GPU_DIR  the build folder (default ~/.cache/rocmforge-ref/llama-gpu)
@@ -46,7 +47,7 @@ build() {
     (cd "$dir/llama.cpp" && cmake -B build $gpu -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF \
       -DLLAMA_OPENSSL=OFF -DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
       -DLLAMA_BUILD_APP=OFF -DLLAMA_USE_PREBUILT_UI=OFF $gen >"$dir/build.log" 2>&1 &&
-      cmake --build build -j "$jobs" --target llama-bench >>"$dir/build.log" 2>&1) || {
+      cmake --build build -j "$jobs" --target llama-bench llama-server >>"$dir/build.log" 2>&1) || {
       echo "llamacpp_gpu: build failed; the end of $dir/build.log:" >&2
       tail -n 30 "$dir/build.log" >&2
       exit 4
@@ -62,13 +63,17 @@ build)
   build
   echo "$bin"
   ;;
+server)
+  build
+  echo "$dir/llama.cpp/build/bin/llama-server"
+  ;;
 bench)
   shift
   build
   exec "$bin" "$@"
   ;;
 *)
-  echo "usage: llamacpp_gpu.sh build | bench LLAMA_BENCH_ARGS..." >&2
+  echo "usage: llamacpp_gpu.sh build | server | bench LLAMA_BENCH_ARGS..." >&2
   exit 2
   ;;
 esac
