@@ -82,14 +82,17 @@ export async function findCpuCompiler(): Promise<{ cc?: string; reason?: string 
   return { reason: wanted ? `$CC (${wanted}) not found` : "no C compiler (cc, gcc, clang)" };
 }
 
-/** Builds the cpu target under `root`; true on success. */
+/**
+ * Builds the cpu target from `root`'s native/cpu/ into `outDir` (default build/native/cpu/);
+ * true on success.
+ */
 export async function buildCpu(
   root: string,
   cc: string,
   jobs: number,
   clean: boolean,
+  outDir = `${root}/build/native/cpu`,
 ): Promise<boolean> {
-  const outDir = `${root}/build/native/cpu`;
   makeDir(`${outDir}/obj`);
   const steps = cpuSteps(cc, `${root}/native/cpu`, outDir);
   const stale = staleSteps(steps, clean);
@@ -99,7 +102,8 @@ export async function buildCpu(
   for (const f of failures) writeStderr(`\nbuild failed:\n${f}\n`);
   if (failures.length === 0) {
     const secs = ((now() - started) / 1000).toFixed(1);
-    writeStdout(`cpu: build/native/cpu/librocmforge_cpu.so (0 warnings, ${secs} s)\n`);
+    const dir = outDir.startsWith(`${root}/`) ? outDir.slice(root.length + 1) : outDir;
+    writeStdout(`cpu: ${dir}/librocmforge_cpu.so (0 warnings, ${secs} s)\n`);
   }
   return failures.length === 0;
 }

@@ -7,7 +7,9 @@
  *    below) against npm/'s JavaScript, two files at a time, with node's TAP summary.
  * 3. `npm pack`, then `npm install ./rocmforge-*.tgz` in an empty temporary project, where
  *    tests/node_pack_smoke.ts runs: import by name, GGUF parsing, stories260K generation,
- *    `npx rocmforge generate`, `require()`'s message and the declarations under `tsc`.
+ *    `npx rocmforge generate`, `require()`'s message and the declarations under `tsc`; and
+ *    tests/node_pack_native.ts: the prebuilt native CPU kernels load under Node and give the
+ *    WebAssembly kernels' logits bit for bit (or, in a package without them, the fallback).
  *
  * The last lines are `# pass N` / `# fail N` over steps 2 and 3 together (scripts/test_all.sh
  * reads them); a failed install or pack counts as one failure.
@@ -50,6 +52,8 @@ export interface NodeCheckOptions {
   readonly testModules: readonly string[];
   /** Keep the temporary project (its path is printed). */
   readonly keepTemp: boolean;
+  /** The native CPU library the package ships (relative to npm/), if the build made one. */
+  readonly nativeLibrary?: string;
 }
 
 /** Counts read from node's TAP summary. */
@@ -214,6 +218,7 @@ export async function runNodeChecks(opts: NodeCheckOptions): Promise<number> {
     if (ok) {
       copyFile(`${outDir}/${tgz}`, `${temp}/${tgz}`);
       copyFile(`${outDir}/tests/node_pack_smoke.js`, `${temp}/smoke.test.mjs`);
+      copyFile(`${outDir}/tests/node_pack_native.js`, `${temp}/native.test.mjs`);
       writeFile(
         `${temp}/package.json`,
         JSON.stringify({ name: "rocmforge-smoke", private: true, type: "module" }) + "\n",
@@ -228,9 +233,15 @@ export async function runNodeChecks(opts: NodeCheckOptions): Promise<number> {
     if (!ok) total.fail++;
     else {
       const tsc = `${root}/node_modules/typescript/lib/tsc.js`;
-      const smokeEnv: Record<string, string> = { ...testEnv };
+      const smokeEnv: Record<string, string> = {
+        ...testEnv,
+        ROCMFORGE_SMOKE_NATIVE: opts.nativeLibrary ? "1" : "0",
+      };
       if (pathExists(tsc)) smokeEnv.ROCMFORGE_SMOKE_TSC = tsc;
-      add(await nodeTest(temp, ["smoke.test.mjs"], "package", smokeEnv), "package checks");
+      add(
+        await nodeTest(temp, ["smoke.test.mjs", "native.test.mjs"], "package", smokeEnv),
+        "package checks",
+      );
     }
   } finally {
     if (opts.keepTemp) writeStdout(`temporary project kept: ${temp}\n`);

@@ -6,7 +6,10 @@
  * - package.json (exports map, engines, bin, dependencies from deno.json's import map and
  *   koffi as an optional dependency), bin/rocmforge.js, the CommonJS guard, README, LICENSE;
  * - the web chat page's static files (src/server/web/), with its browser libraries as
- *   dependencies (src/server/web/assets.ts lists both).
+ *   dependencies (src/server/web/assets.ts lists both);
+ * - the native CPU kernels prebuilt for x86-64 Linux, prebuilt/linux-x64/librocmforge_cpu.so
+ *   (_npm_native.ts; the runtime finds it beside the package and falls back to WebAssembly
+ *   elsewhere).
  *
  * The runtime-neutral test suite is transpiled beside the package (kept out of the
  * published files). With `--test` the build then runs it under Node against the built
@@ -40,6 +43,7 @@ import {
 } from "./_npm_package.ts";
 import { collectModules, reachable, transpile } from "./_npm_transpile.ts";
 import { emitDeclarations } from "./_npm_types.ts";
+import { buildNativeForPackage } from "./_npm_native.ts";
 
 /** Repository root (no trailing separator). */
 export const ROOT: string = urlToPath(new URL("..", import.meta.url)).replace(/[\\/]$/, "");
@@ -57,6 +61,8 @@ export interface BuildResult {
   /** Test modules (repository-relative .ts paths) transpiled beside the package. */
   readonly testModules: readonly string[];
   readonly dependencies: ReadonlyMap<string, string>;
+  /** The packaged native CPU library (relative to npm/), when this machine built it. */
+  readonly nativeLibrary?: string;
 }
 
 const log = (s: string) => writeStdout(s + "\n");
@@ -123,11 +129,21 @@ export async function buildNpm(): Promise<BuildResult> {
     devDependencies.delete(l.package);
   }
 
+  // The native CPU kernels for x86-64 Linux (found at run time by nativeLibraryCandidates).
+  const native = await buildNativeForPackage(ROOT, OUT_DIR);
+  log(
+    "reason" in native
+      ? `native CPU kernels: not in the package (${native.reason}); ` +
+        "its users get the WebAssembly kernels"
+      : `native CPU kernels: ${native.file} (${(native.bytes / 1024).toFixed(0)} KiB)`,
+  );
+
   const js = (m: string) => m.replace(/\.ts$/, ".js");
   const files = [
     ...published.map(js),
     ...dts,
     ...web,
+    ...(native.file ? [native.file] : []),
     "bin/rocmforge.js",
     "require.cjs",
   ].sort();
@@ -145,7 +161,7 @@ export async function buildNpm(): Promise<BuildResult> {
   );
   log(`npm/ built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const testModules = modules.filter((m) => m.endsWith("_test.ts"));
-  return { files, testModules, dependencies };
+  return { files, testModules, dependencies, nativeLibrary: native.file };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -162,6 +178,7 @@ async function main(argv: readonly string[]): Promise<number> {
     root: ROOT,
     outDir: OUT_DIR,
     testModules: build.testModules,
+    nativeLibrary: build.nativeLibrary,
     keepTemp: argv.includes("--keep-temp"),
   });
 }

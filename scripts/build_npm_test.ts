@@ -20,6 +20,13 @@ import {
 } from "./_npm_package.ts";
 import { collectModules, packageName, reachable, transpile } from "./_npm_transpile.ts";
 import { declarationPackages, rewriteTsSpecifiers } from "./_npm_types.ts";
+import { NATIVE_PACKAGE_FILE, NATIVE_PLATFORM } from "./_npm_native.ts";
+import {
+  CPU_PREBUILT_PLATFORMS,
+  nativeLibraryCandidates,
+} from "../src/backends/cpu/native/native_kernels.ts";
+import { hostPlatform } from "../src/runtime/prebuilt.ts";
+import { env } from "../src/runtime/host.ts";
 
 test("npm build: relative .ts specifiers in declarations become .js", () => {
   const src = [
@@ -158,4 +165,21 @@ test("npm build: TAP summaries are read from the last summary block", () => {
   const tap = "ok 1 - a\n# pass 3\n# fail 1\n# skipped 2\nok 2\n# pass 10\n# fail 0\n";
   assertEquals(tapCounts(tap), { pass: 10, fail: 0, skipped: 2, cancelled: 0 });
   assertEquals(tapCounts("ok 1 - a\n"), undefined);
+});
+
+test("npm build: the packaged native CPU library lies where the runtime looks for it", () => {
+  assertEquals(CPU_PREBUILT_PLATFORMS, [NATIVE_PLATFORM]);
+  const root = "/pkg";
+  const found = nativeLibraryCandidates(root);
+  if (env("ROCMFORGE_CPU_LIB")) {
+    assertEquals(found, [env("ROCMFORGE_CPU_LIB")]);
+  } else if (hostPlatform() === NATIVE_PLATFORM) {
+    // a checkout's own build first, then the package's prebuilt library
+    assertEquals(found, [
+      `${root}/build/native/cpu/librocmforge_cpu.so`,
+      `${root}/${NATIVE_PACKAGE_FILE}`,
+    ]);
+  } else {
+    assertEquals(found, [`${root}/build/native/cpu/librocmforge_cpu.so`]);
+  }
 });

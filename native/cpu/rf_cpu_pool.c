@@ -18,6 +18,13 @@
 
 #include "rf_cpu.h"
 
+// The library the npm package ships (built on a newer glibc) loads on glibc before 2.34 too:
+// the thread functions bind to their first versions, which later glibcs keep.
+#if defined(__GLIBC__) && defined(__x86_64__)
+__asm__(".symver pthread_create,pthread_create@GLIBC_2.2.5");
+__asm__(".symver pthread_join,pthread_join@GLIBC_2.2.5");
+#endif
+
 #define CLOSED 0xffffffffu
 
 struct rf_cpu_pool {

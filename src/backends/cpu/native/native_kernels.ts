@@ -4,9 +4,8 @@
  * or koffi). It multiplies quantized weights (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K) with AVX2 or
  * AVX512-VNNI code on a pthread pool inside the library, in llama.cpp's x86 float32
  * arithmetic; the other ops stay on the WebAssembly kernels. The weights stay in JavaScript
- * memory (Q4_0 and Q4_K with a multiple of 8 rows rewritten once into interleaved groups of 8
- * rows),
- * and every call passes them, the activations and the output as buffers: no copies.
+ * memory (Q4_0, Q8_0 and Q4_K with a multiple of 8 rows rewritten once into groups of 8
+ * rows), and every call passes them, the activations and the output as buffers: no copies.
  *
  * @module
  */
@@ -20,6 +19,7 @@ import {
   openLibrary,
 } from "../../../runtime/ffi_load.ts";
 import { env } from "../../../runtime/host.ts";
+import { hostPlatform, prebuiltLibrary } from "../../../runtime/prebuilt.ts";
 import {
   CPU_ABI_VERSION,
   CPU_SYMBOLS,
@@ -35,11 +35,21 @@ export const CPU_LIBRARY_NAME = "librocmforge_cpu.so";
 /** A native kernel build: AVX2 (+FMA, F16C) or AVX512-VNNI. */
 export type NativeVariant = "avx2" | "avx512vnni";
 
-/** Where the library may be: env ROCMFORGE_CPU_LIB, then build/native/cpu/. */
+/** Platforms the npm package ships the library for (scripts/build_npm.ts). */
+export const CPU_PREBUILT_PLATFORMS: readonly string[] = ["linux-x64"];
+
+/**
+ * Where the library may be: env ROCMFORGE_CPU_LIB alone when set; else build/native/cpu/ of a
+ * checkout, then the npm package's prebuilt/linux-x64/ (on x86-64 Linux). `root`: the
+ * repository or package root.
+ */
 export function nativeLibraryCandidates(root = ancestorDir(import.meta.url, 4)): string[] {
   const explicit = env("ROCMFORGE_CPU_LIB");
   if (explicit) return [explicit];
-  return [joinPath(root, "build", "native", "cpu", CPU_LIBRARY_NAME)];
+  const out = [joinPath(root, "build", "native", "cpu", CPU_LIBRARY_NAME)];
+  const prebuilt = prebuiltLibrary(root, CPU_LIBRARY_NAME, CPU_PREBUILT_PLATFORMS);
+  if (prebuilt) out.push(prebuilt);
+  return out;
 }
 
 /** A weight matrix in the layout the native kernels read. */
@@ -47,7 +57,7 @@ export interface NativeMatrix {
   readonly type: GGMLType;
   readonly rows: number;
   readonly cols: number;
-  /** GGUF bytes, or (repacked) Q4_0 / Q4_K in interleaved groups of 8 rows. */
+  /** GGUF bytes, or (repacked) Q4_0 / Q8_0 / Q4_K in groups of 8 rows. */
   readonly data: Uint8Array;
   readonly repacked: boolean;
 }
@@ -112,8 +122,13 @@ export class NativeKernels {
     const paths = opts.path ? [opts.path] : nativeLibraryCandidates();
     const path = paths.find(fileExists);
     if (!path) {
-      throw new BackendError("BACKEND_UNAVAILABLE", `${CPU_LIBRARY_NAME} not found`, {
+      const platform = hostPlatform();
+      const why = opts.path || CPU_PREBUILT_PLATFORMS.includes(platform)
+        ? ""
+        : ` (x86-64 Linux only; this is ${platform})`;
+      throw new BackendError("BACKEND_UNAVAILABLE", `${CPU_LIBRARY_NAME} not found${why}`, {
         expected: paths,
+        platform,
       });
     }
     let lib: FfiLibrary<CpuSymbols>;
