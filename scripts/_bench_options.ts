@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { InvalidArgumentError } from "../src/core/errors.ts";
+import { type KVType, type KVTypes, parseKVType } from "../src/gguf/kv_type.ts";
 
 /** Options of bench (the parsed command line). */
 export interface BenchOptions {
@@ -16,6 +18,8 @@ export interface BenchOptions {
   /** Tokens already in the KV cache before each timed run (llama-bench -d). */
   depth: number[];
   threads: number;
+  /** KV cache types (--kv-type, -ctk/--kv-type-k, -ctv/--kv-type-v); default f16 both. */
+  kvType: KVTypes;
   reps: number;
   vsLlamacpp: boolean;
   json: boolean;
@@ -36,7 +40,7 @@ export const DEFAULT_BANDWIDTH_GBPS: Record<string, number> = { hip: 4800 };
 
 export const BENCH_USAGE =
   "usage: deno task bench -m MODEL [--backend cpu|hip] [-p 64[,512..]] [-n 32[,128..]] " +
-  "[-d 0[,4096..]] [-t THREADS] [-r REPS] [--vs-llamacpp] [--json] [--bandwidth GBPS] [--profile]";
+  "[-d 0[,4096..]] [-t THREADS] [--kv-type T] [-ctk T] [-ctv T] [-r REPS] [--vs-llamacpp] [--json] [--bandwidth GBPS] [--profile]";
 
 const VALUE_FLAGS = new Map<string, string>([
   ["-m", "model"],
@@ -53,7 +57,24 @@ const VALUE_FLAGS = new Map<string, string>([
   ["-r", "reps"],
   ["--reps", "reps"],
   ["--bandwidth", "bandwidth"],
+  ["--kv-type", "kv"],
+  ["-ctk", "kvK"],
+  ["--kv-type-k", "kvK"],
+  ["--cache-type-k", "kvK"],
+  ["-ctv", "kvV"],
+  ["--kv-type-v", "kvV"],
+  ["--cache-type-v", "kvV"],
 ]);
+
+/** One KV type flag's value (`dflt` when absent); an unknown type is an Error for the user. */
+function kvFlag(v: string | undefined, flag: string, dflt: KVType): KVType {
+  if (v === undefined) return dflt;
+  try {
+    return parseKVType(v, flag);
+  } catch (e) {
+    throw e instanceof InvalidArgumentError ? new Error(e.message) : e;
+  }
+}
 
 function num(v: string, what: string): number {
   const x = Number(v);
@@ -92,6 +113,11 @@ export function parseBenchArgs(a: readonly string[], cpus: number): BenchOptions
   if (flags.has("--profile") && backend === "cpu") {
     throw new Error("--profile times GPU ops: it needs --backend hip");
   }
+  const kv = kvFlag(got.get("kv"), "--kv-type", "f16");
+  const kvType = {
+    k: kvFlag(got.get("kvK"), "--kv-type-k", kv),
+    v: kvFlag(got.get("kvV"), "--kv-type-v", kv),
+  };
   const bw = got.has("bandwidth")
     ? num(got.get("bandwidth")!, "--bandwidth")
     : DEFAULT_BANDWIDTH_GBPS[backend];
@@ -102,6 +128,7 @@ export function parseBenchArgs(a: readonly string[], cpus: number): BenchOptions
     n: intList(got.get("n") ?? "32", "-n"),
     depth: intList(got.get("depth") ?? "0", "-d"),
     threads: Math.max(1, got.has("threads") ? num(got.get("threads")!, "-t") : cpus),
+    kvType,
     reps: Math.max(1, got.has("reps") ? num(got.get("reps")!, "-r") : 3),
     vsLlamacpp: flags.has("--vs-llamacpp"),
     json: flags.has("--json"),

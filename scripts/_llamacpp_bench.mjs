@@ -1,6 +1,7 @@
 // llama.cpp (through node-llama-cpp, CPU build) timed the way scripts/bench.ts times
 // ROCmForge, driven line by line so the two engines' runs interleave:
-//   start:  node _llamacpp_bench.mjs MODEL THREADS TOKENS_JSON   -> prints "ready"
+//   start:  node _llamacpp_bench.mjs MODEL THREADS TOKENS_JSON [K_TYPE V_TYPE] -> prints "ready"
+//           (K_TYPE / V_TYPE: the KV cache types as GGML names, default F16)
 //   stdin:  "pp D P" -> prints seconds for one evaluation of TOKENS[D..D+P) after TOKENS[0..D)
 //                       (fresh context; the first D tokens are evaluated untimed)
 //           "tg D N" -> prints seconds for N tokens generated one at a time after TOKENS[0..D)
@@ -17,7 +18,7 @@ const cache = process.env.RF_REF_DIR ?? join(homedir(), ".cache", "rocmforge-ref
 const require = createRequire(join(cache, "package.json"));
 const { getLlama } = await import(require.resolve("node-llama-cpp"));
 
-const [modelPath, tStr, tokJson] = process.argv.slice(2);
+const [modelPath, tStr, tokJson, kType = "F16", vType = "F16"] = process.argv.slice(2);
 const threads = Number(tStr);
 const tokens = JSON.parse(tokJson);
 
@@ -27,6 +28,8 @@ const ctx = await model.createContext({
   contextSize: Math.max(256, tokens.length * 2 + 64),
   batchSize: Math.max(tokens.length, 8),
   threads: { ideal: threads, min: threads },
+  experimentalKvCacheKeyType: kType,
+  experimentalKvCacheValueType: vType,
 });
 const seq = ctx.getSequence();
 

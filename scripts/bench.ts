@@ -8,13 +8,17 @@
  * its reps interleaved with ours so both see the same machine load; on the GPU (--backend hip)
  * as llama-bench (-fa 1 -ngl 99) built with CUDA or HIP by scripts/llamacpp_gpu.sh. Decode rows
  * also give the bytes per second they read (every matrix but the embedding table, plus the
- * f16 K/V rows of the depth, per token) and the fraction of the memory-bandwidth limit that
+ * K/V rows of the depth in the cache types' llama.cpp sizes, per token) and the fraction of the memory-bandwidth limit that
  * is: --bandwidth (GB/s), by default on the CPU a streaming read of this machine measured in
  * the same command with the same threads (scripts/_stream_bench.ts), and 4800 on the GPU, the
  * H200's datasheet.
  *
  * usage: deno task bench -m MODEL [--backend cpu|hip] [-p 64] [-n 32] [-d 0] [-t THREADS]
- *          [-r REPS] [--vs-llamacpp] [--json] [--bandwidth GBPS] [--profile]
+ *          [--kv-type T] [-ctk T] [-ctv T] [-r REPS] [--vs-llamacpp] [--json]
+ *          [--bandwidth GBPS] [--profile]
+ *
+ * --kv-type T (f32 | f16 | q8_0 | q4_0; -ctk/-ctv for K or V alone): the KV cache types of
+ * both engines (node-llama-cpp's experimentalKvCacheKeyType/ValueType); every row carries them.
  *
  * --profile (GPU): the native library times every op of each decode step with events and
  * prints the per-op GPU time (ms per step, µs per op, ops per step) to stderr every 128 steps.
@@ -23,6 +27,7 @@
  */
 import { createSession, loadModel, registry } from "../src/api.ts";
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
+import { isDefaultKV, kvBytesPerElement, kvTypesLabel } from "../src/gguf/kv_type.ts";
 import process from "node:process";
 import { args, cpuCount, exit, now, writeStderr, writeStdout } from "../src/runtime/host.ts";
 import { BENCH_USAGE, type BenchOptions, parseBenchArgs } from "./_bench_options.ts";
@@ -37,6 +42,9 @@ export interface BenchRow {
   test: string;
   /** Tokens in the KV cache before the timed run. */
   depth: number;
+  /** KV cache types of K and V (both engines). */
+  kv_type_k: string;
+  kv_type_v: string;
   tokens_per_s: number;
   /** Standard deviation over the reps (tokens/s). */
   stddev: number;
@@ -85,6 +93,7 @@ async function ours(
   const model = await loadModel(o.model, {
     backend: o.backend,
     contextLength: Math.max(256, maxDepth + maxRun + 8),
+    kvType: o.kvType,
     log: () => {},
   });
   const c = model.config;
@@ -92,7 +101,9 @@ async function ours(
   const session = createSession(model, { batchSize: Math.max(256, ...o.p) });
   let bytes = 0;
   for (const t of model.file.tensors) if (t.name !== "token_embd.weight") bytes += t.nBytes;
-  const kvBytes = c.blockCount * c.headCountKV * (c.keyLength + c.valueLength) * 2;
+  // KV bytes read per cached token, in llama.cpp's sizes of the cache types (f16: 2).
+  const kvBytes = c.blockCount * c.headCountKV *
+    (c.keyLength * kvBytesPerElement(o.kvType.k) + c.valueLength * kvBytesPerElement(o.kvType.v));
   // The cache always holds a prefix of `tokens`: reaching depth d truncates or extends it.
   const toDepth = async (d: number) => {
     if (session.nPast >= d) session.truncate(d);
@@ -125,6 +136,8 @@ async function llamacppCpu(o: BenchOptions, tokens: number[]): Promise<Engine> {
     o.model,
     String(o.threads),
     JSON.stringify(tokens),
+    o.kvType.k.toUpperCase(),
+    o.kvType.v.toUpperCase(),
   ]);
   const ask = async (cmd: string) => {
     p.send(cmd);
@@ -176,7 +189,9 @@ export async function bench(o: BenchOptions): Promise<BenchRow[]> {
     for (const e of engines) await e.close();
   }
   let theirs: LlamaBenchResult[] = [];
-  if (o.vsLlamacpp && gpu) {
+  if (o.vsLlamacpp && gpu && !isDefaultKV(o.kvType)) {
+    writeStderr("bench: no llama.cpp comparison: llama-bench runs here with an f16 KV cache\n");
+  } else if (o.vsLlamacpp && gpu) {
     try {
       theirs = await llamaBenchGpu(o);
     } catch (e) {
@@ -198,6 +213,8 @@ export async function bench(o: BenchOptions): Promise<BenchRow[]> {
     return {
       test: `${r.kind}${r.count}${r.depth ? ` @ d${r.depth}` : ""}`,
       depth: r.depth,
+      kv_type_k: o.kvType.k,
+      kv_type_v: o.kvType.v,
       tokens_per_s: s.mean,
       stddev: s.sd,
       llamacpp_tokens_per_s: refRate,
@@ -215,7 +232,9 @@ function table(o: BenchOptions, rows: BenchRow[]): string {
   const w = Math.max(5, ...rows.map((r) => r.test.length));
   const bw = rows.find((r) => r.bandwidth_gb_per_s !== null)?.bandwidth_gb_per_s ?? null;
   const lines = [
-    `model: ${name}  backend: ${o.backend}  threads: ${o.threads}  reps: ${o.reps}`,
+    `model: ${name}  backend: ${o.backend}  threads: ${o.threads}  reps: ${o.reps}  kv: ${
+      kvTypesLabel(o.kvType)
+    }`,
     ...(bw === null ? [] : [
       `bandwidth: ${bw.toFixed(1)} GB/s (${
         o.bandwidth === undefined ? "streaming read measured now" : "--bandwidth"

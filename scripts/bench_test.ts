@@ -27,6 +27,7 @@ const opts = (model: string, vsLlamacpp: boolean, depth = [0]) => ({
   n: [4],
   depth,
   threads: 2,
+  kvType: { k: "f16", v: "f16" } as const,
   reps: 1,
   vsLlamacpp,
   json: true,
@@ -75,6 +76,27 @@ test("bench options: comma lists, GPU bandwidth default, errors for bad input", 
   assertThrows(() => parseBenchArgs(["-p", "8"], 1), Error, "missing -m");
   assertEquals(parseBenchArgs(["-m", "x", "--backend", "hip", "--profile"], 1).profile, true);
   assertThrows(() => parseBenchArgs(["-m", "x", "--profile"], 1), Error, "needs --backend hip");
+});
+
+test("bench --kv-type: parsed like -ctk/-ctv, rows carry it, q8_0 K/V bytes raise the limit", async () => {
+  assertEquals(parseBenchArgs(["-m", "x"], 1).kvType, { k: "f16", v: "f16" });
+  assertEquals(parseBenchArgs(["-m", "x", "--kv-type", "q8_0"], 1).kvType, {
+    k: "q8_0",
+    v: "q8_0",
+  });
+  assertEquals(
+    parseBenchArgs(["-m", "x", "--kv-type", "q8_0", "-ctv", "f16", "-ctk", "q4_0"], 1).kvType,
+    { k: "q4_0", v: "f16" },
+  );
+  assertThrows(() => parseBenchArgs(["-m", "x", "--kv-type", "q3"], 1), Error, "--kv-type must");
+  assertThrows(() => parseBenchArgs(["-m", "x", "-ctv", "bf16"], 1), Error, "--kv-type-v must");
+  const model = await tinyModel();
+  const run = (k: "f16" | "q8_0") =>
+    bench({ ...opts(model, false, [64]), p: [], bandwidth: 5e9, kvType: { k, v: k } });
+  const [f16, q8] = [await run("f16"), await run("q8_0")];
+  assertEquals([q8[0].kv_type_k, q8[0].kv_type_v, f16[0].kv_type_k], ["q8_0", "q8_0", "f16"]);
+  assert(q8[0].tokens_per_s > 0);
+  assert(q8[0].bandwidth_limit_tokens_per_s! > f16[0].bandwidth_limit_tokens_per_s!);
 });
 
 test("llama-bench JSON rows and arguments", () => {

@@ -67,7 +67,8 @@ for (const { name, backend } of paths) {
   for (const row of rows) {
     const kv = kvOf(row);
     test(
-      `golden kv (${name}): ${row.model} K ${kv.k} V ${kv.v} "${row.prompt}" within ${BOUND}, greedy`,
+      `golden kv (${name}): ${row.model} K ${kv.k} V ${kv.v} "${row.prompt}" ` +
+        `within ${BOUND}, greedy`,
       async () => {
         const model = await Model.load(await modelFile(row.model), {
           architectures: builtinArchitectures,

@@ -8,7 +8,16 @@
  */
 import { createRegistry, loadModel } from "../api.ts";
 import type { Model } from "../core/model.ts";
+import { InvalidArgumentError } from "../core/errors.ts";
 import { loadPluginModule } from "../core/plugin_loader.ts";
+import {
+  isDefaultKV,
+  KV_TYPES,
+  type KVType,
+  type KVTypes,
+  kvTypesLabel,
+  parseKVType,
+} from "../gguf/kv_type.ts";
 import type { PluginRegistry } from "../core/registry.ts";
 import { isModelUri, resolveModelFile } from "../models/resolve.ts";
 import { UsageError } from "./args.ts";
@@ -42,6 +51,23 @@ export const MODEL_FLAGS = {
     valueName: "N",
     description: "most transformer layers to offload (default: all that fit)",
   },
+  "kv-type": {
+    type: "string",
+    valueName: "T",
+    description: `KV cache type of K and V: ${KV_TYPES.join(" | ")} (default f16)`,
+  },
+  "kv-type-k": {
+    type: "string",
+    aliases: ["-ctk", "--cache-type-k"],
+    valueName: "T",
+    description: "KV cache type of K (overrides --kv-type)",
+  },
+  "kv-type-v": {
+    type: "string",
+    aliases: ["-ctv", "--cache-type-v"],
+    valueName: "T",
+    description: "KV cache type of V (overrides --kv-type)",
+  },
   threads: {
     type: "integer",
     short: "t",
@@ -63,8 +89,34 @@ export interface ModelFlags {
   backend: string;
   ctx?: number;
   "gpu-layers"?: number;
+  "kv-type"?: string;
+  "kv-type-k"?: string;
+  "kv-type-v"?: string;
   threads?: number;
   plugin?: string[];
+}
+
+/**
+ * The KV cache types of --kv-type / --kv-type-k / --kv-type-v (each K or V flag overrides
+ * --kv-type); an unknown type is a UsageError (exit 2).
+ */
+export function kvTypesFromFlags(
+  flags: Pick<ModelFlags, "kv-type" | "kv-type-k" | "kv-type-v">,
+): KVTypes {
+  const one = (flag: string, v: string | undefined, dflt: KVType): KVType => {
+    if (v === undefined) return dflt;
+    try {
+      return parseKVType(v, flag);
+    } catch (e) {
+      if (!(e instanceof InvalidArgumentError)) throw e;
+      throw new UsageError(e.message, e.facts);
+    }
+  };
+  const both = one("--kv-type", flags["kv-type"], "f16");
+  return {
+    k: one("--kv-type-k", flags["kv-type-k"], both),
+    v: one("--kv-type-v", flags["kv-type-v"], both),
+  };
 }
 
 /** Checks the model flags that need no file (usage errors before anything loads). */
@@ -83,6 +135,7 @@ export function checkModelFlags(flags: ModelFlags): void {
       actual: flags.threads,
     });
   }
+  kvTypesFromFlags(flags);
 }
 
 /** The command's registry: the built-ins (CPU threads from `-t`), then every `--plugin`. */
@@ -123,6 +176,7 @@ export async function loadFromFlags(
       registry: reg,
       contextLength: flags.ctx,
       gpuLayers: flags["gpu-layers"],
+      kvType: kvTypesFromFlags(flags),
       log: (line) => io.stderr(line + "\n"),
       onProgress: (p) => view.update(p),
     });
@@ -133,7 +187,9 @@ export async function loadFromFlags(
   io.stderr(
     `loaded ${flags.model} (${model.config.arch}, ${model.config.blockCount} layers) in ${
       ms.toFixed(0)
-    } ms; ${model.placement}\n`,
+    } ms; ${model.placement}${
+      isDefaultKV(model.kvTypes) ? "" : `; KV cache ${kvTypesLabel(model.kvTypes)}`
+    }\n`,
   );
   return model;
 }

@@ -1,8 +1,9 @@
 /**
- * `inspect MODEL.gguf [--json] [--ctx N] [--full]`: prints a GGUF's header, metadata (long
+ * `inspect MODEL.gguf [--json] [--ctx N] [--kv-type T] [--full]`: prints a GGUF's header, metadata (long
  * arrays summarized), tensor table, parameter count, bits per weight, model configuration and
  * a memory estimate. The estimate uses `--ctx`, by default the model's context length capped
- * at 4096 (DEFAULT_INSPECT_CONTEXT), since few runs use a model's full trained context.
+ * at 4096 (DEFAULT_INSPECT_CONTEXT), since few runs use a model's full trained context, and
+ * the KV cache types of --kv-type / -ctk / -ctv (default f16).
  * Vocab-only files (no tensors, perhaps no supported architecture) inspect fine: the
  * configuration and estimate then say why they are unavailable.
  *
@@ -24,7 +25,9 @@ import { estimateMemory, type MemoryEstimate } from "../gguf/memory_estimate.ts"
 import { type ModelConfig, modelConfigFromGGUF } from "../gguf/model_config.ts";
 import { openGGUF } from "../gguf/reader.ts";
 import { pathExists } from "../runtime/host.ts";
+import { DEFAULT_KV_TYPES, type KVTypes, kvTypesLabel } from "../gguf/kv_type.ts";
 import { formatFlags, parseArgs, UsageError } from "./args.ts";
+import { kvTypesFromFlags, MODEL_FLAGS } from "./_load.ts";
 import { type Command, type CommandIO, registerCommand } from "./command.ts";
 
 /** Largest default context for the memory estimate. */
@@ -39,6 +42,9 @@ const FLAGS = {
     valueName: "N",
     description: "context length for the memory estimate (default: model's, at most 4096)",
   },
+  "kv-type": MODEL_FLAGS["kv-type"],
+  "kv-type-k": MODEL_FLAGS["kv-type-k"],
+  "kv-type-v": MODEL_FLAGS["kv-type-v"],
   full: { type: "boolean", description: "show metadata arrays whole instead of summarized" },
 } as const;
 
@@ -67,14 +73,15 @@ export interface InspectReport {
   config: ModelConfig | null;
   /** Why there is no config/estimate (e.g. an unsupported architecture). */
   configError: { code: string; message: string } | null;
-  memory: (MemoryEstimate & { contextLength: number; kvType: "f16" }) | null;
+  /** kvType: the cache types, "f16", or "q8_0/f16" for K and V that differ. */
+  memory: (MemoryEstimate & { contextLength: number; kvType: string }) | null;
 }
 
 /** Builds the report of a parsed file. */
 export function inspectReport(
   path: string,
   file: GGUFFile,
-  opts: { ctx?: number; maxItems?: number } = {},
+  opts: { ctx?: number; maxItems?: number; kvType?: KVTypes } = {},
 ): InspectReport {
   const maxItems = opts.maxItems ?? MAX_ITEMS;
   const stats = tensorStats(file);
@@ -84,7 +91,12 @@ export function inspectReport(
   try {
     config = modelConfigFromGGUF(file);
     const contextLength = opts.ctx ?? Math.min(config.contextLength, DEFAULT_INSPECT_CONTEXT);
-    memory = { contextLength, kvType: "f16", ...estimateMemory(file, { contextLength, config }) };
+    const kv = opts.kvType ?? DEFAULT_KV_TYPES;
+    memory = {
+      contextLength,
+      kvType: kvTypesLabel(kv),
+      ...estimateMemory(file, { contextLength, config, kvType: kv }),
+    };
   } catch (e) {
     if (!(e instanceof ModelConfigError)) throw e;
     configError = { code: e.code, message: e.message };
@@ -180,7 +192,9 @@ export function formatReport(r: InspectReport, file: GGUFFile, maxItems = MAX_IT
   const m = r.memory;
   if (m) {
     out.push(
-      `memory at context ${m.contextLength} (f16 KV): weights ${formatBytes(m.weightsBytes)}, ` +
+      `memory at context ${m.contextLength} (${m.kvType} KV): weights ${
+        formatBytes(m.weightsBytes)
+      }, ` +
         `KV cache ${formatBytes(m.kvCacheBytes)}, scratch ${formatBytes(m.scratchBytes)}, ` +
         `margin ${formatBytes(m.marginBytes)}, total ${formatBytes(m.totalBytes)}`,
     );
@@ -198,12 +212,13 @@ function inspectMain(argv: string[], io: CommandIO): number {
   if (flags.ctx !== undefined && flags.ctx < 1) {
     throw new UsageError(`--ctx must be at least 1, not ${flags.ctx}`, { actual: flags.ctx });
   }
+  const kvType = kvTypesFromFlags(flags);
   const path = positionals[0];
   if (!pathExists(path)) throw new InvalidArgumentError(`file not found: ${path}`, { path });
   const file = openGGUF(path);
   try {
     const maxItems = flags.full ? Infinity : MAX_ITEMS;
-    const report = inspectReport(path, file, { ctx: flags.ctx, maxItems });
+    const report = inspectReport(path, file, { ctx: flags.ctx, maxItems, kvType });
     io.stdout(flags.json ? JSON.stringify(report) + "\n" : formatReport(report, file, maxItems));
   } finally {
     file.source.close();
@@ -215,7 +230,7 @@ function inspectMain(argv: string[], io: CommandIO): number {
 export const inspectCommand: Command = {
   name: "inspect",
   summary: "show a GGUF file's header, metadata, tensors and memory estimate",
-  usage: `inspect MODEL.gguf [--json] [--ctx N] [--full]\n\n${formatFlags(FLAGS)}`,
+  usage: `inspect MODEL.gguf [--json] [--ctx N] [--kv-type T] [--full]\n\n${formatFlags(FLAGS)}`,
   run: (argv, io) => new Promise((resolve) => resolve(inspectMain(argv, io))),
 };
 

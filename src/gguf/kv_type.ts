@@ -112,7 +112,8 @@ export function checkKVShape(t: KVTypes, headDim: number, valueDim: number): voi
     const bs = kvBlockSize(type);
     if (dim % bs !== 0) {
       throw new InvalidArgumentError(
-        `KV cache type ${type} needs a ${which} head size that is a multiple of ${bs}; this model's is ${dim}`,
+        `KV cache type ${type} needs a ${which} head size that is a multiple of ${bs}; ` +
+          `this model's is ${dim}`,
         {
           field: which === "K" ? "kvType.k" : "kvType.v",
           expected: `multiple of ${bs}`,

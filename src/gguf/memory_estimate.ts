@@ -4,7 +4,7 @@
  *
  * - weights: the tensors' bytes (all non-block tensors plus the selected blocks' `blk.N.*`);
  * - KV cache: per layer, contextLength x headCountKV x (keyLength + valueLength) elements of
- *   kvType (f16 by default);
+ *   kvType (f16 by default; q8_0 34 bytes per 32 elements, q4_0 18; K and V may differ);
  * - scratch: f32 activations for one batch of `batchSize` tokens (default 512):
  *   batch x (4 x embedding + 3 x feed_forward + heads x context + vocab) x 4 bytes, i.e.
  *   residual/norm/attention buffers, the FFN gate/up/act buffers, attention scores and logits;
@@ -14,14 +14,15 @@
  */
 import { InvalidArgumentError } from "../core/errors.ts";
 import type { GGUFFile } from "./gguf_file.ts";
+import { kvBytesPerElement, type KVType, parseKVTypes } from "./kv_type.ts";
 import { type ModelConfig, modelConfigFromGGUF } from "./model_config.ts";
 
 /** Options of `estimateMemory`. */
 export interface MemoryEstimateOptions {
   /** Tokens the KV cache holds. */
   contextLength: number;
-  /** KV cache element type (default "f16"). */
-  kvType?: "f32" | "f16";
+  /** KV cache element type(s): one for K and V, or `{ k, v }` (default "f16"). */
+  kvType?: KVType | { k?: KVType; v?: KVType };
   /** Tokens per forward pass for scratch buffers (default 512, capped at contextLength). */
   batchSize?: number;
   /** Blocks to load: a count (the first N) or block indices. Default: all blocks. */
@@ -83,10 +84,7 @@ export function estimateMemory(file: GGUFFile, opts: MemoryEstimateOptions): Mem
   const cfg = opts.config ?? modelConfigFromGGUF(file);
   const ctx = positiveInt("contextLength", opts.contextLength);
   const batch = Math.min(positiveInt("batchSize", opts.batchSize ?? DEFAULT_BATCH_SIZE), ctx);
-  const kvElem = (opts.kvType ?? "f16") === "f32" ? 4 : 2;
-  if (opts.kvType !== undefined && opts.kvType !== "f32" && opts.kvType !== "f16") {
-    throw new InvalidArgumentError(`kvType must be "f32" or "f16"`, { actual: opts.kvType });
-  }
+  const kv = parseKVTypes(opts.kvType);
   const layers = selectedLayers(opts.layers, cfg.blockCount);
   const perLayerBytes = new Array<number>(cfg.blockCount).fill(0);
   let weightsBytes = 0;
@@ -101,7 +99,8 @@ export function estimateMemory(file: GGUFFile, opts: MemoryEstimateOptions): Mem
     weightsBytes += t.nBytes;
     if (l < cfg.blockCount) perLayerBytes[l] += t.nBytes;
   }
-  const kvPerLayer = ctx * cfg.headCountKV * (cfg.keyLength + cfg.valueLength) * kvElem;
+  const kvPerLayer = ctx * cfg.headCountKV *
+    (cfg.keyLength * kvBytesPerElement(kv.k) + cfg.valueLength * kvBytesPerElement(kv.v));
   let kvCacheBytes = 0;
   for (const l of layers) {
     perLayerBytes[l] += kvPerLayer;

@@ -38,6 +38,11 @@ test("memory estimate: weights, KV cache, scratch and margin by formula", () => 
   assertEquals(e.perLayerBytes, [608 + kvPerLayer, 608 + kvPerLayer]);
   const f32 = estimateMemory(f, { contextLength: 100, batchSize: 8, kvType: "f32" });
   assertStrictEquals(f32.kvCacheBytes, 2 * e.kvCacheBytes);
+  // q8_0: 34 bytes per 32 elements; q4_0: 18; K and V apart
+  const q8 = estimateMemory(f, { contextLength: 100, batchSize: 8, kvType: "q8_0" });
+  assertStrictEquals(q8.kvCacheBytes, 2 * 100 * 2 * (4 + 4) * 34 / 32);
+  const mixed = estimateMemory(f, { contextLength: 100, kvType: { k: "q4_0", v: "f16" } });
+  assertStrictEquals(mixed.kvCacheBytes, 2 * 100 * 2 * (4 * 18 / 32 + 4 * 2));
 });
 
 test("memory estimate: layer subsets and batch capped at the context", () => {
@@ -66,6 +71,7 @@ test("memory estimate: bad options and non-model files", () => {
       },
       { contextLength: 8, batchSize: 0 },
       { contextLength: 8, kvType: "q8" as "f16" },
+      { contextLength: 8, kvType: { k: "bf16" as "f16" } },
     ]
   ) {
     assertThrows(() => estimateMemory(f, opts), InvalidArgumentError, JSON.stringify(opts));

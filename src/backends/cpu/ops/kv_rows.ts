@@ -6,8 +6,9 @@
  * - store (ggml_set_rows: the type's CPU `from_float`): f16 rounded (kept as float32 values
  *   so the WebAssembly kernel reads them in place); q8_0 by the x86 quantize_row_q8_0
  *   (quantizeQ8); q4_0 by quantize_row_q4_0_ref. Quantized rows keep the signed integers
- *   (q4_0: q - 8) and each block's float16 scale as float32. An f32 cache is rounded the same
- *   way as f16: llama.cpp casts an F32 K and V to F16 before flash attention
+ *   (q4_0: q - 8) and each block's float16 scale as float32: 36 bytes per 32 elements for
+ *   both, so q4_0 here takes q8_0's memory (llama.cpp: q8_0 34 bytes per 32, q4_0 18). An f32
+ *   cache is rounded the same way as f16: llama.cpp casts an F32 K and V to F16 before flash attention
  *   (build_attn_mha), so what attention reads from it is f16's values and arithmetic; it
  *   differs from f16 in memory only (4 bytes an element in llama.cpp; here both take 4).
  * - the query row in K's "vec dot" type (q_to_vec_dot): f16 rounded, or for q8_0 / q4_0
@@ -68,7 +69,7 @@ export function allocRows(type: KVType, n: number, floats: (n: number) => Float3
 
 /** Bytes a matrix takes in this store (f16 is held as float32 values). */
 export function rowsBytes(r: KVRows): number {
-  return isFloatRows(r) ? r.data.byteLength : r.qs.byteLength + r.d.length * 2;
+  return isFloatRows(r) ? r.data.byteLength : r.qs.byteLength + r.d.byteLength;
 }
 
 const q4Block = new Uint8Array(18);
