@@ -88,3 +88,11 @@ test("kv flags: inspect's memory estimate takes the cache types", async () => {
   const io = { stdout: () => {}, stderr: (t: string) => void (err += t) };
   assertEquals(await runCli(["inspect", MODEL, "--kv-type", "q5"], io), 2);
 }, shared);
+
+test("kv flags: serve refuses an unknown type with exit 2 before it listens", async () => {
+  let err = "";
+  const io = { stdout: () => {}, stderr: (t: string) => void (err += t) };
+  const code = await runCli(["serve", "-m", "none.gguf", "--port", "0", "-ctv", "q7"], io);
+  assertEquals(code, 2);
+  assert(/--kv-type-v must be one of/.test(err) && !/listening/.test(err), err);
+});

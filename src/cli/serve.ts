@@ -16,7 +16,7 @@ import { Engine } from "../server/engine.ts";
 import { openVectorStores } from "../server/routes_vector_stores.ts";
 import { formatFlags, parseArgs, UsageError } from "./args.ts";
 import { type Command, registerCommand } from "./command.ts";
-import { loadFromFlags, MODEL_FLAGS } from "./_load.ts";
+import { kvTypesFromFlags, loadFromFlags, MODEL_FLAGS } from "./_load.ts";
 
 const FLAGS = {
   ...MODEL_FLAGS,
@@ -133,6 +133,7 @@ export const serveCommand: Command = {
     const { flags, positionals } = parseArgs(argv, FLAGS);
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
     if (!flags.model) throw new UsageError("missing -m MODEL", { expected: "-m MODEL.gguf" });
+    kvTypesFromFlags(flags); // a bad --kv-type is a usage error before the server listens
     positive("parallel", flags.parallel, 1);
     positive("queue", flags.queue, 0);
     positive("body-limit", flags["body-limit"], 1024);
