@@ -132,19 +132,6 @@ __device__ __forceinline__ void load8_plain(const uint8_t* row, int64_t k, float
   }
 }
 
-// Rounds an activation as the CPU reference does before an F16/BF16 product.
-template <int TYPE>
-__device__ __forceinline__ float round_act(float x) {
-  if constexpr (TYPE == T_F16) {
-    return __half2float(__float2half_rn(x));
-  } else if constexpr (TYPE == T_BF16) {
-    const uint32_t u = __float_as_uint(x);
-    return __uint_as_float((u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u);
-  } else {
-    return x;
-  }
-}
-
 template <int TYPE, int NT, bool VEC>
 __global__ void matvec_f_kernel(const uint8_t* __restrict__ W, const float* __restrict__ x,
                                 const float* __restrict__ bias, float* __restrict__ y, int K,

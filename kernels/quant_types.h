@@ -185,6 +185,20 @@ __device__ __forceinline__ float load_plain<T_BF16>(const uint8_t* row, int64_t 
   return bf2f(reinterpret_cast<const uint16_t*>(row)[k]);
 }
 
+// Rounds an activation as the CPU reference does before an F16/BF16 product
+// (matvec.hip, moe.hip).
+template <int TYPE>
+__device__ __forceinline__ float round_act(float x) {
+  if constexpr (TYPE == T_F16) {
+    return __half2float(__float2half_rn(x));
+  } else if constexpr (TYPE == T_BF16) {
+    const uint32_t u = __float_as_uint(x);
+    return __uint_as_float((u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u);
+  } else {
+    return x;
+  }
+}
+
 // Element k of a quantized row (slow path: embeddings).
 template <int TYPE>
 __device__ __forceinline__ float load_quant(const uint8_t* row, int64_t k) {

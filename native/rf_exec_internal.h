@@ -60,6 +60,10 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, 
 // table's (false with `err` set), and their launches (hipSuccess for any other opcode).
 bool check_simple_op(const Op& op, std::string& err);
 hipError_t run_simple_op(const Exec& e, const Op& op);
+// The moe op (rf_moe.cpp): its checks (false with `err` set; raises `workspace` to what its
+// launch needs) and its launch.
+bool check_moe_op(const Exec& e, const Op& op, std::string& err, int64_t& workspace);
+hipError_t run_moe_op(const Exec& e, const Op& op);
 // Records a failed launch of `op` (after draining the stream) and returns its status.
 rf_status launch_failed(const Context& c, hipError_t err, const Op& op);
 

@@ -118,6 +118,9 @@ struct Validator {
         }
         return true;
       }
+      case RF_OP_MOE:
+        rows(a[RF_MOE_T]);
+        return check_moe_op(e, op, err, workspace);
       default:
         return check_simple_op(op, err);  // the table's checks, and the simple ops' own
     }
@@ -270,6 +273,8 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, 
       return hipMemcpyAsync(hostOut + off, at<char>(c, a[RF_DOWNLOAD_SRC]), bytes,
                             hipMemcpyDeviceToHost, c.stream);
     }
+    case RF_OP_MOE:
+      return run_moe_op(e, op);
     default:
       return run_simple_op(e, op);
   }

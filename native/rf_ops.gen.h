@@ -23,6 +23,7 @@ enum {
   RF_OP_TANH = 13,  // out, x, n
   RF_OP_SLICE = 14,  // out, x, T, cols, xCols, offset
   RF_OP_LAYER_NORM = 15,  // out, x, T, cols, wSlot, wType, biasSlot, biasType, eps*
+  RF_OP_MOE = 16,  // out, x, T, dim, ff, nExpert, nUsed, ffAll, dimAll, routerSlot, routerType, gateSlot, gateType, upSlot, upType, downSlot, downType, routerBiasSlot, routerBiasType, gateBiasSlot, gateBiasType, upBiasSlot, upBiasType, downBiasSlot, downBiasType, gating, act, normWeights, weightsScale*
 };
 
 // Index of each operand word after the opcode word.
@@ -41,6 +42,7 @@ enum { RF_SCALE_OUT = 0, RF_SCALE_X = 1, RF_SCALE_N = 2, RF_SCALE_S = 3 };
 enum { RF_TANH_OUT = 0, RF_TANH_X = 1, RF_TANH_N = 2 };
 enum { RF_SLICE_OUT = 0, RF_SLICE_X = 1, RF_SLICE_T = 2, RF_SLICE_COLS = 3, RF_SLICE_X_COLS = 4, RF_SLICE_OFFSET = 5 };
 enum { RF_LAYER_NORM_OUT = 0, RF_LAYER_NORM_X = 1, RF_LAYER_NORM_T = 2, RF_LAYER_NORM_COLS = 3, RF_LAYER_NORM_W_SLOT = 4, RF_LAYER_NORM_W_TYPE = 5, RF_LAYER_NORM_BIAS_SLOT = 6, RF_LAYER_NORM_BIAS_TYPE = 7, RF_LAYER_NORM_EPS = 8 };
+enum { RF_MOE_OUT = 0, RF_MOE_X = 1, RF_MOE_T = 2, RF_MOE_DIM = 3, RF_MOE_FF = 4, RF_MOE_N_EXPERT = 5, RF_MOE_N_USED = 6, RF_MOE_FF_ALL = 7, RF_MOE_DIM_ALL = 8, RF_MOE_ROUTER_SLOT = 9, RF_MOE_ROUTER_TYPE = 10, RF_MOE_GATE_SLOT = 11, RF_MOE_GATE_TYPE = 12, RF_MOE_UP_SLOT = 13, RF_MOE_UP_TYPE = 14, RF_MOE_DOWN_SLOT = 15, RF_MOE_DOWN_TYPE = 16, RF_MOE_ROUTER_BIAS_SLOT = 17, RF_MOE_ROUTER_BIAS_TYPE = 18, RF_MOE_GATE_BIAS_SLOT = 19, RF_MOE_GATE_BIAS_TYPE = 20, RF_MOE_UP_BIAS_SLOT = 21, RF_MOE_UP_BIAS_TYPE = 22, RF_MOE_DOWN_BIAS_SLOT = 23, RF_MOE_DOWN_BIAS_TYPE = 24, RF_MOE_GATING = 25, RF_MOE_ACT = 26, RF_MOE_NORM_WEIGHTS = 27, RF_MOE_WEIGHTS_SCALE = 28 };
 
 // RoPE mode word values.
 #define RF_ROPE_MODE_NORMAL 0
@@ -53,3 +55,11 @@ enum { RF_LAYER_NORM_OUT = 0, RF_LAYER_NORM_X = 1, RF_LAYER_NORM_T = 2, RF_LAYER
 
 // Largest attention head dimension (keys and values) the kernels handle.
 #define RF_MAX_HEAD_DIM 256
+
+// MoE gating and activation word values, and the MoE kernels' limits.
+#define RF_MOE_GATING_SOFTMAX 0
+#define RF_MOE_GATING_SOFTMAX_WEIGHT 1
+#define RF_MOE_ACT_SWIGLU 0
+#define RF_MOE_ACT_SWIGLU_OAI 1
+#define RF_MOE_MAX_EXPERTS 256
+#define RF_MOE_MAX_USED 16

@@ -186,7 +186,7 @@ struct WordInfo {
   int8_t use;        // type: a TypeUse
   bool optional;     // weight: -1 means none
 };
-constexpr int MAX_OP_WORDS = 17;
+constexpr int MAX_OP_WORDS = 29;
 struct OpInfo {
   int32_t code;
   const char* name;
@@ -321,7 +321,38 @@ inline constexpr OpInfo OP_TABLE[] = {
         {"biasType", W_TYPE, 4, 0, {-1, -1, -1}, -1, USE_NORM, false},
         {"eps", W_F32, 4, 0, {-1, -1, -1}, -1, 0, false},
     }},
+    {RF_OP_MOE, "moe", 29, {
+        {"out", W_SLOT, 4, 2, {2, 3, -1}, -1, 0, false},
+        {"x", W_SLOT, 4, 2, {2, 3, -1}, -1, 0, false},
+        {"T", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"dim", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"ff", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"nExpert", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"nUsed", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"ffAll", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"dimAll", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"routerSlot", W_WEIGHT, 4, 2, {3, 5, -1}, 10, 0, false},
+        {"routerType", W_TYPE, 4, 0, {-1, -1, -1}, -1, USE_MATRIX, false},
+        {"gateSlot", W_WEIGHT, 4, 2, {3, 7, -1}, 12, 0, false},
+        {"gateType", W_TYPE, 4, 0, {-1, -1, -1}, -1, USE_MATRIX, false},
+        {"upSlot", W_WEIGHT, 4, 2, {3, 7, -1}, 14, 0, false},
+        {"upType", W_TYPE, 4, 0, {-1, -1, -1}, -1, USE_MATRIX, false},
+        {"downSlot", W_WEIGHT, 4, 2, {4, 8, -1}, 16, 0, false},
+        {"downType", W_TYPE, 4, 0, {-1, -1, -1}, -1, USE_MATRIX, false},
+        {"routerBiasSlot", W_WEIGHT, 4, 1, {5, -1, -1}, 18, 0, true},
+        {"routerBiasType", W_TYPE, 4, 0, {-1, -1, -1}, -1, USE_BIAS, false},
+        {"gateBiasSlot", W_WEIGHT, 4, 1, {7, -1, -1}, 20, 0, true},
+        {"gateBiasType", W_TYPE, 4, 0, {-1, -1, -1}, -1, USE_BIAS, false},
+        {"upBiasSlot", W_WEIGHT, 4, 1, {7, -1, -1}, 22, 0, true},
+        {"upBiasType", W_TYPE, 4, 0, {-1, -1, -1}, -1, USE_BIAS, false},
+        {"downBiasSlot", W_WEIGHT, 4, 1, {8, -1, -1}, 24, 0, true},
+        {"downBiasType", W_TYPE, 4, 0, {-1, -1, -1}, -1, USE_BIAS, false},
+        {"gating", W_INT, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"act", W_INT, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"normWeights", W_INT, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"weightsScale", W_F32, 4, 0, {-1, -1, -1}, -1, 0, false},
+    }},
 };
-constexpr int OP_COUNT = 15;
+constexpr int OP_COUNT = 16;
 
 }  // namespace rf

@@ -79,13 +79,16 @@ export function normalizedError(a: Float32Array, b: Float32Array): number {
   return den === 0 ? (num === 0 ? 0 : Infinity) : Math.sqrt(num / den);
 }
 
-/** One step of an op test: a one-node graph and the values it reads. */
+/** One step of an op test: a one-node graph (or a short chain) and the values it reads. */
 export interface OpStep {
-  /** Builds the node; `input(rows, cols, data)` declares an input value. */
+  /**
+   * Builds the node, or nodes in order (the last one's output is the step's output);
+   * `input(rows, cols, data)` declares an input value.
+   */
   readonly build: (
     g: GraphBuilder,
     input: (rows: number, cols: number, data: Float32Array) => number,
-  ) => GraphNode;
+  ) => GraphNode | GraphNode[];
   readonly nTokens: number;
   readonly tokens?: Int32Array;
   readonly pos0?: number;
@@ -107,16 +110,18 @@ export async function runCase(backend: Backend, c: OpCase): Promise<Float32Array
     for (const s of c.steps) {
       const g = new GraphBuilder(s.nTokens, 1);
       const inputs = new Map<number, Float32Array>();
-      const node = s.build(g, (rows, cols, data) => {
+      const built = s.build(g, (rows, cols, data) => {
         const id = g.value(rows, cols, `in${inputs.size}`);
         inputs.set(id, data);
         return id;
       });
-      g.push(node);
+      const nodes = Array.isArray(built) ? built : [built];
+      for (const n of nodes) g.push(n);
+      const node = nodes[nodes.length - 1];
       const graph = g.build(node.out);
       const res = await context.compute({
         graph,
-        nodes: [0],
+        nodes: nodes.map((_, i) => i),
         kv,
         tokens: s.tokens ?? new Int32Array(s.nTokens),
         pos0: s.pos0 ?? 0,

@@ -1,8 +1,9 @@
 /**
  * Which ops of each built-in architecture's random model the HIP backend declines (they run on
- * the CPU, switching device inside each layer): only attention with soft-capping or a sliding
- * window (Gemma 2 and 3) and the expert FFNs (Mixtral, Qwen3-MoE). Llama 3 (rope factors),
- * Qwen3 (per-head q/k norms) and Phi-3 (slices of fused products, scale) run entirely on HIP.
+ * the CPU, switching device inside each layer): only attention with soft-capping, a sliding
+ * window or sinks (Gemma 2 and 3, gpt-oss) and MXFP4 expert FFNs (gpt-oss's MXFP4_MOE). Llama 3
+ * (rope factors), Qwen3 (per-head q/k norms), Phi-3 (slices of fused products, scale), Mixtral
+ * and Qwen3-MoE (expert FFNs) run entirely on HIP.
  * Needs no GPU: the capability check is the backend's own pure rule (support.ts).
  *
  * @module
@@ -20,29 +21,40 @@ import { assertEquals } from "./assert.ts";
 import { test } from "./harness.ts";
 import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "./shared_data.ts";
 
-/** The ops HIP declines in each architecture's decode and prefill graphs. */
+/** The ops HIP declines in each architecture's decode and prefill graphs (Q8_0 models). */
 const DECLINED: Record<string, string[]> = {
   llama3: [],
   qwen3: [],
   phi3: [],
   gemma2: ["attention"],
   gemma3: ["attention"],
-  mixtral: ["moe"],
-  qwen3moe: ["moe"],
+  mixtral: [],
+  qwen3moe: [],
+  "gpt-oss": ["attention"],
 };
+/** The same for other types: gpt-oss's MXFP4 experts have no HIP decode. */
+const DECLINED_TYPED: [string, string, string[]][] = [
+  ["gpt-oss", "MXFP4", ["attention", "moe"]],
+  ["mixtral", "Q4_K", []],
+  ["qwen3moe", "F16", []],
+];
 
 test(
-  "hip support: each architecture declines only windowed/soft-capped attention and MoE",
+  "hip support: each architecture declines only windowed/soft-capped/sink attention and MXFP4 MoE",
   async () => {
     const hip = createHipBackend();
     const dir = mkdtempSync(join(tmpdir(), "rf-hip-support-"));
     try {
-      for (const [arch, want] of Object.entries(DECLINED)) {
-        const out = join(dir, `${arch}.gguf`);
+      const cases: [string, string, string[]][] = [
+        ...Object.entries(DECLINED).map(([a, w]): [string, string, string[]] => [a, "Q8_0", w]),
+        ...DECLINED_TYPED,
+      ];
+      for (const [arch, modelType, want] of cases) {
+        const out = join(dir, `${arch}-${modelType}.gguf`);
         await makeSyntheticModel({
           arch,
           shape: "tiny",
-          type: "Q8_0",
+          type: modelType,
           out,
           seed: 7,
           vocab: arch === "phi3"
@@ -55,7 +67,7 @@ test(
         for (const g of [spec.graphs.graph(2, "all"), spec.graphs.graph(1, "last")]) {
           for (const n of g.nodes) if (!hip.supportsOp(n, type)) declined.add(n.op);
         }
-        assertEquals([...declined].sort(), want, arch);
+        assertEquals([...declined].sort(), want, `${arch} ${modelType}`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

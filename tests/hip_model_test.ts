@@ -139,10 +139,11 @@ test("hip model: a batch's last-row logits match its all-rows evaluation and the
 test(
   "hip model: every built-in architecture's random model matches the CPU (mixed plans)",
   async () => {
-    // llama3, qwen3 and phi3 run entirely on HIP (per-head norms, rope factors, slices, scale);
-    // gemma2/gemma3 (windowed or soft-capped attention) and mixtral/qwen3moe (moe) decline those
-    // ops, which run on the CPU: these plans switch device inside each layer (which ops each
-    // architecture declines: tests/hip_arch_support_test.ts).
+    // llama3, qwen3, phi3, mixtral and qwen3moe run entirely on HIP (per-head norms, rope
+    // factors, slices, scale, MoE: more MoE models in tests/hip_moe_model_test.ts); gemma2/gemma3
+    // (windowed or soft-capped attention) decline those ops, which run on the CPU: these plans
+    // switch device inside each layer (which ops each architecture declines:
+    // tests/hip_arch_support_test.ts).
     const dir = mkdtempSync(join(tmpdir(), "rf-hip-arch-"));
     try {
       for (const arch of ["llama3", "qwen3", "gemma2", "gemma3", "mixtral", "qwen3moe", "phi3"]) {

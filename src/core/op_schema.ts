@@ -27,6 +27,13 @@ export const ROPE_MODE_CODES = { normal: 0, neox: 2 } as const;
 /** Embedding row codes of the embed op's `index` word: token id, position, row 0. */
 export const EMBED_INDEX_CODES = { token: 0, position: 1, zero: 2 } as const;
 
+/** MoE op codes: the `gating` word (graph.ts moe `gating`) and the `act` word (`act`). */
+export const MOE_GATING_CODES = { softmax: 0, softmax_weight: 1 } as const;
+export const MOE_ACT_CODES = { swiglu: 0, swiglu_oai: 1 } as const;
+/** Most experts per layer and experts per token the HIP MoE kernels handle (kernels/moe.hip). */
+export const HIP_MOE_MAX_EXPERTS = 256;
+export const HIP_MOE_MAX_USED = 16;
+
 /** What an operand word is. */
 export type WordKind =
   | "slot" // scratch slot of a float32 tensor of `elems` elements (product of those words)
@@ -225,6 +232,53 @@ export const PROGRAM_OPS: readonly ProgramOpSpec[] = [
       f32("eps"),
     ],
     weights: { weight: "wType", bias: "biasType" },
+  },
+  {
+    // Mixture-of-experts FFN (graph.ts moe): router [dim, nExpert], gate/up [dim, ff * nExpert],
+    // down [ff, dim * nExpert] (3-D tensors as rows of every expert), biases per expert.
+    name: "moe",
+    code: 16,
+    words: [
+      slot("out", "T", "dim"),
+      slot("x", "T", "dim"),
+      dim("T"),
+      dim("dim"),
+      dim("ff"),
+      dim("nExpert"),
+      dim("nUsed"),
+      dim("ffAll"), // ff * nExpert
+      dim("dimAll"), // dim * nExpert
+      weight("routerSlot", "routerType", ["dim", "nExpert"]),
+      type("routerType", "matrix"),
+      weight("gateSlot", "gateType", ["dim", "ffAll"]),
+      type("gateType", "matrix"),
+      weight("upSlot", "upType", ["dim", "ffAll"]),
+      type("upType", "matrix"),
+      weight("downSlot", "downType", ["ff", "dimAll"]),
+      type("downType", "matrix"),
+      weight("routerBiasSlot", "routerBiasType", ["nExpert"], true),
+      type("routerBiasType", "bias"),
+      weight("gateBiasSlot", "gateBiasType", ["ffAll"], true),
+      type("gateBiasType", "bias"),
+      weight("upBiasSlot", "upBiasType", ["ffAll"], true),
+      type("upBiasType", "bias"),
+      weight("downBiasSlot", "downBiasType", ["dimAll"], true),
+      type("downBiasType", "bias"),
+      int("gating"), // MOE_GATING_CODES
+      int("act"), // MOE_ACT_CODES
+      int("normWeights"), // 0 or 1
+      f32("weightsScale"),
+    ],
+    weights: {
+      router: "routerType",
+      gate: "gateType",
+      up: "upType",
+      down: "downType",
+      routerBias: "routerBiasType",
+      gateBias: "gateBiasType",
+      upBias: "upBiasType",
+      downBias: "downBiasType",
+    },
   },
 ];
 

@@ -9,6 +9,10 @@
 import {
   EMBED_INDEX_CODES,
   HIP_MAX_HEAD_DIM,
+  HIP_MOE_MAX_EXPERTS,
+  HIP_MOE_MAX_USED,
+  MOE_ACT_CODES,
+  MOE_GATING_CODES,
   NATIVE_ABI_VERSION,
   PROGRAM_SCHEMA,
   type ProgramSchema,
@@ -60,7 +64,16 @@ export function opsHeader(schema: ProgramSchema): string {
     lines.push(`#define RF_EMBED_INDEX_${m.toUpperCase()} ${c}`);
   }
   lines.push("", "// Largest attention head dimension (keys and values) the kernels handle.");
-  lines.push(`#define RF_MAX_HEAD_DIM ${HIP_MAX_HEAD_DIM}`, "");
+  lines.push(`#define RF_MAX_HEAD_DIM ${HIP_MAX_HEAD_DIM}`);
+  lines.push("", "// MoE gating and activation word values, and the MoE kernels' limits.");
+  for (const [m, c] of Object.entries(MOE_GATING_CODES)) {
+    lines.push(`#define RF_MOE_GATING_${m.toUpperCase()} ${c}`);
+  }
+  for (const [m, c] of Object.entries(MOE_ACT_CODES)) {
+    lines.push(`#define RF_MOE_ACT_${m.toUpperCase()} ${c}`);
+  }
+  lines.push(`#define RF_MOE_MAX_EXPERTS ${HIP_MOE_MAX_EXPERTS}`);
+  lines.push(`#define RF_MOE_MAX_USED ${HIP_MOE_MAX_USED}`, "");
   return lines.join("\n");
 }
 

@@ -20,6 +20,7 @@ import {
   ROPE_MODE_CODES,
 } from "../../core/op_schema.ts";
 import { SLOT_BYTES } from "./ffi/symbols.ts";
+import { moeOperands } from "./program_moe.ts";
 import { SlotAllocator } from "./slot_allocator.ts";
 
 /** Where a weight tensor lives in the arena. */
@@ -333,6 +334,9 @@ export function compileSegment(
         });
         break;
       }
+      case "moe":
+        emit("moe", moeOperands(node, val(node.x), out, at(node.x), outSlot, weight));
+        break;
       case "last_row": {
         const x = val(node.x);
         emit("last_row", { out: outSlot, x: at(node.x), T: x.rows, cols: x.cols });

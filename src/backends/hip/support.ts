@@ -10,6 +10,8 @@ import type { GraphNode } from "../../core/graph.ts";
 import { isDefaultKV } from "../../gguf/kv_type.ts";
 import {
   HIP_MAX_HEAD_DIM,
+  HIP_MOE_MAX_EXPERTS,
+  HIP_MOE_MAX_USED,
   HIP_TYPES,
   PROGRAM_SCHEMA,
   type ProgramSchema,
@@ -48,6 +50,12 @@ const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
     n.nHead % n.nHeadKV === 0 && n.batched !== true,
   last_row: (n) => n.op === "last_row" && n.batched !== true,
   slice: (n) => n.op === "slice" && Number.isInteger(n.offset) && n.offset >= 0,
+  // Expert weights of a type HIP reads as a matrix (MXFP4 is not: those layers stay on the CPU),
+  // at most HIP_MOE_MAX_USED of HIP_MOE_MAX_EXPERTS experts (kernels/moe.hip).
+  moe: (n) =>
+    n.op === "moe" && Number.isInteger(n.nExpert) && Number.isInteger(n.nUsed) &&
+    n.nUsed > 0 && n.nUsed <= Math.min(n.nExpert, HIP_MOE_MAX_USED) &&
+    n.nExpert <= HIP_MOE_MAX_EXPERTS && Number.isFinite(n.weightsScale),
 };
 
 /**

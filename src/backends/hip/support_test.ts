@@ -1,9 +1,9 @@
 /**
  * HIP capability edges the architectures rely on: the ops and attributes the HIP kernels
  * implement (per-group RMSNorm, RoPE frequency factors, GELU, GeGLU, scale, tanh, slice,
- * LayerNorm, position embeddings) are claimed; those they do not (windowed, soft-capped,
- * sink and non-causal attention, MoE, multi-sequence rows, weights of types the kernels do not
- * read in that role) are declined, so the scheduler runs them on the CPU instead of running
+ * LayerNorm, position embeddings, MoE) are claimed; those they do not (windowed, soft-capped,
+ * sink and non-causal attention, MXFP4 experts, multi-sequence rows, weights of types the
+ * kernels do not read in that role) are declined, so the scheduler runs them on the CPU instead of running
  * them wrongly.
  */
 import { assert } from "../../../tests/assert.ts";
@@ -56,7 +56,7 @@ test("hip support: the simple ops of the newer architectures run on HIP", () => 
   assert(!hipSupportsOp(norm, (name) => name === "b" ? GGMLType.Q8_0 : GGMLType.F32));
 });
 
-test("hip support: windowed, soft-capped, sink and non-causal attention and MoE stay declined", () => {
+test("hip support: windowed, soft-capped, sink and non-causal attention stay declined", () => {
   const att: GraphNode = {
     op: "attention",
     layer: 0,
@@ -74,6 +74,9 @@ test("hip support: windowed, soft-capped, sink and non-causal attention and MoE 
   for (const extra of [{ window: 16 }, { softcap: 50 }, { sinks: "s" }, { causal: false }]) {
     assert(!hipSupportsOp({ ...att, ...extra }, f32), JSON.stringify(extra));
   }
+});
+
+test("hip support: MoE runs on HIP unless its experts are MXFP4 or beyond the kernels' limits", () => {
   const moe: GraphNode = {
     op: "moe",
     layer: 0,
@@ -83,12 +86,31 @@ test("hip support: windowed, soft-capped, sink and non-causal attention and MoE 
     gate: "g",
     up: "u",
     down: "d",
-    nExpert: 4,
+    nExpert: 8,
     nUsed: 2,
     normWeights: true,
     weightsScale: 0,
   };
-  assert(!hipSupportsOp(moe, f32));
+  for (const t of [GGMLType.F32, GGMLType.F16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_K]) {
+    assert(hipSupportsOp(moe, (n) => n === "r" ? GGMLType.F32 : t), `experts of type ${t}`);
+  }
+  const oss: GraphNode = {
+    ...moe,
+    gating: "softmax_weight",
+    act: "swiglu_oai",
+    routerBias: "rb",
+    gateBias: "gb",
+    upBias: "ub",
+    downBias: "db",
+  };
+  assert(hipSupportsOp(oss, (n) => n.endsWith("b") ? GGMLType.F32 : GGMLType.Q8_0));
+  // No MXFP4 decode on HIP yet: gpt-oss's MXFP4 experts stay on the CPU, a layer at a time.
+  assert(!hipSupportsOp(oss, (n) => ["g", "u", "d"].includes(n) ? GGMLType.MXFP4 : GGMLType.F32));
+  // The bias kernels read F32 only.
+  assert(!hipSupportsOp(oss, (n) => n === "gb" ? GGMLType.F16 : GGMLType.F32));
+  for (const bad of [{ nExpert: 257, nUsed: 2 }, { nUsed: 17, nExpert: 32 }, { nUsed: 9 }]) {
+    assert(!hipSupportsOp({ ...moe, ...bad } as GraphNode, f32), JSON.stringify(bad));
+  }
 });
 
 test("hip support: nodes of a multi-sequence batch fall back to the CPU", () => {
