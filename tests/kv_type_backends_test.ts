@@ -122,3 +122,27 @@ test("kv types: attention an accelerator declines runs on the CPU, with the noti
 }, opts);
 
 globalThis.addEventListener("unload", () => rmSync(dir, { recursive: true, force: true }));
+
+test("kv types: loadModel takes kvType and rejects unknown types and keys", async () => {
+  const { loadModel } = await import("../src/api.ts");
+  const path = sharedPath("models", "stories260K.gguf");
+  const m = await loadModel(path, { backend: "cpu", kvType: { k: "f32" }, log: () => {} });
+  try {
+    assertEquals(m.kvTypes, { k: "f32", v: "f16" });
+  } finally {
+    m.dispose();
+  }
+  for (const kvType of ["q9", { k: "q8_0", x: "f16" }, 3]) {
+    let caught: unknown;
+    try {
+      // deno-lint-ignore no-explicit-any
+      (await loadModel(path, { backend: "cpu", kvType: kvType as any })).dispose();
+    } catch (e) {
+      caught = e;
+    }
+    assert(
+      caught instanceof Error && "code" in caught && caught.code === "INVALID_ARGUMENT",
+      `${JSON.stringify(kvType)}: ${caught}`,
+    );
+  }
+}, opts);
