@@ -8,6 +8,11 @@
  *   the relaxed one where WebAssembly.validate accepts it), so Deno, Node and bundles load
  *   them without file access
  *
+ * clang runs `wasm-opt -O3` on its output when it finds one on PATH (and silently skips it
+ * otherwise), so the build puts the pinned npm binaryen's (node_modules/.bin/wasm-opt) first
+ * on clang's PATH and fails without it: the bytes do not depend on how the script was started
+ * (`deno task` prepends node_modules/.bin, `deno test` does not).
+ *
  * `--check` rebuilds into .cache/ and exits 1 when the committed outputs differ (CI runs it
  * through scripts/build_wasm_test.ts).
  *
@@ -35,6 +40,8 @@ const VARIANTS = ["simd128", "relaxed"] as const;
 type Variant = (typeof VARIANTS)[number];
 const OUT_TS = `${ROOT}src/backends/cpu/wasm/_kernels_wasm.ts`;
 const CACHE = `${ROOT}.cache/wasm_build`;
+/** The directory holding npm binaryen's wasm-opt, which clang runs after linking. */
+const WASM_OPT_DIR = `${ROOT}node_modules/.bin`;
 
 /** Kernel sources, in link order (relative to kernels/wasm). */
 export const SOURCES = [
@@ -93,10 +100,13 @@ export async function compileKernels(variant: Variant): Promise<Uint8Array> {
     Math.random().toString(36).slice(2)
   }.wasm`;
   const relaxed = variant === "relaxed" ? 1 : 0;
+  if (!pathExists(`${WASM_OPT_DIR}/wasm-opt`)) {
+    throw new Error(`${WASM_OPT_DIR}/wasm-opt (npm binaryen) is missing: run \`deno install\``);
+  }
   const r = await runCommand(
     clangCommand(),
     [...CLANG_FLAGS, `-DRF_RELAXED=${relaxed}`, "-o", out, ...SOURCES],
-    { cwd: SRC_DIR },
+    { cwd: SRC_DIR, env: { PATH: `${WASM_OPT_DIR}:${env("PATH") ?? ""}` } },
   );
   if (r.code !== 0) throw new Error(`clang failed (exit ${r.code}):\n${r.stderr}`);
   const bytes = readFile(out);

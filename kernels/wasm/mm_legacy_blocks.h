@@ -68,7 +68,7 @@ RF_INLINE void prepare(const int type, const uint8_t* b, wblock* wb) {
   codes(type, b, wb->w);
   if (type == RF_Q8_0) {
     for (int h = 0; h < 2; h++) {
-      wb->neg[h] = wasm_i8x16_lt(wb->w[h], wasm_i8x16_splat(0));
+      wb->neg[h] = wasm_i8x16_gt(rf_k.zero, wb->w[h]);
       wb->w[h] = wasm_i8x16_abs(wb->w[h]);
     }
   }

@@ -121,7 +121,7 @@ typedef struct {
   v128_t one16;     // i16x8 1
   v128_t h_em;      // i32x4 0x7fff
   v128_t h_mul;     // f32x4 0x1p112
-  v128_t h_inf;     // i32x4 0x7c00
+  v128_t h_big;     // i32x4 0x7bff (the largest finite half's magnitude bits)
   v128_t f_inf;     // i32x4 0x7f800000
   v128_t h_sign;    // i32x4 0x8000
   v128_t f_sign;    // i32x4 0x80000000
@@ -131,6 +131,8 @@ typedef struct {
   v128_t r_mask;    // i32x4 0xffffe000
   v128_t h_max;     // i32x4 0x477ff000 (floats from here round past the largest half)
   v128_t h_min;     // i32x4 0x38800000 (2^-14, the smallest normal half)
+  v128_t zero;      // all zero bits: a compare against it stays one instruction (clang
+                    // turns x < splat(0) into an arithmetic shift, which V8 lowers to five)
 } rf_vconsts;
 extern const rf_vconsts rf_k;
 
@@ -191,14 +193,16 @@ RF_INLINE uint32_t rf_ld32(const uint8_t* p) {
   return v;
 }
 
-// Four halves (in the low 16 bits of each u32 lane) -> four floats, exact.
+// Four halves (in the low 16 bits of each u32 lane) -> four floats, exact. Finite halves
+// (subnormals too) are em << 13 times 2^112. For inf / NaN (em >= 0x7c00) that product is
+// 2^16 * (1 + m / 1024), bits 0x47800000 | m << 13, and or-ing in 0x7f800000 gives the
+// float inf / NaN 0x7f800000 | m << 13 (a greater-than and an and, where a select costs
+// three more instructions on x86).
 RF_INLINE v128_t rf_h2f_x4(v128_t h) {
   const v128_t em = wasm_v128_and(h, rf_k.h_em);
-  const v128_t bits = wasm_i32x4_shl(em, 13);
-  v128_t f = wasm_f32x4_mul(bits, rf_k.h_mul);
-  const v128_t special = wasm_i32x4_ge(em, rf_k.h_inf);
-  f = wasm_v128_bitselect(wasm_v128_or(bits, rf_k.f_inf), f, special);
-  return wasm_v128_or(f, wasm_i32x4_shl(wasm_v128_and(h, rf_k.h_sign), 16));
+  const v128_t f = wasm_f32x4_mul(wasm_i32x4_shl(em, 13), rf_k.h_mul);
+  const v128_t special = wasm_v128_and(wasm_i32x4_gt(em, rf_k.h_big), rf_k.f_inf);
+  return wasm_v128_or(wasm_v128_or(f, special), wasm_i32x4_shl(wasm_v128_and(h, rf_k.h_sign), 16));
 }
 
 RF_INLINE float rf_hsum_f32(v128_t v) {
