@@ -48,6 +48,8 @@ export interface BenchRow {
   /** Decode only: bytes read per second (GB/s), and the bandwidth it is rated against. */
   achieved_gb_per_s: number | null;
   bandwidth_gb_per_s: number | null;
+  /** Milliseconds loadModel took for this run's one load (file to weights on the device). */
+  load_ms: number;
 }
 
 function stats(tokens: number, secs: number[]): { mean: number; sd: number } {
@@ -74,7 +76,9 @@ const positive = (xs: number[]) => xs.filter((x) => x > 0);
 
 async function ours(
   o: BenchOptions,
-): Promise<Engine & { bytesPerToken: (depth: number) => number; tokens: number[] }> {
+): Promise<
+  Engine & { bytesPerToken: (depth: number) => number; tokens: number[]; loadMs: number }
+> {
   // Read by the native library when it first runs a program (after this point).
   if (o.profile) process.env.ROCMFORGE_PROFILE = "1";
   if (o.backend === "cpu") {
@@ -82,11 +86,13 @@ async function ours(
   }
   const maxDepth = Math.max(0, ...o.depth);
   const maxRun = Math.max(1, ...o.p, ...o.n);
+  const t0 = now();
   const model = await loadModel(o.model, {
     backend: o.backend,
     contextLength: Math.max(256, maxDepth + maxRun + 8),
     log: () => {},
   });
+  const loadMs = now() - t0;
   const c = model.config;
   const tokens = benchTokens(maxDepth + maxRun, c.vocabSize);
   const session = createSession(model, { batchSize: Math.max(256, ...o.p) });
@@ -101,6 +107,7 @@ async function ours(
   return {
     bytesPerToken: (d) => bytes + d * kvBytes,
     tokens,
+    loadMs,
     async prefill(d, p) {
       await toDepth(d);
       const t0 = now();
@@ -206,6 +213,7 @@ export async function bench(o: BenchOptions): Promise<BenchRow[]> {
       bandwidth_fraction: limit ? s.mean / limit : null,
       achieved_gb_per_s: r.kind === "tg" ? s.mean * mine.bytesPerToken(r.depth) / 1e9 : null,
       bandwidth_gb_per_s: tg ? bandwidth / 1e9 : null,
+      load_ms: mine.loadMs,
     };
   });
 }
@@ -215,7 +223,9 @@ function table(o: BenchOptions, rows: BenchRow[]): string {
   const w = Math.max(5, ...rows.map((r) => r.test.length));
   const bw = rows.find((r) => r.bandwidth_gb_per_s !== null)?.bandwidth_gb_per_s ?? null;
   const lines = [
-    `model: ${name}  backend: ${o.backend}  threads: ${o.threads}  reps: ${o.reps}`,
+    `model: ${name}  backend: ${o.backend}  threads: ${o.threads}  reps: ${o.reps}  load: ${
+      rows.length ? rows[0].load_ms.toFixed(0) : "-"
+    } ms`,
     ...(bw === null ? [] : [
       `bandwidth: ${bw.toFixed(1)} GB/s (${
         o.bandwidth === undefined ? "streaming read measured now" : "--bandwidth"
