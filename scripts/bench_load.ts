@@ -5,12 +5,18 @@
  * "place" (until the first weight bytes are read), "weights" (reading and uploading every
  * tensor, until the "done" report) and the rest (disposal not included).
  *
+ * With --read-only it times only reading every tensor, in file order, in parts of 16 MiB into
+ * one reused buffer (the staging ring's reads without a device): the file-read ceiling.
+ *
  * usage: deno run -A scripts/bench_load.ts -m MODEL [--backend hip|cpu|auto] [-r 3] [--json]
+ *          [--read-only]
  *
  * @module
  */
 import { loadModel } from "../src/api.ts";
 import type { LoadProgress } from "../src/core/model_load.ts";
+import { tensorDataInto } from "../src/gguf/gguf_file.ts";
+import { openGGUF } from "../src/gguf/reader.ts";
 import { args, exit, now, writeStderr, writeStdout } from "../src/runtime/host.ts";
 
 /** One timed load, in milliseconds. */
@@ -57,22 +63,50 @@ async function timedLoad(model: string, backend: string, rep: number): Promise<L
   };
 }
 
+/** Reads every tensor in file order through one 16 MiB buffer; returns [ms, bytes]. */
+function timedRead(model: string): [number, number] {
+  const f = openGGUF(model);
+  const buf = new Uint8Array(16 << 20);
+  const t0 = now();
+  let bytes = 0;
+  for (const t of [...f.tensors].sort((a, b) => a.offset - b.offset)) {
+    for (let s = 0; s < t.nBytes; s += buf.byteLength) {
+      tensorDataInto(f, t, s, buf.subarray(0, Math.min(buf.byteLength, t.nBytes - s)));
+    }
+    bytes += t.nBytes;
+  }
+  const ms = now() - t0;
+  f.source.close();
+  return [ms, bytes];
+}
+
 async function main(): Promise<void> {
   const a = args();
-  let model = "", backend = "hip", reps = 3, json = false;
+  let model = "", backend = "hip", reps = 3, json = false, readOnly = false;
   for (let i = 0; i < a.length; i++) {
     if (a[i] === "-m") model = a[++i];
     else if (a[i] === "--backend") backend = a[++i];
     else if (a[i] === "-r") reps = Number(a[++i]);
     else if (a[i] === "--json") json = true;
+    else if (a[i] === "--read-only") readOnly = true;
     else {
       writeStderr(`bench_load: unknown argument ${a[i]}\n`);
       exit(2);
     }
   }
   if (!model || !Number.isInteger(reps) || reps < 1) {
-    writeStderr("usage: bench_load.ts -m MODEL [--backend hip|cpu|auto] [-r 3] [--json]\n");
+    writeStderr(
+      "usage: bench_load.ts -m MODEL [--backend hip|cpu|auto] [-r 3] [--json] [--read-only]\n",
+    );
     exit(2);
+  }
+  if (readOnly) {
+    timedRead(model);
+    for (let r = 1; r <= reps; r++) {
+      const [ms, bytes] = timedRead(model);
+      writeStdout(`read ${r}: ${ms.toFixed(0)} ms, ${(bytes / ms / 1e6).toFixed(2)} GB/s\n`);
+    }
+    return;
   }
   await timedLoad(model, backend, 0);
   const rows: LoadRow[] = [];
