@@ -18,9 +18,11 @@ import { HIP_WEIGHT_TYPES } from "./support.ts";
 const align = (n: number) => Math.ceil(n / SLOT_BYTES) * SLOT_BYTES;
 
 /**
- * The staging ring: 4 slots of 16 MiB (smaller for small models). Reading the file is the
- * slow side (a few GB/s from the page cache against tens of GB/s for pinned copies), so more
- * or larger slots only pin more memory.
+ * The staging ring: 4 slots of 16 MiB (smaller for small models), 64 MiB pinned while a model
+ * loads. On the H200 this reads a 4 GB 7B Q4_0 file at 5.0-5.8 GB/s from the page cache (the
+ * old tensor-by-tensor synchronous upload from fresh pageable buffers: 1.4-2.5 GB/s). How much
+ * of that is the file read alone (bench_load.ts --read-only) and other ring sizes were not
+ * measured on the device yet (scripts/load_gpu_session.sh read / variants).
  */
 const STAGING_SLOTS = 4;
 const STAGING_SLOT_BYTES = 16 << 20;
