@@ -59,6 +59,17 @@ rf_status rf_arena_download(int32_t arena, int64_t offset, void* data, int64_t b
 rf_status rf_arena_stats(int32_t arena, int64_t* out);
 rf_status rf_arena_destroy(int32_t arena);
 
+// Upload staging: `host` (bytes, the caller's, kept alive until destroy) cut into `slots` equal
+// parts, pinned while registered; out[0] the handle, out[1] 1 when pinned (0: pageable, slower).
+// upload queues a copy of a slot's first `bytes` into an arena on the context's stream and
+// records the slot's event; wait blocks until that copy is done (the slot may be refilled);
+// destroy synchronizes the stream and unpins.
+rf_status rf_staging_create(int32_t ctx, void* host, int64_t bytes, int32_t slots, int32_t* out);
+rf_status rf_staging_upload(int32_t staging, int32_t slot, int32_t arena, int64_t offset,
+                            int64_t bytes);
+rf_status rf_staging_wait(int32_t staging, int32_t slot);
+rf_status rf_staging_destroy(int32_t staging);
+
 // A half-precision KV cache: for each of nLayers slots, K [capacity, nHeadKV*headDim] and
 // V [capacity, nHeadKV*valueDim]; attention stores its float32 k, v rows rounded to half.
 rf_status rf_kv_create(int32_t ctx, int32_t nLayers, int32_t capacity, int32_t nHeadKV,

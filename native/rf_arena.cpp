@@ -14,8 +14,9 @@ Context* find_context(Registry& r, int32_t ctx) {
   auto it = r.contexts.find(ctx);
   return it == r.contexts.end() ? nullptr : &it->second;
 }
+}  // namespace
 
-rf_status check_range(const Arena& a, int64_t offset, int64_t bytes, const char* call) {
+rf_status rf::check_arena_range(const Arena& a, int64_t offset, int64_t bytes, const char* call) {
   auto it = a.used.upper_bound(offset);
   if (bytes < 0 || it == a.used.begin()) {
     return fail(RF_ERR_INVALID, call, "range is not inside an allocated block", 0, bytes);
@@ -29,7 +30,6 @@ rf_status check_range(const Arena& a, int64_t offset, int64_t bytes, const char*
   }
   return RF_OK;
 }
-}  // namespace
 
 extern "C" rf_status rf_arena_create(int32_t ctx, int64_t bytes, int32_t* arena) {
   clear_error();
@@ -117,7 +117,7 @@ extern "C" rf_status rf_arena_upload(int32_t arena, int64_t offset, const void* 
   auto it = r.arenas.find(arena);
   if (it == r.arenas.end()) return fail(RF_ERR_HANDLE, "rf_arena_upload", "unknown arena");
   const Arena& a = it->second;
-  const rf_status st = check_range(a, offset, bytes, "rf_arena_upload");
+  const rf_status st = check_arena_range(a, offset, bytes, "rf_arena_upload");
   if (st != RF_OK) return st;
   Context* c = find_context(r, a.ctx);
   RF_CHECK(hipSetDevice(c->device), 0);
@@ -136,7 +136,7 @@ extern "C" rf_status rf_arena_download(int32_t arena, int64_t offset, void* data
   auto it = r.arenas.find(arena);
   if (it == r.arenas.end()) return fail(RF_ERR_HANDLE, "rf_arena_download", "unknown arena");
   const Arena& a = it->second;
-  const rf_status st = check_range(a, offset, bytes, "rf_arena_download");
+  const rf_status st = check_arena_range(a, offset, bytes, "rf_arena_download");
   if (st != RF_OK) return st;
   Context* c = find_context(r, a.ctx);
   RF_CHECK(hipSetDevice(c->device), 0);

@@ -93,6 +93,10 @@ struct Registry {
 };
 Registry& registry();
 
+// RF_OK when [offset, offset + bytes) lies inside one allocated block of `a`; else RF_ERR_INVALID
+// naming `call`.
+rf_status check_arena_range(const Arena& a, int64_t offset, int64_t bytes, const char* call);
+
 // Grows `buf` to at least `bytes` (synchronizing `stream` before freeing the old memory).
 rf_status ensure_buffer(DeviceBuffer& buf, int64_t bytes, hipStream_t stream, const char* what);
 

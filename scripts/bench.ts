@@ -56,6 +56,8 @@ export interface BenchRow {
   /** Decode only: bytes read per second (GB/s), and the bandwidth it is rated against. */
   achieved_gb_per_s: number | null;
   bandwidth_gb_per_s: number | null;
+  /** Milliseconds loadModel took for this run's one load (file to weights on the device). */
+  load_ms: number;
 }
 
 function stats(tokens: number, secs: number[]): { mean: number; sd: number } {
@@ -82,7 +84,9 @@ const positive = (xs: number[]) => xs.filter((x) => x > 0);
 
 async function ours(
   o: BenchOptions,
-): Promise<Engine & { bytesPerToken: (depth: number) => number; tokens: number[] }> {
+): Promise<
+  Engine & { bytesPerToken: (depth: number) => number; tokens: number[]; loadMs: number }
+> {
   // Read by the native library when it first runs a program (after this point).
   if (o.profile) process.env.ROCMFORGE_PROFILE = "1";
   if (o.backend === "cpu") {
@@ -90,12 +94,14 @@ async function ours(
   }
   const maxDepth = Math.max(0, ...o.depth);
   const maxRun = Math.max(1, ...o.p, ...o.n);
+  const t0 = now();
   const model = await loadModel(o.model, {
     backend: o.backend,
     contextLength: Math.max(256, maxDepth + maxRun + 8),
     kvType: o.kvType,
     log: () => {},
   });
+  const loadMs = now() - t0;
   const c = model.config;
   const tokens = benchTokens(maxDepth + maxRun, c.vocabSize);
   const session = createSession(model, { batchSize: Math.max(256, ...o.p) });
@@ -112,6 +118,7 @@ async function ours(
   return {
     bytesPerToken: (d) => bytes + d * kvBytes,
     tokens,
+    loadMs,
     async prefill(d, p) {
       await toDepth(d);
       const t0 = now();
@@ -223,6 +230,7 @@ export async function bench(o: BenchOptions): Promise<BenchRow[]> {
       bandwidth_fraction: limit ? s.mean / limit : null,
       achieved_gb_per_s: r.kind === "tg" ? s.mean * mine.bytesPerToken(r.depth) / 1e9 : null,
       bandwidth_gb_per_s: tg ? bandwidth / 1e9 : null,
+      load_ms: mine.loadMs,
     };
   });
 }
@@ -234,7 +242,7 @@ function table(o: BenchOptions, rows: BenchRow[]): string {
   const lines = [
     `model: ${name}  backend: ${o.backend}  threads: ${o.threads}  reps: ${o.reps}  kv: ${
       kvTypesLabel(o.kvType)
-    }`,
+    }  load: ${rows.length ? rows[0].load_ms.toFixed(0) : "-"} ms`,
     ...(bw === null ? [] : [
       `bandwidth: ${bw.toFixed(1)} GB/s (${
         o.bandwidth === undefined ? "streaming read measured now" : "--bandwidth"

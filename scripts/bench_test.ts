@@ -37,6 +37,8 @@ test("bench gives pp and tg rows with the measured bandwidth limit for decode", 
   const rows = await bench(opts(await tinyModel(), false));
   assertEquals(rows.map((r) => r.test), ["pp8", "tg4"]);
   for (const r of rows) assert(r.tokens_per_s > 0 && r.ratio_vs_llamacpp === null);
+  // every row carries the run's one load time
+  assert(rows[0].load_ms > 0 && rows[1].load_ms === rows[0].load_ms);
   assert(rows[0].bandwidth_fraction === null && rows[0].achieved_gb_per_s === null);
   const tg = rows[1];
   assert(tg.bandwidth_limit_tokens_per_s! > 0 && tg.bandwidth_fraction! > 0);

@@ -95,6 +95,9 @@ function countingSource(bytes: Uint8Array): ByteSource & { maxRead: number; tota
       s.total += length;
       return inner.read(offset, length);
     },
+    readInto(offset: number, target: Uint8Array) {
+      target.set(s.read(offset, target.byteLength));
+    },
     close() {},
   };
   return s;

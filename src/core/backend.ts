@@ -47,10 +47,18 @@ export interface BackendProbe {
   readonly devices: readonly DeviceInfo[];
 }
 
-/** A weight tensor offered to a backend; `read()` returns its bytes in GGUF form. */
+/**
+ * A weight tensor offered to a backend; `read()` returns its bytes in GGUF form. A backend
+ * reads each tensor once, through one of the two: `read()` whole, or `readInto` in parts.
+ */
 export interface WeightTensor {
   readonly info: GGUFTensorInfo;
   read(): Uint8Array;
+  /**
+   * Reads the tensor's bytes [start, start + target.byteLength) into `target` (a staging
+   * buffer: no copy is allocated). Optional; absent, a backend calls `read()`.
+   */
+  readInto?(start: number, target: Uint8Array): void;
 }
 
 /** Shape of a KV cache: the layers it holds and the number of positions. */

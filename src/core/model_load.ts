@@ -14,6 +14,7 @@ import {
   type MetaValue,
   plainMetadata,
   tensorData,
+  tensorDataInto,
 } from "../gguf/gguf_file.ts";
 import {
   architectureOf,
@@ -247,6 +248,17 @@ export async function uploadWeights(
     for (const [b, names] of need) {
       check();
       let done = 0;
+      const report = () =>
+        opts.onProgress?.({
+          phase: "weights",
+          unit: "bytes",
+          loaded,
+          total,
+          backend: b.name,
+          tensors: done,
+          tensorsTotal: list.length,
+        });
+      // Progress after every read: a tensor counts as done once its last byte is read.
       const list: WeightTensor[] = [...names].map((n) => {
         const t = tensors.get(n)!;
         return {
@@ -256,16 +268,15 @@ export async function uploadWeights(
             const d = tensorData(file, t);
             loaded += t.nBytes;
             done++;
-            opts.onProgress?.({
-              phase: "weights",
-              unit: "bytes",
-              loaded,
-              total,
-              backend: b.name,
-              tensors: done,
-              tensorsTotal: list.length,
-            });
+            report();
             return d;
+          },
+          readInto: (start, target) => {
+            check();
+            tensorDataInto(file, t, start, target);
+            loaded += target.byteLength;
+            if (start + target.byteLength === t.nBytes) done++;
+            report();
           },
         };
       });

@@ -78,6 +78,21 @@ export function tensorData(file: GGUFFile, t: GGUFTensorInfo): Uint8Array {
   return file.source.read(file.dataOffset + t.offset, t.nBytes);
 }
 
+/** Reads bytes [start, start + target.byteLength) of a tensor's data into `target`. */
+export function tensorDataInto(
+  file: GGUFFile,
+  t: GGUFTensorInfo,
+  start: number,
+  target: Uint8Array,
+): void {
+  if (start < 0 || start + target.byteLength > t.nBytes) {
+    throw new RangeError(
+      `bytes [${start}, ${start + target.byteLength}) outside tensor ${t.name} (${t.nBytes})`,
+    );
+  }
+  file.source.readInto(file.dataOffset + t.offset + start, target);
+}
+
 /** Finds a tensor by name. */
 export function findTensor(file: GGUFFile, name: string): GGUFTensorInfo | undefined {
   return file.tensors.find((t) => t.name === name);

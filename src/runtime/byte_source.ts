@@ -12,6 +12,11 @@ export interface ByteSource {
   readonly size: number;
   /** Reads exactly `length` bytes at `offset` (the caller checks bounds against `size`). */
   read(offset: number, length: number): Uint8Array;
+  /**
+   * Reads `target.byteLength` bytes at `offset` straight into `target` (for a file: one
+   * positioned read loop, no intermediate buffer).
+   */
+  readInto(offset: number, target: Uint8Array): void;
   /** Releases the underlying file, if any. */
   close(): void;
 }
@@ -28,6 +33,9 @@ export function memorySource(bytes: Uint8Array): ByteSource {
       }
       return bytes.subarray(offset, offset + length);
     },
+    readInto(offset, target) {
+      target.set(this.read(offset, target.byteLength));
+    },
     close() {},
   };
 }
@@ -43,22 +51,28 @@ export function fileSource(path: string): ByteSource {
     throw e;
   }
   let open = true;
+  const readInto = (offset: number, out: Uint8Array) => {
+    const length = out.byteLength;
+    if (!open) throw new Error(`file ${path} is closed`);
+    if (offset < 0 || offset + length > size) {
+      throw new RangeError(`read [${offset}, ${offset + length}) outside ${size} bytes`);
+    }
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, out, done, length - done, offset + done);
+      if (n <= 0) throw new RangeError(`unexpected end of ${path} at ${offset + done}`);
+      done += n;
+    }
+  };
   return {
     size,
     read(offset, length) {
-      if (!open) throw new Error(`file ${path} is closed`);
-      if (offset < 0 || length < 0 || offset + length > size) {
-        throw new RangeError(`read [${offset}, ${offset + length}) outside ${size} bytes`);
-      }
+      if (length < 0) throw new RangeError(`read of ${length} bytes at ${offset}`);
       const out = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const n = readSync(fd, out, done, length - done, offset + done);
-        if (n <= 0) throw new RangeError(`unexpected end of ${path} at ${offset + done}`);
-        done += n;
-      }
+      readInto(offset, out);
       return out;
     },
+    readInto,
     close() {
       if (open) {
         open = false;

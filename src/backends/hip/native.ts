@@ -8,6 +8,7 @@
 import { BackendError } from "../../core/errors.ts";
 import {
   ancestorDir,
+  type FfiArg,
   type FfiLibrary,
   fileExists,
   joinPath,
@@ -118,6 +119,11 @@ export class HipNative {
       gpuCode: Number(nums[1]),
       bytes: Number(nums[2]),
     };
+  }
+
+  /** Calls `fn` and throws its typed error on failure (for wrappers kept beside this file). */
+  call(fn: keyof HipSymbols, ...args: FfiArg[]): void {
+    this.check(fn, this.lib.symbols[fn](...args));
   }
 
   private check(fn: string, status: number): void {

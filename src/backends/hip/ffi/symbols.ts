@@ -53,6 +53,10 @@ export const HIP_SYMBOLS = {
   rf_arena_download: { parameters: ["i32", "i64", "buffer", "i64"], result: "i32" },
   rf_arena_stats: { parameters: ["i32", "buffer"], result: "i32" },
   rf_arena_destroy: { parameters: ["i32"], result: "i32" },
+  rf_staging_create: { parameters: ["i32", "buffer", "i64", "i32", "buffer"], result: "i32" },
+  rf_staging_upload: { parameters: ["i32", "i32", "i32", "i64", "i64"], result: "i32" },
+  rf_staging_wait: { parameters: ["i32", "i32"], result: "i32" },
+  rf_staging_destroy: { parameters: ["i32"], result: "i32" },
   rf_kv_create: {
     parameters: ["i32", "i32", "i32", "i32", "i32", "i32", "buffer"],
     result: "i32",
