@@ -135,8 +135,8 @@ if has serve; then
   wait $models
   for m in ${RF_MODELS:-tinyllama llama7b}; do
     t "bench:server $m Q4_0 on HIP"
-    timeout "${RF_SERVE_TIMEOUT:-300}" drun scripts/bench_server.ts -m /tmp/rfm/$m-Q4_0.gguf \
-      --backend hip --streams 1,4,8,32 -n 64 2>&1 | tee "$OUT/serve_$m.log"
+    timeout "${RF_SERVE_TIMEOUT:-300}" deno run "${flags[@]}" scripts/bench_server.ts \
+      -m /tmp/rfm/$m-Q4_0.gguf --backend hip --streams 1,4,8,32 -n 64 2>&1 | tee "$OUT/serve_$m.log"
   done
   t "serve done"
 fi
