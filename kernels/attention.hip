@@ -63,7 +63,8 @@ void plan_chunks(const AttnArgs& a, int smCount, int& nChunks, int& chunk) {
   const FaShape s = fa_shape(a);
   const int maxPos = a.span;
   const int rows = a.T * (a.nHead / a.nHeadKV);
-  const int64_t blocks = (int64_t)((rows + s.bm - 1) / s.bm) * a.nHeadKV;
+  const int64_t blocks =
+      (int64_t)((rows + s.bm - 1) / s.bm) * a.nHeadKV * (a.nSeqs > 0 ? a.nSeqs : 1);
   const int64_t target = (int64_t)smCount * 4;
   int n = (int)((target + blocks - 1) / blocks);
   n = min(n, (maxPos + 2 * s.bk - 1) / (2 * s.bk));
@@ -92,7 +93,8 @@ hipError_t launch_flash(hipStream_t stream, const float* q, const uint16_t* kc,
   static_assert(L::BYTES <= 64 * 1024, "flash attention tile exceeds 64 KiB of LDS");
 #endif
   const int rows = a.T * (a.nHead / a.nHeadKV);
-  const dim3 grid((unsigned)((rows + BM - 1) / BM), (unsigned)a.nHeadKV, (unsigned)nChunks);
+  const dim3 grid((unsigned)((rows + BM - 1) / BM), (unsigned)a.nHeadKV,
+                  (unsigned)(nChunks * (a.nSeqs > 0 ? a.nSeqs : 1)));
   flash_attention_kernel<D, BM, BK><<<grid, FA_THREADS, L::BYTES, stream>>>(q, kc, vc, out, part,
                                                                          a, nChunks, chunk);
   return hipGetLastError();
@@ -134,7 +136,8 @@ int64_t attention_workspace_bytes(const AttnArgs& a, int smCount, int /*warp*/) 
   int nChunks, chunk;
   plan_chunks(a, smCount, nChunks, chunk);
   if (nChunks == 1) return 0;
-  const int64_t floats = (int64_t)a.T * a.nHead * nChunks * (a.valueDim + 2);
+  const int64_t rowsAll = a.nSeqs > 0 ? a.rowsAll : a.T;
+  const int64_t floats = rowsAll * a.nHead * nChunks * (a.valueDim + 2);
   return (floats * 4 + 255) & ~(int64_t)255;
 }
 
@@ -169,7 +172,8 @@ hipError_t launch_attention(hipStream_t stream, int /*warp*/, int smCount, const
   hipError_t err = hipSuccess;
 #if defined(RF_GPU_CUDA)
   static_assert(FA_MMA_BM == 64 && FA_MMA_BK == 64, "fa_shape's CUDA prefill tile");
-  const bool mma = s.bm == 64 && ((s.d == 64 && launch_flash_mma<64>(stream, q, kCache, vCache,
+  const bool mma = s.bm == 64 && a.nSeqs == 0 &&  // the register-tiled kernel takes one sequence
+                    ((s.d == 64 && launch_flash_mma<64>(stream, q, kCache, vCache,
                                                                      out, part, a, nChunks,
                                                                      chunk, err)) ||
                                   (s.d == 128 && launch_flash_mma<128>(stream, q, kCache, vCache,
@@ -203,8 +207,9 @@ hipError_t launch_attention(hipStream_t stream, int /*warp*/, int smCount, const
 #undef RF_FA_CASE
   if (err != hipSuccess) return err;
   if (nChunks > 1) {
-    attention_merge_kernel<<<(unsigned)(a.T * a.nHead), 128, 0, stream>>>(part, out, a.valueDim,
-                                                                         nChunks);
+    const int rowsAll = a.nSeqs > 0 ? a.rowsAll : a.T;
+    attention_merge_kernel<<<(unsigned)(rowsAll * a.nHead), 128, 0, stream>>>(part, out,
+                                                                            a.valueDim, nChunks);
   }
   return hipGetLastError();
 }

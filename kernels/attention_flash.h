@@ -71,13 +71,25 @@ __global__ void __launch_bounds__(FA_THREADS)
   float* rowL = rowM + BM;
   float* rowC = rowL + BM;
 
+  int c = blockIdx.z;
+  if (a.seqs) {  // a multi-sequence batch: blockIdx.z / nChunks is the sequence
+    const AttnSeq sq = a.seqs[blockIdx.z / nChunks];
+    c = blockIdx.z % nChunks;
+    if ((int)blockIdx.x * BM >= sq.rows * (a.nHead / a.nHeadKV)) return;
+    q += (int64_t)sq.row0 * a.nHead * a.headDim;
+    out += (int64_t)sq.row0 * a.nHead * a.valueDim;
+    if (nChunks > 1) part += (int64_t)sq.row0 * a.nHead * nChunks * (a.valueDim + 2);
+    kc = sq.base + a.kOff;
+    vc = sq.base + a.vOff;
+    a.T = sq.rows;
+    a.pos0 = sq.pos0;
+  }
   const int tid = threadIdx.x;
   const int warp = tid / RF_WARP, lane = tid % RF_WARP, nWarps = FA_THREADS / RF_WARP;
   const int G = a.nHead / a.nHeadKV;
   const int rows = a.T * G;
   const int m0 = blockIdx.x * BM;
   const int kvh = blockIdx.y;
-  const int c = blockIdx.z;
   const int tLast = (min(rows, m0 + BM) - 1) / G;
   const int pos0 = a.pos0d ? *a.pos0d : a.pos0;  // chunks past it (a replayed span) stay empty
   const int p0 = c * chunk;

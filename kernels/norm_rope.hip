@@ -171,7 +171,7 @@ __global__ void rope_kernel(const float* x, float* out, RopeArgs a) {
     put(i0 + 1, src[i0 + 1]);
     return;
   }
-  const float pos = (float)(p0 + t);
+  const float pos = a.rowPos ? (float)a.rowPos[t] : (float)(p0 + t);
   float thetaExtrap = pos * powf(a.freqBase, -(float)i0 / (float)a.nRot);
   if (a.ff) {  // rope_yarn(theta / ff[i], ...): the extrapolated angle divided by the factor
     const uint8_t* ff = static_cast<const uint8_t*>(a.ff);

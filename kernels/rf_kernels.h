@@ -72,10 +72,11 @@ hipError_t launch_matmul(hipStream_t stream, int warp, int smCount, int type, co
 
 // out[T, cols] = dequantized rows of W: tokens[t] (index RF_EMBED_INDEX_TOKEN), the position
 // pos0 + t (RF_EMBED_INDEX_POSITION; pos0 read from pos0d, device memory, when not null) or row
-// 0 (RF_EMBED_INDEX_ZERO).
+// 0 (RF_EMBED_INDEX_ZERO). With rowPos (a multi-sequence batch), row t's position is rowPos[t].
 hipError_t launch_embed(hipStream_t stream, int type, const void* W, const int32_t* tokens,
                         float* out, int T, int cols, int index = RF_EMBED_INDEX_TOKEN,
-                        int pos0 = 0, const int* pos0d = nullptr);
+                        int pos0 = 0, const int* pos0d = nullptr,
+                        const int* rowPos = nullptr);
 
 // out = x / sqrt(mean(x^2) + eps) * w, per row; w is F32 or F16 (with `f`: see Fuse).
 hipError_t launch_rms_norm(hipStream_t stream, int warp, const float* x, const void* w, int wType,
@@ -107,8 +108,17 @@ struct RopeArgs {
   const float* v = nullptr;
   uint16_t* vCache = nullptr;
   int vRow = 0;
+  // When not null, the position of each of the T rows (a multi-sequence batch, rf_seqs.cpp);
+  // pos0 and pos0d then go unused.
+  const int* rowPos = nullptr;
 };
 hipError_t launch_rope(hipStream_t stream, const float* x, float* out, const RopeArgs& a);
+
+// One sequence of a multi-sequence attention launch (device memory).
+struct AttnSeq {
+  int row0, rows, pos0, pad;
+  const uint16_t* base;  // the sequence's KV cache (KVCache::base)
+};
 
 struct AttnArgs {
   int T, pos0, nHead, nHeadKV, headDim, valueDim;
@@ -118,7 +128,22 @@ struct AttnArgs {
   // pos0d (device memory, when not null); position chunks past it write empty partials.
   int span;
   const int* pos0d;
+  // A multi-sequence batch (rf_seqs.cpp): with nSeqs > 0, the sequences seqs[0..nSeqs) (device
+  // memory), each its rows of q and out against its own cache (AttnSeq::base + kOff / vOff)
+  // from its own first position, in one launch; T is then the most rows of one sequence,
+  // rowsAll the rows of all, span the latest end.
+  const AttnSeq* seqs = nullptr;
+  int nSeqs = 0, rowsAll = 0;
+  int64_t kOff = 0, vOff = 0;
 };
+// Stores T rows of K and V into per-sequence caches: row t goes to position rowPos[t] of the
+// cache seqs[rowSeq[t]].base (+ kOff for K, + vOff for V), as half.
+hipError_t launch_kv_store_rows(hipStream_t stream, const float* k, int64_t kRow, const float* v,
+                                int64_t vRow, int T, const int* rowPos, const int* rowSeq,
+                                const AttnSeq* seqs, int64_t kOff, int64_t vOff);
+// out[s, :] = x[rows[s], :] for s < n (the last row of each sequence).
+hipError_t launch_gather_rows(hipStream_t stream, const float* x, float* out, const int* rows,
+                              int n, int cols);
 // Positions to plan a replayed decode step for: pos0 + T rounded up to ATTN_SPAN_STEP (at most
 // the capacity), so one graph serves ATTN_SPAN_STEP consecutive steps.
 constexpr int ATTN_SPAN_STEP = 256;

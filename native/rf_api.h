@@ -83,6 +83,18 @@ rf_status rf_exec(int32_t ctx, int32_t arena, int32_t kv, const int32_t* program
                   const void* hostIn, int64_t inBytes, void* hostOut, int64_t outBytes,
                   int64_t scratchBytes, int32_t pos0);
 
+// rf_exec for a multi-sequence batch: the program's rows are nSeqs sequences in row order, seqs
+// holding [rows, pos0, kv] for each (kv: its cache, 0 when the program has no attention; every
+// cache of one shape). Rope and position embeddings take each row's position, attention each
+// sequence's cache from its pos0, last_row one row per sequence (its last).
+rf_status rf_exec_seqs(int32_t ctx, int32_t arena, const int32_t* seqs, int32_t nSeqs,
+                       const int32_t* program, int32_t words, const void* hostIn, int64_t inBytes,
+                       void* hostOut, int64_t outBytes, int64_t scratchBytes);
+
+// Copies the first `positions` cells of every layer of KV cache `from` into `to` (two caches
+// of one context whose layers and heads agree; capacities may differ), then synchronizes.
+rf_status rf_kv_copy(int32_t from, int32_t to, int32_t positions);
+
 // Benchmark helper: times windows of `reps` back-to-back launches of one matmul with random
 // activations, rotating over nCopies weight matrices at arena offsets wOffsets (so that a
 // cache smaller than all copies cannot hold them). Per-launch milliseconds over 5 windows:

@@ -12,6 +12,7 @@
 namespace rf {
 
 struct OpInfo;
+struct SeqTable;  // a multi-sequence batch (rf_seqs.cpp)
 
 struct Op {
   int code;
@@ -40,6 +41,9 @@ struct Exec {
   // Replayed graphs: the device copy of pos0 the rope, KV store and attention kernels read
   // (null: they take pos0 as an argument).
   const int* pos0d;
+  // A multi-sequence batch (rf_exec_seqs): rope, position embeddings, attention and last_row
+  // read each sequence's rows, positions and KV cache here (kv is then null).
+  const SeqTable* seqs = nullptr;
 };
 
 // What the workspace holds after a quantized product: its input rounded to int8 (slot, rows,
@@ -87,5 +91,23 @@ bool profile_enabled();
 // time per op kind, the GPU span and the host time per run to stderr. Synchronizes the stream.
 rf_status run_profiled(const Exec& e, Context& c, const std::vector<Op>& ops, void* hostOut,
                        int maxRows);
+
+// rf_exec and rf_exec_seqs (registry lock held): validates and runs a program; `seqs`, when not
+// null, is the multi-sequence batch it runs (kv is then 0).
+rf_status exec_program(Registry& r, int32_t ctx, int32_t arena, int32_t kv, SeqTable* seqs,
+                       const int32_t* program, int32_t words, const void* hostIn, int64_t inBytes,
+                       void* hostOut, int64_t outBytes, int64_t scratchBytes, int32_t pos0);
+// Multi-sequence batches (rf_seqs.cpp). check_seq_op: an op's checks against the batch's
+// sequences (false with `err` set); `handled`: no other check applies. seq_row_pos: the device
+// table of row positions (null without a batch). run_seq_op: the launches of attention and
+// last_row of a batch (`handled` false for any other op). upload_seq_table: copies the batch's
+// tables to the device before the launches. unfuse_seq_ops: undoes the fusions a batch cannot
+// take (a rope pair storing one cache's K and V).
+bool check_seq_op(const Exec& e, const Op& op, std::string& err, int64_t& workspace,
+                  bool& handled);
+const int* seq_row_pos(const Exec& e);
+hipError_t run_seq_op(const Exec& e, const Op& op, bool& handled);
+rf_status upload_seq_table(Context& c, SeqTable& t);
+void unfuse_seq_ops(std::vector<Op>& ops);
 
 }  // namespace rf

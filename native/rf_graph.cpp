@@ -45,6 +45,11 @@ struct Validator {
     const ProgramBounds bounds{e.scratchBytes, e.inBytes, e.outBytes,
                                e.arena ? e.arena->capacity : -1};
     if (!check_words(*op.info, a, bounds, err)) return false;
+    if (e.seqs) {
+      bool handled = false;
+      if (!check_seq_op(e, op, err, workspace, handled)) return false;
+      if (handled) return true;
+    }
     switch (op.code) {
       case RF_OP_EMBED: {
         const int T = a[RF_EMBED_T], vocab = a[RF_EMBED_VOCAB], index = a[RF_EMBED_INDEX];
@@ -148,13 +153,19 @@ const char* op_name(int op) {
 hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, QuantState& qs) {
   if (op.code != RF_OP_MATMUL) qs = QuantState();
   if (op.fusedAway) return hipSuccess;  // a neighbour's launch does its work
+  if (e.seqs) {
+    bool handled = false;
+    const hipError_t err = run_seq_op(e, op, handled);
+    if (handled) return err;
+  }
   const Context& c = *e.ctx;
   const int32_t* a = op.a;
   switch (op.code) {
     case RF_OP_EMBED:
       return launch_embed(c.stream, a[RF_EMBED_W_TYPE], wat(*e.arena, a[RF_EMBED_W_SLOT]),
                           at<int32_t>(c, a[RF_EMBED_TOKENS]), at<float>(c, a[RF_EMBED_OUT]),
-                          a[RF_EMBED_T], a[RF_EMBED_COLS], a[RF_EMBED_INDEX], e.pos0, e.pos0d);
+                          a[RF_EMBED_T], a[RF_EMBED_COLS], a[RF_EMBED_INDEX], e.pos0, e.pos0d,
+                          seq_row_pos(e));
     case RF_OP_RMS_NORM: {
       const int T = a[RF_RMS_NORM_T], cols = a[RF_RMS_NORM_COLS];
       Fuse f;
@@ -201,6 +212,7 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, 
       r.betaFast = fword(a[RF_ROPE_BETA_FAST]);
       r.betaSlow = fword(a[RF_ROPE_BETA_SLOW]);
       r.pos0d = e.pos0d;
+      r.rowPos = seq_row_pos(e);
       if (a[RF_ROPE_FF_SLOT] >= 0) {
         r.ff = wat(*e.arena, a[RF_ROPE_FF_SLOT]);
         r.ffType = a[RF_ROPE_FF_TYPE];
@@ -295,10 +307,18 @@ extern "C" rf_status rf_exec(int32_t ctx, int32_t arena, int32_t kv, const int32
   clear_error();
   Registry& r = registry();
   std::lock_guard<std::mutex> g(r.lock);
+  return exec_program(r, ctx, arena, kv, nullptr, program, words, hostIn, inBytes, hostOut,
+                      outBytes, scratchBytes, pos0);
+}
+
+rf_status rf::exec_program(Registry& r, int32_t ctx, int32_t arena, int32_t kv, SeqTable* seqs,
+                           const int32_t* program, int32_t words, const void* hostIn,
+                           int64_t inBytes, void* hostOut, int64_t outBytes,
+                           int64_t scratchBytes, int32_t pos0) {
   auto ci = r.contexts.find(ctx);
   if (ci == r.contexts.end()) return fail(RF_ERR_HANDLE, "rf_exec", "unknown context");
   Exec e{&ci->second, nullptr, nullptr, scratchBytes, inBytes, outBytes,
-         static_cast<const uint8_t*>(hostIn), pos0, nullptr};
+         static_cast<const uint8_t*>(hostIn), pos0, nullptr, seqs};
   if (arena) {
     auto ai = r.arenas.find(arena);
     if (ai == r.arenas.end() || ai->second.ctx != ctx) {
@@ -335,6 +355,7 @@ extern "C" rf_status rf_exec(int32_t ctx, int32_t arena, int32_t kv, const int32
     i += 1 + info->words;
   }
   plan_fusion(ops);
+  if (seqs) unfuse_seq_ops(ops);
   Context& c = *e.ctx;
   RF_CHECK(hipSetDevice(c.device), 0);
   rf_status st = ensure_buffer(c.scratch, scratchBytes, c.stream, "scratch");
@@ -348,8 +369,13 @@ extern "C" rf_status rf_exec(int32_t ctx, int32_t arena, int32_t kv, const int32
                             c.stream),
              inBytes);
   }
+  if (seqs) {
+    st = upload_seq_table(c, *seqs);
+    if (st != RF_OK) return st;
+  }
   if (profile_enabled()) return run_profiled(e, c, ops, hostOut, v.maxRows);
-  if (graphs_enabled() && !c.graphsOff && v.maxRows <= GRAPH_MAX_ROWS) {
+  // A multi-sequence batch launches directly: its tables change every pass.
+  if (!seqs && graphs_enabled() && !c.graphsOff && v.maxRows <= GRAPH_MAX_ROWS) {
     st = ensure_buffer(c.staging, std::max<int64_t>(outBytes, 1), c.stream, "staging");
     if (st == RF_OK) st = ensure_buffer(c.params, sizeof(int32_t), c.stream, "params");
     if (st == RF_OK) st = ensure_host_staging(c, std::max<int64_t>(outBytes, 1));

@@ -61,6 +61,10 @@ struct Context {
   // hold, else captured again and updated in place.
   std::map<std::vector<int64_t>, ReplayGraph> graphs;
   bool graphsOff = false;  // capture failed once on this context: plain launches
+  // The sequence table of the running multi-sequence program (rf_seqs.cpp): built on the host,
+  // copied to `seqs` before its launches.
+  std::vector<uint8_t> seqHost;
+  DeviceBuffer seqs;
 };
 
 struct Arena {

@@ -16,8 +16,12 @@
  * flash attention) and gets the same requests after ours at each stream count: HTTP against
  * HTTP, the side-by-side issue 14 asks for on the GPU.
  *
+ * On HIP (`--backend hip -m F`) the slots' batches run on the device (rope, attention and the
+ * last-row pick over a per-sequence table, native/rf_seqs.cpp). -c sets each slot's cache
+ * length (default 1024, at most the model's).
+ *
  * usage: deno task bench:server [-m MODEL] [--backend cpu|hip] [--streams 1,4,8,32] [-n 64]
- *          [-t THREADS] [--vs-llamacpp] [--llama-server BIN] [--json]
+ *          [-c 1024] [-t THREADS] [--vs-llamacpp] [--llama-server BIN] [--json]
  *
  * @module
  */
@@ -39,6 +43,8 @@ interface Options {
   vsLlamacpp: boolean;
   llamaServer: string | undefined;
   json: boolean;
+  /** Positions of each slot's cache (-c). */
+  context: number;
 }
 
 function parse(argv: readonly string[]): Options {
@@ -51,6 +57,7 @@ function parse(argv: readonly string[]): Options {
     vsLlamacpp: false,
     llamaServer: undefined,
     json: false,
+    context: 1024,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -67,10 +74,14 @@ function parse(argv: readonly string[]): Options {
     else if (a === "--vs-llamacpp") o.vsLlamacpp = true;
     else if (a === "--llama-server") o.llamaServer = v();
     else if (a === "--json") o.json = true;
+    else if (a === "-c") o.context = Number(v());
     else throw new Error(`unknown argument ${a}`);
   }
   if (o.streams.some((n) => !Number.isInteger(n) || n < 1) || !(o.tokens >= 1)) {
     throw new Error("--streams takes positive integers and -n a positive count");
+  }
+  if (!(Number.isInteger(o.context) && o.context >= 16)) {
+    throw new Error("-c takes a context length of at least 16 positions");
   }
   if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads >= 1)) {
     throw new Error("-t takes a positive thread count");
@@ -149,7 +160,7 @@ async function main(argv: readonly string[]): Promise<number> {
     writeStderr(
       `${
         (e as Error).message
-      }\nusage: deno task bench:server [-m MODEL] [--backend cpu|hip] [--streams 1,4,8,32] [-n 64] [-t THREADS] [--vs-llamacpp] [--json]\n`,
+      }\nusage: deno task bench:server [-m MODEL] [--backend cpu|hip] [--streams 1,4,8,32] [-n 64] [-c 1024] [-t THREADS] [--vs-llamacpp] [--json]\n`,
     );
     return 2;
   }
@@ -171,7 +182,14 @@ async function main(argv: readonly string[]): Promise<number> {
       threads: o.threads,
     })
     : undefined;
-  const engine = new Engine({ parallel, queueSize: parallel });
+  // One sequence per stream and no extra n>1 forks: the caches of 32 slots of a 7B model at
+  // -c 1024 take 16 GiB (at its full 4096 context with forks, far more than the device holds).
+  const engine = new Engine({
+    parallel,
+    queueSize: parallel,
+    contextLength: Math.min(o.context, model.contextLength),
+    choiceForks: 0,
+  });
   engine.attach(model);
   const server = await serveHttp(createApp({ engine }).fetch, { port: 0 });
   const rows: {
@@ -215,7 +233,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   writeStdout(
-    `model ${o.model} (${o.backend}, ${threads} threads), ${o.tokens} tokens per stream\n`,
+    `model ${o.model} (${o.backend}, ${threads} threads), ${o.tokens} tokens per stream, context ${o.context}\n`,
   );
   writeStdout(
     "streams  tokens  seconds  tokens/s  vs 1 stream  sequences/pass" +

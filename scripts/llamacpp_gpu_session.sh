@@ -16,8 +16,9 @@
 #   decode = tg128 at depth 0 and 4096 with graph replay, with plain launches and unfused
 #   (ROCMFORGE_GPU_FUSE=0);
 #   profile = per-op GPU time of decode (ROCMFORGE_PROFILE=1) at depth 0 and 4096;
-#   server = bench:server (1/4/8/32 streams, 64 tokens each) on 7B Q4_0 on HIP, with llama = beside
-#   llama-server -np 32 (the llama.cpp build includes it)
+#   serve = deno task bench:server on HIP (1, 4, 8, 32 streams of 64 tokens) on the Q4_0 models
+#   (RF_MODELS: which synthetic shapes to make, default "tinyllama llama7b"); with llama, beside
+#   llama-server -np 32 on the same file (the llama.cpp build includes it)
 # Writes logs and JSON rows under $OUT (default /tmp/rf-out).
 set -o pipefail
 R=$(pwd)
@@ -43,9 +44,9 @@ if has llama; then
   RF_BUILD_JOBS=${RF_BUILD_JOBS:-12} setsid nohup nice -n 5 sh scripts/llamacpp_gpu.sh build \
     >"$OUT/llama_build.log" 2>&1 &
 fi
-if has bench || has profile || has decode || has server; then
+if has bench || has profile || has decode || has serve; then
   vocab=$R/.device/shared/models/llama.cpp-vocab/ggml-vocab-llama-spm.gguf
-  (for s in tinyllama llama7b; do
+  (for s in ${RF_MODELS:-tinyllama llama7b}; do
     [ -f /tmp/rfm/$s-Q4_0.gguf ] || drun scripts/make_synthetic_model.ts --shape $s --type Q4_0 \
       -o /tmp/rfm/$s-Q4_0.gguf --vocab "$vocab" >/dev/null
   done) &
@@ -128,16 +129,20 @@ if has profile; then
       -n 128 -d 0,4096 -r 1 2>&1 | tee "$OUT/profile_$m.txt" | grep -E "rf_profile|tg128"
   done
 fi
-if has server; then
-  wait $models
-  side=()
-  has llama && side=(--llama-server "$(sh scripts/llamacpp_gpu.sh server | tail -n 1)")
-  t "bench:server llama7b ${side[*]}"
-  timeout "${RF_SERVER_TIMEOUT:-300}" deno run "${flags[@]}" scripts/bench_server.ts \
-    -m /tmp/rfm/llama7b-Q4_0.gguf --backend hip --streams 1,4,8,32 -n 64 "${side[@]}" 2>&1 |
-    tee "$OUT/server_llama7b.txt"
-fi
 if has llama; then
   tail -n 30 "$OUT/llama_build.log" >"$OUT/llama_build_tail.log" 2>/dev/null
 fi
+if has serve; then
+  wait $models
+  side=()
+  has llama && side=(--llama-server "$(sh scripts/llamacpp_gpu.sh server | tail -n 1)")
+  for m in ${RF_MODELS:-tinyllama llama7b}; do
+    t "bench:server $m Q4_0 on HIP ${side[*]}"
+    timeout "${RF_SERVE_TIMEOUT:-300}" deno run "${flags[@]}" scripts/bench_server.ts \
+      -m /tmp/rfm/$m-Q4_0.gguf --backend hip --streams 1,4,8,32 -n 64 "${side[@]}" 2>&1 |
+      tee "$OUT/serve_$m.log"
+  done
+  t "serve done"
+fi
 t "session done"
+

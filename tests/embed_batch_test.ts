@@ -1,7 +1,7 @@
 /**
  * Batched embeddings (several inputs per forward pass) against one input per pass, for BERT,
  * nomic-bert (random-weight tiny models made here) and a decoder (stories260K), with inputs
- * of mixed lengths; and on a backend without multiSequence (as HIP is), where an encoder falls
+ * of mixed lengths; and on a backend without multiSequence (as HIP was), where an encoder falls
  * back to one input per pass.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -100,7 +100,7 @@ function load(
   });
 }
 
-/** A CPU backend under another name that declines batched nodes, as HIP does. */
+/** A CPU backend under another name that declines batched nodes (as HIP did). */
 function nobatch(): Backend {
   return { ...createCpuBackend(), name: "nobatch", priority: 10, multiSequence: false };
 }
@@ -120,7 +120,7 @@ async function checkEncoder(arch: string, path: string): Promise<void> {
     } finally {
       e.dispose();
     }
-    // As on HIP: a backend that declines batched nodes holds every layer (bert's position
+    // A backend that declines batched nodes holds every layer (bert's position
     // table with them, so it goes one input per pass; nomic-bert's rope and attention read no
     // weights, but the CPU holds nothing to run them on), or all layers but one (the input
     // embeddings, bert's position table with them, stay on the CPU; nomic-bert's rope and

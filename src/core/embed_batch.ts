@@ -62,7 +62,7 @@ export function packInputs(
 /**
  * Whether several inputs can share a pass: a decoder's context can be made (batchRefusal),
  * and every node of the batched graph runs where the one-sequence graph's does, or moves off
- * a backend without multiSequence (HIP) to one holding part of the model while reading no
+ * a backend without multiSequence to one holding part of the model while reading no
  * weights (rope without frequency factors, attention without sinks): a moved position
  * embedding would miss its table there.
  */

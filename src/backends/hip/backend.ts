@@ -77,6 +77,8 @@ export function createHipBackend(opts: HipBackendOptions = {}): HipBackend {
     apiVersion: BACKEND_API_VERSION,
     name: "hip",
     priority: opts.priority ?? 100,
+    // Batched rope, attention and last_row run over a sequence table (native/rf_seqs.cpp).
+    multiSequence: true,
 
     native,
 

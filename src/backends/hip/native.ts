@@ -15,7 +15,7 @@ import {
   openLibrary,
 } from "../../runtime/ffi_load.ts";
 import { fileSource } from "../../runtime/byte_source.ts";
-import { env, RUNTIME } from "../../runtime/host.ts";
+import { env } from "../../runtime/host.ts";
 import { codeObjectTargets, libraryProcessors } from "./code_objects.ts";
 import { codeObjectError, noGpuError } from "./device_notice.ts";
 import { nativeError, type NativeErrorDetail } from "./errors.ts";
@@ -304,6 +304,44 @@ export class HipNative {
     );
   }
 
+  /**
+   * Runs a program over a multi-sequence batch: `seqs` holds [rows, pos0, kv] per sequence
+   * (native/rf_api.h rf_exec_seqs).
+   */
+  execSeqs(
+    ctx: number,
+    arena: number,
+    seqs: Int32Array,
+    words: Int32Array,
+    hostIn: Uint8Array,
+    hostOut: Uint8Array,
+    scratchBytes: number,
+  ): void {
+    const [i, o] = [hostIn, hostOut];
+    const s = this.lib.symbols;
+    this.check(
+      "rf_exec_seqs",
+      s.rf_exec_seqs(
+        ctx,
+        arena,
+        seqs,
+        seqs.length / 3,
+        words,
+        words.length,
+        i,
+        i.byteLength,
+        o,
+        o.byteLength,
+        scratchBytes,
+      ),
+    );
+  }
+
+  /** Copies the first `positions` cells of every layer of one KV cache into another. */
+  kvCopy(from: number, to: number, positions: number): void {
+    this.check("rf_kv_copy", this.lib.symbols.rf_kv_copy(from, to, positions));
+  }
+
   /** Times a matmul kernel; returns median, min and max milliseconds. */
   benchMatmul(
     ctx: number,
@@ -345,55 +383,4 @@ export class HipNative {
   }
 }
 
-/**
- * How to get the library: a checkout builds it; a package user (Node) points at one built in
- * a checkout, since the npm package ships no native build step.
- */
-export function libraryHint(runtime: "deno" | "node"): string {
-  return runtime === "deno"
-    ? "run `deno task build:native`"
-    : "set ROCMFORGE_HIP_LIB to a librocmforge_hip.so built in a ROCmForge checkout " +
-      "(`deno task build:native`, see the README's HIP backend section)";
-}
-
-/**
- * Opens the first library candidate that exists; the error lists every path tried. With
- * several builds present (build/native/amd and build/native/cuda on a machine with both
- * compilers), the first whose runtime finds a GPU: an AMD build on an NVIDIA machine must not
- * hide the CUDA build. When none finds one, the most telling error is thrown.
- */
-export async function openHipNative(
-  path?: string,
-  candidates: readonly string[] = path ? [path] : libraryCandidates(),
-): Promise<HipNative> {
-  const found = candidates.filter((p) => fileExists(p));
-  if (found.length === 0) {
-    throw new BackendError(
-      "BACKEND_UNAVAILABLE",
-      `HIP library not found (tried ${candidates.join(", ")}); ${libraryHint(RUNTIME)}`,
-      { expected: candidates.join(", ") },
-    );
-  }
-  if (found.length === 1) return await HipNative.open(found[0]);
-  const openErrors: unknown[] = [];
-  const initErrors: unknown[] = [];
-  for (const p of found) {
-    let n: HipNative;
-    try {
-      n = await HipNative.open(p);
-    } catch (e) {
-      openErrors.push(e);
-      continue;
-    }
-    try {
-      n.init();
-      return n;
-    } catch (e) {
-      n.close();
-      initErrors.push(e);
-    }
-  }
-  // The most telling failure: a library that loaded but failed for a reason other than "no GPU".
-  const noGpu = (e: unknown) => e instanceof Error && e.message.startsWith("no GPU found");
-  throw initErrors.find((e) => !noGpu(e)) ?? initErrors[0] ?? openErrors[0];
-}
+export { libraryHint, openHipNative } from "./native_open.ts";

@@ -27,11 +27,10 @@ export const HIP_NORM_TYPES: ReadonlySet<number> = HIP_TYPES.norm;
 
 /**
  * Shape rules of the kernels beyond the schema's word checks, by op. Nodes of a multi-sequence
- * batch (`batched`: positions and KV caches per row range) have no HIP kernels: the scheduler
- * keeps them off backends that do not claim `multiSequence`, and these rules decline them too.
+ * batch (`batched`: positions and KV caches per row range) run as the same ops over a sequence
+ * table (native/rf_seqs.cpp), under the same rules.
  */
 const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
-  embed: (n) => n.op === "embed" && n.batched !== true,
   // A per-group norm (Qwen3's q/k norm) runs as rows of groupSize values (program.ts checks
   // that it divides the row).
   rms_norm: (n) =>
@@ -39,7 +38,7 @@ const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
     (n.groupSize === undefined || Number.isInteger(n.groupSize) && n.groupSize > 0),
   rope: (n) =>
     n.op === "rope" && n.headDim % 2 === 0 && n.rope.nRot % 2 === 0 &&
-    n.rope.nRot > 0 && n.rope.nRot <= n.headDim && n.batched !== true,
+    n.rope.nRot > 0 && n.rope.nRot <= n.headDim,
   // No sliding-window, soft-capping or sink kernel yet: such attention runs on the CPU. The
   // KV cache is f16 (kv.ts): attention over any other cache type (kvType) runs on the CPU too.
   attention: (n) =>
@@ -47,8 +46,7 @@ const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
     n.sinks === undefined && isDefaultKV(n.kvType) &&
     n.causal !== false &&
     n.headDim <= HIP_MAX_HEAD_DIM && n.valueDim <= HIP_MAX_HEAD_DIM &&
-    n.nHead % n.nHeadKV === 0 && n.batched !== true,
-  last_row: (n) => n.op === "last_row" && n.batched !== true,
+    n.nHead % n.nHeadKV === 0,
   slice: (n) => n.op === "slice" && Number.isInteger(n.offset) && n.offset >= 0,
   // Expert weights of a type HIP reads as a matrix (MXFP4 is not: those layers stay on the CPU),
   // at most HIP_MOE_MAX_USED of HIP_MOE_MAX_EXPERTS experts (kernels/moe.hip).

@@ -78,6 +78,23 @@ export const HIP_SYMBOLS = {
     ],
     result: "i32",
   },
+  rf_exec_seqs: {
+    parameters: [
+      "i32",
+      "i32",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+      "buffer",
+      "i64",
+      "buffer",
+      "i64",
+      "i64",
+    ],
+    result: "i32",
+  },
+  rf_kv_copy: { parameters: ["i32", "i32", "i32"], result: "i32" },
   rf_bench_matmul: {
     parameters: ["i32", "i32", "buffer", "i32", "i32", "i32", "i32", "i32", "i32", "buffer"],
     result: "i32",
