@@ -118,6 +118,17 @@ struct AttnArgs {
   // pos0d (device memory, when not null); position chunks past it write empty partials.
   int span;
   const int* pos0d;
+  // The variants of graph.ts's attention node. window > 0: the row at position p sees keys
+  // p - window + 1 .. p only. softcap > 0: a score s becomes softcap * tanh(s / softcap) before
+  // the scale (the CPU's order). sinks (nHead values of sinkType F32/F16, or null): each head's
+  // logit joins its softmax denominator. causal 0: every row sees keys pos0 .. pos0 + T - 1.
+  int window = 0;
+  float softcap = 0.f;
+  const void* sinks = nullptr;
+  int sinkType = 0;
+  int causal = 1;
+  // First position the chunks are planned from: no row of the launch sees a key below it.
+  int base = 0;
 };
 // Positions to plan a replayed decode step for: pos0 + T rounded up to ATTN_SPAN_STEP (at most
 // the capacity), so one graph serves ATTN_SPAN_STEP consecutive steps.
@@ -125,6 +136,15 @@ constexpr int ATTN_SPAN_STEP = 256;
 inline int attention_span(int64_t end, int capacity) {
   const int64_t s = (end + ATTN_SPAN_STEP - 1) / ATTN_SPAN_STEP * ATTN_SPAN_STEP;
   return (int)(s < capacity ? s : capacity);
+}
+// The first position a launch of T rows ending at `span` plans for with a sliding window: the
+// window start of the earliest first row any pos0 of that span can have (a replayed span serves
+// ends span - ATTN_SPAN_STEP + 1 .. span); 0 without a window.
+inline int attention_base(int span, int T, int window, bool replayed) {
+  if (window <= 0) return 0;
+  const int64_t lowestPos0 = (int64_t)span - T - (replayed ? ATTN_SPAN_STEP - 1 : 0);
+  const int64_t b = lowestPos0 - window + 1;
+  return b > 0 ? (int)b : 0;
 }
 // Workspace bytes the attention of `a` needs (split-position partials), 256-aligned.
 int64_t attention_workspace_bytes(const AttnArgs& a, int smCount, int warp);
@@ -134,8 +154,9 @@ int64_t attention_workspace_bytes(const AttnArgs& a, int smCount, int warp);
 hipError_t launch_kv_store(hipStream_t stream, const float* k, uint16_t* kCache, int64_t kRow,
                            const float* v, uint16_t* vCache, int64_t vRow, int T, int pos0,
                            const int* pos0d);
-// Causal grouped-query attention of q[T, nHead*headDim] over the half-precision cache rows
-// [0, pos0 + t] (q is rounded to half as the CPU reference does; math in float32).
+// Grouped-query attention of q[T, nHead*headDim] over the half-precision cache rows
+// [0, pos0 + t] (causal; the last `window` of them with a window; [pos0, pos0 + T) when not
+// causal), q rounded to half as the CPU reference does, math in float32.
 hipError_t launch_attention(hipStream_t stream, int warp, int smCount, const float* q,
                             const uint16_t* kCache, const uint16_t* vCache, float* out,
                             const AttnArgs& a, void* workspace);

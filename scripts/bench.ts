@@ -93,10 +93,12 @@ async function ours(
   let bytes = 0;
   for (const t of model.file.tensors) if (t.name !== "token_embd.weight") bytes += t.nBytes;
   const kvBytes = c.blockCount * c.headCountKV * (c.keyLength + c.valueLength) * 2;
+  // Decoders give the last row's logits; an encoder (BERT) its hidden rows, one pass per input.
+  const mode = model.outputs.includes("last") ? "last" : model.outputs[0];
   // The cache always holds a prefix of `tokens`: reaching depth d truncates or extends it.
   const toDepth = async (d: number) => {
     if (session.nPast >= d) session.truncate(d);
-    else await session.eval(tokens.slice(session.nPast, d), "last");
+    else await session.eval(tokens.slice(session.nPast, d), mode);
   };
   return {
     bytesPerToken: (d) => bytes + d * kvBytes,
@@ -104,13 +106,13 @@ async function ours(
     async prefill(d, p) {
       await toDepth(d);
       const t0 = now();
-      await session.eval(tokens.slice(d, d + p), "last");
+      await session.eval(tokens.slice(d, d + p), mode);
       return (now() - t0) / 1000;
     },
     async generate(d, n) {
       await toDepth(d);
       const t0 = now();
-      for (let i = 0; i < n; i++) await session.eval([tokens[d + i]], "last");
+      for (let i = 0; i < n; i++) await session.eval([tokens[d + i]], mode);
       return (now() - t0) / 1000;
     },
     close() {

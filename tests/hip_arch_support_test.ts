@@ -1,8 +1,9 @@
 /**
  * Which ops of each built-in architecture's random model the HIP backend declines (they run on
- * the CPU, switching device inside each layer): only attention with soft-capping or a sliding
- * window (Gemma 2 and 3) and the expert FFNs (Mixtral, Qwen3-MoE). Llama 3 (rope factors),
- * Qwen3 (per-head q/k norms) and Phi-3 (slices of fused products, scale) run entirely on HIP.
+ * the CPU, switching device inside each layer): only the expert FFNs (Mixtral, Qwen3-MoE,
+ * gpt-oss). Llama 3 (rope factors), Qwen3 (per-head q/k norms), Phi-3 (slices of fused products,
+ * scale), Gemma 2 and 3 (soft-capped and sliding-window attention), gpt-oss's sink attention and
+ * the BERT encoders (non-causal attention, LayerNorm, GELU, position embeddings) run on HIP.
  * Needs no GPU: the capability check is the backend's own pure rule (support.ts).
  *
  * @module
@@ -20,19 +21,31 @@ import { assertEquals } from "./assert.ts";
 import { test } from "./harness.ts";
 import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "./shared_data.ts";
 
+/** The vocabulary each architecture's random model takes. */
+function vocabFor(arch: string): string {
+  if (arch === "phi3") return sharedPath("models", "llama.cpp-vocab", "ggml-vocab-phi-3.gguf");
+  if (arch.includes("bert")) {
+    return sharedPath("models", "llama.cpp-vocab", "ggml-vocab-bert-bge.gguf");
+  }
+  return sharedPath("models", "stories260K.gguf");
+}
+
 /** The ops HIP declines in each architecture's decode and prefill graphs. */
 const DECLINED: Record<string, string[]> = {
   llama3: [],
   qwen3: [],
   phi3: [],
-  gemma2: ["attention"],
-  gemma3: ["attention"],
+  gemma2: [],
+  gemma3: [],
   mixtral: ["moe"],
   qwen3moe: ["moe"],
+  "gpt-oss": ["moe"],
+  bert: [],
+  "nomic-bert": [],
 };
 
 test(
-  "hip support: each architecture declines only windowed/soft-capped attention and MoE",
+  "hip support: each architecture declines only MoE",
   async () => {
     const hip = createHipBackend();
     const dir = mkdtempSync(join(tmpdir(), "rf-hip-support-"));
@@ -45,14 +58,16 @@ test(
           type: "Q8_0",
           out,
           seed: 7,
-          vocab: arch === "phi3"
-            ? sharedPath("models", "llama.cpp-vocab", "ggml-vocab-phi-3.gguf")
-            : sharedPath("models", "stories260K.gguf"),
+          vocab: vocabFor(arch),
         });
         const spec = describeModel(openGGUF(out), builtinArchitectures);
         const type = (n: string) => spec.tensors.get(n)?.type as GGMLType | undefined;
         const declined = new Set<string>();
-        for (const g of [spec.graphs.graph(2, "all"), spec.graphs.graph(1, "last")]) {
+        // An encoder's graphs give hidden rows, a decoder's logits of all rows or the last.
+        const graphs = arch.includes("bert")
+          ? [spec.graphs.graph(2, "hidden"), spec.graphs.graph(1, "hidden")]
+          : [spec.graphs.graph(2, "all"), spec.graphs.graph(1, "last")];
+        for (const g of graphs) {
           for (const n of g.nodes) if (!hip.supportsOp(n, type)) declined.add(n.op);
         }
         assertEquals([...declined].sort(), want, arch);

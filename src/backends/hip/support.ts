@@ -37,11 +37,14 @@ const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
   rope: (n) =>
     n.op === "rope" && n.headDim % 2 === 0 && n.rope.nRot % 2 === 0 &&
     n.rope.nRot > 0 && n.rope.nRot <= n.headDim && n.batched !== true,
-  // No sliding-window, soft-capping or sink kernel yet: such attention runs on the CPU.
+  // Windows, soft-caps and sinks on causal attention; a non-causal pass (an encoder) plain:
+  // the CPU's non-causal attention has none of them.
   attention: (n) =>
-    n.op === "attention" && n.window === undefined && n.softcap === undefined &&
-    n.sinks === undefined &&
-    n.causal !== false &&
+    n.op === "attention" &&
+    (n.causal !== false ||
+      n.window === undefined && n.softcap === undefined && n.sinks === undefined) &&
+    (n.window === undefined || Number.isInteger(n.window) && n.window > 0) &&
+    (n.softcap === undefined || Number.isFinite(n.softcap) && n.softcap > 0) &&
     n.headDim <= HIP_MAX_HEAD_DIM && n.valueDim <= HIP_MAX_HEAD_DIM &&
     n.nHead % n.nHeadKV === 0 && n.batched !== true,
   last_row: (n) => n.op === "last_row" && n.batched !== true,
