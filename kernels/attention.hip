@@ -1,4 +1,6 @@
-// attention.hip: causal grouped-query attention over a half-precision KV cache.
+// attention.hip: grouped-query attention over a half-precision KV cache: causal (over the whole
+// history, or a sliding window of it) or not (the rows of one pass), with soft-capped scores
+// and per-head sink logits when the node has them.
 //
 // Flash attention (kernels/attention_flash.h): tiles of query rows (token x query head of one
 // KV head's group) against tiles of cached positions, online softmax, tensor cores on NVIDIA.
@@ -13,13 +15,16 @@
 namespace rf {
 
 // Merges the chunk partials of each (t, h): one block per (t, h), threads over value dims.
+// The head's sink logit (if any) joins the maximum and the sum.
 __global__ void attention_merge_kernel(const float* __restrict__ part, float* __restrict__ out,
-                                       int valueDim, int nChunks) {
+                                       AttnArgs a, int nChunks) {
   const int64_t th = blockIdx.x;
+  const int valueDim = a.valueDim;
   const float* pr = part + th * nChunks * (valueDim + 2);
-  float mMax = -INFINITY;
+  const float sink = fa_sink(a, (int)(th % a.nHead));
+  float mMax = sink;
   for (int c = 0; c < nChunks; ++c) mMax = fmaxf(mMax, pr[c * (valueDim + 2)]);
-  float l = 0.f;
+  float l = sink == -INFINITY ? 0.f : __expf(sink - mMax);
   for (int c = 0; c < nChunks; ++c) {
     const float* pc = pr + c * (valueDim + 2);
     if (pc[1] > 0.f) l += pc[1] * __expf(pc[0] - mMax);
@@ -61,7 +66,7 @@ FaShape fa_shape(const AttnArgs& a) {
 // multiprocessor is not; one tile per chunk in decode measured 3-8% slower on an H200).
 void plan_chunks(const AttnArgs& a, int smCount, int& nChunks, int& chunk) {
   const FaShape s = fa_shape(a);
-  const int maxPos = a.span;
+  const int maxPos = a.span - a.base;
   const int rows = a.T * (a.nHead / a.nHeadKV);
   const int64_t blocks =
       (int64_t)((rows + s.bm - 1) / s.bm) * a.nHeadKV * (a.nSeqs > 0 ? a.nSeqs : 1);
@@ -208,8 +213,8 @@ hipError_t launch_attention(hipStream_t stream, int /*warp*/, int smCount, const
   if (err != hipSuccess) return err;
   if (nChunks > 1) {
     const int rowsAll = a.nSeqs > 0 ? a.rowsAll : a.T;
-    attention_merge_kernel<<<(unsigned)(rowsAll * a.nHead), 128, 0, stream>>>(part, out,
-                                                                            a.valueDim, nChunks);
+    attention_merge_kernel<<<(unsigned)(rowsAll * a.nHead), 128, 0, stream>>>(part, out, a,
+                                                                            nChunks);
   }
   return hipGetLastError();
 }

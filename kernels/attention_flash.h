@@ -54,6 +54,34 @@ __device__ __forceinline__ void fa_load_row8(__half* dst, const uint16_t* src, i
   }
 }
 
+// The keys row t (a token of the launch) sees: fa_first(t) .. fa_last(t) (AttnArgs).
+__device__ __forceinline__ int fa_last(const AttnArgs& a, int pos0, int t) {
+  return a.causal ? pos0 + t : pos0 + a.T - 1;
+}
+__device__ __forceinline__ int fa_first(const AttnArgs& a, int pos0, int t) {
+  return a.window > 0 ? max(0, pos0 + t - a.window + 1) : 0;
+}
+// A raw score Q.K soft-capped (when set) and scaled; invCap = 1 / softcap.
+__device__ __forceinline__ float fa_score(const AttnArgs& a, float invCap, float dot) {
+  if (a.softcap > 0.f) dot = tanhf(dot * invCap) * a.softcap;
+  return dot * a.scale;
+}
+// Head h's sink logit, -INFINITY without sinks.
+__device__ __forceinline__ float fa_sink(const AttnArgs& a, int h) {
+  if (!a.sinks) return -INFINITY;
+  const uint8_t* s = static_cast<const uint8_t*>(a.sinks);
+  return a.sinkType == T_F16 ? load_plain<T_F16>(s, h) : load_plain<T_F32>(s, h);
+}
+// The sink joins a finished row (running max m, sum l, unnormalized output o): the factor o
+// and l are rescaled by, with l updated; 1 without a sink.
+__device__ __forceinline__ float fa_sink_join(float sink, float m, float& l) {
+  if (sink == -INFINITY) return 1.f;
+  const float mNew = fmaxf(m, sink);
+  const float s = m == -INFINITY ? 0.f : __expf(m - mNew);
+  l = l * s + __expf(sink - mNew);
+  return s;
+}
+
 template <int D, int BM, int BK>
 __global__ void __launch_bounds__(FA_THREADS)
     flash_attention_kernel(const float* __restrict__ q, const uint16_t* __restrict__ kc,
@@ -92,8 +120,10 @@ __global__ void __launch_bounds__(FA_THREADS)
   const int kvh = blockIdx.y;
   const int tLast = (min(rows, m0 + BM) - 1) / G;
   const int pos0 = a.pos0d ? *a.pos0d : a.pos0;  // chunks past it (a replayed span) stay empty
-  const int p0 = c * chunk;
-  const int p1 = min(pos0 + tLast + 1, p0 + chunk);
+  const int p0 = a.base + c * chunk;
+  const int p1 = min(fa_last(a, pos0, tLast) + 1, p0 + chunk);
+  const int pStart = max(p0, fa_first(a, pos0, m0 / G));  // keys below: outside every window
+  const float invCap = a.softcap > 0.f ? 1.f / a.softcap : 0.f;
   const int64_t kStride = (int64_t)a.nHeadKV * a.headDim;
   const int64_t vStride = (int64_t)a.nHeadKV * a.valueDim;
   const uint16_t* kh = kc + (int64_t)kvh * a.headDim;
@@ -115,7 +145,7 @@ __global__ void __launch_bounds__(FA_THREADS)
     rowL[r] = 0.f;
   }
 
-  for (int kp = p0; kp < p1; kp += BK) {
+  for (int kp = pStart; kp < p1; kp += BK) {
     for (int i = tid; i < BK * (D / 8); i += FA_THREADS) {
       const int j = i / (D / 8), d8 = (i % (D / 8)) * 8;
       const bool valid = kp + j < p1;
@@ -158,11 +188,15 @@ __global__ void __launch_bounds__(FA_THREADS)
     __syncthreads();
     for (int r = warp; r < BM; r += nWarps) {
       const int m = m0 + r;
-      const int limit = m < rows ? pos0 + m / G : -1;  // last position row m may see
+      const int limit = m < rows ? fa_last(a, pos0, m / G) : -1;  // keys row m sees: first..limit
+      const int first = fa_first(a, pos0, m / G);
       float mx = -INFINITY;
       for (int j = lane; j < BK; j += RF_WARP) {
         const int p = kp + j;
-        if (p < p1 && p <= limit) mx = fmaxf(mx, sS[r * L::SLD + j] * a.scale);
+        const bool ok = p < p1 && p >= first && p <= limit;
+        const float x = ok ? fa_score(a, invCap, sS[r * L::SLD + j]) : -INFINITY;
+        sS[r * L::SLD + j] = x;
+        mx = fmaxf(mx, x);
       }
       mx = rf_warp_max(mx);
       const float mOld = rowM[r];
@@ -170,8 +204,8 @@ __global__ void __launch_bounds__(FA_THREADS)
       const float corr = mNew == -INFINITY ? 1.f : __expf(mOld - mNew);
       float sum = 0.f;
       for (int j = lane; j < BK; j += RF_WARP) {
-        const int p = kp + j;
-        const float e = (p < p1 && p <= limit) ? __expf(sS[r * L::SLD + j] * a.scale - mNew) : 0.f;
+        const float x = sS[r * L::SLD + j];
+        const float e = x == -INFINITY ? 0.f : __expf(x - mNew);
         sS[r * L::SLD + j] = e;
         sP[r * L::PLD + j] = __float2half_rn(e);
         sum += e;
@@ -227,8 +261,9 @@ __global__ void __launch_bounds__(FA_THREADS)
     const int64_t th = (int64_t)t * a.nHead + h;
     const float o = sO[r * L::OLD + d];
     if (nChunks == 1) {
-      const float l = rowL[r];
-      out[th * a.valueDim + d] = l > 0.f ? o / l : 0.f;
+      float l = rowL[r];
+      const float s = fa_sink_join(fa_sink(a, h), rowM[r], l);
+      out[th * a.valueDim + d] = l > 0.f ? o * s / l : 0.f;
     } else {
       float* pr = part + (th * nChunks + c) * (a.valueDim + 2);
       if (d == 0) {

@@ -70,8 +70,10 @@ __global__ void __launch_bounds__(FA_THREADS)
   const int c = blockIdx.z;
   const int tLast = (min(rows, m0 + BM) - 1) / G;
   const int pos0 = a.pos0d ? *a.pos0d : a.pos0;  // chunks past it (a replayed span) stay empty
-  const int p0 = c * chunk;
-  const int p1 = min(pos0 + tLast + 1, p0 + chunk);
+  const int p0 = a.base + c * chunk;
+  const int p1 = min(fa_last(a, pos0, tLast) + 1, p0 + chunk);
+  const int pStart = max(p0, fa_first(a, pos0, m0 / G));  // keys below: outside every window
+  const float invCap = a.softcap > 0.f ? 1.f / a.softcap : 0.f;
   const int64_t kStride = (int64_t)a.nHeadKV * a.headDim;
   const int64_t vStride = (int64_t)a.nHeadKV * a.valueDim;
   const uint16_t* kh = kc + (int64_t)kvh * a.headDim;
@@ -97,18 +99,19 @@ __global__ void __launch_bounds__(FA_THREADS)
     qa[k][2] = fa_ld32(sQ + r0 * LD + k * 16 + 8 + 2 * tg);
     qa[k][3] = fa_ld32(sQ + (r0 + 8) * LD + k * 16 + 8 + 2 * tg);
   }
-  int lim[2];
+  int lim[2], first[2];
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     const int m = m0 + r0 + 8 * h;
-    lim[h] = m < rows ? pos0 + m / G : -1;  // last position the row may see
+    lim[h] = m < rows ? fa_last(a, pos0, m / G) : -1;  // keys the row sees: first .. lim
+    first[h] = fa_first(a, pos0, m / G);
   }
   float o[D / 8][4];
 #pragma unroll
   for (int n = 0; n < D / 8; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
   float rm[2] = {-INFINITY, -INFINITY}, rl[2] = {0.f, 0.f};  // rl: this lane's partial sums
 
-  for (int kp = p0; kp < p1; kp += BK) {
+  for (int kp = pStart; kp < p1; kp += BK) {
     for (int i = tid; i < BK * (D / 8); i += FA_THREADS) {
       const int j = i / (D / 8), d8 = (i % (D / 8)) * 8;
       const bool valid = kp + j < p1;
@@ -135,8 +138,8 @@ __global__ void __launch_bounds__(FA_THREADS)
 #pragma unroll
         for (int e = 0; e < 2; ++e) {
           const int p = kp + n * 8 + 2 * tg + e;
-          const bool ok = p < p1 && p <= lim[h];
-          s[n][2 * h + e] = ok ? s[n][2 * h + e] * a.scale : -INFINITY;
+          const bool ok = p < p1 && p >= first[h] && p <= lim[h];
+          s[n][2 * h + e] = ok ? fa_score(a, invCap, s[n][2 * h + e]) : -INFINITY;
           mx = fmaxf(mx, s[n][2 * h + e]);
         }
       }
@@ -193,7 +196,9 @@ __global__ void __launch_bounds__(FA_THREADS)
       pr[0] = rm[h];
       pr[1] = rl[h];
     }
-    const float inv = rl[h] > 0.f ? 1.f / rl[h] : 0.f;
+    float l = rl[h];
+    const float sk = nChunks == 1 ? fa_sink_join(fa_sink(a, hq), rm[h], l) : 1.f;
+    const float inv = l > 0.f ? sk / l : 0.f;
 #pragma unroll
     for (int n = 0; n < D / 8; ++n) {
 #pragma unroll

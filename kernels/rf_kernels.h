@@ -135,6 +135,17 @@ struct AttnArgs {
   const AttnSeq* seqs = nullptr;
   int nSeqs = 0, rowsAll = 0;
   int64_t kOff = 0, vOff = 0;
+  // The variants of graph.ts's attention node. window > 0: the row at position p sees keys
+  // p - window + 1 .. p only. softcap > 0: a score s becomes softcap * tanh(s / softcap) before
+  // the scale (the CPU's order). sinks (nHead values of sinkType F32/F16, or null): each head's
+  // logit joins its softmax denominator. causal 0: every row sees keys pos0 .. pos0 + T - 1.
+  int window = 0;
+  float softcap = 0.f;
+  const void* sinks = nullptr;
+  int sinkType = 0;
+  int causal = 1;
+  // First position the chunks are planned from: no row of the launch sees a key below it.
+  int base = 0;
 };
 // Stores T rows of K and V into per-sequence caches: row t goes to position rowPos[t] of the
 // cache seqs[rowSeq[t]].base (+ kOff for K, + vOff for V), as half.
@@ -151,6 +162,15 @@ inline int attention_span(int64_t end, int capacity) {
   const int64_t s = (end + ATTN_SPAN_STEP - 1) / ATTN_SPAN_STEP * ATTN_SPAN_STEP;
   return (int)(s < capacity ? s : capacity);
 }
+// The first position a launch of T rows ending at `span` plans for with a sliding window: the
+// window start of the earliest first row any pos0 of that span can have (a replayed span serves
+// ends span - ATTN_SPAN_STEP + 1 .. span); 0 without a window.
+inline int attention_base(int span, int T, int window, bool replayed) {
+  if (window <= 0) return 0;
+  const int64_t lowestPos0 = (int64_t)span - T - (replayed ? ATTN_SPAN_STEP - 1 : 0);
+  const int64_t b = lowestPos0 - window + 1;
+  return b > 0 ? (int)b : 0;
+}
 // Workspace bytes the attention of `a` needs (split-position partials), 256-aligned.
 int64_t attention_workspace_bytes(const AttnArgs& a, int smCount, int warp);
 // Stores the T new K rows (kRow float32 values each) and V rows (vRow values) as half precision
@@ -159,8 +179,9 @@ int64_t attention_workspace_bytes(const AttnArgs& a, int smCount, int warp);
 hipError_t launch_kv_store(hipStream_t stream, const float* k, uint16_t* kCache, int64_t kRow,
                            const float* v, uint16_t* vCache, int64_t vRow, int T, int pos0,
                            const int* pos0d);
-// Causal grouped-query attention of q[T, nHead*headDim] over the half-precision cache rows
-// [0, pos0 + t] (q is rounded to half as the CPU reference does; math in float32).
+// Grouped-query attention of q[T, nHead*headDim] over the half-precision cache rows
+// [0, pos0 + t] (causal; the last `window` of them with a window; [pos0, pos0 + T) when not
+// causal), q rounded to half as the CPU reference does, math in float32.
 hipError_t launch_attention(hipStream_t stream, int warp, int smCount, const float* q,
                             const uint16_t* kCache, const uint16_t* vCache, float* out,
                             const AttnArgs& a, void* workspace);

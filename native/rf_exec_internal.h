@@ -68,6 +68,12 @@ hipError_t run_simple_op(const Exec& e, const Op& op);
 // launch needs) and its launch.
 bool check_moe_op(const Exec& e, const Op& op, std::string& err, int64_t& workspace);
 hipError_t run_moe_op(const Exec& e, const Op& op);
+// The attention op (rf_attention.cpp): its checks beyond the op table's (false with `err` set;
+// raises `workspace` to the bytes it needs), the span a replayed graph plans it for at e.pos0,
+// and its launch.
+bool check_attention(const Exec& e, const Op& op, std::string& err, int64_t& workspace);
+int attention_replay_span(const Exec& e, const Op& op);
+hipError_t run_attention(const Exec& e, const Op& op);
 // Records a failed launch of `op` (after draining the stream) and returns its status.
 rf_status launch_failed(const Context& c, hipError_t err, const Op& op);
 

@@ -79,7 +79,7 @@ void plan_fusion(std::vector<Op>& ops) {
       const int32_t* k = next.a;
       const int32_t* at = i + 2 < ops.size() && ops[i + 2].code == RF_OP_ATTENTION ? ops[i + 2].a
                                                                                   : nullptr;
-      if (at && at[RF_ATTENTION_K] == k[RF_ROPE_OUT] && at[RF_ATTENTION_T] == k[RF_ROPE_T] &&
+      if (at && at[RF_ATTENTION_CAUSAL] && at[RF_ATTENTION_K] == k[RF_ROPE_OUT] && at[RF_ATTENTION_T] == k[RF_ROPE_T] &&
           at[RF_ATTENTION_N_HEAD_KV] == k[RF_ROPE_N_HEADS] &&
           at[RF_ATTENTION_HEAD_DIM] == k[RF_ROPE_HEAD_DIM]) {
         const int64_t vn = (int64_t)at[RF_ATTENTION_T] * at[RF_ATTENTION_N_HEAD_KV] *

@@ -94,35 +94,9 @@ struct Validator {
         }
         return true;
       }
-      case RF_OP_ATTENTION: {
-        const int T = a[RF_ATTENTION_T], layer = a[RF_ATTENTION_KV_LAYER];
-        const int nHead = a[RF_ATTENTION_N_HEAD], nKV = a[RF_ATTENTION_N_HEAD_KV];
-        const int hd = a[RF_ATTENTION_HEAD_DIM], vd = a[RF_ATTENTION_VALUE_DIM];
-        rows(T);
-        if (!e.kv) return fails("attention needs a KV cache");
-        const KVCache& kv = *e.kv;
-        if (layer < 0 || layer >= kv.nLayers) return fails("attention: KV layer out of range");
-        if (nKV != kv.nHeadKV || hd != kv.headDim || vd != kv.valueDim) {
-          return fails("attention: head shape differs from the KV cache");
-        }
-        if (nHead % nKV) return fails("attention: nHead must be a multiple of nHeadKV");
-        if (hd > RF_MAX_HEAD_DIM || vd > RF_MAX_HEAD_DIM) {
-          return fails("attention: head dims above " + std::to_string(RF_MAX_HEAD_DIM) +
-                       " are unsupported");
-        }
-        if (e.pos0 < 0 || (int64_t)e.pos0 + T > kv.capacity) {
-          return fails("attention: positions " + std::to_string(e.pos0) + ".." +
-                       std::to_string((int64_t)e.pos0 + T - 1) + " exceed KV capacity " +
-                       std::to_string(kv.capacity));
-        }
-        // Enough for the exact plan of direct runs and the padded span of replayed ones.
-        for (const int span : {e.pos0 + T, attention_span((int64_t)e.pos0 + T, kv.capacity)}) {
-          const AttnArgs args{T, e.pos0, nHead, nKV, hd, vd, 0.f, span, nullptr};
-          const int64_t ws = attention_workspace_bytes(args, e.ctx->smCount, e.ctx->warpSize);
-          if (ws > workspace) workspace = ws;
-        }
-        return true;
-      }
+      case RF_OP_ATTENTION:
+        rows(a[RF_ATTENTION_T]);
+        return check_attention(e, op, err, workspace);
       case RF_OP_MOE:
         rows(a[RF_MOE_T]);
         return check_moe_op(e, op, err, workspace);
@@ -231,31 +205,8 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, 
       }
       return launch_rope(c.stream, at<float>(c, a[RF_ROPE_X]), at<float>(c, a[RF_ROPE_OUT]), r);
     }
-    case RF_OP_ATTENTION: {
-      const KVCache& kv = *e.kv;
-      const int T = a[RF_ATTENTION_T], layer = a[RF_ATTENTION_KV_LAYER];
-      const int64_t kRow = (int64_t)kv.nHeadKV * kv.headDim, vRow = (int64_t)kv.nHeadKV * kv.valueDim;
-      uint16_t* kc = kv.keys(layer);
-      uint16_t* vc = kv.values(layer);
-      if (!op.kvStored) {  // else the rope pair before it stored K and V
-        const hipError_t err =
-            launch_kv_store(c.stream, at<float>(c, a[RF_ATTENTION_K]), kc, kRow,
-                            at<float>(c, a[RF_ATTENTION_V]), vc, vRow, T, e.pos0, e.pos0d);
-        if (err != hipSuccess) return err;
-      }
-      const int span = e.pos0d ? attention_span((int64_t)e.pos0 + T, kv.capacity) : e.pos0 + T;
-      const AttnArgs args{T,
-                          e.pos0,
-                          a[RF_ATTENTION_N_HEAD],
-                          a[RF_ATTENTION_N_HEAD_KV],
-                          a[RF_ATTENTION_HEAD_DIM],
-                          a[RF_ATTENTION_VALUE_DIM],
-                          fword(a[RF_ATTENTION_SCALE]),
-                          span,
-                          e.pos0d};
-      return launch_attention(c.stream, c.warpSize, c.smCount, at<float>(c, a[RF_ATTENTION_Q]), kc,
-                              vc, at<float>(c, a[RF_ATTENTION_OUT]), args, c.workspace.ptr);
-    }
+    case RF_OP_ATTENTION:
+      return run_attention(e, op);
     case RF_OP_SWIGLU: {
       Fuse f;
       const bool q8 = op.quantType >= 0 &&

@@ -12,7 +12,7 @@ enum {
   RF_OP_RMS_NORM = 2,  // out, x, T, cols, wSlot, wType, eps*
   RF_OP_MATMUL = 3,  // out, x, T, K, N, wSlot, wType, biasSlot, biasType
   RF_OP_ROPE = 4,  // out, x, T, nHeads, headDim, mode, nRot, nCtxOrig, freqBase*, freqScale*, extFactor*, attnFactor*, betaFast*, betaSlow*, ffSlot, ffType, nFreq
-  RF_OP_ATTENTION = 5,  // out, q, k, v, T, kvLayer, nHead, nHeadKV, headDim, valueDim, scale*
+  RF_OP_ATTENTION = 5,  // out, q, k, v, T, kvLayer, nHead, nHeadKV, headDim, valueDim, scale*, window, softcap*, sinkSlot, sinkType, causal
   RF_OP_SWIGLU = 6,  // out, gate, up, n
   RF_OP_ADD = 7,  // out, a, b, n
   RF_OP_LAST_ROW = 8,  // out, x, T, cols
@@ -31,7 +31,7 @@ enum { RF_EMBED_OUT = 0, RF_EMBED_TOKENS = 1, RF_EMBED_T = 2, RF_EMBED_W_SLOT = 
 enum { RF_RMS_NORM_OUT = 0, RF_RMS_NORM_X = 1, RF_RMS_NORM_T = 2, RF_RMS_NORM_COLS = 3, RF_RMS_NORM_W_SLOT = 4, RF_RMS_NORM_W_TYPE = 5, RF_RMS_NORM_EPS = 6 };
 enum { RF_MATMUL_OUT = 0, RF_MATMUL_X = 1, RF_MATMUL_T = 2, RF_MATMUL_K = 3, RF_MATMUL_N = 4, RF_MATMUL_W_SLOT = 5, RF_MATMUL_W_TYPE = 6, RF_MATMUL_BIAS_SLOT = 7, RF_MATMUL_BIAS_TYPE = 8 };
 enum { RF_ROPE_OUT = 0, RF_ROPE_X = 1, RF_ROPE_T = 2, RF_ROPE_N_HEADS = 3, RF_ROPE_HEAD_DIM = 4, RF_ROPE_MODE = 5, RF_ROPE_N_ROT = 6, RF_ROPE_N_CTX_ORIG = 7, RF_ROPE_FREQ_BASE = 8, RF_ROPE_FREQ_SCALE = 9, RF_ROPE_EXT_FACTOR = 10, RF_ROPE_ATTN_FACTOR = 11, RF_ROPE_BETA_FAST = 12, RF_ROPE_BETA_SLOW = 13, RF_ROPE_FF_SLOT = 14, RF_ROPE_FF_TYPE = 15, RF_ROPE_N_FREQ = 16 };
-enum { RF_ATTENTION_OUT = 0, RF_ATTENTION_Q = 1, RF_ATTENTION_K = 2, RF_ATTENTION_V = 3, RF_ATTENTION_T = 4, RF_ATTENTION_KV_LAYER = 5, RF_ATTENTION_N_HEAD = 6, RF_ATTENTION_N_HEAD_KV = 7, RF_ATTENTION_HEAD_DIM = 8, RF_ATTENTION_VALUE_DIM = 9, RF_ATTENTION_SCALE = 10 };
+enum { RF_ATTENTION_OUT = 0, RF_ATTENTION_Q = 1, RF_ATTENTION_K = 2, RF_ATTENTION_V = 3, RF_ATTENTION_T = 4, RF_ATTENTION_KV_LAYER = 5, RF_ATTENTION_N_HEAD = 6, RF_ATTENTION_N_HEAD_KV = 7, RF_ATTENTION_HEAD_DIM = 8, RF_ATTENTION_VALUE_DIM = 9, RF_ATTENTION_SCALE = 10, RF_ATTENTION_WINDOW = 11, RF_ATTENTION_SOFTCAP = 12, RF_ATTENTION_SINK_SLOT = 13, RF_ATTENTION_SINK_TYPE = 14, RF_ATTENTION_CAUSAL = 15 };
 enum { RF_SWIGLU_OUT = 0, RF_SWIGLU_GATE = 1, RF_SWIGLU_UP = 2, RF_SWIGLU_N = 3 };
 enum { RF_ADD_OUT = 0, RF_ADD_A = 1, RF_ADD_B = 2, RF_ADD_N = 3 };
 enum { RF_LAST_ROW_OUT = 0, RF_LAST_ROW_X = 1, RF_LAST_ROW_T = 2, RF_LAST_ROW_COLS = 3 };

@@ -52,7 +52,7 @@ std::vector<int32_t> attention_spans(const Exec& e, const std::vector<Op>& ops) 
   std::vector<int32_t> spans;
   for (const Op& op : ops) {
     if (op.code == RF_OP_ATTENTION) {
-      spans.push_back(attention_span((int64_t)e.pos0 + op.a[RF_ATTENTION_T], e.kv->capacity));
+      spans.push_back(attention_replay_span(e, op));
     }
   }
   return spans;

@@ -244,7 +244,7 @@ inline constexpr OpInfo OP_TABLE[] = {
         {"ffType", W_TYPE, 4, 0, {-1, -1, -1}, -1, USE_NORM, false},
         {"nFreq", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
     }},
-    {RF_OP_ATTENTION, "attention", 11, {
+    {RF_OP_ATTENTION, "attention", 16, {
         {"out", W_SLOT, 4, 3, {4, 6, 9}, -1, 0, false},
         {"q", W_SLOT, 4, 3, {4, 6, 8}, -1, 0, false},
         {"k", W_SLOT, 4, 3, {4, 7, 8}, -1, 0, false},
@@ -256,6 +256,11 @@ inline constexpr OpInfo OP_TABLE[] = {
         {"headDim", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
         {"valueDim", W_DIM, 4, 0, {-1, -1, -1}, -1, 0, false},
         {"scale", W_F32, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"window", W_COUNT, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"softcap", W_F32, 4, 0, {-1, -1, -1}, -1, 0, false},
+        {"sinkSlot", W_WEIGHT, 4, 1, {6, -1, -1}, 14, 0, true},
+        {"sinkType", W_TYPE, 4, 0, {-1, -1, -1}, -1, USE_NORM, false},
+        {"causal", W_INT, 4, 0, {-1, -1, -1}, -1, 0, false},
     }},
     {RF_OP_SWIGLU, "swiglu", 4, {
         {"out", W_SLOT, 4, 1, {3, -1, -1}, -1, 0, false},

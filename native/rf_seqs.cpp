@@ -104,6 +104,13 @@ bool check_seq_op(const Exec& e, const Op& op, std::string& err, int64_t& worksp
         return fails(err, "attention: head dims above " + std::to_string(RF_MAX_HEAD_DIM) +
                               " are unsupported");
       }
+      // The sequence table's launch runs plain causal attention (src/backends/hip/support.ts
+      // keeps the variants of batched nodes on the CPU).
+      if (a[RF_ATTENTION_WINDOW] != 0 || a[RF_ATTENTION_SOFTCAP] != 0 ||
+          a[RF_ATTENTION_SINK_SLOT] != -1 || a[RF_ATTENTION_CAUSAL] != 1) {
+        return fails(err, "attention: window, softcap, sinks and non-causal passes are not "
+                          "supported in multi-sequence batches");
+      }
       AttnArgs args{t.maxRows, 0, nHead, nKV, hd, vd, 0.f, t.maxEnd, nullptr};
       args.nSeqs = t.n;
       args.rowsAll = t.rows;

@@ -110,10 +110,12 @@ async function ours(
   // KV bytes read per cached token, in llama.cpp's sizes of the cache types (f16: 2).
   const kvBytes = c.blockCount * c.headCountKV *
     (c.keyLength * kvBytesPerElement(o.kvType.k) + c.valueLength * kvBytesPerElement(o.kvType.v));
+  // Decoders give the last row's logits; an encoder (BERT) its hidden rows, one pass per input.
+  const mode = model.outputs.includes("last") ? "last" : model.outputs[0];
   // The cache always holds a prefix of `tokens`: reaching depth d truncates or extends it.
   const toDepth = async (d: number) => {
     if (session.nPast >= d) session.truncate(d);
-    else await session.eval(tokens.slice(session.nPast, d), "last");
+    else await session.eval(tokens.slice(session.nPast, d), mode);
   };
   return {
     bytesPerToken: (d) => bytes + d * kvBytes,
@@ -122,13 +124,13 @@ async function ours(
     async prefill(d, p) {
       await toDepth(d);
       const t0 = now();
-      await session.eval(tokens.slice(d, d + p), "last");
+      await session.eval(tokens.slice(d, d + p), mode);
       return (now() - t0) / 1000;
     },
     async generate(d, n) {
       await toDepth(d);
       const t0 = now();
-      for (let i = 0; i < n; i++) await session.eval([tokens[d + i]], "last");
+      for (let i = 0; i < n; i++) await session.eval([tokens[d + i]], mode);
       return (now() - t0) / 1000;
     },
     close() {

@@ -1,9 +1,10 @@
 /**
  * Which ops of each built-in architecture's random model the HIP backend declines (they run on
- * the CPU, switching device inside each layer): only attention with soft-capping, a sliding
- * window or sinks (Gemma 2 and 3, gpt-oss) and MXFP4 expert FFNs (gpt-oss's MXFP4_MOE). Llama 3
- * (rope factors), Qwen3 (per-head q/k norms), Phi-3 (slices of fused products, scale), Mixtral
- * and Qwen3-MoE (expert FFNs) run entirely on HIP.
+ * the CPU, switching device inside each layer): only MXFP4 expert FFNs (gpt-oss's MXFP4_MOE).
+ * Llama 3 (rope factors), Qwen3 (per-head q/k norms), Phi-3 (slices of fused products, scale),
+ * Gemma 2 and 3 (soft-capped and sliding-window attention), Mixtral and Qwen3-MoE (expert FFNs),
+ * gpt-oss with other expert types (sink attention, expert FFNs) and the BERT encoders (non-causal
+ * attention, LayerNorm, GELU, position embeddings) run entirely on HIP.
  * Needs no GPU: the capability check is the backend's own pure rule (support.ts).
  *
  * @module
@@ -21,26 +22,37 @@ import { assertEquals } from "./assert.ts";
 import { test } from "./harness.ts";
 import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "./shared_data.ts";
 
+/** The vocabulary each architecture's random model takes. */
+function vocabFor(arch: string): string {
+  if (arch === "phi3") return sharedPath("models", "llama.cpp-vocab", "ggml-vocab-phi-3.gguf");
+  if (arch.includes("bert")) {
+    return sharedPath("models", "llama.cpp-vocab", "ggml-vocab-bert-bge.gguf");
+  }
+  return sharedPath("models", "stories260K.gguf");
+}
+
 /** The ops HIP declines in each architecture's decode and prefill graphs (Q8_0 models). */
 const DECLINED: Record<string, string[]> = {
   llama3: [],
   qwen3: [],
   phi3: [],
-  gemma2: ["attention"],
-  gemma3: ["attention"],
+  gemma2: [],
+  gemma3: [],
   mixtral: [],
   qwen3moe: [],
-  "gpt-oss": ["attention"],
+  "gpt-oss": [],
+  bert: [],
+  "nomic-bert": [],
 };
 /** The same for other types: gpt-oss's MXFP4 experts have no HIP decode. */
 const DECLINED_TYPED: [string, string, string[]][] = [
-  ["gpt-oss", "MXFP4", ["attention", "moe"]],
+  ["gpt-oss", "MXFP4", ["moe"]],
   ["mixtral", "Q4_K", []],
   ["qwen3moe", "F16", []],
 ];
 
 test(
-  "hip support: each architecture declines only windowed/soft-capped/sink attention and MXFP4 MoE",
+  "hip support: each architecture declines only MXFP4 MoE",
   async () => {
     const hip = createHipBackend();
     const dir = mkdtempSync(join(tmpdir(), "rf-hip-support-"));
@@ -57,14 +69,16 @@ test(
           type: modelType,
           out,
           seed: 7,
-          vocab: arch === "phi3"
-            ? sharedPath("models", "llama.cpp-vocab", "ggml-vocab-phi-3.gguf")
-            : sharedPath("models", "stories260K.gguf"),
+          vocab: vocabFor(arch),
         });
         const spec = describeModel(openGGUF(out), builtinArchitectures);
         const type = (n: string) => spec.tensors.get(n)?.type as GGMLType | undefined;
         const declined = new Set<string>();
-        for (const g of [spec.graphs.graph(2, "all"), spec.graphs.graph(1, "last")]) {
+        // An encoder's graphs give hidden rows, a decoder's logits of all rows or the last.
+        const graphs = arch.includes("bert")
+          ? [spec.graphs.graph(2, "hidden"), spec.graphs.graph(1, "hidden")]
+          : [spec.graphs.graph(2, "all"), spec.graphs.graph(1, "last")];
+        for (const g of graphs) {
           for (const n of g.nodes) if (!hip.supportsOp(n, type)) declined.add(n.op);
         }
         assertEquals([...declined].sort(), want, `${arch} ${modelType}`);

@@ -139,14 +139,24 @@ test("hip model: a batch's last-row logits match its all-rows evaluation and the
 test(
   "hip model: every built-in architecture's random model matches the CPU (mixed plans)",
   async () => {
-    // llama3, qwen3, phi3, mixtral and qwen3moe run entirely on HIP (per-head norms, rope
-    // factors, slices, scale, MoE: more MoE models in tests/hip_moe_model_test.ts); gemma2/gemma3
-    // (windowed or soft-capped attention) decline those ops, which run on the CPU: these plans
-    // switch device inside each layer (which ops each architecture declines:
-    // tests/hip_arch_support_test.ts).
+    // llama3, qwen3, phi3, gemma2/gemma3, mixtral, qwen3moe and gpt-oss (Q8_0 experts) run
+    // entirely on HIP (per-head norms, rope factors, slices, scale, sliding-window, soft-capped
+    // and sink attention, MoE; the random models' window of 8 masks the prompt's early
+    // positions; more MoE models in tests/hip_moe_model_test.ts). Which ops each architecture
+    // declines: tests/hip_arch_support_test.ts.
     const dir = mkdtempSync(join(tmpdir(), "rf-hip-arch-"));
     try {
-      for (const arch of ["llama3", "qwen3", "gemma2", "gemma3", "mixtral", "qwen3moe", "phi3"]) {
+      const archs = [
+        "llama3",
+        "qwen3",
+        "gemma2",
+        "gemma3",
+        "mixtral",
+        "qwen3moe",
+        "phi3",
+        "gpt-oss",
+      ];
+      for (const arch of archs) {
         const out = join(dir, `${arch}.gguf`);
         await makeSyntheticModel({
           arch,
@@ -183,6 +193,56 @@ test(
           onHip.dispose();
           onCpu.dispose();
         }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  opts,
+);
+
+test(
+  "hip model: a BERT encoder's hidden rows match the CPU (non-causal attention on HIP)",
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rf-hip-bert-"));
+    try {
+      const out = join(dir, "bert.gguf");
+      await makeSyntheticModel({
+        arch: "bert",
+        shape: "tiny",
+        type: "F32",
+        out,
+        seed: 7,
+        vocab: sharedPath("models", "llama.cpp-vocab", "ggml-vocab-bert-bge.gguf"),
+      });
+      const onHip = await Model.load(out, {
+        architectures: builtinArchitectures,
+        backends: [hip, cpu],
+      });
+      const onCpu = await Model.load(out, { architectures: builtinArchitectures, backends: [cpu] });
+      try {
+        assert(onHip.placement.includes("hip"), onHip.placement);
+        let worst = 0;
+        // Each input is one non-causal pass from position 0.
+        for (const input of [[101, 2023, 2003, 1037, 3231, 102], [101, 7592, 102], [101, 2000]]) {
+          const a = new Session(onHip), b = new Session(onCpu);
+          try {
+            worst = Math.max(
+              worst,
+              normalizedError(await a.eval(input, "hidden"), await b.eval(input, "hidden")),
+            );
+          } finally {
+            a.dispose();
+            b.dispose();
+          }
+        }
+        console.error(
+          `hip vs cpu hidden rows bert: ${worst.toExponential(3)} (${onHip.placement})`,
+        );
+        assert(worst <= 1e-2, `bert: normalized hidden-row error ${worst} > 1e-2`);
+      } finally {
+        onHip.dispose();
+        onCpu.dispose();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

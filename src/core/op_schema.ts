@@ -173,7 +173,16 @@ export const PROGRAM_OPS: readonly ProgramOpSpec[] = [
       dim("headDim"),
       dim("valueDim"),
       f32("scale"),
+      // Sliding window in positions (0: none), soft-cap c of the scores (0: none), per-head
+      // sink logits (nHead values, or none: -1), causal 1 / non-causal 0 (kvLayer -1: no cache;
+      // the batch is the whole input, from position 0).
+      { name: "window", kind: "count" },
+      f32("softcap"),
+      weight("sinkSlot", "sinkType", ["nHead"], true),
+      type("sinkType", "norm"),
+      int("causal"),
     ],
+    weights: { sinks: "sinkType" },
   },
   {
     name: "swiglu",

@@ -20,6 +20,7 @@ import {
   ROPE_MODE_CODES,
 } from "../../core/op_schema.ts";
 import { SLOT_BYTES } from "./ffi/symbols.ts";
+import { attentionOperands } from "./program_attention.ts";
 import { moeOperands } from "./program_moe.ts";
 import { SlotAllocator } from "./slot_allocator.ts";
 
@@ -49,7 +50,7 @@ export interface CompiledProgram {
   readonly outputOffsets: ReadonlyMap<number, { offset: number; length: number }>;
   /** Scratch bytes the program addresses. */
   readonly scratchBytes: number;
-  /** True when the program contains attention (needs a KV cache). */
+  /** True when the program contains causal attention (needs a KV cache). */
   readonly usesKV: boolean;
 }
 
@@ -253,24 +254,24 @@ export function compileSegment(
         });
         break;
       }
-      case "attention": {
-        usesKV = true;
-        const slot = kvLayer(node.layer);
-        emit("attention", {
-          out: outSlot,
-          q: at(node.q),
-          k: at(node.k),
-          v: at(node.v),
-          T: out.rows,
-          kvLayer: slot,
-          nHead: node.nHead,
-          nHeadKV: node.nHeadKV,
-          headDim: node.headDim,
-          valueDim: node.valueDim,
-          scale: node.scale,
-        });
+      case "attention":
+        usesKV ||= node.causal !== false;
+        emit(
+          "attention",
+          attentionOperands(
+            node,
+            {
+              out: outSlot,
+              q: at(node.q),
+              k: at(node.k),
+              v: at(node.v),
+              rows: out.rows,
+            },
+            weight,
+            kvLayer,
+          ),
+        );
         break;
-      }
       case "swiglu":
         emit("swiglu", {
           out: outSlot,

@@ -127,7 +127,47 @@ test("compileSegment maps attention layers through the KV lookup", () => {
   const w = [...p.words];
   assertStrictEquals(w[0], RfOp.ATTENTION);
   assertEquals(w.slice(5, 12), [2, 50, 2, 1, 64, 64, floatBits(0.125)]);
+  // No window, soft-cap or sinks; causal.
+  assertEquals(w.slice(12, 17), [0, floatBits(0), -1, 0, 1]);
   assert(p.usesKV);
+});
+
+test("compileSegment encodes windows, soft-caps, sinks and non-causal attention", () => {
+  const sinks: WeightRef = { slot: 7, type: GGMLType.F32, dims: [2] };
+  const attention = (extra: Record<string, unknown>) => {
+    const b = new GraphBuilder(2, 8);
+    const q = b.value(2, 128, "q");
+    const k = b.value(2, 64, "k");
+    const v = b.value(2, 64, "v");
+    const o = b.push({
+      op: "attention",
+      layer: 1,
+      out: b.value(2, 128, "o"),
+      q,
+      k,
+      v,
+      nHead: 2,
+      nHeadKV: 1,
+      headDim: 64,
+      valueDim: 64,
+      scale: 1,
+      ...extra,
+    });
+    return compileSegment(b.build(o), [0], [o], () => sinks, (layer) => layer + 3);
+  };
+  const p = attention({ window: 128, softcap: 50, sinks: "blk.1.attn_sinks.weight" });
+  assertEquals([...p.words].slice(6, 7), [4]);
+  assertEquals([...p.words].slice(12, 17), [128, floatBits(50), 7, GGMLType.F32, 1]);
+  assert(p.usesKV);
+  // A non-causal pass reads no KV cache.
+  const enc = attention({ causal: false });
+  assertEquals([...enc.words].slice(6, 7), [-1]);
+  assertEquals([...enc.words].slice(12, 17), [0, floatBits(0), -1, 0, 0]);
+  assert(!enc.usesKV);
+  // Sinks of another length, a window on non-causal attention, a negative soft-cap.
+  assertThrows(() => attention({ sinks: "s", nHead: 4 }), InvalidArgumentError);
+  assertThrows(() => attention({ causal: false, window: 16 }), InvalidArgumentError);
+  assertThrows(() => attention({ softcap: -1 }), InvalidArgumentError);
 });
 
 test("compileSegment encodes per-group norms, rope factors, slices and LayerNorm bias", () => {

@@ -39,12 +39,19 @@ const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
   rope: (n) =>
     n.op === "rope" && n.headDim % 2 === 0 && n.rope.nRot % 2 === 0 &&
     n.rope.nRot > 0 && n.rope.nRot <= n.headDim,
-  // No sliding-window, soft-capping or sink kernel yet: such attention runs on the CPU. The
+  // Windows, soft-caps and sinks on causal attention; a non-causal pass (an encoder) plain:
+  // the CPU's non-causal attention has none of them. A multi-sequence batch's attention
+  // (native/rf_seqs.cpp) takes none of these variants yet: such batches run it on the CPU. The
   // KV cache is f16 (kv.ts): attention over any other cache type (kvType) runs on the CPU too.
   attention: (n) =>
-    n.op === "attention" && n.window === undefined && n.softcap === undefined &&
-    n.sinks === undefined && isDefaultKV(n.kvType) &&
-    n.causal !== false &&
+    n.op === "attention" && isDefaultKV(n.kvType) &&
+    (n.causal !== false ||
+      n.window === undefined && n.softcap === undefined && n.sinks === undefined) &&
+    (n.window === undefined || Number.isInteger(n.window) && n.window > 0) &&
+    (n.softcap === undefined || Number.isFinite(n.softcap) && n.softcap > 0) &&
+    (n.batched !== true ||
+      n.causal !== false && n.window === undefined && n.softcap === undefined &&
+        n.sinks === undefined) &&
     n.headDim <= HIP_MAX_HEAD_DIM && n.valueDim <= HIP_MAX_HEAD_DIM &&
     n.nHead % n.nHeadKV === 0,
   slice: (n) => n.op === "slice" && Number.isInteger(n.offset) && n.offset >= 0,

@@ -1,10 +1,11 @@
 /**
  * HIP capability edges the architectures rely on: the ops and attributes the HIP kernels
  * implement (per-group RMSNorm, RoPE frequency factors, GELU, GeGLU, scale, tanh, slice,
- * LayerNorm, position embeddings, MoE) are claimed; those they do not (windowed, soft-capped,
- * sink and non-causal attention, MXFP4 experts, multi-sequence rows, weights of types the
- * kernels do not read in that role) are declined, so the scheduler runs them on the CPU instead of running
- * them wrongly.
+ * LayerNorm, position embeddings, MoE, windowed, soft-capped, sink and non-causal attention) are
+ * claimed; those they do not (MXFP4 experts, weights of types the kernels do not read in that
+ * role, non-causal attention with a window, soft-cap or sinks, which the CPU's non-causal
+ * attention lacks, and those attention variants in multi-sequence batches) are declined, so the
+ * scheduler runs them on the CPU instead of running them wrongly.
  */
 import { assert } from "../../../tests/assert.ts";
 import { test } from "../../../tests/harness.ts";
@@ -56,7 +57,7 @@ test("hip support: the simple ops of the newer architectures run on HIP", () => 
   assert(!hipSupportsOp(norm, (name) => name === "b" ? GGMLType.Q8_0 : GGMLType.F32));
 });
 
-test("hip support: windowed, soft-capped, sink and non-causal attention stay declined", () => {
+test("hip support: windowed, soft-capped, sink and non-causal attention run on HIP", () => {
   const att: GraphNode = {
     op: "attention",
     layer: 0,
@@ -71,8 +72,37 @@ test("hip support: windowed, soft-capped, sink and non-causal attention stay dec
     scale: 0.125,
   };
   assert(hipSupportsOp(att, f32));
-  for (const extra of [{ window: 16 }, { softcap: 50 }, { sinks: "s" }, { causal: false }]) {
+  const claimed = [
+    { window: 16 },
+    { softcap: 50 },
+    { sinks: "s" },
+    { causal: false },
+    { window: 128, sinks: "s" },
+    { window: 4096, softcap: 50 },
+  ];
+  for (const extra of claimed) {
+    assert(hipSupportsOp({ ...att, ...extra }, f32), JSON.stringify(extra));
+  }
+  // Sinks of a type the kernels do not read; shapes no kernel takes; variants of non-causal
+  // attention the CPU does not implement.
+  assert(!hipSupportsOp({ ...att, sinks: "s" }, () => GGMLType.Q8_0));
+  const declined = [
+    { window: 0 },
+    { window: 2.5 },
+    { softcap: 0 },
+    { softcap: Infinity },
+    { causal: false, window: 16 },
+    { causal: false, softcap: 50 },
+    { causal: false, sinks: "s" },
+  ];
+  for (const extra of declined) {
     assert(!hipSupportsOp({ ...att, ...extra }, f32), JSON.stringify(extra));
+  }
+  // A multi-sequence batch's attention (rf_seqs.cpp) is plain causal attention only.
+  assert(hipSupportsOp({ ...att, batched: true } as GraphNode, f32));
+  for (const extra of claimed) {
+    const n = { ...att, ...extra, batched: true } as GraphNode;
+    assert(!hipSupportsOp(n, f32), `batched ${JSON.stringify(extra)}`);
   }
 });
 
@@ -113,7 +143,7 @@ test("hip support: MoE runs on HIP unless its experts are MXFP4 or beyond the ke
   }
 });
 
-test("hip support: nodes of a multi-sequence batch fall back to the CPU", () => {
+test("hip support: nodes of a multi-sequence batch run on HIP (sequence table, rf_seqs.cpp)", () => {
   const nodes: GraphNode[] = [
     { op: "embed", layer: -1, out: 1, weight: "tok" },
     { op: "rope", layer: 0, out: 1, x: 0, nHeads: 4, headDim: 64, rope },
