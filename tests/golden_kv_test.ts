@@ -1,7 +1,9 @@
 /**
  * KV cache types (`kvType`, llama.cpp's -ctk/-ctv) against llama.cpp run with the same cache
  * types (tests/golden/kv-types.jsonl, made by scripts/llamacpp_ref_kv.mjs: see
- * tests/golden/README.md), teacher-forced, on the WebAssembly kernels and the TypeScript path;
+ * tests/golden/README.md), teacher-forced, on the WebAssembly kernels and the TypeScript path,
+ * for Llama 3 with every type pair and for Gemma 3 (sliding windows), gpt-oss (sinks) and
+ * Qwen3 (q/k norms) with q8_0;
  * and a check that the type is not ignored: the f16 cache misses the q8_0 goldens by far more
  * than the q8_0 cache does.
  */
@@ -27,8 +29,13 @@ interface KVRow extends GoldenRow {
 
 const rows: KVRow[] = readTextFile(join(REPO_ROOT, "tests", "golden", "kv-types.jsonl"))
   .trim().split("\n").map((l) => JSON.parse(l));
-const LLAMA3_SHA = readTextFile(join(REPO_ROOT, "tests", "golden", "README.md"))
-  .match(/^\| llama3-tiny-F32\.gguf\s+\| ([0-9a-f]{64}) \|$/m)![1];
+/** SHA-256 of each generated model, from tests/golden/README.md. */
+const SHA = new Map(
+  [
+    ...readTextFile(join(REPO_ROOT, "tests", "golden", "README.md"))
+      .matchAll(/^\| ([a-z0-9-]+-tiny-F32\.gguf)\s+\| ([0-9a-f]{64}) \|$/gm),
+  ].map((m) => [m[1], m[2]]),
+);
 
 /**
  * Bound on max |dlogprob| over every top-8 entry: every cache type runs llama.cpp's
@@ -38,22 +45,31 @@ const LLAMA3_SHA = readTextFile(join(REPO_ROOT, "tests", "golden", "README.md"))
 const BOUND = 2e-5; // measured: at most 1.3e-6 (q8_0, q4_0), 7.6e-7 (f16, f32), 2.7e-6 stories260K
 
 const dir = mkdtempSync(join(tmpdir(), "rf-golden-kv-"));
-let llama3: Promise<string> | undefined;
+const made = new Map<string, Promise<string>>();
+/** The shared stories260K, or a random-weight model regenerated as tests/golden/README.md says. */
 function modelFile(name: string): Promise<string> {
   if (name === "stories260K.gguf") return Promise.resolve(sharedPath("models", name));
-  const out = join(dir, name);
-  llama3 ??= makeSyntheticModel({
-    arch: "llama3",
-    shape: "tiny",
-    type: "F32",
-    out,
-    seed: 7,
-    vocab: sharedPath("models", "stories260K.gguf"),
-  }).then(() => {
-    assertEquals(sha256Hex(readFileSync(out)), LLAMA3_SHA, `${name} differs from the golden's`);
-    return out;
-  });
-  return llama3;
+  let p = made.get(name);
+  if (!p) {
+    const out = join(dir, name);
+    p = makeSyntheticModel({
+      arch: name.replace(/-tiny-F32\.gguf$/, ""),
+      shape: "tiny",
+      type: "F32",
+      out,
+      seed: 7,
+      vocab: sharedPath("models", "stories260K.gguf"),
+    }).then(() => {
+      assertEquals(
+        sha256Hex(readFileSync(out)),
+        SHA.get(name),
+        `${name} differs from the golden's`,
+      );
+      return out;
+    });
+    made.set(name, p);
+  }
+  return p;
 }
 
 const opts = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
@@ -99,7 +115,8 @@ test("golden kv: an f16 cache misses the quantized goldens (the type is not igno
     backends: [createCpuBackend({ wasm: false })],
   });
   try {
-    for (const row of rows.filter((r) => r.kv_type_k !== "F16" || r.kv_type_v !== "F16")) {
+    const llama3 = rows.filter((r) => r.model === "llama3-tiny-F32.gguf");
+    for (const row of llama3.filter((r) => r.kv_type_k !== "F16" || r.kv_type_v !== "F16")) {
       if (row.kv_type_k === "F32") continue; // llama.cpp casts an F32 cache to F16
       const d = await teacherForcedMaxDiff(row, model);
       assert(d > 20 * BOUND, `${row.kv_type_k}/${row.kv_type_v}: f16 is within ${d}`);
