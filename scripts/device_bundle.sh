@@ -22,7 +22,8 @@ if [ ! -f "$D/zod_deno_dir.tar.xz" ]; then
   tmp=$(mktemp -d)
   DENO_DIR=$tmp/deno_dir DENO_NO_PACKAGE_JSON=1 "$DENO" cache --no-config --no-lock \
     --node-modules-dir=none --import-map "$D/import_map.json" \
-    tests/hip_*.ts tests/conformance_test.ts scripts/bench.ts scripts/make_synthetic_model.ts >/dev/null
+    tests/hip_*.ts tests/conformance*_test.ts scripts/bench.ts scripts/bench_server.ts \
+    scripts/make_synthetic_model.ts >/dev/null
   tar -C "$tmp" -cJf "$D/zod_deno_dir.tar.xz" deno_dir
   rm -rf "$tmp"
 fi
