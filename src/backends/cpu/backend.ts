@@ -119,7 +119,10 @@ export interface CpuBackendOptions {
    * one-line notice.
    */
   readonly kernels?: CpuKernelChoice;
-  /** Native library path (default: env ROCMFORGE_CPU_LIB, then build/native/cpu/). */
+  /**
+   * Native library path (default: env ROCMFORGE_CPU_LIB, then build/native/cpu/, then the npm
+   * package's prebuilt/linux-x64/).
+   */
   readonly nativeLibrary?: string;
   /** Native kernel build (default: the best this CPU runs). */
   readonly nativeVariant?: NativeVariant;
