@@ -18,31 +18,57 @@ const require = createRequire(join(cache, "package.json"));
 const { getLlama } = await import(require.resolve("node-llama-cpp"));
 
 const args = process.argv.slice(2);
-const flag = (name) => { const i = args.indexOf(name); if (i < 0) return undefined; const v = args[i + 1]; args.splice(i, 2); return v; };
+const flag = (name) => {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+};
 const threads = Number(flag("--threads") ?? 2);
 const ctk = flag("--ctk") ?? "F16";
 const ctv = flag("--ctv") ?? "F16";
-const noBos = args.includes("--no-bos"); if (noBos) args.splice(args.indexOf("--no-bos"), 1);
+const noBos = args.includes("--no-bos");
+if (noBos) args.splice(args.indexOf("--no-bos"), 1);
 const [modelPath, prompt, nStr = "16", kStr = "10"] = args;
-if (!modelPath || prompt === undefined) { console.error("usage: llamacpp_ref.mjs MODEL PROMPT [N] [TOP_K] [--no-bos] [--threads N]"); process.exit(2); }
+if (!modelPath || prompt === undefined) {
+  console.error("usage: llamacpp_ref.mjs MODEL PROMPT [N] [TOP_K] [--no-bos] [--threads N]");
+  process.exit(2);
+}
 
 const llama = await getLlama({ gpu: false, logLevel: "error" });
 const model = await llama.loadModel({ modelPath });
-const ctx = await model.createContext({ contextSize: 512, threads, batchSize: 512,
-  experimentalKvCacheKeyType: ctk, experimentalKvCacheValueType: ctv });
+const ctx = await model.createContext({
+  contextSize: 512,
+  threads,
+  batchSize: 512,
+  experimentalKvCacheKeyType: ctk,
+  experimentalKvCacheValueType: ctv,
+});
 console.error(`kv cache types: K ${ctx.kvCacheKeyType} V ${ctx.kvCacheValueType}`);
 const seq = ctx.getSequence();
 const promptTokens = Array.from(model.tokenize(prompt));
-const tokens = noBos ? promptTokens : (model.tokens.bos != null ? [model.tokens.bos, ...promptTokens] : promptTokens);
+const tokens = noBos
+  ? promptTokens
+  : (model.tokens.bos != null ? [model.tokens.bos, ...promptTokens] : promptTokens);
 const steps = [];
-let t0 = performance.now();
+const t0 = performance.now();
 // Sample at temperature 1 to get the full distribution, then feed back the most likely
 // token ourselves, so the continuation is greedy and the log-probabilities are real.
-const gen = seq.evaluateWithMetadata(tokens, { probabilities: true }, { temperature: 1, topK: 0, topP: 1, minP: 0, seed: 1 });
+const gen = seq.evaluateWithMetadata(tokens, { probabilities: true }, {
+  temperature: 1,
+  topK: 0,
+  topP: 1,
+  minP: 0,
+  seed: 1,
+});
 let r = await gen.next();
 while (!r.done) {
   const top = [];
-  for (const [tok, p] of r.value.probabilities) { top.push([tok, Math.log(p)]); if (top.length >= Number(kStr)) break; }
+  for (const [tok, p] of r.value.probabilities) {
+    top.push([tok, Math.log(p)]);
+    if (top.length >= Number(kStr)) break;
+  }
   steps.push({ token: top[0][0], top });
   if (steps.length >= Number(nStr)) break;
   r = await gen.next(top[0][0]);
@@ -50,8 +76,16 @@ while (!r.done) {
 await gen.return?.();
 const ms = performance.now() - t0;
 console.log(JSON.stringify({
-  model: modelPath.split("/").pop(), kv_type_k: ctk, kv_type_v: ctv, prompt, prompt_tokens: tokens,
-  tokens: steps.map((s) => s.token), text: model.detokenize(steps.map((s) => s.token)),
-  top_logprobs: steps.map((s) => s.top), ms: Math.round(ms),
+  model: modelPath.split("/").pop(),
+  kv_type_k: ctk,
+  kv_type_v: ctv,
+  prompt,
+  prompt_tokens: tokens,
+  tokens: steps.map((s) => s.token),
+  text: model.detokenize(steps.map((s) => s.token)),
+  top_logprobs: steps.map((s) => s.top),
+  ms: Math.round(ms),
 }));
-await ctx.dispose(); await model.dispose(); await llama.dispose();
+await ctx.dispose();
+await model.dispose();
+await llama.dispose();
