@@ -19,6 +19,7 @@ import { modelEmbedder } from "../src/context/model_embedder.ts";
 import { builtinArchitectures } from "../src/model/mod.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { test } from "./harness.ts";
+import { cosine } from "./embed_util.ts";
 import { HAVE_SHARED, NO_SHARED_REASON, sharedPath } from "./shared_data.ts";
 
 const opts = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
@@ -32,16 +33,6 @@ const TEXTS = [
   "red",
   "One more input, of middling length, to fill the pass.",
 ];
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 /** A gate that counts the passes it runs. */
 function countingGate(): ForwardGate & { steps: number } {

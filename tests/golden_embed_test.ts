@@ -6,28 +6,17 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makeSyntheticModel } from "../scripts/make_synthetic_model.ts";
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
 import { embed } from "../src/core/embed.ts";
 import { Model } from "../src/core/model.ts";
 import { Session } from "../src/core/session.ts";
 import { builtinArchitectures } from "../src/model/mod.ts";
-import { readTextFile } from "../src/runtime/host.ts";
 import { sha256Hex } from "./_hash.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { test } from "./harness.ts";
-import { HAVE_SHARED, NO_SHARED_REASON, REPO_ROOT, sharedPath } from "./shared_data.ts";
+import { cosine, embedGoldens, makeEmbedModel } from "./embed_util.ts";
+import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
 import { InvalidArgumentError } from "../src/core/errors.ts";
-
-interface EmbedRow {
-  model: string;
-  text: string;
-  tokens: number[];
-  /** What node-llama-cpp puts around the tokens ([CLS] and [SEP] for BERT). */
-  bos: number;
-  eos: number;
-  embedding: number[];
-}
 
 const HASHES: Record<string, string> = {
   "bert-tiny-F32.gguf": "6b246d5d7057b144dc5dcd836ba4897b2d2194bfa0378d4dd625b2255862bac7",
@@ -35,34 +24,14 @@ const HASHES: Record<string, string> = {
   "nomic-bert-tiny-F32.gguf": "20781140675abecefc58a433fc4b6f9cbdcac810c277e652d7bd1e5b3789e658",
   "nomic-bert-tiny-Q8_0.gguf": "06043322c5f6883f6f27bdcc87cdf30aeb510281aedbf2d5f6c0dece0c15c649",
 };
-const rows: EmbedRow[] = readTextFile(join(REPO_ROOT, "tests", "golden", "bert-tiny-embed.jsonl"))
-  .trim().split("\n").map((l) => JSON.parse(l));
+const rows = embedGoldens();
 const opts = { ignore: !HAVE_SHARED, reason: NO_SHARED_REASON };
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 test("golden embed: bert encoders pool to llama.cpp's embeddings within 1e-4 cosine", async () => {
   const dir = mkdtempSync(join(tmpdir(), "rf-bert-"));
   try {
     for (const [name, hash] of Object.entries(HASHES)) {
-      const type = name.match(/-([A-Z0-9_]+)\.gguf$/)![1];
-      const out = join(dir, name);
-      await makeSyntheticModel({
-        arch: name.startsWith("nomic") ? "nomic-bert" : "bert",
-        shape: "tiny",
-        type,
-        out,
-        seed: 7,
-        vocab: sharedPath("models", "llama.cpp-vocab", "ggml-vocab-bert-bge.gguf"),
-      });
+      const out = await makeEmbedModel(dir, name);
       assertEquals(sha256Hex(readFileSync(out)), hash, `${name} differs from the golden's`);
       const model = await Model.load(out, {
         architectures: builtinArchitectures,

@@ -10,22 +10,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makeSyntheticModel } from "../scripts/make_synthetic_model.ts";
 import { createCpuBackend } from "../src/backends/cpu/backend.ts";
 import { createHipBackend } from "../src/backends/hip/backend.ts";
 import { embed } from "../src/core/embed.ts";
 import { Model } from "../src/core/model.ts";
 import { builtinArchitectures } from "../src/model/mod.ts";
-import { readTextFile } from "../src/runtime/host.ts";
 import { assert } from "./assert.ts";
 import { test } from "./harness.ts";
-import { HAVE_SHARED, NO_SHARED_REASON, REPO_ROOT, sharedPath } from "./shared_data.ts";
-
-interface EmbedRow {
-  model: string;
-  text: string;
-  embedding: number[];
-}
+import { cosine, embedGoldens, makeEmbedModel } from "./embed_util.ts";
+import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
 
 const hip = createHipBackend();
 const probe = await hip.probe();
@@ -33,36 +26,14 @@ const opts = !HAVE_SHARED
   ? { ignore: true, reason: NO_SHARED_REASON }
   : { ignore: !probe.available, reason: `HIP backend unavailable: ${probe.reason}` };
 
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
-
 test(
   "hip embed: bert and nomic-bert on HIP pool to llama.cpp's embeddings within 1e-4 cosine",
   async () => {
-    const rows: EmbedRow[] = readTextFile(
-      join(REPO_ROOT, "tests", "golden", "bert-tiny-embed.jsonl"),
-    )
-      .trim().split("\n").map((l) => JSON.parse(l));
+    const rows = embedGoldens();
     const dir = mkdtempSync(join(tmpdir(), "rf-hip-embed-"));
     try {
       for (const name of [...new Set(rows.map((r) => r.model))]) {
-        const type = name.match(/-([A-Z0-9_]+)\.gguf$/)![1];
-        const out = join(dir, name);
-        await makeSyntheticModel({
-          arch: name.startsWith("nomic") ? "nomic-bert" : "bert",
-          shape: "tiny",
-          type,
-          out,
-          seed: 7,
-          vocab: sharedPath("models", "llama.cpp-vocab", "ggml-vocab-bert-bge.gguf"),
-        });
+        const out = await makeEmbedModel(dir, name);
         const model = await Model.load(out, {
           architectures: builtinArchitectures,
           backends: [hip, createCpuBackend()],

@@ -5,19 +5,10 @@
 import { assert, assertEquals } from "./assert.ts";
 import { test } from "./harness.ts";
 import { postJson, startServer } from "./_server_util.ts";
+import { cosine } from "./embed_util.ts";
 import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
 
 const INPUTS = ["a small dog", "Once upon a time there was a girl", "hi", "the cat sat", "red"];
-
-function cosine(a: number[], b: number[]): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 test("server: embeddings of several inputs share passes and equal each alone", async () => {
   const s = await startServer({ parallel: 1 });
