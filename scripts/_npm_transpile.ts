@@ -155,3 +155,12 @@ export function reachable(
   }
   return [...seen].sort();
 }
+
+/** Those of `modules` that reach a module under `prefix` (e.g. "scripts/") through the graph. */
+export function reaching(
+  graph: ReadonlyMap<string, readonly string[]>,
+  modules: readonly string[],
+  prefix: string,
+): string[] {
+  return modules.filter((m) => reachable(graph, [m]).some((d) => d.startsWith(prefix)));
+}

@@ -41,7 +41,7 @@ import {
   WEBGPU,
   writePackageFiles,
 } from "./_npm_package.ts";
-import { collectModules, reachable, transpile } from "./_npm_transpile.ts";
+import { collectModules, reachable, reaching, transpile } from "./_npm_transpile.ts";
 import { emitDeclarations } from "./_npm_types.ts";
 import { buildNativeForPackage } from "./_npm_native.ts";
 
@@ -60,6 +60,8 @@ export interface BuildResult {
   readonly files: readonly string[];
   /** Test modules (repository-relative .ts paths) transpiled beside the package. */
   readonly testModules: readonly string[];
+  /** Those of them that import scripts/ (directly or through helpers): not in the package. */
+  readonly scriptTests: readonly string[];
   readonly dependencies: ReadonlyMap<string, string>;
   /** The packaged native CPU library (relative to npm/), when this machine built it. */
   readonly nativeLibrary?: string;
@@ -161,7 +163,8 @@ export async function buildNpm(): Promise<BuildResult> {
   );
   log(`npm/ built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const testModules = modules.filter((m) => m.endsWith("_test.ts"));
-  return { files, testModules, dependencies, nativeLibrary: native.file };
+  const scriptTests = reaching(result.graph, testModules, "scripts/");
+  return { files, testModules, scriptTests, dependencies, nativeLibrary: native.file };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -178,6 +181,7 @@ async function main(argv: readonly string[]): Promise<number> {
     root: ROOT,
     outDir: OUT_DIR,
     testModules: build.testModules,
+    scriptTests: build.scriptTests,
     nativeLibrary: build.nativeLibrary,
     keepTemp: argv.includes("--keep-temp"),
   });

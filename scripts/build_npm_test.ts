@@ -18,7 +18,7 @@ import {
   REQUIRE_MESSAGE,
   REQUIRE_SOURCE,
 } from "./_npm_package.ts";
-import { collectModules, packageName, reachable, transpile } from "./_npm_transpile.ts";
+import { collectModules, packageName, reachable, reaching, transpile } from "./_npm_transpile.ts";
 import { declarationPackages, rewriteTsSpecifiers } from "./_npm_types.ts";
 import { NATIVE_PACKAGE_FILE, NATIVE_PLATFORM } from "./_npm_native.ts";
 import {
@@ -80,6 +80,17 @@ test("npm build: reachable modules follow the graph from the entries", () => {
   const g = new Map([["m", ["a", "b"]], ["a", ["c"]], ["c", ["a"]], ["x", ["y"]]]);
   assertEquals(reachable(g, ["m"]), ["a", "b", "c", "m"]);
   assertEquals(reachable(g, ["x"]), ["x", "y"]);
+});
+
+test("npm build: tests that reach scripts/ through a helper are found (Deno-only)", () => {
+  const g = new Map([
+    ["tests/a_test.ts", ["tests/helper.ts"]],
+    ["tests/helper.ts", ["scripts/make_model.ts"]],
+    ["tests/b_test.ts", ["src/x.ts"]],
+    ["tests/c_test.ts", ["scripts/make_model.ts"]],
+  ]);
+  const tests = ["tests/a_test.ts", "tests/b_test.ts", "tests/c_test.ts"];
+  assertEquals(reaching(g, tests, "scripts/"), ["tests/a_test.ts", "tests/c_test.ts"]);
 });
 
 test("npm build: transpile keeps modules apart, rewrites specifiers, records imports", async () => {

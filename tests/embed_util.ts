@@ -1,13 +1,13 @@
 /**
- * Helpers of the embedding suites: cosine similarity, llama.cpp's embedding goldens
- * (tests/golden/bert-tiny-embed.jsonl) and the random encoder models they were made from.
+ * Helpers of the embedding suites: cosine similarity and llama.cpp's embedding goldens
+ * (tests/golden/bert-tiny-embed.jsonl); embed_models.ts makes the models they came from (it
+ * imports scripts/, so the suites that use it run under Deno only).
  *
  * @module
  */
 import { join } from "node:path";
-import { makeSyntheticModel } from "../scripts/make_synthetic_model.ts";
 import { readTextFile } from "../src/runtime/host.ts";
-import { REPO_ROOT, sharedPath } from "./shared_data.ts";
+import { REPO_ROOT } from "./shared_data.ts";
 
 /** One golden: llama.cpp's embedding of `text` by the model file `model`. */
 export interface EmbedRow {
@@ -35,22 +35,4 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function embedGoldens(): EmbedRow[] {
   return readTextFile(join(REPO_ROOT, "tests", "golden", "bert-tiny-embed.jsonl"))
     .trim().split("\n").map((l) => JSON.parse(l));
-}
-
-/**
- * Writes the golden's model `name` (e.g. "nomic-bert-tiny-Q8_0.gguf": architecture and type
- * from the name, tiny shape, seed 7, the bert-bge vocabulary) into `dir`; returns its path.
- */
-export async function makeEmbedModel(dir: string, name: string): Promise<string> {
-  const type = name.match(/-([A-Z0-9_]+)\.gguf$/)![1];
-  const out = join(dir, name);
-  await makeSyntheticModel({
-    arch: name.startsWith("nomic") ? "nomic-bert" : "bert",
-    shape: "tiny",
-    type,
-    out,
-    seed: 7,
-    vocab: sharedPath("models", "llama.cpp-vocab", "ggml-vocab-bert-bge.gguf"),
-  });
-  return out;
 }

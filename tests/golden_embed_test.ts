@@ -14,7 +14,8 @@ import { builtinArchitectures } from "../src/model/mod.ts";
 import { sha256Hex } from "./_hash.ts";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { test } from "./harness.ts";
-import { cosine, embedGoldens, makeEmbedModel } from "./embed_util.ts";
+import { cosine, embedGoldens } from "./embed_util.ts";
+import { makeEmbedModel } from "./embed_models.ts";
 import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
 import { InvalidArgumentError } from "../src/core/errors.ts";
 

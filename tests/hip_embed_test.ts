@@ -17,7 +17,8 @@ import { Model } from "../src/core/model.ts";
 import { builtinArchitectures } from "../src/model/mod.ts";
 import { assert } from "./assert.ts";
 import { test } from "./harness.ts";
-import { cosine, embedGoldens, makeEmbedModel } from "./embed_util.ts";
+import { cosine, embedGoldens } from "./embed_util.ts";
+import { makeEmbedModel } from "./embed_models.ts";
 import { HAVE_SHARED, NO_SHARED_REASON } from "./shared_data.ts";
 
 const hip = createHipBackend();
