@@ -228,3 +228,18 @@ test("HNSW: each search picks its beam; the store's beam grows with the collecti
   assert(wide >= 198 && narrow < wide, `recall ${narrow}/200 at beam 1, ${wide}/200 at ${n}`);
   assertEquals([10_000, 20_000, 50_000, 100_000].map(searchBeam), [1024, 2048, 4096, 7168]);
 });
+
+test("HNSW: every vector added in one batch is reachable (one insertion thread)", async () => {
+  // usearch 2.26's multi-threaded batch insert left 2-6 of 2,500 (and of 20,000) vectors
+  // unreachable from the entry point: a search as wide as the index did not return them.
+  const n = 5000;
+  const data = randomVectors(n, DIM, 41);
+  const flat = new Float32Array(n * DIM);
+  data.forEach((v, i) => flat.set(v, i * DIM));
+  const ix = await createHnsw({ dimension: DIM, metric: "cosine" });
+  ix.add(BigUint64Array.from(data, (_, i) => BigInt(i)), flat);
+  for (const q of randomVectors(3, DIM, 42)) {
+    const all = ix.search(q, n, n);
+    assertEquals(new Set(all.keys).size, n, "all vectors found by a search as wide as the index");
+  }
+});

@@ -56,8 +56,10 @@ export function hnswPath(indexDir: string, id: number, metric: VectorMetric): st
  * Graph parameters of every collection's index: M 16 / add beam 128, measured on uniform
  * random vectors (HNSW's worst case: all distances nearly equal; see scripts/bench_context.ts).
  * M 32 / add beam 200 reached recall 0.96 at search beam 2048 on 100k x 384 but built in
- * 1,314 s against 773 s for M 16 on the same loaded cores. `expansionSearch` is only the
- * smallest beam: each search picks its own, {@linkcode searchBeam}.
+ * 1,314 s against 773 s for M 16 on the same loaded cores (both multi-threaded; inserts now
+ * run on one thread, src/runtime/hnsw.ts says why: 20k x 384 builds in 15.4 s, recall@10 1.0
+ * at beam 2048). `expansionSearch` is only the smallest beam: each search picks its own,
+ * {@linkcode searchBeam}.
  */
 export const HNSW_PARAMS = { connectivity: 16, expansionAdd: 128, expansionSearch: 64 } as const;
 

@@ -75,9 +75,10 @@ async function vectorRanked(
   if (!now) return exactSearch(store.reader, c.id, q, k, metric, filter);
   const ix = now.index;
   const filtered = filter !== undefined && Object.keys(filter).length > 0;
-  // Entries to ignore are among the candidates: ask for that many more.
+  // Entries to ignore are among the candidates: ask for that many more, and widen the beam
+  // by as many (the wanted ones would otherwise sit at the beam's edge, where recall drops).
   const want = Math.min(ix.size, (filtered ? k * 10 : k) + now.hiddenInIndex);
-  const r = ix.search(q, want, searchBeam(ix.size));
+  const r = ix.search(q, want, searchBeam(ix.size) + want);
   let ranked: Ranked[] = [];
   for (let i = 0; i < r.keys.length; i++) {
     const id = Number(r.keys[i]);
