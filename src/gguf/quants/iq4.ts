@@ -11,7 +11,7 @@
  */
 import { F16_F32, f32ToF16 } from "./half.ts";
 import { type DequantKernel, f32, putU16, type QuantKernel } from "./kernel.ts";
-import { GROUP_MAX_EPS } from "./round.ts";
+import { clampInt, GROUP_MAX_EPS, nearestInt } from "./round.ts";
 
 /** ggml's kvalues_iq4nl. */
 export const KVALUES_IQ4NL: Int8Array = Int8Array.from([
@@ -85,62 +85,100 @@ export function bestIndexIQ4(x: number): number {
   return idx;
 }
 
-const L = new Uint8Array(32);
+const L = new Uint8Array(256);
+const SCALES = new Float32Array(8);
 const NTRY = 7;
 
 /**
- * float32 to IQ4_NL, as quantize_row_iq4_nl_ref (no importance weights: weights x^2,
- * 15 trial scales around max / -127, then a least squares scale).
+ * The scale of the 32 values at src[x..] as quantize_row_iq4_nl_impl searches it (no importance
+ * weights: weights x^2, 15 trial scales around max / -127, then a least squares refit); 0 for
+ * a group under GROUP_MAX_EPS.
  */
-export const quantIQ4_NL: QuantKernel = (src, so, nb, dst, dof) => {
+function groupScale(src: Float32Array, x: number): number {
   const kv = KVALUES_IQ4NL;
+  let amax = 0;
+  let max = 0;
+  for (let j = 0; j < 32; j++) {
+    const a = Math.abs(src[x + j]);
+    if (a > amax) {
+      amax = a;
+      max = src[x + j];
+    }
+  }
+  if (amax < GROUP_MAX_EPS) return 0;
+  let d = f32(-max / kv[0]);
+  let id = f32(1 / d);
+  let best = 0;
+  for (let itry = -NTRY - 1; itry <= NTRY; itry++) {
+    // The first pass (itry = -NTRY - 1) is the plain scale -max / kv[0]; then the trials.
+    if (itry >= -NTRY) id = f32((itry + kv[0]) / max);
+    let sumqx = 0;
+    let sumq2 = 0;
+    for (let j = 0; j < 32; j++) {
+      const v = src[x + j];
+      const q = kv[bestIndexIQ4(f32(id * v))];
+      const wq = f32(f32(v * v) * q);
+      sumqx = f32(sumqx + f32(wq * v));
+      sumq2 = f32(sumq2 + f32(wq * q));
+    }
+    if (itry < -NTRY) {
+      d = f32(sumqx / sumq2);
+      best = f32(d * sumqx);
+    } else if (sumq2 > 0 && f32(sumqx * sumqx) > f32(best * sumq2)) {
+      d = f32(sumqx / sumq2);
+      best = f32(d * sumqx);
+    }
+  }
+  return d;
+}
+
+/** Indices of the 32 values at src[x..] under scale d into L[l..], packed as IQ4_NL at dst[o..]. */
+function packGroup(src: Float32Array, x: number, d: number, dst: Uint8Array, o: number): void {
+  const id = d !== 0 ? f32(1 / d) : 0;
+  for (let j = 0; j < 32; j++) L[j] = bestIndexIQ4(f32(id * src[x + j]));
+  for (let j = 0; j < 16; j++) dst[o + j] = L[j] | (L[j + 16] << 4);
+}
+
+/** float32 to IQ4_NL, as quantize_row_iq4_nl_ref. */
+export const quantIQ4_NL: QuantKernel = (src, so, nb, dst, dof) => {
   for (let b = 0; b < nb; b++) {
     const x = so + b * 32;
     const o = dof + b * 18;
-    let amax = 0;
-    let max = 0;
-    for (let j = 0; j < 32; j++) {
-      const a = Math.abs(src[x + j]);
-      if (a > amax) {
-        amax = a;
-        max = src[x + j];
+    const d = groupScale(src, x);
+    putU16(dst, o, f32ToF16(d));
+    packGroup(src, x, d, dst, o + 2);
+  }
+};
+
+/**
+ * float32 to IQ4_XS, as quantize_row_iq4_xs_ref: each group's scale searched as for IQ4_NL, the
+ * super-block scale d = -max_scale / 32 (max_scale: the group scale of largest magnitude), each
+ * group's 6-bit l = nearest(scale / d) clamped to [-32, 31], and its indices under d * l.
+ */
+export const quantIQ4_XS: QuantKernel = (src, so, nb, dst, dof) => {
+  for (let b = 0; b < nb; b++) {
+    const x = so + b * 256;
+    const o = dof + b * 136;
+    let maxScale = 0;
+    let amaxScale = 0;
+    for (let ib = 0; ib < 8; ib++) {
+      SCALES[ib] = groupScale(src, x + 32 * ib);
+      if (Math.abs(SCALES[ib]) > amaxScale) {
+        amaxScale = Math.abs(SCALES[ib]);
+        maxScale = SCALES[ib];
       }
     }
-    let d = 0;
-    if (amax >= GROUP_MAX_EPS) {
-      d = f32(-max / kv[0]);
-      let id = f32(1 / d);
-      let sumqx = 0;
-      let sumq2 = 0;
-      for (let j = 0; j < 32; j++) {
-        const v = src[x + j];
-        const q = kv[bestIndexIQ4(f32(id * v))];
-        const wq = f32(f32(v * v) * q);
-        sumqx = f32(sumqx + f32(wq * v));
-        sumq2 = f32(sumq2 + f32(wq * q));
-      }
-      d = f32(sumqx / sumq2);
-      let best = f32(d * sumqx);
-      for (let itry = -NTRY; itry <= NTRY; itry++) {
-        id = f32((itry + kv[0]) / max);
-        sumqx = 0;
-        sumq2 = 0;
-        for (let j = 0; j < 32; j++) {
-          const v = src[x + j];
-          const q = kv[bestIndexIQ4(f32(id * v))];
-          const wq = f32(f32(v * v) * q);
-          sumqx = f32(sumqx + f32(wq * v));
-          sumq2 = f32(sumq2 + f32(wq * q));
-        }
-        if (sumq2 > 0 && f32(sumqx * sumqx) > f32(best * sumq2)) {
-          d = f32(sumqx / sumq2);
-          best = f32(d * sumqx);
-        }
-      }
-    }
+    const d = f32(-maxScale / 32);
     putU16(dst, o, f32ToF16(d));
     const id = d !== 0 ? f32(1 / d) : 0;
-    for (let j = 0; j < 32; j++) L[j] = bestIndexIQ4(f32(id * src[x + j]));
-    for (let j = 0; j < 16; j++) dst[o + 2 + j] = L[j] | (L[j + 16] << 4);
+    let sh = 0;
+    dst.fill(0, o + 4, o + 8);
+    for (let ib = 0; ib < 8; ib++) {
+      const l = clampInt(nearestInt(f32(id * SCALES[ib])), -32, 31);
+      packGroup(src, x + 32 * ib, f32(d * l), dst, o + 8 + 16 * ib);
+      dst[o + 4 + (ib >> 1)] |= ((l + 32) & 15) << (4 * (ib & 1));
+      sh |= ((l + 32) >> 4) << (2 * ib);
+    }
+    putU16(dst, o + 2, sh);
   }
 };

@@ -6,7 +6,7 @@
  * Dequantize: F32, F16, BF16, F64, I8, I16, I32, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_K, Q2_K,
  * Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4.
  * Quantize: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL,
- * MXFP4.
+ * IQ4_XS, MXFP4.
  *
  * @module
  */
@@ -25,7 +25,7 @@ import {
   quantF16,
   quantF32,
 } from "./float.ts";
-import { dequantIQ4_NL, dequantIQ4_XS, quantIQ4_NL } from "./iq4.ts";
+import { dequantIQ4_NL, dequantIQ4_XS, quantIQ4_NL, quantIQ4_XS } from "./iq4.ts";
 import type { DequantKernel, QuantKernel } from "./kernel.ts";
 import { dequantMXFP4, quantMXFP4 } from "./mxfp4.ts";
 import { dequantQ2_K } from "./q2_k.ts";
@@ -80,6 +80,7 @@ const QUANT = new Map<number, QuantKernel>([
   [GGMLType.Q5_K, quantQ5_K],
   [GGMLType.Q6_K, quantQ6_K],
   [GGMLType.IQ4_NL, quantIQ4_NL],
+  [GGMLType.IQ4_XS, quantIQ4_XS],
   [GGMLType.MXFP4, quantMXFP4],
 ]);
 
