@@ -36,6 +36,32 @@ __device__ __forceinline__ uint32_t spread4(uint32_t b) {
   return ((b & 1u) << 4) | ((b & 2u) << 11) | ((b & 4u) << 18) | ((b & 8u) << 25);
 }
 
+// 32-bit little-endian load from any address (MXFP4's 17-byte blocks).
+__device__ __forceinline__ uint32_t ld32u(const uint8_t* p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+// Four table lookups: byte i of `v` (0..15) selects int8 entry v_i of a 16-entry table held in
+// four words (t0: entries 0..3, ..., t3: 12..15). Each selector nibble keeps the low 3 bits
+// (PTX's prmt reads bit 3 as "replicate the sign"), so entries 0..7 come from (t0, t1) and
+// 8..15 from (t2, t3); bit 3 of each index picks between the two.
+__device__ __forceinline__ int lut16(uint32_t v, uint32_t t0, uint32_t t1, uint32_t t2,
+                                     uint32_t t3) {
+  const uint32_t sel = (v & 0x7u) | ((v >> 4) & 0x70u) | ((v >> 8) & 0x700u) | ((v >> 12) & 0x7000u);
+  const uint32_t lo = __byte_perm(t0, t1, sel), hi = __byte_perm(t2, t3, sel);
+  const uint32_t high = ((v >> 3) & 0x01010101u) * 0xFFu;  // 0xFF in the bytes of entries >= 8
+  return (int)((lo & ~high) | (hi & high));
+}
+__device__ __forceinline__ int lut_iq4nl(uint32_t v) {
+  return lut16(v, kvalues_iq4nl(0), kvalues_iq4nl(1), kvalues_iq4nl(2), kvalues_iq4nl(3));
+}
+__device__ __forceinline__ int lut_mxfp4(uint32_t v) {
+  return lut16(v, kvalues_mxfp4(0), kvalues_mxfp4(1), kvalues_mxfp4(2), kvalues_mxfp4(3));
+}
+// ggml_e8m0_to_fp32_half: half the E8M0 scale, 2^(e - 128) (e < 2 gives subnormals).
+__device__ __forceinline__ float e8m0_half(uint32_t e) {
+  return __uint_as_float(e < 2 ? 0x00200000u << e : (e - 1) << 23);
+}
+
 template <int TYPE>
 struct QT;
 
@@ -107,6 +133,32 @@ struct QT<T_Q8_0> {  // half d; i8 qs[32]
   }
 };
 
+template <>
+struct QT<T_IQ4_NL> {  // half d; u8 qs[16] (indices into kvalues_iq4nl, laid out as Q4_0)
+  static constexpr int BLOCK = type_block(T_IQ4_NL), BYTES = type_bytes(T_IQ4_NL), SUBS = 1;
+  __device__ static int qword(const uint8_t* b, int, int j) {
+    const uint32_t v = ld32a2(b + 2 + 4 * (j & 3));
+    return lut_iq4nl((j < 4 ? v : v >> 4) & 0x0F0F0F0Fu);
+  }
+  __device__ static void scales(const uint8_t* b, int, float& d0, float& d1, float& m) {
+    d0 = d1 = h2f(ld16(b));
+    m = 0.f;
+  }
+};
+
+template <>
+struct QT<T_MXFP4> {  // u8 e (E8M0); u8 qs[16] (E2M1 codes, laid out as Q4_0)
+  static constexpr int BLOCK = type_block(T_MXFP4), BYTES = type_bytes(T_MXFP4), SUBS = 1;
+  __device__ static int qword(const uint8_t* b, int, int j) {
+    const uint32_t v = ld32u(b + 1 + 4 * (j & 3));
+    return lut_mxfp4((j < 4 ? v : v >> 4) & 0x0F0F0F0Fu);
+  }
+  __device__ static void scales(const uint8_t* b, int, float& d0, float& d1, float& m) {
+    d0 = d1 = e8m0_half(b[0]);
+    m = 0.f;
+  }
+};
+
 // 6-bit scale and min of sub-block j of a Q4_K/Q5_K block (12 packed scale bytes at `q`).
 __device__ __forceinline__ void scale_min_k4(int j, const uint8_t* q, int& sc, int& mn) {
   if (j < 4) {
@@ -165,6 +217,44 @@ struct QT<T_Q6_K> {  // u8 ql[128]; u8 qh[64]; i8 scales[16]; half d
     const float d = h2f(ld16(b + 208));
     d0 = d * (float)sc[8 * n + 2 * g];
     d1 = d * (float)sc[8 * n + 2 * g + 1];
+    m = 0.f;
+  }
+};
+
+template <>
+struct QT<T_Q3_K> {  // u8 hmask[32]; u8 qs[64]; u8 scales[12]; half d
+  static constexpr int BLOCK = type_block(T_Q3_K), BYTES = type_bytes(T_Q3_K), SUBS = 8;
+  // Element l of sub-block s: 2 bits at shift 2 (s % 4) of qs[32 (s / 4) + l], minus 4 unless
+  // bit s of hmask[l] is set.
+  __device__ static int qword(const uint8_t* b, int s, int j) {
+    const uint32_t l = (ld32a2(b + 32 + 32 * (s >> 2) + 4 * j) >> (2 * (s & 3))) & 0x03030303u;
+    const uint32_t h = (ld32a2(b + 4 * j) >> s) & 0x01010101u;
+    return sub_bytes(l | (h << 2), 4);
+  }
+  // 6-bit scale of 16-element group g (0..15), minus 32.
+  __device__ static int scale6(const uint8_t* sc, int g) {
+    const int lo = g < 8 ? sc[g] & 0xF : sc[g - 8] >> 4;
+    return (lo | (((sc[8 + (g & 3)] >> (2 * (g >> 2))) & 3) << 4)) - 32;
+  }
+  __device__ static void scales(const uint8_t* b, int s, float& d0, float& d1, float& m) {
+    const float d = h2f(ld16(b + 108));
+    d0 = d * (float)scale6(b + 96, 2 * s);
+    d1 = d * (float)scale6(b + 96, 2 * s + 1);
+    m = 0.f;
+  }
+};
+
+template <>
+struct QT<T_IQ4_XS> {  // half d; u16 scales_h; u8 scales_l[4]; u8 qs[128]
+  static constexpr int BLOCK = type_block(T_IQ4_XS), BYTES = type_bytes(T_IQ4_XS), SUBS = 8;
+  // Sub-block s: 16 bytes at qs + 16 s, elements 0..15 in the low nibbles, 16..31 high.
+  __device__ static int qword(const uint8_t* b, int s, int j) {
+    const uint32_t v = ld32(b + 8 + 16 * s + 4 * (j & 3));
+    return lut_iq4nl((j < 4 ? v : v >> 4) & 0x0F0F0F0Fu);
+  }
+  __device__ static void scales(const uint8_t* b, int s, float& d0, float& d1, float& m) {
+    const int ls = ((b[4 + (s >> 1)] >> (4 * (s & 1))) & 0xF) | (((ld16(b + 2) >> (2 * s)) & 3) << 4);
+    d0 = d1 = h2f(ld16(b)) * (float)(ls - 32);
     m = 0.f;
   }
 };

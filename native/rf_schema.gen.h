@@ -140,10 +140,14 @@ RF_HD constexpr int hip_type_uses(int t) {
     case T_Q5_0: return USE_MATRIX;
     case T_Q5_1: return USE_MATRIX;
     case T_Q8_0: return USE_MATRIX;
+    case T_Q3_K: return USE_MATRIX;
     case T_Q4_K: return USE_MATRIX;
     case T_Q5_K: return USE_MATRIX;
     case T_Q6_K: return USE_MATRIX;
+    case T_IQ4_NL: return USE_MATRIX;
+    case T_IQ4_XS: return USE_MATRIX;
     case T_BF16: return USE_MATRIX;
+    case T_MXFP4: return USE_MATRIX;
     default: return 0;
   }
 }
@@ -171,8 +175,17 @@ RF_HD constexpr int act_int8_format(int t) {
   }
 }
 
+// ggml's value tables of the non-linear 4-bit types (kvalues_iq4nl, kvalues_mxfp4): int8
+// entry i in byte i % 4 of word w = i / 4.
+RF_HD constexpr uint32_t kvalues_iq4nl(int w) {
+  return w == 0 ? 0xBFAD9881u : w == 1 ? 0xF6EADDCFu : w == 2 ? 0x26190D01u : 0x71594535u;
+}
+RF_HD constexpr uint32_t kvalues_mxfp4(int w) {
+  return w == 0 ? 0x03020100u : w == 1 ? 0x0C080604u : w == 2 ? 0xFDFEFF00u : 0xF4F8FAFCu;
+}
+
 // The types the HIP matrix kernels read, as an X-macro: X(T_F32) X(T_F16) ...
-#define RF_HIP_MATRIX_TYPES(X) X(T_F32) X(T_F16) X(T_Q4_0) X(T_Q4_1) X(T_Q5_0) X(T_Q5_1) X(T_Q8_0) X(T_Q4_K) X(T_Q5_K) X(T_Q6_K) X(T_BF16)
+#define RF_HIP_MATRIX_TYPES(X) X(T_F32) X(T_F16) X(T_Q4_0) X(T_Q4_1) X(T_Q5_0) X(T_Q5_1) X(T_Q8_0) X(T_Q3_K) X(T_Q4_K) X(T_Q5_K) X(T_Q6_K) X(T_IQ4_NL) X(T_IQ4_XS) X(T_BF16) X(T_MXFP4)
 
 // What an operand word is (see WordKind in src/core/op_schema.ts).
 enum WordKind { W_SLOT, W_HOST_IN, W_HOST_OUT, W_WEIGHT, W_TYPE, W_DIM, W_COUNT, W_INT, W_F32 };

@@ -34,9 +34,13 @@ const TYPES: TypeCase[] = [
   { type: GGMLType.Q5_0, k: [96], tol: Q },
   { type: GGMLType.Q5_1, k: [96], tol: Q },
   { type: GGMLType.Q8_0, k: [96], tol: Q },
+  { type: GGMLType.IQ4_NL, k: [96], tol: Q },
+  { type: GGMLType.MXFP4, k: [96], tol: Q },
+  { type: GGMLType.Q3_K, k: [768], tol: Q },
   { type: GGMLType.Q4_K, k: [768], tol: Q },
   { type: GGMLType.Q5_K, k: [768], tol: Q },
   { type: GGMLType.Q6_K, k: [768], tol: Q },
+  { type: GGMLType.IQ4_XS, k: [768], tol: Q },
 ];
 const N = 37;
 

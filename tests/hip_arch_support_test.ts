@@ -1,6 +1,7 @@
 /**
  * Which ops of each built-in architecture's random model the HIP backend declines (they run on
- * the CPU, switching device inside each layer): only MXFP4 expert FFNs (gpt-oss's MXFP4_MOE).
+ * the CPU, switching device inside each layer): none, for every weight type the HIP kernels read
+ * (gpt-oss's MXFP4_MOE and Q3_K_M included; support_test.ts has a type they do not read).
  * Llama 3 (rope factors), Qwen3 (per-head q/k norms), Phi-3 (slices of fused products, scale),
  * Gemma 2 and 3 (soft-capped and sliding-window attention), Mixtral and Qwen3-MoE (expert FFNs),
  * gpt-oss with other expert types (sink attention, expert FFNs) and the BERT encoders (non-causal
@@ -44,15 +45,16 @@ const DECLINED: Record<string, string[]> = {
   bert: [],
   "nomic-bert": [],
 };
-/** The same for other types: gpt-oss's MXFP4 experts have no HIP decode. */
+/** The same for other types (Q3_K_M: Q3_K with Q4_K/Q5_K/Q6_K tensors). */
 const DECLINED_TYPED: [string, string, string[]][] = [
-  ["gpt-oss", "MXFP4", ["moe"]],
+  ["gpt-oss", "MXFP4", []],
+  ["llama3", "Q3_K_M", []],
   ["mixtral", "Q4_K", []],
   ["qwen3moe", "F16", []],
 ];
 
 test(
-  "hip support: each architecture declines only MXFP4 MoE",
+  "hip support: each architecture runs entirely on HIP, MXFP4 and Q3_K_M models included",
   async () => {
     const hip = createHipBackend();
     const dir = mkdtempSync(join(tmpdir(), "rf-hip-support-"));

@@ -3,7 +3,7 @@
  * device): random Mixtral and Qwen3-MoE models of the tiny and small shapes
  * (`deno task make-model --arch mixtral|qwen3moe --shape tiny|small`), loaded with strict
  * placement so every op, the MoE FFN included, runs on HIP (a declined op is an error), and
- * gpt-oss with Q8_0 experts (MoE and sink attention on HIP, also strict): prefill logits of
+ * gpt-oss with Q8_0 or MXFP4 experts (MoE and sink attention on HIP, also strict): prefill logits of
  * every row, then five decode steps, within tests/hip_model_test.ts's tolerance for the
  * architectures' random models (tiny) or three times a dense twin's own error (small).
  *
@@ -64,8 +64,9 @@ const CASES: { moe: ModelCase; dense?: ModelCase }[] = [
     moe: { arch: "qwen3moe", shape: "small", type: "Q8_0", strict: true },
     dense: { arch: "qwen3", shape: "small", type: "Q8_0", strict: true },
   },
-  // Sink attention has no HIP kernel yet: those ops run on the CPU, the MoE on HIP.
+  // Sink attention and the biased, clamped SwiGLU experts, with Q8_0 or MXFP4 (MXFP4_MOE) experts.
   { moe: { arch: "gpt-oss", shape: "tiny", type: "Q8_0", strict: true } },
+  { moe: { arch: "gpt-oss", shape: "tiny", type: "MXFP4", strict: true } },
 ];
 
 const label = (c: ModelCase) => `${c.arch} ${c.shape} ${c.type}`;

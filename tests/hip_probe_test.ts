@@ -54,8 +54,11 @@ test("supportsOp falls back for weight types the kernels lack", () => {
   const mm = { op: "matmul" as const, layer: 0, out: 1, x: 0, weight: "w" };
   assert(b.supportsOp(mm, () => GGMLType.Q4_K));
   assert(b.supportsOp(mm, () => GGMLType.BF16));
-  assert(!b.supportsOp(mm, () => GGMLType.IQ4_XS));
+  for (const t of [GGMLType.IQ4_XS, GGMLType.IQ4_NL, GGMLType.MXFP4, GGMLType.Q3_K]) {
+    assert(b.supportsOp(mm, () => t), `type ${t}`);
+  }
   assert(!b.supportsOp(mm, () => GGMLType.Q2_K));
+  assert(!b.supportsOp(mm, () => GGMLType.IQ2_XXS));
   assert(!b.supportsOp(mm, () => undefined));
   const norm = { op: "rms_norm" as const, layer: 0, out: 1, x: 0, weight: "n", eps: 1e-5 };
   assert(b.supportsOp(norm, () => GGMLType.F32));

@@ -55,14 +55,14 @@ export const TYPE_KERNELS: Readonly<Partial<Record<GGMLTypeName, TypeKernels>>> 
   Q5_0: k("q8_0", ["matrix"], true, true),
   Q5_1: k("q8_1", ["matrix"], true, true),
   Q8_0: k("q8_0", ["matrix"], true, true),
-  IQ4_NL: k("q8_0", [], false, true),
-  MXFP4: k("q8_0", [], true, true),
+  IQ4_NL: k("q8_0", ["matrix"], false, true),
+  MXFP4: k("q8_0", ["matrix"], true, true),
   Q2_K: k("q8_k", [], false, false),
-  Q3_K: k("q8_k", [], true, false),
+  Q3_K: k("q8_k", ["matrix"], true, false),
   Q4_K: k("q8_k", ["matrix"], true, false),
   Q5_K: k("q8_k", ["matrix"], true, false),
   Q6_K: k("q8_k", ["matrix"], true, false),
-  IQ4_XS: k("q8_k", [], false, false),
+  IQ4_XS: k("q8_k", ["matrix"], false, false),
 };
 
 /** Kernel facts of type `id` (float activations and no kernels for types not listed). */

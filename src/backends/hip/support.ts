@@ -55,7 +55,7 @@ const SHAPE_RULES: Readonly<Record<string, (node: GraphNode) => boolean>> = {
     n.headDim <= HIP_MAX_HEAD_DIM && n.valueDim <= HIP_MAX_HEAD_DIM &&
     n.nHead % n.nHeadKV === 0,
   slice: (n) => n.op === "slice" && Number.isInteger(n.offset) && n.offset >= 0,
-  // Expert weights of a type HIP reads as a matrix (MXFP4 is not: those layers stay on the CPU),
+  // Expert weights of a type HIP reads as a matrix (gpt-oss's MXFP4 included; Q2_K is not),
   // at most HIP_MOE_MAX_USED of HIP_MOE_MAX_EXPERTS experts (kernels/moe.hip).
   moe: (n) =>
     n.op === "moe" && Number.isInteger(n.nExpert) && Number.isInteger(n.nUsed) &&

@@ -2,7 +2,7 @@
  * HIP capability edges the architectures rely on: the ops and attributes the HIP kernels
  * implement (per-group RMSNorm, RoPE frequency factors, GELU, GeGLU, scale, tanh, slice,
  * LayerNorm, position embeddings, MoE, windowed, soft-capped, sink and non-causal attention) are
- * claimed; those they do not (MXFP4 experts, weights of types the kernels do not read in that
+ * claimed; those they do not (weights of types the kernels do not read in that
  * role, non-causal attention with a window, soft-cap or sinks, which the CPU's non-causal
  * attention lacks, and those attention variants in multi-sequence batches) are declined, so the
  * scheduler runs them on the CPU instead of running them wrongly.
@@ -106,7 +106,7 @@ test("hip support: windowed, soft-capped, sink and non-causal attention run on H
   }
 });
 
-test("hip support: MoE runs on HIP unless its experts are MXFP4 or beyond the kernels' limits", () => {
+test("hip support: MoE runs on HIP (MXFP4 experts included) unless beyond the kernels' limits", () => {
   const moe: GraphNode = {
     op: "moe",
     layer: 0,
@@ -121,7 +121,19 @@ test("hip support: MoE runs on HIP unless its experts are MXFP4 or beyond the ke
     normWeights: true,
     weightsScale: 0,
   };
-  for (const t of [GGMLType.F32, GGMLType.F16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_K]) {
+  for (
+    const t of [
+      GGMLType.F32,
+      GGMLType.F16,
+      GGMLType.Q8_0,
+      GGMLType.Q4_0,
+      GGMLType.Q4_K,
+      GGMLType.MXFP4,
+      GGMLType.IQ4_NL,
+      GGMLType.IQ4_XS,
+      GGMLType.Q3_K,
+    ]
+  ) {
     assert(hipSupportsOp(moe, (n) => n === "r" ? GGMLType.F32 : t), `experts of type ${t}`);
   }
   const oss: GraphNode = {
@@ -134,8 +146,9 @@ test("hip support: MoE runs on HIP unless its experts are MXFP4 or beyond the ke
     downBias: "db",
   };
   assert(hipSupportsOp(oss, (n) => n.endsWith("b") ? GGMLType.F32 : GGMLType.Q8_0));
-  // No MXFP4 decode on HIP yet: gpt-oss's MXFP4 experts stay on the CPU, a layer at a time.
-  assert(!hipSupportsOp(oss, (n) => ["g", "u", "d"].includes(n) ? GGMLType.MXFP4 : GGMLType.F32));
+  // gpt-oss's MXFP4 experts run on HIP; Q2_K experts (no HIP kernel) stay on the CPU.
+  assert(hipSupportsOp(oss, (n) => ["g", "u", "d"].includes(n) ? GGMLType.MXFP4 : GGMLType.F32));
+  assert(!hipSupportsOp(oss, (n) => ["g", "u", "d"].includes(n) ? GGMLType.Q2_K : GGMLType.F32));
   // The bias kernels read F32 only.
   assert(!hipSupportsOp(oss, (n) => n === "gb" ? GGMLType.F16 : GGMLType.F32));
   for (const bad of [{ nExpert: 257, nUsed: 2 }, { nUsed: 17, nExpert: 32 }, { nUsed: 9 }]) {
