@@ -13,7 +13,9 @@ DENO=node_modules/.bin/deno
 mkdir -p "$D" "$D/shared/models/llama.cpp-vocab" "$D/shared/models/synthetic"
 grep -qx '.device/' .git/info/exclude 2>/dev/null || { mkdir -p .git/info; echo '.device/' >>.git/info/exclude; }
 
-[ -f "$D/deno.xz" ] || xz -6 -T2 -c node_modules/@deno/linux-x64-glibc/deno >"$D/deno.xz"
+# The binary itself (npm's deno package puts it under a path that depends on the node_modules
+# layout; Deno says where it runs from).
+[ -s "$D/deno.xz" ] || xz -9e -T2 -c "$("$DENO" eval 'console.log(Deno.execPath())')" >"$D/deno.xz"
 
 # The GPU runs use --no-config, so bare specifiers resolve through this import map.
 "$DENO" eval 'const c = JSON.parse(Deno.readTextFileSync("deno.json"));
@@ -24,6 +26,12 @@ if [ ! -f "$D/zod_deno_dir.tar.xz" ]; then
     --node-modules-dir=none --import-map "$D/import_map.json" \
     tests/hip_*.ts tests/conformance*_test.ts scripts/bench.ts scripts/bench_server.ts \
     scripts/make_synthetic_model.ts >/dev/null
+  # The GPU runs open no context store or HNSW index: the native binaries of libsql, sqlite-vec
+  # and usearch stay as packages Deno resolves, emptied (the carry limit is 64 MiB); Deno's
+  # analysis caches are rebuilt on use.
+  rm -rf "$tmp"/deno_dir/*cache_v2* "$tmp"/deno_dir/gen
+  find "$tmp/deno_dir/npm/registry.npmjs.org" \( -name '*.node' -o -name '*.so' \) \
+    \( -path '*libsql*' -o -path '*sqlite-vec*' -o -path '*usearch*' \) -exec truncate -s 0 {} +
   tar -C "$tmp" -cJf "$D/zod_deno_dir.tar.xz" deno_dir
   rm -rf "$tmp"
 fi
