@@ -5,8 +5,9 @@
 // the block unpacks the weight sub-blocks to int8 (plus its scales d0, d1 and offset m) and
 // copies the int8 activations (from launch_quantize_act) into shared memory; each warp then
 // computes exact int32 dot products of 16 inputs with mma.m16n8k16 (s8 x s8 -> s32) and folds
-// them into float accumulators as dx * (d0 * dot[0..15] + d1 * dot[16..31]) + m * sx, the same
-// arithmetic as the matrix-vector kernel, so both paths compute one function.
+// them into float accumulators through sub_term (quant_types.h), as the matrix-vector kernel
+// does, so both paths compute one function. Types whose halves share a scale (all but Q3_K and
+// Q6_K) take one m16n8k32 product per sub-block instead of two m16n8k16.
 //
 // AMD builds keep the FMA kernel of matmul.hip (this file then only answers "unavailable").
 #include "quant_types.h"
@@ -34,6 +35,28 @@ __device__ __forceinline__ void mma_s8_16(int (&c)[4], int a0, int a1, int b0) {
   (void)a0;
   (void)a1;
   (void)b0;
+  __trap();
+#endif
+}
+
+// The same over 32 elements (m16n8k32): one sub-block per instruction, for types whose two
+// halves share a scale.
+__device__ __forceinline__ void mma_s8_32(int (&c)[4], int a0, int a1, int a2, int a3, int b0,
+                                          int b1) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile(
+      "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+      "{%8, %9}, {%0, %1, %2, %3};\n"
+      : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
+      : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+#else
+  (void)c;
+  (void)a0;
+  (void)a1;
+  (void)a2;
+  (void)a3;
+  (void)b0;
+  (void)b1;
   __trap();
 #endif
 }
@@ -140,14 +163,17 @@ __global__ void __launch_bounds__(MM_THREADS)
 #pragma unroll
         for (int mt = 0; mt < 2; ++mt) {
           int lo[4] = {0, 0, 0, 0}, hi[4] = {0, 0, 0, 0};
-          mma_s8_16(lo, a[mt][0][0], a[mt][0][1], b0);
-          mma_s8_16(hi, a[mt][1][0], a[mt][1][1], b1);
+          if constexpr (split_scales(TYPE)) {
+            mma_s8_16(lo, a[mt][0][0], a[mt][0][1], b0);
+            mma_s8_16(hi, a[mt][1][0], a[mt][1][1], b1);
+          } else {  // one scale per sub-block: one instruction over all 32 elements
+            mma_s8_32(lo, a[mt][0][0], a[mt][0][1], a[mt][1][0], a[mt][1][1], b0, b1);
+          }
 #pragma unroll
           for (int e = 0; e < 4; ++e) {
             const int rh = e >> 1, ci = e & 1;
-            acc[mt][nt][e] +=
-                dx[ci] * (rd0[mt][rh] * (float)lo[e] + rd1[mt][rh] * (float)hi[e]) +
-                rm[mt][rh] * sx[ci];
+            acc[mt][nt][e] = sub_term<TYPE>(acc[mt][nt][e], lo[e], hi[e], rd0[mt][rh],
+                                            rd1[mt][rh], rm[mt][rh], dx[ci], sx[ci]);
           }
         }
       }

@@ -95,7 +95,7 @@ __global__ void __launch_bounds__(MV_THREADS, MV_MIN_BLOCKS)
         const int s0 = rf_dp4a(q[3], a.w, rf_dp4a(q[2], a.z, rf_dp4a(q[1], a.y, rf_dp4a(q[0], a.x, 0))));
         const int s1 = rf_dp4a(q[7], b.w, rf_dp4a(q[6], b.z, rf_dp4a(q[5], b.y, rf_dp4a(q[4], b.x, 0))));
         const float2 ds = xds[(int64_t)t * nsubRow + gs];
-        acc[t] += ds.x * (d0 * (float)s0 + d1 * (float)s1) + m * ds.y;
+        acc[t] = sub_term<TYPE>(acc[t], s0, s1, d0, d1, m, ds.x, ds.y);
       }
     }
     if (cB0 + cNblk == nb) {  // the row is complete

@@ -216,7 +216,7 @@ __global__ void __launch_bounds__(MOE_THREADS)
               const int s1 = rf_dp4a(q[r][7], bb.w,
                                      rf_dp4a(q[r][6], bb.z,
                                              rf_dp4a(q[r][5], bb.y, rf_dp4a(q[r][4], bb.x, 0))));
-              acc[r][t] += ds.x * (d0[r] * (float)s0 + d1[r] * (float)s1) + m[r] * ds.y;
+              acc[r][t] = sub_term<TYPE>(acc[r][t], s0, s1, d0[r], d1[r], m[r], ds.x, ds.y);
             }
           }
         }

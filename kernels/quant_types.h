@@ -65,6 +65,30 @@ __device__ __forceinline__ float e8m0_half(uint32_t e) {
 template <int TYPE>
 struct QT;
 
+// Facts of QT<T>::scales the product kernels specialize on: whether the two 16-element halves of
+// a sub-block can have different scales (d0 != d1: Q3_K and Q6_K scale every 16 weights) and
+// whether a sub-block has an offset m (the types with a min).
+RF_HD constexpr bool split_scales(int t) { return t == T_Q3_K || t == T_Q6_K; }
+RF_HD constexpr bool has_offset(int t) {
+  return t == T_Q4_1 || t == T_Q5_1 || t == T_Q4_K || t == T_Q5_K;
+}
+
+// A sub-block's term of a product, added to acc: dx * (d0 * s0 + d1 * s1) + m * sx, where s0
+// and s1 are the integer dots of its two 16-element halves with the int8 activations (scale dx,
+// sum sx). With one scale the halves are added first (s1 = 0 when the caller has their sum).
+// Every quantized product kernel (matvec, grouped MoE, tensor-core prefill) folds through this.
+template <int TYPE>
+__device__ __forceinline__ float sub_term(float acc, int s0, int s1, float d0, float d1, float m,
+                                          float dx, float sx) {
+  if constexpr (split_scales(TYPE)) {
+    acc += dx * (d0 * (float)s0 + d1 * (float)s1);
+  } else {
+    acc = fmaf(dx * d0, (float)(s0 + s1), acc);
+  }
+  if constexpr (has_offset(TYPE)) acc = fmaf(m, sx, acc);
+  return acc;
+}
+
 template <>
 struct QT<T_Q4_0> {  // half d; u8 qs[16]
   static constexpr int BLOCK = type_block(T_Q4_0), BYTES = type_bytes(T_Q4_0), SUBS = 1;
