@@ -23,11 +23,20 @@ constexpr int MV_MIN_BLOCKS = 1;  // forcing more resident blocks spills the chu
 // loads into registers while the previous chunk, already in the warp's shared-memory buffer, is
 // decoded: lanes take 32-element sub-blocks and dot them with the int8 activations. So every
 // weight byte is read once, and each warp keeps a chunk in flight while it computes.
+// The products of one launch: rows 0..N[0]-1 are part 0's, the next N[1] part 1's, and so on
+// (a layer's q, k and v, or its gate and up: one input, one type, one K).
+struct MatvecParts {
+  const uint8_t* W[MATMUL_MAX_PARTS];
+  const float* bias[MATMUL_MAX_PARTS];
+  float* y[MATMUL_MAX_PARTS];
+  int N[MATMUL_MAX_PARTS];
+  int n;
+};
+
 template <int TYPE, int NT>
 __global__ void __launch_bounds__(MV_THREADS, MV_MIN_BLOCKS)
-    matvec_q_kernel(const uint8_t* __restrict__ W, const int8_t* __restrict__ xq,
-                    const float2* __restrict__ xds, const float* __restrict__ bias,
-                    float* __restrict__ y, int K, int N) {
+    matvec_q_kernel(const MatvecParts p, const int8_t* __restrict__ xq,
+                    const float2* __restrict__ xds, int K, int N) {
   using Q = QT<TYPE>;
   constexpr int NW = MV_THREADS / RF_WARP;
   constexpr int BPS = (MV_STAGE - 16) / Q::BYTES;  // blocks per chunk
@@ -44,14 +53,15 @@ __global__ void __launch_bounds__(MV_THREADS, MV_MIN_BLOCKS)
   const int64_t nChunks = myRows * chunksPerRow;
   uint4* buf = reinterpret_cast<uint4*>(stage[warp]);
 
-  int off = 0, nvec = 0, b0 = 0, nblk = 0;
+  int off = 0, nvec = 0, b0 = 0, nblk = 0, part = 0;
   int64_t row = 0;
   uint4 r[VPL];
   auto fetch = [&](int64_t c) {
     row = gw + (c / chunksPerRow) * totalWarps;
+    for (part = 0; part + 1 < p.n && row >= p.N[part]; ++part) row -= p.N[part];
     b0 = (int)(c % chunksPerRow) * BPS;
     nblk = min(BPS, nb - b0);
-    const uint8_t* sp = W + row * rowBytes + (int64_t)b0 * Q::BYTES;
+    const uint8_t* sp = p.W[part] + row * rowBytes + (int64_t)b0 * Q::BYTES;
     const uintptr_t aligned = reinterpret_cast<uintptr_t>(sp) & ~static_cast<uintptr_t>(15);
     off = (int)(reinterpret_cast<uintptr_t>(sp) - aligned);
     nvec = (off + nblk * Q::BYTES + 15) / 16;
@@ -74,7 +84,7 @@ __global__ void __launch_bounds__(MV_THREADS, MV_MIN_BLOCKS)
       if (i < nvec) buf[i] = r[v];
     }
     rf_warp_sync();
-    const int cOff = off, cB0 = b0, cNblk = nblk;
+    const int cOff = off, cB0 = b0, cNblk = nblk, cPart = part;
     const int64_t cRow = row;
     if (c + 1 < nChunks) fetch(c + 1);  // in flight while this chunk is computed
     const uint8_t* sb = stage[warp] + cOff;
@@ -102,7 +112,10 @@ __global__ void __launch_bounds__(MV_THREADS, MV_MIN_BLOCKS)
 #pragma unroll
       for (int t = 0; t < NT; ++t) {
         const float v = rf_warp_sum(acc[t]);
-        if (lane == 0) y[(int64_t)t * N + cRow] = v + (bias ? bias[cRow] : 0.f);
+        if (lane == 0) {
+          const float* bias = p.bias[cPart];
+          p.y[cPart][(int64_t)t * p.N[cPart] + cRow] = v + (bias ? bias[cRow] : 0.f);
+        }
         acc[t] = 0.f;
       }
     }
@@ -174,63 +187,71 @@ __global__ void matvec_f_kernel(const uint8_t* __restrict__ W, const float* __re
 
 namespace {
 template <int TYPE, int NT>
-hipError_t matvec_launch(hipStream_t stream, int warp, int smCount, const void* W, const float* x,
-                   const float* bias, float* y, int K, int N, void* ws, bool xReady) {
+hipError_t matvec_launch(hipStream_t stream, int warp, int smCount, const MatmulPart* parts,
+                         int nParts, const float* x, int K, void* ws, bool xReady) {
   const int rowsPerBlock = MV_THREADS / warp;
   const dim3 block(MV_THREADS);
-  const dim3 grid((N + rowsPerBlock - 1) / rowsPerBlock);
-  // Quantized rows: as many blocks as fit on the device at once, each warp looping over rows.
-  static int resident = 0;
-  if constexpr (!is_plain(TYPE)) {
+  if constexpr (is_plain(TYPE)) {
+    (void)smCount;
+    (void)ws;
+    (void)xReady;
+    for (int i = 0; i < nParts; ++i) {
+      const MatmulPart& pt = parts[i];
+      const uint8_t* w = static_cast<const uint8_t*>(pt.W);
+      const dim3 grid((pt.N + rowsPerBlock - 1) / rowsPerBlock);
+      if (K % 8 == 0) {
+        matvec_f_kernel<TYPE, NT, true><<<grid, block, 0, stream>>>(w, x, pt.bias, pt.y, K, pt.N);
+      } else {
+        matvec_f_kernel<TYPE, NT, false><<<grid, block, 0, stream>>>(w, x, pt.bias, pt.y, K, pt.N);
+      }
+    }
+  } else {
+    // As many blocks as fit on the device at once, each warp looping over rows.
+    static int resident = 0;
     if (resident == 0 &&
         hipOccupancyMaxActiveBlocksPerMultiprocessor(
             &resident, reinterpret_cast<const void*>(&matvec_q_kernel<TYPE, NT>), MV_THREADS,
             0) != hipSuccess) {
       resident = 2;
     }
-  }
-  const dim3 qgrid(
-      (unsigned)std::min((N + rowsPerBlock - 1) / rowsPerBlock, std::max(resident, 1) * smCount));
-  const uint8_t* w = static_cast<const uint8_t*>(W);
-  if constexpr (is_plain(TYPE)) {
-    (void)ws;
-    (void)xReady;
-    const bool vec = K % 8 == 0;
-    if (vec) {
-      matvec_f_kernel<TYPE, NT, true><<<grid, block, 0, stream>>>(w, x, bias, y, K, N);
-    } else {
-      matvec_f_kernel<TYPE, NT, false><<<grid, block, 0, stream>>>(w, x, bias, y, K, N);
+    MatvecParts p{};
+    int N = 0;
+    for (int i = 0; i < nParts; ++i) {
+      p.W[i] = static_cast<const uint8_t*>(parts[i].W);
+      p.bias[i] = parts[i].bias;
+      p.y[i] = parts[i].y;
+      p.N[i] = parts[i].N;
+      N += parts[i].N;
     }
-  } else {
+    p.n = nParts;
     int8_t* xq;
     float* xds;
     const hipError_t err = launch_quantize_act(stream, TYPE, x, ws, NT, K, &xq, &xds, xReady);
     if (err != hipSuccess) return err;
-    matvec_q_kernel<TYPE, NT><<<qgrid, block, 0, stream>>>(w, xq, reinterpret_cast<float2*>(xds),
-                                                           bias, y, K, N);
+    const dim3 grid(
+        (unsigned)std::min((N + rowsPerBlock - 1) / rowsPerBlock, std::max(resident, 1) * smCount));
+    matvec_q_kernel<TYPE, NT><<<grid, block, 0, stream>>>(p, xq, reinterpret_cast<float2*>(xds),
+                                                          K, N);
   }
   return hipGetLastError();
 }
 
 template <int TYPE>
-hipError_t matvec_dispatch(hipStream_t stream, int warp, int sm, const void* W, const float* x,
-                           const float* bias, float* y, int T, int K, int N, void* ws,
-                           bool xReady) {
+hipError_t matvec_dispatch(hipStream_t stream, int warp, int sm, const MatmulPart* parts,
+                           int nParts, const float* x, int T, int K, void* ws, bool xReady) {
   switch (T) {
-    case 1: return matvec_launch<TYPE, 1>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady);
-    case 2: return matvec_launch<TYPE, 2>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady);
-    case 3: return matvec_launch<TYPE, 3>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady);
-    case 4: return matvec_launch<TYPE, 4>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady);
-    case 5: return matvec_launch<TYPE, 5>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady);
-    case 6: return matvec_launch<TYPE, 6>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady);
-    case 7: return matvec_launch<TYPE, 7>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady);
-    default: return matvec_launch<TYPE, 8>(stream, warp, sm, W, x, bias, y, K, N, ws, xReady);
+    case 1: return matvec_launch<TYPE, 1>(stream, warp, sm, parts, nParts, x, K, ws, xReady);
+    case 2: return matvec_launch<TYPE, 2>(stream, warp, sm, parts, nParts, x, K, ws, xReady);
+    case 3: return matvec_launch<TYPE, 3>(stream, warp, sm, parts, nParts, x, K, ws, xReady);
+    case 4: return matvec_launch<TYPE, 4>(stream, warp, sm, parts, nParts, x, K, ws, xReady);
+    case 5: return matvec_launch<TYPE, 5>(stream, warp, sm, parts, nParts, x, K, ws, xReady);
+    case 6: return matvec_launch<TYPE, 6>(stream, warp, sm, parts, nParts, x, K, ws, xReady);
+    case 7: return matvec_launch<TYPE, 7>(stream, warp, sm, parts, nParts, x, K, ws, xReady);
+    default: return matvec_launch<TYPE, 8>(stream, warp, sm, parts, nParts, x, K, ws, xReady);
   }
 }
 }  // namespace
 
-
-constexpr int MATVEC_MAX_T = 8;
 
 bool kernel_type_supported(int type) { return (hip_type_uses(type) & USE_MATRIX) != 0; }
 
@@ -240,17 +261,31 @@ int64_t matmul_workspace_bytes(int type, int T, int K) {
   return kernel_type_quantized(type) ? act_quant_bytes(T, K) : 0;
 }
 
-hipError_t launch_matmul(hipStream_t stream, int warp, int smCount, int type, const void* W,
-                         const float* x, const float* bias, float* y, int T, int K, int N,
-                         void* workspace, bool xReady) {
+hipError_t launch_matmul_parts(hipStream_t stream, int warp, int smCount, int type,
+                               const MatmulPart* parts, int nParts, const float* x, int T, int K,
+                               void* workspace, bool xReady) {
+  if (nParts < 1 || nParts > MATMUL_MAX_PARTS) return hipErrorInvalidValue;
   if (T > MATVEC_MAX_T) {
-    return launch_matmul_tiled(stream, type, W, x, bias, y, T, K, N, workspace, xReady);
+    for (int i = 0; i < nParts; ++i) {
+      const MatmulPart& p = parts[i];
+      const hipError_t err = launch_matmul_tiled(stream, type, p.W, x, p.bias, p.y, T, K, p.N,
+                                                 workspace, xReady || i > 0);
+      if (err != hipSuccess) return err;
+    }
+    return hipSuccess;
   }
   hipError_t err = hipErrorInvalidValue;  // a type without kernels launches nothing
   dispatch_type(type, [&]<int TYPE>() {
-    err = matvec_dispatch<TYPE>(stream, warp, smCount, W, x, bias, y, T, K, N, workspace, xReady);
+    err = matvec_dispatch<TYPE>(stream, warp, smCount, parts, nParts, x, T, K, workspace, xReady);
   });
   return err;
+}
+
+hipError_t launch_matmul(hipStream_t stream, int warp, int smCount, int type, const void* W,
+                         const float* x, const float* bias, float* y, int T, int K, int N,
+                         void* workspace, bool xReady) {
+  const MatmulPart part{W, bias, y, N};
+  return launch_matmul_parts(stream, warp, smCount, type, &part, 1, x, T, K, workspace, xReady);
 }
 
 }  // namespace rf

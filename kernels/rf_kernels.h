@@ -70,6 +70,23 @@ hipError_t launch_matmul(hipStream_t stream, int warp, int smCount, int type, co
                          const float* x, const float* bias, float* y, int T, int K, int N,
                          void* workspace, bool xReady);
 
+// The most rows per launch that the decode matrix-vector kernels take (more: the tiled kernels).
+constexpr int MATVEC_MAX_T = 8;
+// One product of launch_matmul_parts: weights, bias (or null), output [T, N], rows N.
+struct MatmulPart {
+  const void* W;
+  const float* bias;
+  float* y;
+  int N;
+};
+constexpr int MATMUL_MAX_PARTS = 3;
+// launch_matmul for up to MATMUL_MAX_PARTS products of one input x[T, K] and one weight type (a
+// layer's q, k and v; its gate and up): for quantized weights and T <= MATVEC_MAX_T one launch
+// whose rows run through the parts in order, else one launch each. The same bits per part.
+hipError_t launch_matmul_parts(hipStream_t stream, int warp, int smCount, int type,
+                               const MatmulPart* parts, int nParts, const float* x, int T, int K,
+                               void* workspace, bool xReady);
+
 // out[T, cols] = dequantized rows of W: tokens[t] (index RF_EMBED_INDEX_TOKEN), the position
 // pos0 + t (RF_EMBED_INDEX_POSITION; pos0 read from pos0d, device memory, when not null) or row
 // 0 (RF_EMBED_INDEX_ZERO). With rowPos (a multi-sequence batch), row t's position is rowPos[t].

@@ -24,7 +24,12 @@ struct Op {
   const int32_t* pairWords = nullptr;  // rope: the next rope's words, rotated by this launch
   const int32_t* kvWords = nullptr;    // rope pair: the attention whose K/V store it does
   bool kvStored = false;               // attention: the rope pair before it stored K and V
-  bool fusedAway = false;  // add / rope: done by the next rms_norm / the previous rope
+  bool fusedAway = false;  // add / rope / matmul: done by the next rms_norm / the previous
+                           // rope / the first product of its input
+  // matmul: the following products of the same input and weight type (a layer's k and v after
+  // q; up after gate) that this launch computes too; nParts counts this one.
+  const int32_t* partWords[2] = {nullptr, nullptr};
+  int nParts = 1;
   int quantType = -1;  // rms_norm / swiglu: the next product's weight type, whose int8 input
                        // (quantT rows of quantK) this launch writes too
   int quantT = 0, quantK = 0;

@@ -59,19 +59,47 @@ bool rope_pair(const Op& a, const Op& b) {
          apart(a.a[RF_ROPE_OUT], na, b.a[RF_ROPE_OUT], nb);
 }
 
+// True when product `b` can run in product `a`'s launch: the same input, rows, K and weight
+// type, a type the decode kernel quantizes, few rows, and its output apart from the input and
+// from the outputs of `a` and the products already joined to it.
+bool matmul_part(const Op& a, const Op& b) {
+  const int32_t* x = a.a;
+  const int32_t* y = b.a;
+  if (b.code != RF_OP_MATMUL || b.fusedAway || a.nParts >= MATMUL_MAX_PARTS ||
+      y[RF_MATMUL_X] != x[RF_MATMUL_X] || y[RF_MATMUL_T] != x[RF_MATMUL_T] ||
+      y[RF_MATMUL_K] != x[RF_MATMUL_K] || y[RF_MATMUL_W_TYPE] != x[RF_MATMUL_W_TYPE] ||
+      x[RF_MATMUL_T] > MATVEC_MAX_T || !kernel_type_quantized(x[RF_MATMUL_W_TYPE])) {
+    return false;
+  }
+  const int64_t T = x[RF_MATMUL_T];
+  const int64_t outN = T * y[RF_MATMUL_N];
+  if (!apart(y[RF_MATMUL_OUT], outN, x[RF_MATMUL_X], T * x[RF_MATMUL_K])) return false;
+  for (int i = 0; i < a.nParts; ++i) {
+    const int32_t* p = i == 0 ? a.a : a.partWords[i - 1];
+    if (!apart(y[RF_MATMUL_OUT], outN, p[RF_MATMUL_OUT], T * p[RF_MATMUL_N])) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 // Plans the fused launches: a residual add into the RMSNorm that reads its sum (when the norm's
 // output is the sum's input buffer itself or apart from both inputs, since rows run in
 // parallel), an RMSNorm or SwiGLU into the int8 rounding of the product that reads it, the
 // second of two ropes (a layer's q and k) into the first, and the K/V store of the attention
-// after them into that launch. The kernels compute the same bits as the separate launches.
+// after them into that launch, and up to three neighbouring decode products of one input (q, k
+// and v; gate and up) into one. The kernels compute the same bits as the separate launches.
 void plan_fusion(std::vector<Op>& ops) {
   if (!fusion_enabled()) return;
   for (size_t i = 0; i + 1 < ops.size(); ++i) {
     Op& op = ops[i];
     const Op& next = ops[i + 1];
-    if (op.code == RF_OP_ROPE && next.code == RF_OP_ROPE && !op.fusedAway &&
+    if (op.code == RF_OP_MATMUL && !op.fusedAway) {
+      for (size_t j = i + 1; j < ops.size() && matmul_part(op, ops[j]); ++j) {
+        op.partWords[op.nParts++ - 1] = ops[j].a;
+        ops[j].fusedAway = true;
+      }
+    } else if (op.code == RF_OP_ROPE && next.code == RF_OP_ROPE && !op.fusedAway &&
         rope_pair(op, next)) {
       op.pairWords = next.a;
       ops[i + 1].fusedAway = true;

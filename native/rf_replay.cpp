@@ -170,6 +170,7 @@ std::string profile_key(const Op& op) {
   if (op.kvWords) k += "+kv_store";
   if (op.kvStored) k += " (K/V stored by the ropes)";
   if (op.fusedAway) k += " (fused into a neighbour)";
+  if (op.nParts > 1) k += " +" + std::to_string(op.nParts - 1) + " more products";
   if (op.code == RF_OP_MATMUL) {
     k += " K=" + std::to_string(op.a[RF_MATMUL_K]) + " N=" + std::to_string(op.a[RF_MATMUL_N]) +
          " type=" + std::to_string(op.a[RF_MATMUL_W_TYPE]);

@@ -1,9 +1,10 @@
 /**
  * Fused HIP launches (native/rf_graph.cpp plan_fusion: the residual add into the RMSNorm that
  * reads its sum, RMSNorm and SwiGLU into the int8 rounding of the product that reads them, a
- * layer's two ropes into one launch that also stores K and V for the attention after them) give
- * the same bits as the ops run one program each, where nothing can be fused (skipped without a
- * device). The chain add -> rms_norm -> matmul -> swiglu -> matmul -> rope, rope, and rope,
+ * layer's two ropes into one launch that also stores K and V for the attention after them, a
+ * decode row's products of one input in one launch) give the same bits as the ops run one program each, where nothing can be fused (skipped without a
+ * device). The chain add -> rms_norm -> matmul, matmul, matmul (one input: one decode launch,
+ * the last with a bias) -> swiglu -> matmul -> rope, rope, and rope,
  * rope -> attention over a cached history, run as one compute call and as one call per node,
  * for decode rows (graph replay) and a prefill batch, with weight types whose products read
  * q8_0, q8_1 and q8_K activations (the last keeps its own rounding).
@@ -22,7 +23,7 @@ const hip = createHipBackend();
 const probe = await hip.probe();
 const opts = { ignore: !probe.available, reason: `HIP backend unavailable: ${probe.reason}` };
 
-const DIM = 512, FF = 768;
+const DIM = 512, FF = 768, KV = 96;
 /** The first row's position (the ropes rotate by it). */
 const POS0 = 37;
 
@@ -56,6 +57,16 @@ function chain(T: number): { graph: Graph; inputs: number[]; outputs: number[] }
     eps: 1e-5,
   });
   const y = g.push({ op: "matmul", layer: 0, out: g.value(T, FF, "y"), x: n, weight: "w" });
+  // Two more products of n (as a layer's k and v after q): one decode launch with y's.
+  const yk = g.push({ op: "matmul", layer: 0, out: g.value(T, KV, "yk"), x: n, weight: "wk" });
+  const yv = g.push({
+    op: "matmul",
+    layer: 0,
+    out: g.value(T, KV, "yv"),
+    x: n,
+    weight: "wv",
+    bias: "bv",
+  });
   const h = g.push({ op: "swiglu", layer: 0, out: g.value(T, FF, "h"), gate: y, up });
   const z = g.push({ op: "matmul", layer: 0, out: g.value(T, DIM, "z"), x: h, weight: "down" });
   const rope = (src: number, cols: number, name: string) =>
@@ -70,7 +81,7 @@ function chain(T: number): { graph: Graph; inputs: number[]; outputs: number[] }
     });
   const qr = rope(z, DIM, "qr");
   const kr = rope(h, FF, "kr");
-  return { graph: g.build(kr), inputs: [x, r, up], outputs: [s, n, y, h, z, qr, kr] };
+  return { graph: g.build(kr), inputs: [x, r, up], outputs: [s, n, y, yk, yv, h, z, qr, kr] };
 }
 
 async function run(
@@ -149,6 +160,9 @@ for (const type of [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q8_0, GGMLType.Q4_K])
           weightTensor("norm", GGMLType.F32, [DIM], r.floats(DIM)),
           weightTensor("w", type, [DIM, FF], r.floats(DIM * FF, 0.5)),
           weightTensor("down", type, [FF, DIM], r.floats(FF * DIM, 0.5)),
+          weightTensor("wk", type, [DIM, KV], r.floats(DIM * KV, 0.5)),
+          weightTensor("wv", type, [DIM, KV], r.floats(DIM * KV, 0.5)),
+          weightTensor("bv", GGMLType.F32, [KV], r.floats(KV)),
         ];
         const ctx = await hip.createContext(weights);
         try {
