@@ -18,11 +18,6 @@ constexpr int MV_STAGE = 4096;  // weight bytes staged per warp and step
 constexpr int MV_MIN_BLOCKS = 1;  // forcing more resident blocks spills the chunk registers
 }  // namespace
 
-// Each warp walks its rows (row = warp id + k * total warps) as a sequence of chunks of at
-// most MV_STAGE bytes (whole blocks). A chunk is fetched with aligned, fully coalesced 16-byte
-// loads into registers while the previous chunk, already in the warp's shared-memory buffer, is
-// decoded: lanes take 32-element sub-blocks and dot them with the int8 activations. So every
-// weight byte is read once, and each warp keeps a chunk in flight while it computes.
 // The products of one launch: rows 0..N[0]-1 are part 0's, the next N[1] part 1's, and so on
 // (a layer's q, k and v, or its gate and up: one input, one type, one K).
 struct MatvecParts {
@@ -33,6 +28,11 @@ struct MatvecParts {
   int n;
 };
 
+// Each warp walks its rows (row = warp id + k * total warps) as a sequence of chunks of at
+// most MV_STAGE bytes (whole blocks). A chunk is fetched with aligned, fully coalesced 16-byte
+// loads into registers while the previous chunk, already in the warp's shared-memory buffer, is
+// decoded: lanes take 32-element sub-blocks and dot them with the int8 activations. So every
+// weight byte is read once, and each warp keeps a chunk in flight while it computes.
 template <int TYPE, int NT>
 __global__ void __launch_bounds__(MV_THREADS, MV_MIN_BLOCKS)
     matvec_q_kernel(const MatvecParts p, const int8_t* __restrict__ xq,

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "../kernels/rf_kernels.h"
 #include "rf_internal.h"
 
 namespace rf {
@@ -28,12 +29,17 @@ struct Op {
                            // rope / the first product of its input
   // matmul: the following products of the same input and weight type (a layer's k and v after
   // q; up after gate) that this launch computes too; nParts counts this one.
-  const int32_t* partWords[2] = {nullptr, nullptr};
+  const int32_t* partWords[MATMUL_MAX_PARTS - 1] = {};
   int nParts = 1;
   int quantType = -1;  // rms_norm / swiglu: the next product's weight type, whose int8 input
                        // (quantT rows of quantK) this launch writes too
   int quantT = 0, quantK = 0;
 };
+
+// The operand words of a matmul's part i of op.nParts (part 0: its own).
+inline const int32_t* part_words(const Op& op, int i) {
+  return i == 0 ? op.a : op.partWords[i - 1];
+}
 
 // Everything rf_exec needs, looked up once under the registry lock.
 struct Exec {

@@ -75,7 +75,7 @@ bool matmul_part(const Op& a, const Op& b) {
   const int64_t outN = T * y[RF_MATMUL_N];
   if (!apart(y[RF_MATMUL_OUT], outN, x[RF_MATMUL_X], T * x[RF_MATMUL_K])) return false;
   for (int i = 0; i < a.nParts; ++i) {
-    const int32_t* p = i == 0 ? a.a : a.partWords[i - 1];
+    const int32_t* p = part_words(a, i);
     if (!apart(y[RF_MATMUL_OUT], outN, p[RF_MATMUL_OUT], T * p[RF_MATMUL_N])) return false;
   }
   return true;

@@ -159,21 +159,17 @@ hipError_t run_op(const Exec& e, const Op& op, uint8_t* hostOut, char* staging, 
       return err;
     }
     case RF_OP_MATMUL: {
-      const int32_t biasSlot = a[RF_MATMUL_BIAS_SLOT], type = a[RF_MATMUL_W_TYPE];
-      const float* bias =
-          biasSlot >= 0 ? static_cast<const float*>(wat(*e.arena, biasSlot)) : nullptr;
+      const int32_t type = a[RF_MATMUL_W_TYPE];
       const QuantState now{a[RF_MATMUL_X], a[RF_MATMUL_T], a[RF_MATMUL_K], act_quant_format(type)};
       const bool ready = now.format != 0 && now.slot == qs.slot && now.T == qs.T &&
                          now.K == qs.K && now.format == qs.format;
       qs = now.format != 0 ? now : QuantState();
       MatmulPart parts[MATMUL_MAX_PARTS];
-      parts[0] = {wat(*e.arena, a[RF_MATMUL_W_SLOT]), bias, at<float>(c, a[RF_MATMUL_OUT]),
-                  a[RF_MATMUL_N]};
-      for (int i = 1; i < op.nParts; ++i) {
-        const int32_t* p = op.partWords[i - 1];
-        const int32_t pb = p[RF_MATMUL_BIAS_SLOT];
+      for (int i = 0; i < op.nParts; ++i) {
+        const int32_t* p = part_words(op, i);
+        const int32_t bias = p[RF_MATMUL_BIAS_SLOT];
         parts[i] = {wat(*e.arena, p[RF_MATMUL_W_SLOT]),
-                    pb >= 0 ? static_cast<const float*>(wat(*e.arena, pb)) : nullptr,
+                    bias >= 0 ? static_cast<const float*>(wat(*e.arena, bias)) : nullptr,
                     at<float>(c, p[RF_MATMUL_OUT]), p[RF_MATMUL_N]};
       }
       return launch_matmul_parts(c.stream, c.warpSize, c.smCount, type, parts, op.nParts,
